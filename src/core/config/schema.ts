@@ -1,0 +1,109 @@
+import {z} from 'zod'
+
+const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower-case letters, digits and dashes, starting with a letter')
+const accountId = z.string().regex(/^\d{12}$/, 'an AWS account id is 12 digits (quote it in YAML)')
+
+/**
+ * A stack parameter: a literal, a value of the environment (`{env: region}`, or a key of its
+ * `values`), or an output of another stack (`{stackOutput: network.VpcId}`), which the CLI
+ * resolves itself so stacks never lock each other through Fn::ImportValue.
+ */
+export const parameterValueSchema = z.union([
+  z.string(),
+  z.number().transform(String),
+  z.boolean().transform(String),
+  z.strictObject({env: z.string().min(1)}),
+  z.strictObject({
+    stackOutput: z.string().regex(/^[a-z][a-z0-9-]*\.[A-Za-z0-9]+$/, 'write it as <stack id>.<OutputKey>'),
+  }),
+])
+
+export const stackSchema = z.strictObject({
+  id: name,
+  template: z.string().min(1),
+  stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/).optional(),
+  parameters: z.record(z.string(), parameterValueSchema).default({}),
+  dependsOn: z.array(name).default([]),
+})
+
+export const stageSchema = z.strictObject({
+  name,
+  stacks: z.array(stackSchema).min(1),
+})
+
+export const environmentSchema = z.strictObject({
+  account: accountId,
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1'),
+  profile: z.string().optional(),
+  protected: z.boolean().default(false),
+  parameterFile: z.string().optional(),
+  values: z.record(z.string(), z.union([z.string(), z.number().transform(String), z.boolean().transform(String)])).default({}),
+  tags: z.record(z.string(), z.string()),
+})
+
+export const configSchema = z
+  .strictObject({
+    project: name.default('fintech'),
+    requiredTags: z.array(z.string()).default(['Environment', 'CostCenter', 'Owner', 'Service', 'DataClassification']),
+    artifactBucket: z
+      .string()
+      .default('fintech-artifacts-{account}-{region}')
+      .describe('bucket for templates over 51,200 bytes; {account} and {region} are filled in'),
+    concurrency: z.number().int().min(1).max(16).default(4),
+    polling: z
+      .strictObject({initialMs: z.number().int().min(1).default(1000), maxMs: z.number().int().min(1).default(10_000)})
+      .default({initialMs: 1000, maxMs: 10_000}),
+    audit: z.strictObject({path: z.string().optional()}).default({}),
+    environments: z.record(name, environmentSchema).refine((envs) => Object.keys(envs).length > 0, 'declare at least one environment'),
+    stages: z.array(stageSchema).min(1),
+  })
+  .superRefine((config, ctx) => {
+    const stackIds = new Map<string, number>()
+    config.stages.forEach((stage, stageIndex) => {
+      stage.stacks.forEach((stack, stackIndex) => {
+        if (stackIds.has(stack.id)) {
+          ctx.addIssue({code: 'custom', message: `stack id "${stack.id}" is used twice`, path: ['stages', stageIndex, 'stacks', stackIndex, 'id']})
+        }
+        stackIds.set(stack.id, stageIndex)
+      })
+    })
+    const stageNames = new Set<string>()
+    config.stages.forEach((stage, index) => {
+      if (stageNames.has(stage.name)) ctx.addIssue({code: 'custom', message: `stage "${stage.name}" is declared twice`, path: ['stages', index, 'name']})
+      stageNames.add(stage.name)
+    })
+    config.stages.forEach((stage, stageIndex) => {
+      stage.stacks.forEach((stack, stackIndex) => {
+        const at = ['stages', stageIndex, 'stacks', stackIndex]
+        for (const dependency of stack.dependsOn) {
+          if (stackIds.get(dependency) !== stageIndex) {
+            ctx.addIssue({code: 'custom', message: `"${dependency}" is not a stack of stage ${stage.name}`, path: [...at, 'dependsOn']})
+          }
+        }
+        for (const [parameter, value] of Object.entries(stack.parameters)) {
+          if (typeof value !== 'object' || !('stackOutput' in value)) continue
+          const source = value.stackOutput.split('.')[0]!
+          const sourceStage = stackIds.get(source)
+          if (sourceStage === undefined) {
+            ctx.addIssue({code: 'custom', message: `no stack has the id "${source}"`, path: [...at, 'parameters', parameter, 'stackOutput']})
+          } else if (sourceStage > stageIndex || source === stack.id) {
+            ctx.addIssue({code: 'custom', message: `"${source}" is deployed after this stack; only earlier stacks can feed it`, path: [...at, 'parameters', parameter, 'stackOutput']})
+          }
+        }
+      })
+    })
+    for (const [envName, env] of Object.entries(config.environments)) {
+      for (const tag of config.requiredTags) {
+        if (!env.tags[tag]) ctx.addIssue({code: 'custom', message: `required tag ${tag} is missing`, path: ['environments', envName, 'tags']})
+      }
+      if (env.tags.Environment && env.tags.Environment !== envName) {
+        ctx.addIssue({code: 'custom', message: `must be "${envName}", the environment's name`, path: ['environments', envName, 'tags', 'Environment']})
+      }
+    }
+  })
+
+export type FintechConfig = z.output<typeof configSchema>
+export type EnvironmentConfig = z.output<typeof environmentSchema>
+export type StageConfig = z.output<typeof stageSchema>
+export type StackConfig = z.output<typeof stackSchema>
+export type ParameterValue = z.output<typeof parameterValueSchema>
