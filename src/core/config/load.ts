@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {dirname, resolve} from 'node:path'
 import {FileError, InputError} from '../errors.js'
-import {formatKeyPath, parseLocatedYaml} from '../yaml.js'
+import {formatKeyPath, parseLocatedYaml, type KeyPath} from '../yaml.js'
 import {configSchema, type FintechConfig} from './schema.js'
 
 export const DEFAULT_CONFIG_FILE = 'fintech.config.yaml'
@@ -11,6 +11,8 @@ export interface LoadedConfig {
   /** Directory that relative paths in the config (templates, parameter files) start from. */
   root: string
   config: FintechConfig
+  /** Line of a key in the config file, for errors found after schema validation. */
+  lineOf(path: KeyPath): number | undefined
 }
 
 export function readTextFile(file: string, what: string): string {
@@ -32,5 +34,5 @@ export function loadConfig(path: string = DEFAULT_CONFIG_FILE): LoadedConfig {
     const keyPath = issue.path.filter((key): key is string | number => typeof key !== 'symbol')
     throw new FileError(path, issue.message, located.lineOf(keyPath), formatKeyPath(keyPath) || undefined)
   }
-  return {file, root: dirname(file), config: parsed.data}
+  return {file: path, root: dirname(file), config: parsed.data, lineOf: located.lineOf}
 }

@@ -50,6 +50,8 @@ export interface ChangeSetDescription {
   status: string
   statusReason?: string
   executionStatus?: string
+  /** CloudFormation's own clock, so event reads are not thrown off by a skewed local clock. */
+  createdAt?: Date
   changes: ResourceChange[]
 }
 

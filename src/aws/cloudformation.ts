@@ -1,0 +1,190 @@
+import type {
+  ChangeSetDescription,
+  ResourceChange,
+  StackApi,
+  StackDescription,
+} from '../core/deploy/api.js'
+import type {StackEvent} from '../core/deploy/events.js'
+import type {DescribeChangeSetCommandOutput} from '@aws-sdk/client-cloudformation'
+import {clientSettings, type AwsTarget} from './clients.js'
+
+const toRecord = <T>(items: T[] | undefined, key: (item: T) => string | undefined, value: (item: T) => string | undefined) =>
+  Object.fromEntries((items ?? []).map((item) => [key(item) ?? '', value(item) ?? '']))
+
+const isStackMissing = (error: unknown) =>
+  (error as {name?: string}).name === 'ValidationError' && /does not exist/.test((error as Error).message)
+
+export async function createStackApi(target: AwsTarget): Promise<StackApi> {
+  const cfn = await import('@aws-sdk/client-cloudformation')
+  const client = new cfn.CloudFormationClient(clientSettings(target))
+
+  return {
+    async describeStack(stackName): Promise<StackDescription | undefined> {
+      try {
+        const {Stacks} = await client.send(new cfn.DescribeStacksCommand({StackName: stackName}))
+        const stack = Stacks?.[0]
+        if (!stack) return undefined
+        return {
+          stackName: stack.StackName ?? stackName,
+          stackId: stack.StackId ?? '',
+          status: stack.StackStatus ?? 'UNKNOWN',
+          statusReason: stack.StackStatusReason,
+          lastUpdated: stack.LastUpdatedTime ?? stack.CreationTime,
+          parameters: toRecord(stack.Parameters, (p) => p.ParameterKey, (p) => p.ParameterValue),
+          tags: toRecord(stack.Tags, (t) => t.Key, (t) => t.Value),
+          outputs: toRecord(stack.Outputs, (o) => o.OutputKey, (o) => o.OutputValue),
+          terminationProtection: stack.EnableTerminationProtection ?? false,
+          driftStatus: stack.DriftInformation?.StackDriftStatus,
+        }
+      } catch (error) {
+        if (isStackMissing(error)) return undefined
+        throw error
+      }
+    },
+
+    async getTemplateBody(stackName) {
+      const {TemplateBody} = await client.send(new cfn.GetTemplateCommand({StackName: stackName, TemplateStage: 'Original'}))
+      return TemplateBody ?? ''
+    },
+
+    async createChangeSet(input) {
+      const {Id} = await client.send(
+        new cfn.CreateChangeSetCommand({
+          StackName: input.stackName,
+          ChangeSetName: input.changeSetName,
+          ChangeSetType: input.changeSetType,
+          TemplateBody: input.templateBody,
+          TemplateURL: input.templateUrl,
+          Parameters: Object.entries(input.parameters).map(([ParameterKey, ParameterValue]) => ({ParameterKey, ParameterValue})),
+          Tags: Object.entries(input.tags).map(([Key, Value]) => ({Key, Value})),
+          Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'],
+          Description: input.description,
+        }),
+      )
+      return {id: Id ?? input.changeSetName}
+    },
+
+    async describeChangeSet(changeSetId): Promise<ChangeSetDescription> {
+      const changes: ResourceChange[] = []
+      let nextToken: string | undefined
+      let first: DescribeChangeSetCommandOutput | undefined
+      do {
+        const page = await client.send(new cfn.DescribeChangeSetCommand({ChangeSetName: changeSetId, NextToken: nextToken}))
+        first ??= page
+        for (const change of page.Changes ?? []) {
+          const resource = change.ResourceChange
+          if (!resource) continue
+          changes.push({
+            action: (resource.Action ?? 'Modify') as ResourceChange['action'],
+            logicalId: resource.LogicalResourceId ?? '',
+            physicalId: resource.PhysicalResourceId,
+            resourceType: resource.ResourceType ?? '',
+            replacement: resource.Replacement as ResourceChange['replacement'],
+            scope: resource.Scope ?? [],
+            details: (resource.Details ?? []).map((detail) => ({
+              attribute: detail.Target?.Attribute,
+              name: detail.Target?.Name,
+              requiresRecreation: detail.Target?.RequiresRecreation as 'Never' | 'Conditionally' | 'Always' | undefined,
+              causingEntity: detail.CausingEntity,
+              changeSource: detail.ChangeSource,
+            })),
+          })
+        }
+        nextToken = page.NextToken
+      } while (nextToken)
+      return {
+        id: first?.ChangeSetId ?? changeSetId,
+        status: first?.Status ?? 'UNKNOWN',
+        statusReason: first?.StatusReason,
+        executionStatus: first?.ExecutionStatus,
+        createdAt: first?.CreationTime,
+        changes,
+      }
+    },
+
+    async executeChangeSet(changeSetId) {
+      await client.send(new cfn.ExecuteChangeSetCommand({ChangeSetName: changeSetId}))
+    },
+
+    async deleteChangeSet(changeSetId) {
+      await client.send(new cfn.DeleteChangeSetCommand({ChangeSetName: changeSetId}))
+    },
+
+    async deleteStack(stackName) {
+      await client.send(new cfn.DeleteStackCommand({StackName: stackName}))
+    },
+
+    async continueUpdateRollback(stackName) {
+      await client.send(new cfn.ContinueUpdateRollbackCommand({StackName: stackName}))
+    },
+
+    async eventsSince(stackName, since, seen): Promise<StackEvent[]> {
+      const fresh: StackEvent[] = []
+      let nextToken: string | undefined
+      pages: do {
+        const page = await client.send(new cfn.DescribeStackEventsCommand({StackName: stackName, NextToken: nextToken}))
+        for (const event of page.StackEvents ?? []) {
+          const timestamp = event.Timestamp ?? new Date(0)
+          // Events come newest first: the first one already seen or older than the operation ends the read.
+          if (timestamp < since || seen.has(event.EventId ?? '')) break pages
+          fresh.push({
+            eventId: event.EventId ?? '',
+            stackName: event.StackName ?? stackName,
+            timestamp,
+            logicalId: event.LogicalResourceId ?? '',
+            physicalId: event.PhysicalResourceId,
+            resourceType: event.ResourceType ?? '',
+            status: event.ResourceStatus ?? '',
+            reason: event.ResourceStatusReason,
+          })
+        }
+        nextToken = page.NextToken
+      } while (nextToken)
+      return fresh.reverse()
+    },
+
+    async setTerminationProtection(stackName, enabled) {
+      await client.send(new cfn.UpdateTerminationProtectionCommand({StackName: stackName, EnableTerminationProtection: enabled}))
+    },
+
+    async setStackPolicy(stackName, policyBody) {
+      await client.send(new cfn.SetStackPolicyCommand({StackName: stackName, StackPolicyBody: policyBody}))
+    },
+
+    async detectDrift(stackName) {
+      const {StackDriftDetectionId} = await client.send(new cfn.DetectStackDriftCommand({StackName: stackName}))
+      return StackDriftDetectionId ?? ''
+    },
+
+    async driftDetectionStatus(detectionId) {
+      const status = await client.send(new cfn.DescribeStackDriftDetectionStatusCommand({StackDriftDetectionId: detectionId}))
+      return {status: status.DetectionStatus ?? 'UNKNOWN', stackDriftStatus: status.StackDriftStatus, reason: status.DetectionStatusReason}
+    },
+
+    async resourceDrifts(stackName) {
+      const drifts = []
+      let nextToken: string | undefined
+      do {
+        const page = await client.send(
+          new cfn.DescribeStackResourceDriftsCommand({
+            StackName: stackName,
+            StackResourceDriftStatusFilters: ['MODIFIED', 'DELETED'],
+            NextToken: nextToken,
+          }),
+        )
+        for (const drift of page.StackResourceDrifts ?? []) {
+          drifts.push({
+            logicalId: drift.LogicalResourceId ?? '',
+            resourceType: drift.ResourceType ?? '',
+            driftStatus: drift.StackResourceDriftStatus ?? '',
+            differences: (drift.PropertyDifferences ?? []).map(
+              (difference) => `${difference.PropertyPath}: ${difference.DifferenceType} (expected ${difference.ExpectedValue}, actual ${difference.ActualValue})`,
+            ),
+          })
+        }
+        nextToken = page.NextToken
+      } while (nextToken)
+      return drifts
+    },
+  }
+}

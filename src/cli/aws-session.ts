@@ -1,0 +1,37 @@
+import type {AwsTarget} from '../aws/clients.js'
+import {auditLogPath, jsonlAuditSink, type AuditSink} from '../core/audit/audit-log.js'
+import type {LoadedConfig} from '../core/config/load.js'
+import type {CallerIdentity} from '../core/deploy/api.js'
+import {assertAccount} from '../core/guard/account.js'
+
+/** True when the SDK found no credentials at all, as opposed to credentials AWS refused. */
+export const isMissingCredentials = (error: unknown): boolean =>
+  (error as {name?: string}).name === 'CredentialsProviderError' || /could not load credentials/i.test((error as Error).message ?? '')
+
+/** Checks the caller is in the env's account and opens the audit log in the caller's name. */
+export async function openGuardedSession(
+  loaded: LoadedConfig,
+  envName: string,
+  target: AwsTarget,
+): Promise<{caller: CallerIdentity; audit: AuditSink}> {
+  const {createIdentityApi} = await import('../aws/sts.js')
+  const env = loaded.config.environments[envName]!
+  const caller = await assertAccount(await createIdentityApi(target), envName, env.account)
+  const audit = jsonlAuditSink(auditLogPath(loaded.config.audit.path), () => caller.arn)
+  return {caller, audit}
+}
+
+/** Runs `work` with an AbortSignal that the first Ctrl-C fires; a second Ctrl-C exits as usual. */
+export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController()
+  const onInterrupt = () => {
+    process.removeListener('SIGINT', onInterrupt)
+    controller.abort()
+  }
+  process.on('SIGINT', onInterrupt)
+  try {
+    return await work(controller.signal)
+  } finally {
+    process.removeListener('SIGINT', onInterrupt)
+  }
+}

@@ -1,0 +1,44 @@
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import {DEFAULT_CONFIG_FILE, loadConfig, type LoadedConfig} from '../core/config/load.js'
+import {FintechError} from '../core/errors.js'
+import {selectEnvironment} from '../core/stages/select.js'
+import type {AwsTarget} from '../aws/clients.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof FintechCommand)['baseFlags'] & T['flags']>
+
+/** Flags and error handling every fintech command shares. */
+export abstract class FintechCommand extends Command {
+  static enableJsonFlag = true
+
+  static baseFlags = {
+    config: Flags.string({
+      description: 'path of the fintech config file',
+      default: DEFAULT_CONFIG_FILE,
+      env: 'FINTECH_CONFIG',
+      helpGroup: 'GLOBAL',
+    }),
+    profile: Flags.string({description: 'AWS profile to use instead of the environment\'s own', helpGroup: 'GLOBAL'}),
+    region: Flags.string({description: 'AWS region to use instead of the environment\'s own', helpGroup: 'GLOBAL'}),
+  }
+
+  protected readConfig(path: string): LoadedConfig {
+    return loadConfig(path)
+  }
+
+  protected awsTarget(loaded: LoadedConfig, envName: string, flags: {profile?: string; region?: string}): AwsTarget {
+    const env = selectEnvironment(loaded.config, envName)
+    return {region: flags.region ?? env.region, profile: flags.profile ?? env.profile}
+  }
+
+  /** Human progress and notes: stderr, so stdout stays clean for the result and `--json`. */
+  protected note(message: string): void {
+    process.stderr.write(`${message}\n`)
+  }
+
+  protected async catch(error: Error & {exitCode?: number}): Promise<unknown> {
+    if (error instanceof FintechError) {
+      return super.catch(new Errors.CLIError(error.message, {exit: error.exitCode, suggestions: error.hint ? [error.hint] : undefined}))
+    }
+    return super.catch(error)
+  }
+}

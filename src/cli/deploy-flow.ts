@@ -1,0 +1,110 @@
+import type {LoadedConfig} from '../core/config/load.js'
+import {systemClock} from '../core/deploy/clock.js'
+import {offlinePlan, type OfflinePlan} from '../core/deploy/offline-plan.js'
+import {isSuccessful, outputsOfEarlierStages, runDeploy, type DeployRunResult} from '../core/deploy/run-deploy.js'
+import {ExitCode, type ExitCodeValue} from '../core/errors.js'
+import {planEnvironment, type EnvironmentPlan} from '../core/stages/plan.js'
+import {selectEnvironment, selectStages} from '../core/stages/select.js'
+import {createApprover} from '../ui/approval.js'
+import {createReporter} from '../ui/reporter.js'
+import {renderDeploySummary, renderOfflinePlan} from '../ui/summary.js'
+import type {AwsTarget} from '../aws/clients.js'
+import {isMissingCredentials, openGuardedSession, withInterrupt} from './aws-session.js'
+
+export interface DeployFlowOptions {
+  stage: string
+  env: string
+  dryRun: boolean
+  offline: boolean
+  yes: boolean
+  allowReplacement: boolean
+  force: boolean
+  concurrency?: number
+  json: boolean
+  target: AwsTarget
+}
+
+export type DeployFlowResult = ({mode: 'offline'} & OfflinePlan) | ({mode: 'aws'} & DeployRunResult)
+
+export interface DeployFlowOutcome {
+  result: DeployFlowResult
+  exitCode: ExitCodeValue
+  /** What to print on stdout when not in --json mode. */
+  text: string
+}
+
+/** Exit code of a run: 130 interrupted, 2 blocked (a flag or approval missing), 3 partly done, 1 failed. */
+export function exitCodeOf(result: DeployRunResult): ExitCodeValue {
+  const outcomes = result.stages.flatMap((stage) => stage.stacks.map((stack) => stack.outcome))
+  if (outcomes.includes('interrupted')) return ExitCode.interrupted
+  if (outcomes.includes('blocked')) return ExitCode.usage
+  if (!outcomes.includes('failed')) return ExitCode.ok
+  return outcomes.some((outcome) => outcome === 'created' || outcome === 'updated') ? ExitCode.partial : ExitCode.failed
+}
+
+function offline(plan: EnvironmentPlan, note?: string): DeployFlowOutcome {
+  const result = offlinePlan(plan)
+  return {result: {mode: 'offline', ...result}, exitCode: ExitCode.ok, text: `${note ? `${note}\n` : ''}${renderOfflinePlan(result)}`}
+}
+
+/** `deploy` and `plan`: everything between parsed flags and printed result. */
+export async function deployFlow(loaded: LoadedConfig, options: DeployFlowOptions): Promise<DeployFlowOutcome> {
+  selectEnvironment(loaded.config, options.env)
+  const plan = planEnvironment(loaded, options.env, selectStages(loaded.config, options.stage))
+  if (options.offline) return offline(plan)
+
+  let session
+  try {
+    session = await openGuardedSession(loaded, options.env, options.target)
+  } catch (error) {
+    if (options.dryRun && isMissingCredentials(error)) return offline(plan, 'No AWS credentials found: showing the offline plan.')
+    throw error
+  }
+
+  const [{createStackApi}, reporter] = await Promise.all([
+    import('../aws/cloudformation.js'),
+    createReporter({stderr: process.stderr, json: options.json}),
+  ])
+  try {
+    const api = await createStackApi(options.target)
+    const knownOutputs = await outputsOfEarlierStages(plan, plan.earlierJobs, (name) => api.describeStack(name))
+    const result = await withInterrupt((signal) =>
+      runDeploy(plan, knownOutputs, {
+        api,
+        artifacts: async () => (await import('../aws/s3.js')).createArtifactStore(options.target),
+        reporter,
+        audit: session.audit,
+        approver: createApprover({yes: options.yes, input: process.stdin, output: process.stderr}),
+        clock: systemClock,
+        signal,
+        concurrency: options.concurrency ?? loaded.config.concurrency,
+        options: {
+          envName: options.env,
+          protectedEnv: plan.env.protected,
+          dryRun: options.dryRun,
+          allowReplacement: options.allowReplacement,
+          force: options.force,
+          artifactBucket: loaded.config.artifactBucket.replaceAll('{account}', plan.env.account).replaceAll('{region}', options.target.region),
+          polling: loaded.config.polling,
+        },
+      }),
+    )
+    const exitCode = exitCodeOf(result)
+    const interrupted = result.stages.flatMap((stage) => stage.stacks).filter((stack) => stack.outcome === 'interrupted')
+    const resumeNote = interrupted.length
+      ? `\nStopped waiting: ${interrupted.map((stack) => stack.stackName).join(', ')} go on in CloudFormation. ` +
+        `\`fintech status --env ${options.env}\` shows them; the next \`fintech deploy\` waits for them and carries on.`
+      : ''
+    const failures = result.stages.flatMap((stage) => stage.stacks).filter((stack) => !isSuccessful(stack.outcome) && stack.outcome !== 'skipped')
+    const causes = failures
+      .filter((stack) => stack.rootCause)
+      .map((stack) => `Root cause in ${stack.stackName}: ${stack.rootCause!.logicalId} (${stack.rootCause!.resourceType}) ${stack.rootCause!.status}: ${stack.rootCause!.reason}`)
+    return {
+      result: {mode: 'aws', ...result},
+      exitCode,
+      text: [renderDeploySummary(result), ...causes].join('\n') + resumeNote,
+    }
+  } finally {
+    await reporter.close()
+  }
+}

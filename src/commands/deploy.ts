@@ -1,0 +1,50 @@
+import {Flags} from '@oclif/core'
+import {FintechCommand} from '../cli/base-command.js'
+import {deployFlow, type DeployFlowResult} from '../cli/deploy-flow.js'
+
+export const stackFlags = {
+  stage: Flags.string({description: 'stage to deploy, or "all" for every stage in order', required: true}),
+  env: Flags.string({description: 'environment from fintech.config.yaml', required: true}),
+  offline: Flags.boolean({description: 'plan from the files alone, without credentials or AWS calls (implies --dry-run)'}),
+  concurrency: Flags.integer({description: 'stacks of one stage deployed at once (default from config)', min: 1, max: 16}),
+}
+
+export default class Deploy extends FintechCommand {
+  static summary = 'Deploy stages of the platform through reviewed change sets.'
+
+  static description = `Stages run in the config's order; a stage refuses to start while a stage before it is not deployed in the env. Each stack gets a change set that is shown before it runs. Replacing or removing a stateful resource needs --allow-replacement; widening IAM or security groups, recreating a failed stack and anything in a protected env need approval (a prompt on a terminal, --yes elsewhere). Unchanged stacks are skipped without a change set.`
+
+  static examples = [
+    '<%= config.bin %> deploy --stage networking --env test',
+    '<%= config.bin %> deploy --stage all --env dev --dry-run --offline',
+    '<%= config.bin %> deploy --stage data --env prod --allow-replacement',
+  ]
+
+  static flags = {
+    ...stackFlags,
+    'dry-run': Flags.boolean({description: 'create each change set, show it and delete it; change nothing'}),
+    yes: Flags.boolean({char: 'y', description: 'approve change sets that need approval without asking'}),
+    'allow-replacement': Flags.boolean({description: 'allow change sets that replace or remove stateful resources'}),
+    force: Flags.boolean({description: 'create a change set even when template, parameters and tags are unchanged'}),
+  }
+
+  async run(): Promise<DeployFlowResult> {
+    const {flags} = await this.parse(Deploy)
+    const loaded = this.readConfig(flags.config)
+    const outcome = await deployFlow(loaded, {
+      stage: flags.stage,
+      env: flags.env,
+      dryRun: flags['dry-run'] || flags.offline,
+      offline: flags.offline,
+      yes: flags.yes,
+      allowReplacement: flags['allow-replacement'],
+      force: flags.force,
+      concurrency: flags.concurrency,
+      json: this.jsonEnabled(),
+      target: this.awsTarget(loaded, flags.env, flags),
+    })
+    if (!this.jsonEnabled()) this.log(outcome.text)
+    process.exitCode = outcome.exitCode
+    return outcome.result
+  }
+}

@@ -1,0 +1,38 @@
+import {appendFileSync, mkdirSync} from 'node:fs'
+import {homedir} from 'node:os'
+import {dirname, join} from 'node:path'
+
+export interface AuditEntry {
+  env: string
+  action: string
+  result: 'ok' | 'failed' | 'no-changes'
+  stack?: string
+  detail?: string
+}
+
+/** Who changed what: one line per mutation, written the moment it happens. */
+export interface AuditSink {
+  record(entry: AuditEntry): void
+}
+
+/** `FINTECH_AUDIT_LOG`, else the config's audit.path, else the user's state directory. */
+export function auditLogPath(configured?: string): string {
+  if (process.env.FINTECH_AUDIT_LOG) return process.env.FINTECH_AUDIT_LOG
+  if (configured) return configured
+  const stateHome = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state')
+  return join(stateHome, 'fintech', 'audit.jsonl')
+}
+
+/** Appends synchronously so that a crash or Ctrl-C right after a call still leaves its line. */
+export function jsonlAuditSink(path: string, caller: () => string, now: () => Date = () => new Date()): AuditSink {
+  let ready = false
+  return {
+    record(entry) {
+      if (!ready) {
+        mkdirSync(dirname(path), {recursive: true})
+        ready = true
+      }
+      appendFileSync(path, `${JSON.stringify({time: now().toISOString(), caller: caller(), ...entry})}\n`)
+    },
+  }
+}

@@ -1,0 +1,134 @@
+import pLimit from 'p-limit'
+import {InputError} from '../errors.js'
+import {parameterValues} from '../params/resolve.js'
+import {resolveJobParameters, type EnvironmentPlan, type StackJob} from '../stages/plan.js'
+import type {StackDescription} from './api.js'
+import {InterruptedError} from './clock.js'
+import {deployStack, type StackDeployContext, type StackDeployResult} from './deploy-stack.js'
+import type {StackOutcome} from './events.js'
+import {DEPLOYED_STATES} from './stack-status.js'
+
+export interface StackRunResult extends StackDeployResult {
+  id: string
+  stage: string
+  parameters: Record<string, string>
+}
+
+export interface DeployRunResult {
+  env: string
+  dryRun: boolean
+  stages: Array<{name: string; stacks: StackRunResult[]}>
+}
+
+const SETTLED_OK: ReadonlySet<StackOutcome> = new Set(['created', 'updated', 'unchanged', 'no-changes', 'planned'])
+
+export const isSuccessful = (outcome: StackOutcome) => SETTLED_OK.has(outcome)
+
+/**
+ * Reads the stacks of the stages before the selected ones: their outputs feed parameters,
+ * and a stage refuses to deploy when one it needs is not deployed (exit 2, before any change).
+ */
+export async function outputsOfEarlierStages(
+  plan: EnvironmentPlan,
+  earlier: StackJob[],
+  describe: (stackName: string) => Promise<StackDescription | undefined>,
+): Promise<Map<string, Record<string, string>>> {
+  const outputs = new Map<string, Record<string, string>>()
+  const missing: string[] = []
+  await Promise.all(
+    earlier.map(async (job) => {
+      const stack = await describe(job.stackName)
+      if (stack && DEPLOYED_STATES.has(stack.status)) outputs.set(job.id, stack.outputs)
+      else missing.push(`${job.stackName} (stage ${job.stage}): ${stack ? stack.status : 'not deployed'}`)
+    }),
+  )
+  if (missing.length > 0) {
+    const stages = [...new Set(earlier.map((job) => job.stage))]
+    throw new InputError(
+      `stage ${plan.stages[0]!.stage.name} needs the earlier stages ${stages.join(', ')} deployed in ${plan.envName}; not ready:\n  ${missing.sort().join('\n  ')}`,
+      `deploy them first: fintech deploy --stage ${stages[0]} --env ${plan.envName}`,
+    )
+  }
+  return outputs
+}
+
+/**
+ * Deploys the planned stages in order. Inside a stage, stacks run as soon as the stacks they
+ * read outputs from are done, at most `concurrency` at a time; the first failure lets running
+ * stacks finish, starts no new one, and skips the later stages.
+ */
+export async function runDeploy(
+  plan: EnvironmentPlan,
+  knownOutputs: Map<string, Record<string, string>>,
+  context: StackDeployContext & {concurrency: number},
+): Promise<DeployRunResult> {
+  const outputs = new Map(knownOutputs)
+  const limit = pLimit(context.concurrency)
+  const result: DeployRunResult = {env: plan.envName, dryRun: context.options.dryRun, stages: []}
+  let stopped = false
+
+  for (const {stage, jobs} of plan.stages) {
+    const stageResults: StackRunResult[] = []
+    result.stages.push({name: stage.name, stacks: stageResults})
+    if (stopped) {
+      for (const job of jobs) stageResults.push(skipped(job, 'an earlier stage did not complete'))
+      continue
+    }
+    context.reporter.emit({kind: 'stage-start', stage: stage.name, stackNames: jobs.map((job) => job.stackName)})
+    const running = new Map<string, Promise<StackRunResult>>()
+    const start = (job: StackJob): Promise<StackRunResult> => {
+      const existing = running.get(job.id)
+      if (existing) return existing
+      const promise = (async () => {
+        const dependencies = await Promise.all(job.dependsOn.map((id) => start(jobs.find((candidate) => candidate.id === id)!)))
+        const failedDependency = dependencies.find((dependency) => !isSuccessful(dependency.outcome))
+        if (failedDependency) return skipped(job, `${failedDependency.stackName} did not complete`)
+        return limit(() => (stopped ? skipped(job, 'another stack failed first') : runJob(job)))
+      })()
+      running.set(job.id, promise)
+      return promise
+    }
+
+    const runJob = async (job: StackJob): Promise<StackRunResult> => {
+      const resolution = resolveJobParameters(plan, job, (stackId, key) => outputs.get(stackId)?.[key])
+      const unresolved = Object.entries(resolution.parameters).find(([, parameter]) => parameter.placeholder)
+      const parameters = parameterValues(resolution)
+      if (unresolved) {
+        // Only a dry run of stages that were never deployed gets here: their inputs do not exist yet.
+        const detail = `${unresolved[1].value} is not an output of a deployed stack yet; see the offline plan for its resources`
+        return {...skipped(job, detail), outcome: context.options.dryRun ? 'planned' : 'failed', parameters}
+      }
+      let deployed: StackDeployResult
+      try {
+        deployed = await deployStack(
+          {
+            stackName: job.stackName,
+            template: job.template,
+            parameters,
+            effectiveParameters: Object.fromEntries(Object.entries(resolution.parameters).map(([name, parameter]) => [name, parameter.value])),
+            tags: job.tags,
+          },
+          context,
+        )
+      } catch (error) {
+        deployed = error instanceof InterruptedError
+          ? {stackName: job.stackName, outcome: 'interrupted', outputs: {}, detail: 'stopped waiting; the operation goes on in CloudFormation'}
+          : {stackName: job.stackName, outcome: 'failed', outputs: {}, detail: (error as Error).message}
+      }
+      if (!isSuccessful(deployed.outcome)) stopped = true
+      outputs.set(job.id, deployed.outputs)
+      context.reporter.emit({kind: 'stack-done', stackName: job.stackName, outcome: deployed.outcome, status: deployed.status, rootCause: deployed.rootCause, detail: deployed.detail})
+      return {...deployed, id: job.id, stage: job.stage, parameters}
+    }
+
+    stageResults.push(...(await Promise.all(jobs.map(start))))
+    const ok = stageResults.every((stack) => isSuccessful(stack.outcome))
+    context.reporter.emit({kind: 'stage-done', stage: stage.name, ok})
+    if (!ok) stopped = true
+  }
+  return result
+}
+
+function skipped(job: StackJob, detail: string): StackRunResult {
+  return {id: job.id, stage: job.stage, stackName: job.stackName, outcome: 'skipped', outputs: {}, parameters: {}, detail}
+}

@@ -1,0 +1,103 @@
+import type {EnvironmentConfig, StackConfig} from '../config/schema.js'
+import type {Template} from '../template/parse.js'
+
+export type ParameterSource = 'config' | 'env' | 'parameter-file' | 'stack-output' | 'default'
+
+export interface ResolvedParameter {
+  value: string
+  source: ParameterSource
+  /** True when the value is a stand-in for an output that does not exist yet (offline plans). */
+  placeholder?: boolean
+}
+
+export interface ParameterContext {
+  envName: string
+  env: EnvironmentConfig
+  /** The env's parameter file, flattened to strings. */
+  fileValues: Record<string, string>
+  /** The value of another stack's output; `undefined` when it is not known (offline). */
+  output(stackId: string, outputKey: string): string | undefined
+}
+
+export interface ParameterProblem {
+  parameter: string
+  /** Where the fix belongs: the stack's parameter in the config, or the template's declaration. */
+  inConfig: boolean
+  detail: string
+}
+
+export interface ParameterResolution {
+  /** Every parameter the template declares, with where its value comes from. */
+  parameters: Record<string, ResolvedParameter>
+  problems: ParameterProblem[]
+}
+
+function envValue(key: string, context: ParameterContext): string | undefined {
+  if (key === 'name') return context.envName
+  if (key === 'account') return context.env.account
+  if (key === 'region') return context.env.region
+  return context.env.values[key]
+}
+
+/**
+ * Resolves a stack's parameters: the stack's own setting in the config wins, then the env's
+ * parameter file, then the template's default. Problems are collected, not thrown, so one run
+ * reports every typo at once.
+ */
+export function resolveParameters(stack: StackConfig, template: Template, context: ParameterContext): ParameterResolution {
+  const parameters: Record<string, ResolvedParameter> = {}
+  const problems: ParameterProblem[] = []
+
+  for (const name of Object.keys(stack.parameters)) {
+    if (!template.parameters[name]) {
+      problems.push({parameter: name, inConfig: true, detail: `${template.file} declares no parameter ${name}`})
+    }
+  }
+
+  for (const [name, declared] of Object.entries(template.parameters)) {
+    const setting = stack.parameters[name]
+    let resolved: ResolvedParameter | undefined
+    if (typeof setting === 'string') {
+      resolved = {value: setting, source: 'config'}
+    } else if (setting && 'env' in setting) {
+      const value = envValue(setting.env, context)
+      if (value === undefined) {
+        problems.push({parameter: name, inConfig: true, detail: `environment ${context.envName} has no value "${setting.env}"`})
+        continue
+      }
+      resolved = {value, source: 'env'}
+    } else if (setting && 'stackOutput' in setting) {
+      const [stackId, outputKey] = setting.stackOutput.split('.') as [string, string]
+      const value = context.output(stackId, outputKey)
+      resolved = value === undefined ? {value: `<${setting.stackOutput}>`, source: 'stack-output', placeholder: true} : {value, source: 'stack-output'}
+    } else if (context.fileValues[name] !== undefined) {
+      resolved = {value: context.fileValues[name], source: 'parameter-file'}
+    } else if (declared.default !== undefined) {
+      resolved = {value: declared.default, source: 'default'}
+    }
+
+    if (!resolved) {
+      problems.push({parameter: name, inConfig: false, detail: `parameter ${name} of ${template.file} has no value and no default`})
+      continue
+    }
+    if (!resolved.placeholder && declared.allowedValues && !declared.allowedValues.includes(resolved.value)) {
+      problems.push({
+        parameter: name,
+        inConfig: resolved.source === 'config' || resolved.source === 'env',
+        detail: `"${resolved.value}" is not an allowed value of ${name} (${declared.allowedValues.join(', ')})`,
+      })
+      continue
+    }
+    parameters[name] = resolved
+  }
+  return {parameters, problems}
+}
+
+/** The values to send: defaults are left out so CloudFormation applies the template's own. */
+export function parameterValues(resolution: ParameterResolution): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(resolution.parameters)
+      .filter(([, parameter]) => parameter.source !== 'default')
+      .map(([name, parameter]) => [name, parameter.value]),
+  )
+}

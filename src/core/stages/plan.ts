@@ -1,0 +1,114 @@
+import {isAbsolute, join} from 'node:path'
+import type {LoadedConfig} from '../config/load.js'
+import {readTextFile} from '../config/load.js'
+import type {EnvironmentConfig, StackConfig, StageConfig} from '../config/schema.js'
+import {FileError, InputError} from '../errors.js'
+import {resolveParameters, type ParameterContext, type ParameterResolution} from '../params/resolve.js'
+import {parseTemplate, type Template} from '../template/parse.js'
+import {formatKeyPath, parseLocatedYaml} from '../yaml.js'
+import {assertAcyclic, sameStageDependencies, stackNameOf} from './select.js'
+
+/** One stack of one env, with everything needed to deploy it except outputs not known yet. */
+export interface StackJob {
+  id: string
+  stage: string
+  stackName: string
+  config: StackConfig
+  template: Template
+  tags: Record<string, string>
+  /** Stacks of the same stage this one waits for. */
+  dependsOn: string[]
+}
+
+export interface StagePlan {
+  stage: StageConfig
+  jobs: StackJob[]
+}
+
+export interface EnvironmentPlan {
+  envName: string
+  env: EnvironmentConfig
+  /** The selected stages, in order. */
+  stages: StagePlan[]
+  /** Stacks of the stages before the first selected one: they must be deployed already. */
+  earlierJobs: StackJob[]
+  parameterContext(output: ParameterContext['output']): ParameterContext
+}
+
+const resolvePath = (root: string, path: string) => (isAbsolute(path) ? path : join(root, path))
+
+function loadParameterFile(root: string, path: string) {
+  const located = parseLocatedYaml(readTextFile(resolvePath(root, path), 'parameter file'), path)
+  const raw = located.value ?? {}
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new FileError(path, 'a parameter file is a mapping of ParameterName: value', 1)
+  const values: Record<string, string> = {}
+  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      throw new FileError(path, 'a parameter value is a string, number, boolean or list', located.lineOf([name]), name)
+    }
+    values[name] = Array.isArray(value) ? value.join(',') : String(value)
+  }
+  return {values, lineOf: located.lineOf}
+}
+
+/**
+ * Reads every template and the env's parameter file and checks that the parameters fit
+ * together, before any AWS call: unknown or missing parameters are reported with the file
+ * and line to fix. Outputs of other stacks stay unresolved here (see resolveJobParameters).
+ */
+export function planEnvironment(loaded: LoadedConfig, envName: string, selected: StageConfig[]): EnvironmentPlan {
+  const {config, root} = loaded
+  const env = config.environments[envName]!
+  const parameterFile = env.parameterFile ? loadParameterFile(root, env.parameterFile) : undefined
+  const fileValues = parameterFile?.values ?? {}
+  const parameterContext = (output: ParameterContext['output']): ParameterContext => ({envName, env, fileValues, output})
+
+  const templates = new Map<string, Template>()
+  const templateOf = (path: string) => {
+    if (!templates.has(path)) templates.set(path, parseTemplate(readTextFile(resolvePath(root, path), 'template'), path))
+    return templates.get(path)!
+  }
+
+  const declaredAnywhere = new Set<string>()
+  const stages: StagePlan[] = config.stages.map((stage, stageIndex) => {
+    assertAcyclic(stage)
+    const jobs = stage.stacks.map((stack, stackIndex): StackJob => {
+      const template = templateOf(stack.template)
+      Object.keys(template.parameters).forEach((name) => declaredAnywhere.add(name))
+      const problem = resolveParameters(stack, template, parameterContext(() => undefined)).problems[0]
+      if (problem) {
+        const keyPath = ['stages', stageIndex, 'stacks', stackIndex, ...(problem.inConfig ? ['parameters', problem.parameter] : ['template'])]
+        throw new FileError(loaded.file, problem.detail, loaded.lineOf(keyPath), formatKeyPath(keyPath))
+      }
+      return {
+        id: stack.id,
+        stage: stage.name,
+        stackName: stackNameOf(config, envName, stage, stack),
+        config: stack,
+        template,
+        tags: {...env.tags, 'fintech:stage': stage.name},
+        dependsOn: sameStageDependencies(stage, stack),
+      }
+    })
+    return {stage, jobs}
+  })
+
+  for (const name of Object.keys(fileValues)) {
+    if (!declaredAnywhere.has(name)) {
+      throw new FileError(env.parameterFile!, `no template declares a parameter ${name}`, parameterFile!.lineOf([name]), name)
+    }
+  }
+  if (selected.length === 0) throw new InputError('no stage selected')
+  const firstSelected = stages.findIndex((plan) => plan.stage === selected[0])
+  return {
+    envName,
+    env,
+    stages: stages.filter((plan) => selected.includes(plan.stage)),
+    earlierJobs: stages.slice(0, firstSelected).flatMap((plan) => plan.jobs),
+    parameterContext,
+  }
+}
+
+export function resolveJobParameters(plan: EnvironmentPlan, job: StackJob, output: ParameterContext['output']): ParameterResolution {
+  return resolveParameters(job.config, job.template, plan.parameterContext(output))
+}

@@ -1,0 +1,56 @@
+import type {FintechConfig, StackConfig, StageConfig} from '../config/schema.js'
+import {InputError} from '../errors.js'
+
+export const ALL_STAGES = 'all'
+
+export function selectStages(config: FintechConfig, stage: string): StageConfig[] {
+  if (stage === ALL_STAGES) return config.stages
+  const found = config.stages.find((candidate) => candidate.name === stage)
+  if (!found) {
+    const names = [...config.stages.map((candidate) => candidate.name), ALL_STAGES].join(', ')
+    throw new InputError(`unknown stage "${stage}" (--stage): use one of ${names}`)
+  }
+  return [found]
+}
+
+export function stagesBefore(config: FintechConfig, stage: StageConfig): StageConfig[] {
+  return config.stages.slice(0, config.stages.indexOf(stage))
+}
+
+export function selectEnvironment(config: FintechConfig, env: string) {
+  const found = config.environments[env]
+  if (!found) throw new InputError(`unknown environment "${env}" (--env): use one of ${Object.keys(config.environments).join(', ')}`)
+  return found
+}
+
+/** `fintech-<env>-<stage>` for a stage's only stack, `fintech-<env>-<stage>-<id>` when it has several. */
+export function stackNameOf(config: FintechConfig, env: string, stage: StageConfig, stack: StackConfig): string {
+  if (stack.stackName) return stack.stackName.replaceAll('{env}', env)
+  const base = `${config.project}-${env}-${stage.name}`
+  return stage.stacks.length === 1 ? base : `${base}-${stack.id}`
+}
+
+/** Stacks a stack waits for inside its stage: declared ones plus those whose outputs it reads. */
+export function sameStageDependencies(stage: StageConfig, stack: StackConfig): string[] {
+  const ids = new Set(stage.stacks.map((candidate) => candidate.id))
+  const fromOutputs = Object.values(stack.parameters)
+    .flatMap((value) => (typeof value === 'object' && 'stackOutput' in value ? [value.stackOutput.split('.')[0]!] : []))
+    .filter((id) => ids.has(id))
+  return [...new Set([...stack.dependsOn, ...fromOutputs])]
+}
+
+/** Rejects a cycle among a stage's stacks, naming it, before anything is deployed. */
+export function assertAcyclic(stage: StageConfig): void {
+  const state = new Map<string, 'visiting' | 'done'>()
+  const byId = new Map(stage.stacks.map((stack) => [stack.id, stack]))
+  const visit = (id: string, trail: string[]) => {
+    if (state.get(id) === 'done') return
+    if (state.get(id) === 'visiting') {
+      throw new InputError(`stage ${stage.name}: stacks depend on each other in a cycle: ${[...trail, id].join(' → ')}`)
+    }
+    state.set(id, 'visiting')
+    for (const dependency of sameStageDependencies(stage, byId.get(id)!)) visit(dependency, [...trail, id])
+    state.set(id, 'done')
+  }
+  for (const stack of stage.stacks) visit(stack.id, [])
+}

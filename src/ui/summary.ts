@@ -1,0 +1,49 @@
+import Table from 'cli-table3'
+import type {DeployRunResult} from '../core/deploy/run-deploy.js'
+import type {OfflinePlan} from '../core/deploy/offline-plan.js'
+
+const plainTable = (head: string[]) => new Table({head, style: {head: [], border: [], compact: true}})
+
+/** The closing table of a deploy or dry run: one row per stack. */
+export function renderDeploySummary(result: DeployRunResult): string {
+  const table = plainTable(['Stage', 'Stack', 'Outcome', 'Status', 'Detail'])
+  for (const stage of result.stages) {
+    for (const stack of stage.stacks) {
+      table.push([stage.name, stack.stackName, stack.outcome, stack.status ?? '-', stack.rootCause ? `${stack.rootCause.logicalId}: ${stack.rootCause.reason}` : stack.detail ?? ''])
+    }
+  }
+  return `${result.dryRun ? 'Dry run' : 'Deploy'} of ${result.env}:\n${table.toString()}`
+}
+
+/** The README's first command prints this: what would be deployed, from the files alone. */
+export function renderOfflinePlan(plan: OfflinePlan): string {
+  const lines = [
+    `Offline plan for ${plan.env} (account ${plan.account}, ${plan.region}${plan.protected ? ', protected' : ''}). No AWS call was made.`,
+  ]
+  for (const stage of plan.stages) {
+    lines.push('', `Stage ${stage.name}`)
+    for (const stack of stage.stacks) {
+      lines.push(
+        `  ${stack.stackName}  ${stack.template}  ${stack.templateBytes} bytes${stack.viaArtifactBucket ? ' (via the artifact bucket)' : ''}${stack.dependsOn.length ? `  after ${stack.dependsOn.join(', ')}` : ''}`,
+      )
+      const parameters = Object.entries(stack.parameters)
+      if (parameters.length > 0) {
+        const table = plainTable(['Parameter', 'Value', 'From'])
+        for (const [name, parameter] of parameters) table.push([name, parameter.value, parameter.source])
+        lines.push(indent(table.toString(), 4))
+      }
+      const resources = plainTable(['Resource', 'Type', 'Keeps data', 'DeletionPolicy'])
+      for (const resource of stack.resources) {
+        resources.push([resource.logicalId, resource.type, resource.stateful ? 'yes' : '', resource.deletionPolicy ?? ''])
+      }
+      lines.push(indent(resources.toString(), 4))
+    }
+  }
+  return lines.join('\n')
+}
+
+const indent = (text: string, width: number) =>
+  text
+    .split('\n')
+    .map((line) => ' '.repeat(width) + line)
+    .join('\n')
