@@ -1,10 +1,11 @@
 import type {ClassifiedChangeSet} from '../core/changeset/classify.js'
-import type {DeployEvent, RootCause, StackEvent, StackOutcome} from '../core/deploy/events.js'
+import type {DeployEvent, RootCause, StackEvent, StackOutcome, StackPhase} from '../core/deploy/events.js'
 import {describePhase} from './labels.js'
 
 export interface StackProgress {
   stackName: string
   stage?: string
+  phase: StackPhase
   /** The latest phase, or the stack's own CloudFormation status once CloudFormation reports one. */
   activity: string
   /** On the clock passed to the reducer; unset while the stack is queued. */
@@ -41,7 +42,7 @@ export interface DeployState {
 export const initialDeployState: DeployState = {stages: [], stacks: [], notices: [], changeSets: []}
 
 function newStack(stackName: string): StackProgress {
-  return {stackName, activity: describePhase('queued'), resourceStatuses: new Map()}
+  return {stackName, phase: 'queued', activity: describePhase('queued'), resourceStatuses: new Map()}
 }
 
 function updateStack(stacks: StackProgress[], stackName: string, update: (stack: StackProgress) => StackProgress): StackProgress[] {
@@ -73,6 +74,7 @@ export function reduceDeployState(state: DeployState, event: DeployEvent, at: Da
         ...state,
         stacks: updateStack(state.stacks, event.stackName, (stack) => ({
           ...stack,
+          phase: event.phase,
           activity: describePhase(event.phase, event.detail),
           startedAt: event.phase === 'queued' ? stack.startedAt : (stack.startedAt ?? at),
         })),
@@ -117,4 +119,9 @@ export function inFlightResources(stack: StackProgress): string[] {
 export function resourceCounts(stack: StackProgress): {done: number; total: number} {
   const total = stack.resourceStatuses.size
   return {done: total - inFlightResources(stack).length, total}
+}
+
+/** True while the engine asks someone to approve a change set, which it does on the same terminal. */
+export function isAwaitingApproval(state: DeployState): boolean {
+  return state.stacks.some((stack) => stack.phase === 'awaiting-approval' && stack.outcome === undefined)
 }

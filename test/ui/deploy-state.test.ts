@@ -6,6 +6,7 @@ import {
   type StackProgress,
   inFlightResources,
   initialDeployState,
+  isAwaitingApproval,
   reduceDeployState,
   resourceCounts,
 } from '../../src/ui/deploy-state.js'
@@ -89,6 +90,16 @@ describe('reduceDeployState', () => {
     expect(cache).toMatchObject({outcome: 'skipped', detail: 'fintech-dev-data failed'})
     expect(cache.startedAt).toBeUndefined()
     expect(state.stages).toEqual([{name: 'data', ok: false}])
+  })
+
+  it('awaits approval from the approval phase until the next phase or the end of the stack', () => {
+    const asking = reduceAll([
+      {kind: 'stage-start', stage: 'data', stackNames: ['fintech-dev-data', 'fintech-dev-cache']},
+      {kind: 'stack-phase', stackName: 'fintech-dev-data', phase: 'awaiting-approval'},
+    ])
+    expect(isAwaitingApproval(asking)).toBe(true)
+    expect(isAwaitingApproval(reduceAll([{kind: 'stack-phase', stackName: 'fintech-dev-data', phase: 'executing'}], asking))).toBe(false)
+    expect(isAwaitingApproval(reduceAll([{kind: 'stack-done', stackName: 'fintech-dev-data', outcome: 'blocked'}], asking))).toBe(false)
   })
 
   it('keeps change sets and notices in arrival order', () => {

@@ -45,14 +45,38 @@ describe('createReporter', () => {
 })
 
 describe('InkReporter', () => {
-  it('draws the events on its stream and releases it on close', async () => {
+  const stamp = () => new Date('2026-11-22T02:11:00Z')
+  const count = (text: string, part: string) => text.split(part).length - 1
+
+  it('draws the events on its stream, each change set once, and releases the stream on close', async () => {
     const stderr = fakeStderr(true)
-    const reporter = new InkReporter({stream: stderr.stream, now: () => new Date('2026-11-22T02:11:00Z')})
+    const reporter = new InkReporter({stream: stderr.stream, now: stamp})
     for (const {event} of failedDataStage) reporter.emit(event)
     await reporter.close()
     const output = stderr.output()
-    expect(output).toContain('Change set for fintech-dev-data:')
+    expect(count(output, 'Change set for fintech-dev-data:')).toBe(1)
     expect(output).toContain('Root cause: LedgerDatabase (AWS::RDS::DBCluster) UPDATE_FAILED')
     expect(output).toContain('skipped: fintech-dev-data failed')
+  })
+
+  it('stops drawing while a stack awaits approval, so the prompt is not drawn over', async () => {
+    const stderr = fakeStderr(true)
+    const reporter = new InkReporter({stream: stderr.stream, now: stamp})
+    const untilApproval = failedDataStage.findIndex(({event}) => event.kind === 'stack-phase' && event.phase === 'awaiting-approval')
+    for (const {event} of failedDataStage.slice(0, untilApproval + 1)) reporter.emit(event)
+    expect(stderr.output()).toContain('awaiting approval')
+
+    const beforePrompt = stderr.output().length
+    stderr.stream.write('Execute this change set on fintech-dev-data? [y/N] y\n')
+    reporter.emit({kind: 'notice', level: 'info', message: 'still waiting for fintech-dev-data'})
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    expect(stderr.output().slice(beforePrompt)).toBe('Execute this change set on fintech-dev-data? [y/N] y\n')
+
+    reporter.emit({kind: 'stack-phase', stackName: 'fintech-dev-data', phase: 'executing'})
+    await reporter.close()
+    const afterPrompt = stderr.output().slice(beforePrompt)
+    expect(afterPrompt).toContain('executing change set')
+    expect(afterPrompt).toContain('still waiting for fintech-dev-data')
+    expect(afterPrompt).not.toContain('Change set for fintech-dev-data:')
   })
 })

@@ -174,16 +174,8 @@ export async function deployStack(input: StackDeployInput, context: StackDeployC
 
   phase('creating-change-set')
   const changeSetType = stack ? 'UPDATE' : 'CREATE'
-  const {id: changeSetId} = await api.createChangeSet({
-    stackName,
-    changeSetName: `fintech-${clock.now().toISOString().replace(/\D/g, '').slice(0, 14)}`,
-    changeSetType,
-    templateBody: templateUrl ? undefined : template.body,
-    templateUrl,
-    parameters: input.parameters,
-    tags: input.tags,
-    description: `fintech deploy ${options.envName}${options.dryRun ? ' (dry run)' : ''}`,
-  })
+  const changeSetId = await createChangeSet(changeSetType, templateUrl)
+  if (!changeSetId) return done({outcome: 'no-changes', status: stack?.status, outputs: stack?.outputs})
   record('create-change-set', 'ok', changeSetId)
 
   /** A change set that will not run is removed, with the empty stack a CREATE change set leaves. */
@@ -251,6 +243,27 @@ export async function deployStack(input: StackDeployInput, context: StackDeployC
   }
   if (options.protectedEnv) await protect(finished.stack)
   return done({outcome: changeSetType === 'CREATE' ? 'created' : 'updated', status: finalStatus, changeSet, outputs: finished.stack.outputs})
+
+  /** The new change set's id, or undefined when the endpoint refused it for having no changes. */
+  async function createChangeSet(changeSetType: 'CREATE' | 'UPDATE', templateUrl?: string): Promise<string | undefined> {
+    try {
+      const {id} = await api.createChangeSet({
+        stackName,
+        changeSetName: `fintech-${clock.now().toISOString().replace(/\D/g, '').slice(0, 14)}`,
+        changeSetType,
+        templateBody: templateUrl ? undefined : template.body,
+        templateUrl,
+        parameters: input.parameters,
+        tags: input.tags,
+        description: `fintech deploy ${options.envName}${options.dryRun ? ' (dry run)' : ''}`,
+      })
+      return id
+    } catch (error) {
+      // Some CloudFormation-compatible endpoints refuse an empty change set up front instead of failing it.
+      if (isNoChangeReason((error as Error).message)) return undefined
+      throw error
+    }
+  }
 
   async function settledChangeSet(id: string): Promise<ChangeSetDescription> {
     const backoff = new Backoff(options.polling.initialMs, options.polling.maxMs)

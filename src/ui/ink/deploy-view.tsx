@@ -78,14 +78,20 @@ function StackLine({stack, nameWidth, now, tick}: {stack: StackProgress; nameWid
     status,
     total > 0 ? `${done}/${total} resources` : undefined,
     elapsed === undefined ? undefined : `${elapsed}s`,
-    inFlight.length > 0 ? `in flight: ${describeInFlight(inFlight)}` : undefined,
   ].filter((fact) => fact !== undefined)
+  // Logical ids get their own line: beside the status they would be cut off on an 80-column terminal.
   return (
     <Box flexDirection="column" paddingLeft={2}>
-      {/* One row per stack even on narrow terminals; the root cause below wraps instead. */}
       <Text wrap="truncate-end">
         <Text color={indicator.color}>{indicator.mark}</Text> {stack.stackName.padEnd(nameWidth)}  {facts.join('  ')}
       </Text>
+      {inFlight.length > 0 ? (
+        <Box paddingLeft={2}>
+          <Text color="gray" wrap="truncate-end">
+            in flight: {describeInFlight(inFlight)}
+          </Text>
+        </Box>
+      ) : null}
       {stack.rootCause ? (
         <Box paddingLeft={2}>
           <Text color="red">{describeRootCause(stack.rootCause)}</Text>

@@ -1,7 +1,7 @@
 import {type Instance, render} from 'ink'
 
 import type {DeployEvent, DeployReporter} from '../../core/deploy/events.js'
-import {type DeployState, initialDeployState, reduceDeployState} from '../deploy-state.js'
+import {type DeployState, initialDeployState, isAwaitingApproval, reduceDeployState} from '../deploy-state.js'
 import {DeployView} from './deploy-view.js'
 
 export interface InkReporterOptions {
@@ -10,33 +10,63 @@ export interface InkReporterOptions {
   now?: () => Date
 }
 
-/** Live progress for an interactive terminal; only ever constructed when `stream` is a TTY outside CI. */
+/**
+ * Live progress for an interactive terminal; only ever constructed when `stream` is a TTY
+ * outside CI.
+ *
+ * The approval prompt is written to the same terminal, and ink would redraw over it (it
+ * erases as many lines as its last frame had, counted from the cursor). So while a stack
+ * awaits approval ink is unmounted, leaving its last frame on screen above the question,
+ * and a fresh ink instance takes over below the answer once the engine moves on.
+ */
 export class InkReporter implements DeployReporter {
-  #state: DeployState = initialDeployState
+  readonly #stream: NodeJS.WriteStream
   readonly #now: () => Date
-  readonly #instance: Instance
+  #state: DeployState = initialDeployState
+  #instance: Instance | undefined
+  /** Change sets an earlier ink instance already printed; a new instance must not print them again. */
+  #printedChangeSets = 0
 
   constructor(options: InkReporterOptions) {
+    this.#stream = options.stream
     this.#now = options.now ?? (() => new Date())
-    this.#instance = render(this.#view(), {
-      stdout: options.stream,
-      stderr: options.stream,
+    this.#instance = this.#mount()
+  }
+
+  emit(event: DeployEvent): void {
+    this.#state = reduceDeployState(this.#state, event, this.#now())
+    if (this.#instance) {
+      this.#instance.rerender(this.#view())
+      if (isAwaitingApproval(this.#state)) this.#yieldTerminal(this.#instance)
+    } else if (!isAwaitingApproval(this.#state)) {
+      this.#instance = this.#mount()
+    }
+  }
+
+  async close(): Promise<void> {
+    const instance = this.#instance ?? this.#mount()
+    this.#instance = undefined
+    instance.unmount()
+    await instance.waitUntilExit()
+  }
+
+  #mount(): Instance {
+    return render(this.#view(), {
+      stdout: this.#stream,
+      stderr: this.#stream,
       // Patching would send the command's console.log (its stdout summary) into ink's stream, stderr.
       patchConsole: false,
     })
   }
 
-  emit(event: DeployEvent): void {
-    this.#state = reduceDeployState(this.#state, event, this.#now())
-    this.#instance.rerender(this.#view())
-  }
-
-  async close(): Promise<void> {
-    this.#instance.unmount()
-    await this.#instance.waitUntilExit()
+  #yieldTerminal(instance: Instance): void {
+    instance.unmount()
+    this.#instance = undefined
+    this.#printedChangeSets = this.#state.changeSets.length
   }
 
   #view() {
-    return <DeployView state={this.#state} now={this.#now} />
+    const state = {...this.#state, changeSets: this.#state.changeSets.slice(this.#printedChangeSets)}
+    return <DeployView state={state} now={this.#now} />
   }
 }

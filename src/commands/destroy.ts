@@ -1,0 +1,77 @@
+import {Flags} from '@oclif/core'
+import Table from 'cli-table3'
+import {FintechCommand} from '../cli/base-command.js'
+import {openGuardedSession, withInterrupt} from '../cli/aws-session.js'
+import {systemClock} from '../core/deploy/clock.js'
+import {assertNoDataLoss, destroyOrder, destroyTargets, runDestroy, type DestroyStackResult} from '../core/destroy/run-destroy.js'
+import {ExitCode, InputError} from '../core/errors.js'
+import {planEnvironment} from '../core/stages/plan.js'
+import {selectEnvironment, selectStages} from '../core/stages/select.js'
+import {createReporter} from '../ui/reporter.js'
+import {typedConfirmation} from '../ui/typed-confirmation.js'
+
+export default class Destroy extends FintechCommand {
+  static summary = 'Tear down stages of a non-production env, last stage first.'
+
+  static description = `Refused for protected envs, and for a stage while a later stage is still deployed. Stateful resources survive only through their DeletionPolicy (Retain or Snapshot); destroy stops when one would be deleted, unless --allow-data-loss. Asks for the env name to be typed on a terminal; --yes elsewhere.`
+
+  static examples = ['<%= config.bin %> destroy --stage all --env dev', '<%= config.bin %> destroy --stage compute --env test --yes']
+
+  static flags = {
+    stage: Flags.string({description: 'stage to destroy, or "all"', required: true}),
+    env: Flags.string({description: 'environment from fintech.config.yaml', required: true}),
+    'dry-run': Flags.boolean({description: 'list what would be deleted and kept; change nothing'}),
+    yes: Flags.boolean({char: 'y', description: 'skip the typed confirmation'}),
+    'allow-data-loss': Flags.boolean({description: 'delete stateful resources that have no Retain or Snapshot DeletionPolicy'}),
+  }
+
+  async run(): Promise<{env: string; dryRun: boolean; stacks: DestroyStackResult[]}> {
+    const {flags} = await this.parse(Destroy)
+    const loaded = this.readConfig(flags.config)
+    const env = selectEnvironment(loaded.config, flags.env)
+    if (env.protected) throw new InputError(`${flags.env} is a protected environment: fintech never destroys it`)
+    const selected = selectStages(loaded.config, flags.stage)
+    const plan = planEnvironment(loaded, flags.env, selected)
+    const targets = destroyTargets(destroyOrder(plan.stages))
+    assertNoDataLoss(targets, flags['allow-data-loss'])
+
+    const target = this.awsTarget(loaded, flags.env, flags)
+    const session = await openGuardedSession(loaded, flags.env, target)
+    const api = await (await import('../aws/cloudformation.js')).createStackApi(target)
+
+    const later = planEnvironment(loaded, flags.env, loaded.config.stages.slice(loaded.config.stages.indexOf(selected.at(-1)!) + 1))
+    const stillDeployed = []
+    for (const job of later.stages.flatMap((stage) => stage.jobs)) if (await api.describeStack(job.stackName)) stillDeployed.push(job.stackName)
+    if (stillDeployed.length > 0) {
+      throw new InputError(`later stages are still deployed in ${flags.env}: ${stillDeployed.join(', ')}`, 'destroy them first, or use --stage all')
+    }
+
+    if (!flags['dry-run'] && !flags.yes) {
+      if (!process.stdin.isTTY) throw new InputError('destroy needs confirmation and there is no terminal to ask: re-run with --yes')
+      const names = targets.map((entry) => entry.job.stackName).join(', ')
+      if (!(await typedConfirmation(`This deletes ${names} in ${flags.env}.`, flags.env, process.stdin, process.stderr))) {
+        throw new InputError('not confirmed; nothing was deleted')
+      }
+    }
+
+    const reporter = await createReporter({stderr: process.stderr, json: this.jsonEnabled()})
+    let stacks: DestroyStackResult[]
+    try {
+      stacks = await withInterrupt((signal) =>
+        runDestroy(targets, {api, reporter, audit: session.audit, clock: systemClock, signal, envName: flags.env, dryRun: flags['dry-run'], polling: loaded.config.polling}),
+      )
+    } finally {
+      await reporter.close()
+    }
+
+    if (!this.jsonEnabled()) {
+      const table = new Table({head: ['Stack', 'Outcome', 'Kept (DeletionPolicy)', 'Detail'], style: {head: [], border: [], compact: true}})
+      for (const stack of stacks) table.push([stack.stackName, stack.outcome, stack.kept.join('\n'), stack.rootCause ? `${stack.rootCause.logicalId}: ${stack.rootCause.reason}` : stack.detail ?? ''])
+      this.log(`${flags['dry-run'] ? 'Dry run of destroy' : 'Destroy'} in ${flags.env}:\n${table.toString()}`)
+    }
+    const outcomes = stacks.map((stack) => stack.outcome)
+    if (outcomes.includes('interrupted')) process.exitCode = ExitCode.interrupted
+    else if (outcomes.includes('failed')) process.exitCode = outcomes.includes('deleted') ? ExitCode.partial : ExitCode.failed
+    return {env: flags.env, dryRun: flags['dry-run'], stacks}
+  }
+}

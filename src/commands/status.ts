@@ -1,0 +1,78 @@
+import {Flags} from '@oclif/core'
+import Table from 'cli-table3'
+import {FintechCommand} from '../cli/base-command.js'
+import {systemClock} from '../core/deploy/clock.js'
+import {ExitCode} from '../core/errors.js'
+import {assertAccount} from '../core/guard/account.js'
+import {planEnvironment} from '../core/stages/plan.js'
+import {selectEnvironment} from '../core/stages/select.js'
+import {readStatus, type StackStatus} from '../core/status/read-status.js'
+
+interface EnvironmentStatus {
+  env: string
+  account: string
+  region: string
+  error?: string
+  stages: Array<{name: string; stacks: StackStatus[]}>
+}
+
+export default class Status extends FintechCommand {
+  static summary = 'Show every stage of an env (or of all envs): stack status, last update, drift.'
+
+  static examples = ['<%= config.bin %> status --env test', '<%= config.bin %> status', '<%= config.bin %> status --env prod --drift']
+
+  static flags = {
+    env: Flags.string({description: 'environment to show; all environments when left out'}),
+    drift: Flags.boolean({description: 'run drift detection now and list drifted resources'}),
+  }
+
+  async run(): Promise<{envs: EnvironmentStatus[]}> {
+    const {flags} = await this.parse(Status)
+    const loaded = this.readConfig(flags.config)
+    const envNames = flags.env ? [flags.env] : Object.keys(loaded.config.environments)
+    envNames.forEach((name) => selectEnvironment(loaded.config, name))
+    const [{createStackApi}, {createIdentityApi}] = await Promise.all([import('../aws/cloudformation.js'), import('../aws/sts.js')])
+
+    const envs = await Promise.all(
+      envNames.map(async (envName): Promise<EnvironmentStatus> => {
+        const plan = planEnvironment(loaded, envName, loaded.config.stages)
+        const target = this.awsTarget(loaded, envName, flags)
+        const base = {env: envName, account: plan.env.account, region: target.region}
+        try {
+          // Reading the wrong account would report every stack as missing: check it as a deploy does.
+          await assertAccount(await createIdentityApi(target), envName, plan.env.account)
+          const api = await createStackApi(target)
+          return {...base, stages: await readStatus(plan.stages, {api, clock: systemClock, polling: loaded.config.polling, detectDrift: flags.drift})}
+        } catch (error) {
+          if (flags.env) throw error
+          return {...base, error: (error as Error).message, stages: []}
+        }
+      }),
+    )
+
+    if (!this.jsonEnabled()) this.log(renderStatus(envs))
+    if (envs.some((env) => env.error)) process.exitCode = ExitCode.failed
+    return {envs}
+  }
+}
+
+function renderStatus(envs: EnvironmentStatus[]): string {
+  return envs
+    .map((env) => {
+      const heading = `${env.env} (account ${env.account}, ${env.region})`
+      if (env.error) return `${heading}\n  cannot read: ${env.error}`
+      const table = new Table({head: ['Stage', 'Stack', 'Status', 'Last update', 'Drift', 'Protected'], style: {head: [], border: [], compact: true}})
+      const drifted: string[] = []
+      for (const stage of env.stages) {
+        for (const stack of stage.stacks) {
+          table.push([stage.name, stack.stackName, stack.status, stack.lastUpdated ?? '-', stack.drift, stack.terminationProtection ? 'yes' : ''])
+          for (const resource of stack.driftedResources ?? []) {
+            drifted.push(`  ${stack.stackName} ${resource.logicalId} (${resource.resourceType}) ${resource.driftStatus}`)
+            drifted.push(...resource.differences.map((difference) => `      ${difference}`))
+          }
+        }
+      }
+      return [heading, table.toString(), ...(drifted.length ? ['Drifted resources:', ...drifted] : [])].join('\n')
+    })
+    .join('\n\n')
+}

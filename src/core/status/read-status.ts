@@ -1,0 +1,61 @@
+import type {StackApi, StackResourceDrift} from '../deploy/api.js'
+import {Backoff, type Clock} from '../deploy/clock.js'
+import type {StagePlan} from '../stages/plan.js'
+
+export interface StackStatus {
+  id: string
+  stackName: string
+  /** NOT_DEPLOYED when CloudFormation has no such stack. */
+  status: string
+  lastUpdated?: string
+  drift: string
+  terminationProtection: boolean
+  driftedResources?: StackResourceDrift[]
+}
+
+export interface StatusOptions {
+  api: StackApi
+  clock: Clock
+  polling: {initialMs: number; maxMs: number}
+  /** Run drift detection now instead of showing the last result. */
+  detectDrift: boolean
+}
+
+/** Every stack of the given stages, read in parallel; drift detection runs on deployed stacks only. */
+export async function readStatus(stages: StagePlan[], options: StatusOptions): Promise<Array<{name: string; stacks: StackStatus[]}>> {
+  return Promise.all(
+    stages.map(async ({stage, jobs}) => ({
+      name: stage.name,
+      stacks: await Promise.all(
+        jobs.map(async (job): Promise<StackStatus> => {
+          const stack = await options.api.describeStack(job.stackName)
+          if (!stack) return {id: job.id, stackName: job.stackName, status: 'NOT_DEPLOYED', drift: '-', terminationProtection: false}
+          const status: StackStatus = {
+            id: job.id,
+            stackName: job.stackName,
+            status: stack.status,
+            lastUpdated: stack.lastUpdated?.toISOString(),
+            drift: stack.driftStatus ?? 'NOT_CHECKED',
+            terminationProtection: stack.terminationProtection,
+          }
+          if (options.detectDrift && !stack.status.endsWith('_IN_PROGRESS')) {
+            status.drift = await detect(job.stackName, options)
+            status.driftedResources = status.drift === 'DRIFTED' ? await options.api.resourceDrifts(job.stackName) : []
+          }
+          return status
+        }),
+      ),
+    })),
+  )
+}
+
+async function detect(stackName: string, {api, clock, polling}: StatusOptions): Promise<string> {
+  const detectionId = await api.detectDrift(stackName)
+  const backoff = new Backoff(polling.initialMs, polling.maxMs)
+  for (;;) {
+    const result = await api.driftDetectionStatus(detectionId)
+    if (result.status === 'DETECTION_COMPLETE') return result.stackDriftStatus ?? 'UNKNOWN'
+    if (result.status === 'DETECTION_FAILED') return `DETECTION_FAILED: ${result.reason ?? 'no reason given'}`
+    await clock.sleep(backoff.next(false))
+  }
+}

@@ -1,0 +1,22 @@
+"""moto_server with one fix: stacks created or updated through ExecuteChangeSet get their Outputs
+(moto 5.2.1 builds the output map from the empty template of the REVIEW_IN_PROGRESS stack and
+never rebuilds it)."""
+import sys
+from moto.cloudformation.models import CloudFormationBackend
+
+_execute = CloudFormationBackend.execute_change_set
+
+def execute_change_set(self, change_set_name, stack_name=None):
+    _execute(self, change_set_name, stack_name)
+    change_set = self.change_sets.get(change_set_name) or next(
+        cs for cs in self.change_sets.values() if cs.change_set_name == change_set_name)
+    stack = self.stacks[change_set.stack_id]
+    stack._parse_template()                      # template_dict from the executed template
+    stack.description = stack.template_dict.get("Description")
+    stack.output_map = stack._create_output_map()
+    stack.parameters = change_set.parameters
+
+CloudFormationBackend.execute_change_set = execute_change_set
+
+from moto.server import main
+sys.exit(main())
