@@ -1,0 +1,55 @@
+// `npm run bench`: prints start-up and AWS-call figures against the project's targets.
+// It never fails on a slow figure (MISS is printed, not asserted); it exits 1 only when it
+// cannot measure: a command fails, or the mocked deploy is not the no-op it must be.
+import {dirname} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {countNoopDeployCalls} from './noop-deploy.js'
+import {fmt, percentile, timeNode} from './stats.js'
+
+const repoRoot = dirname(dirname(fileURLToPath(import.meta.url)))
+const label = (ok) => (ok ? 'PASS' : 'MISS')
+
+function startup() {
+  console.log('1. Cold start (15 runs after 2 warm-ups)\n')
+  const cases = [
+    ['node -e 0', ['-e', '0']],
+    ['fintech --version', ['bin/run.js', '--version']],
+    ['fintech deploy --help', ['bin/run.js', 'deploy', '--help']],
+  ]
+  const medians = {}
+  console.log(`  ${'command'.padEnd(24)}${'median'.padStart(8)}${'p90'.padStart(8)}${'min'.padStart(8)}`)
+  for (const [name, args] of cases) {
+    const samples = timeNode(args, {runs: 15, cwd: repoRoot})
+    medians[name] = percentile(samples, 50)
+    console.log(`  ${name.padEnd(24)}${fmt(medians[name])}${fmt(percentile(samples, 90))}${fmt(Math.min(...samples))}`)
+  }
+  const ratio = medians['fintech deploy --help'] / medians['node -e 0']
+  console.log(`\n  deploy --help / node -e 0 = ${ratio.toFixed(2)}×   target: within 2.5× of node -e 0   ${label(ratio <= 2.5)}\n`)
+}
+
+async function awsCalls() {
+  console.log('2. AWS calls of a no-op `deploy --stage all --env dev` (aws-sdk-client-mock)\n')
+  const {stacks, total, perStack, shared, byCommand} = await countNoopDeployCalls(repoRoot, 'dev')
+  for (const [stackName, count] of perStack) console.log(`  ${stackName.padEnd(28)}${String(count).padStart(3)} calls   unchanged`)
+  console.log(`  ${'(not about one stack)'.padEnd(28)}${String(shared).padStart(3)} calls`)
+  console.log(`\n  by command: ${[...byCommand].map(([name, count]) => `${name} ${count}`).join(', ')}`)
+  const average = total / stacks
+  const worst = Math.max(...perStack.values())
+  console.log(`  total ${total} calls for ${stacks} stacks = ${average.toFixed(2)} per stack (most for one stack: ${worst})`)
+  console.log(`  target: a no-op deploy at most 6 calls per stack   ${label(average <= 6 && worst <= 6)}\n`)
+}
+
+function offlinePlan() {
+  console.log('3. README\'s first command (10 runs after 2 warm-ups)\n')
+  const samples = timeNode(['bin/run.js', 'deploy', '--stage', 'all', '--env', 'dev', '--dry-run', '--offline'], {runs: 10, cwd: repoRoot})
+  console.log(`  fintech deploy --stage all --env dev --dry-run --offline   median${fmt(percentile(samples, 50))}   p90${fmt(percentile(samples, 90))}\n`)
+}
+
+try {
+  startup()
+  await awsCalls()
+  offlinePlan()
+} catch (error) {
+  console.error(`bench: cannot measure: ${error.message}`)
+  process.exit(1)
+}

@@ -1,0 +1,28 @@
+// Small helpers shared by the benchmarks: timing a child process and summarising samples.
+import {spawnSync} from 'node:child_process'
+
+/** Nearest-rank percentile: a value that was actually measured, no interpolation. */
+export function percentile(samples, p) {
+  const sorted = [...samples].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]
+}
+
+/**
+ * Wall time of `node <args>` in ms per run. Warm-up runs fill the OS file cache first, so the
+ * figures are the start-up a user sees on their second run of the day, not a disk read.
+ * Throws when the command fails: a time for an error message would be meaningless.
+ */
+export function timeNode(args, {runs, warmup = 2, cwd}) {
+  const once = () => {
+    const start = process.hrtime.bigint()
+    const child = spawnSync(process.execPath, args, {cwd, encoding: 'utf8'})
+    const ms = Number(process.hrtime.bigint() - start) / 1e6
+    if (child.error) throw child.error
+    if (child.status !== 0) throw new Error(`node ${args.join(' ')} exited ${child.status}: ${child.stderr.trim().slice(0, 500)}`)
+    return ms
+  }
+  for (let i = 0; i < warmup; i++) once()
+  return Array.from({length: runs}, once)
+}
+
+export const fmt = (ms) => `${ms.toFixed(0)} ms`.padStart(8)
