@@ -119,7 +119,7 @@ export async function countNoopDeployCalls(repoRoot, envName = 'dev') {
     const notUnchanged = stacks.filter((stack) => stack.outcome !== 'unchanged')
     if (!result || stacks.length !== deployed.length || notUnchanged.length > 0) {
       const detail = notUnchanged.map((stack) => `  ${stack.stackName}: ${stack.outcome}${stack.detail ? ` (${stack.detail})` : ''}`).join('\n')
-      throw new Error(`the mocked deploy was not a no-op (${stacks.length} of ${deployed.length} stacks reported)\n${detail}\n--- command output ---\n${printed.trim()}`)
+      throw new Error(`the mocked deploy was not a no-op (${stacks.length} of ${deployed.length} stacks reported)\n${detail}\n--- command output (last 4000 characters) ---\n${printed.trim().slice(-4000)}`)
     }
 
     const calls = [...cfn.calls(), ...sts.calls(), ...s3.calls()].map((call) => call.args[0])

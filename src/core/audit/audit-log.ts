@@ -5,7 +5,8 @@ import {dirname, join} from 'node:path'
 export interface AuditEntry {
   env: string
   action: string
-  result: 'ok' | 'failed' | 'no-changes'
+  /** in-progress: the call was made and the user stopped waiting for its end (Ctrl-C). */
+  result: 'ok' | 'failed' | 'no-changes' | 'in-progress'
   stack?: string
   detail?: string
 }

@@ -1,10 +1,10 @@
 import {createHash} from 'node:crypto'
-import type {AuditSink} from '../audit/audit-log.js'
+import type {AuditEntry, AuditSink} from '../audit/audit-log.js'
 import {classifyChangeSet, type ClassifiedChangeSet} from '../changeset/classify.js'
 import {isStateful} from '../changeset/stateful.js'
 import {parseTemplate, type Template} from '../template/parse.js'
 import type {ArtifactStore, ChangeSetDescription, StackApi, StackDescription} from './api.js'
-import {Backoff, type Clock} from './clock.js'
+import {Backoff, InterruptedError, type Clock} from './clock.js'
 import type {DeployReporter, RootCause, StackOutcome, StackPhase} from './events.js'
 import {rootCauseOf, waitForStack} from './monitor.js'
 import {DEPLOYED_STATES, MANUAL_STATES, RECREATE_STATES, isInProgress, isNoChangeReason} from './stack-status.js'
@@ -100,7 +100,7 @@ export async function deployStack(input: StackDeployInput, context: StackDeployC
     outputs: {},
     ...result,
   })
-  const record = (action: string, result: 'ok' | 'failed' | 'no-changes', detail?: string) =>
+  const record = (action: string, result: AuditEntry['result'], detail?: string) =>
     audit.record({env: options.envName, stack: stackName, action, result, detail})
   const waiting = {api, clock, reporter, polling: options.polling, signal}
 
@@ -129,7 +129,7 @@ export async function deployStack(input: StackDeployInput, context: StackDeployC
     phase('deleting-failed-stack', stack.status)
     const since = clock.now()
     await api.deleteStack(stack.stackId)
-    const deleted = await waitForStack(stack.stackId, since, waiting)
+    const deleted = await follow('delete-stack', stack.stackId, since)
     const gone = !deleted.stack || deleted.stack.status === 'DELETE_COMPLETE'
     record('delete-stack', gone ? 'ok' : 'failed', `recreate from ${stack.status}`)
     if (!gone) return done({outcome: 'failed', status: deleted.stack?.status, rootCause: rootCauseOf(deleted.events), detail: 'could not delete the failed stack'})
@@ -141,7 +141,7 @@ export async function deployStack(input: StackDeployInput, context: StackDeployC
     phase('continuing-rollback')
     const since = clock.now()
     await api.continueUpdateRollback(stackName)
-    const rolledBack = await waitForStack(stackName, since, waiting)
+    const rolledBack = await follow('continue-update-rollback', stackName, since)
     const ok = rolledBack.stack?.status === 'UPDATE_ROLLBACK_COMPLETE'
     record('continue-update-rollback', ok ? 'ok' : 'failed', rolledBack.stack?.status)
     if (!ok) return done({outcome: 'failed', status: rolledBack.stack?.status, rootCause: rootCauseOf(rolledBack.events), detail: 'the rollback could not be completed'})
@@ -234,7 +234,7 @@ export async function deployStack(input: StackDeployInput, context: StackDeployC
   phase('executing')
   const since = described.createdAt ?? clock.now()
   await api.executeChangeSet(changeSetId)
-  const finished = await waitForStack(stackName, since, waiting)
+  const finished = await follow('execute-change-set', stackName, since, changeSetId)
   const finalStatus = finished.stack?.status
   const succeeded = finalStatus === 'CREATE_COMPLETE' || finalStatus === 'UPDATE_COMPLETE'
   record('execute-change-set', succeeded ? 'ok' : 'failed', `${changeSetId} → ${finalStatus}`)
@@ -243,6 +243,16 @@ export async function deployStack(input: StackDeployInput, context: StackDeployC
   }
   if (options.protectedEnv) await protect(finished.stack)
   return done({outcome: changeSetType === 'CREATE' ? 'created' : 'updated', status: finalStatus, changeSet, outputs: finished.stack.outputs})
+
+  /** Waits for an operation this run started; a Ctrl-C still leaves its audit line. */
+  async function follow(action: string, stackIdentifier: string, since: Date, detail?: string) {
+    try {
+      return await waitForStack(stackIdentifier, since, waiting)
+    } catch (error) {
+      if (error instanceof InterruptedError) record(action, 'in-progress', `${detail ?? stackIdentifier}: stopped waiting, still running in CloudFormation`)
+      throw error
+    }
+  }
 
   /** The new change set's id, or undefined when the endpoint refused it for having no changes. */
   async function createChangeSet(changeSetType: 'CREATE' | 'UPDATE', templateUrl?: string): Promise<string | undefined> {

@@ -1,7 +1,7 @@
 import type {AuditSink} from '../audit/audit-log.js'
 import {isStateful} from '../changeset/stateful.js'
 import type {StackApi} from '../deploy/api.js'
-import type {Clock} from '../deploy/clock.js'
+import {InterruptedError, type Clock} from '../deploy/clock.js'
 import type {DeployReporter, RootCause, StackOutcome} from '../deploy/events.js'
 import {rootCauseOf, waitForStack} from '../deploy/monitor.js'
 import {InputError} from '../errors.js'
@@ -113,7 +113,8 @@ export async function runDestroy(targets: DestroyTarget[], context: DestroyConte
       results.push(gone ? {...base, outcome: 'deleted'} : {...base, outcome: 'failed', rootCause: rootCauseOf(finished.events), detail: finished.stack?.status})
     } catch (error) {
       stopped = true
-      const interrupted = (error as Error).name === 'InterruptedError'
+      const interrupted = error instanceof InterruptedError
+      if (interrupted) audit.record({env: context.envName, stack: job.stackName, action: 'delete-stack', result: 'in-progress', detail: 'stopped waiting'})
       results.push({...base, outcome: interrupted ? 'interrupted' : 'failed', detail: interrupted ? 'stopped waiting; the deletion goes on in CloudFormation' : (error as Error).message})
     }
     reporter.emit({kind: 'stack-done', stackName: job.stackName, outcome: results.at(-1)!.outcome, rootCause: results.at(-1)!.rootCause, detail: results.at(-1)!.detail})
