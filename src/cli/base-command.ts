@@ -35,6 +35,13 @@ export abstract class FintechCommand extends Command {
     process.stderr.write(`${message}\n`)
   }
 
+  /** Prints a command's text unless --json, sets its exit code, and hands oclif the JSON result. */
+  protected deliver<T>(outcome: {text: string; exitCode: number; result: T}): T {
+    if (!this.jsonEnabled()) this.log(outcome.text)
+    process.exitCode = outcome.exitCode
+    return outcome.result
+  }
+
   protected async catch(error: Error & {exitCode?: number}): Promise<unknown> {
     if (error instanceof FintechError) {
       return super.catch(new Errors.CLIError(error.message, {exit: error.exitCode, suggestions: error.hint ? [error.hint] : undefined}))

@@ -31,20 +31,19 @@ export default class Deploy extends FintechCommand {
   async run(): Promise<DeployFlowResult> {
     const {flags} = await this.parse(Deploy)
     const loaded = this.readConfig(flags.config)
-    const outcome = await deployFlow(loaded, {
-      stage: flags.stage,
-      env: flags.env,
-      dryRun: flags['dry-run'] || flags.offline,
-      offline: flags.offline,
-      yes: flags.yes,
-      allowReplacement: flags['allow-replacement'],
-      force: flags.force,
-      concurrency: flags.concurrency,
-      json: this.jsonEnabled(),
-      target: this.awsTarget(loaded, flags.env, flags),
-    })
-    if (!this.jsonEnabled()) this.log(outcome.text)
-    process.exitCode = outcome.exitCode
-    return outcome.result
+    return this.deliver(
+      await deployFlow(loaded, {
+        stage: flags.stage,
+        env: flags.env,
+        dryRun: flags['dry-run'] || flags.offline,
+        offline: flags.offline,
+        yes: flags.yes,
+        allowReplacement: flags['allow-replacement'],
+        force: flags.force,
+        concurrency: flags.concurrency,
+        json: this.jsonEnabled(),
+        target: this.awsTarget(loaded, flags.env, flags),
+      }),
+    )
   }
 }

@@ -64,14 +64,18 @@ export default class Destroy extends FintechCommand {
       await reporter.close()
     }
 
-    if (!this.jsonEnabled()) {
-      const table = new Table({head: ['Stack', 'Outcome', 'Kept (DeletionPolicy)', 'Detail'], style: {head: [], border: [], compact: true}})
-      for (const stack of stacks) table.push([stack.stackName, stack.outcome, stack.kept.join('\n'), stack.rootCause ? `${stack.rootCause.logicalId}: ${stack.rootCause.reason}` : stack.detail ?? ''])
-      this.log(`${flags['dry-run'] ? 'Dry run of destroy' : 'Destroy'} in ${flags.env}:\n${table.toString()}`)
-    }
+    const table = new Table({head: ['Stack', 'Outcome', 'Kept (DeletionPolicy)', 'Detail'], style: {head: [], border: [], compact: true}})
+    for (const stack of stacks) table.push([stack.stackName, stack.outcome, stack.kept.join('\n'), stack.rootCause ? `${stack.rootCause.logicalId}: ${stack.rootCause.reason}` : stack.detail ?? ''])
     const outcomes = stacks.map((stack) => stack.outcome)
-    if (outcomes.includes('interrupted')) process.exitCode = ExitCode.interrupted
-    else if (outcomes.includes('failed')) process.exitCode = outcomes.includes('deleted') ? ExitCode.partial : ExitCode.failed
-    return {env: flags.env, dryRun: flags['dry-run'], stacks}
+    const exitCode = outcomes.includes('interrupted')
+      ? ExitCode.interrupted
+      : outcomes.includes('failed')
+        ? outcomes.includes('deleted') ? ExitCode.partial : ExitCode.failed
+        : ExitCode.ok
+    return this.deliver({
+      text: `${flags['dry-run'] ? 'Dry run of destroy' : 'Destroy'} in ${flags.env}:\n${table.toString()}`,
+      exitCode,
+      result: {env: flags.env, dryRun: flags['dry-run'], stacks},
+    })
   }
 }

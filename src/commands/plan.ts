@@ -18,20 +18,19 @@ export default class Plan extends FintechCommand {
   async run(): Promise<DeployFlowResult> {
     const {flags} = await this.parse(Plan)
     const loaded = this.readConfig(flags.config)
-    const outcome = await deployFlow(loaded, {
-      stage: flags.stage,
-      env: flags.env,
-      dryRun: true,
-      offline: flags.offline,
-      yes: false,
-      allowReplacement: false,
-      force: false,
-      concurrency: flags.concurrency,
-      json: this.jsonEnabled(),
-      target: this.awsTarget(loaded, flags.env, flags),
-    })
-    if (!this.jsonEnabled()) this.log(outcome.text)
-    process.exitCode = outcome.exitCode
-    return outcome.result
+    return this.deliver(
+      await deployFlow(loaded, {
+        stage: flags.stage,
+        env: flags.env,
+        dryRun: true,
+        offline: flags.offline,
+        yes: false,
+        allowReplacement: false,
+        force: false,
+        concurrency: flags.concurrency,
+        json: this.jsonEnabled(),
+        target: this.awsTarget(loaded, flags.env, flags),
+      }),
+    )
   }
 }

@@ -50,9 +50,7 @@ export default class Status extends FintechCommand {
       }),
     )
 
-    if (!this.jsonEnabled()) this.log(renderStatus(envs))
-    if (envs.some((env) => env.error)) process.exitCode = ExitCode.failed
-    return {envs}
+    return this.deliver({text: renderStatus(envs), exitCode: envs.some((env) => env.error) ? ExitCode.failed : ExitCode.ok, result: {envs}})
   }
 }
 

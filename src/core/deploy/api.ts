@@ -1,4 +1,14 @@
-import type {StackEvent} from './events.js'
+/** One CloudFormation stack event, as the monitor reads it. */
+export interface StackEvent {
+  eventId: string
+  stackName: string
+  timestamp: Date
+  logicalId: string
+  physicalId?: string
+  resourceType: string
+  status: string
+  reason?: string
+}
 
 /** The parts of a stack the engine reads. Dates are real Dates; absent stacks are `undefined`. */
 export interface StackDescription {

@@ -1,16 +1,7 @@
 import type {ClassifiedChangeSet} from '../changeset/classify.js'
+import type {StackEvent} from './api.js'
 
-/** One CloudFormation stack event, as the monitor reads it. */
-export interface StackEvent {
-  eventId: string
-  stackName: string
-  timestamp: Date
-  logicalId: string
-  physicalId?: string
-  resourceType: string
-  status: string
-  reason?: string
-}
+export type {StackEvent}
 
 export type StackPhase =
   | 'queued'
