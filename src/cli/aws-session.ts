@@ -2,10 +2,13 @@ import type {AwsTarget} from '../aws/clients.js'
 import {auditLogPath, jsonlAuditSink, type AuditSink} from '../core/audit/audit-log.js'
 import type {LoadedConfig} from '../core/config/load.js'
 import type {CallerIdentity} from '../core/deploy/api.js'
+import {ExitCode, FintechError} from '../core/errors.js'
 import {assertAccount} from '../core/guard/account.js'
 
-/** True when the SDK found no credentials at all, as opposed to credentials AWS refused. */
-export const isMissingCredentials = (error: unknown): boolean =>
+/** The SDK found no credentials at all, as opposed to credentials AWS refused. */
+export class MissingCredentialsError extends FintechError {}
+
+const isMissingCredentials = (error: unknown): boolean =>
   (error as {name?: string}).name === 'CredentialsProviderError' || /could not load credentials/i.test((error as Error).message ?? '')
 
 /** Checks the caller is in the env's account and opens the audit log in the caller's name. */
@@ -16,7 +19,14 @@ export async function openGuardedSession(
 ): Promise<{caller: CallerIdentity; audit: AuditSink}> {
   const {createIdentityApi} = await import('../aws/sts.js')
   const env = loaded.config.environments[envName]!
-  const caller = await assertAccount(await createIdentityApi(target), envName, env.account)
+  const caller = await assertAccount(await createIdentityApi(target), envName, env.account).catch((error: unknown) => {
+    if (!isMissingCredentials(error)) throw error
+    throw new MissingCredentialsError(
+      `no AWS credentials found for ${envName} (account ${env.account}${target.profile ? `, profile ${target.profile}` : ''})`,
+      ExitCode.failed,
+      'sign in (e.g. aws sso login), or pass --profile; --offline plans without AWS',
+    )
+  })
   const audit = jsonlAuditSink(auditLogPath(loaded.config.audit.path), () => caller.arn)
   return {caller, audit}
 }

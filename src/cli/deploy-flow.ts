@@ -9,7 +9,7 @@ import {createApprover} from '../ui/approval.js'
 import {createReporter} from '../ui/reporter.js'
 import {renderDeploySummary, renderOfflinePlan} from '../ui/summary.js'
 import type {AwsTarget} from '../aws/clients.js'
-import {isMissingCredentials, openGuardedSession, withInterrupt} from './aws-session.js'
+import {MissingCredentialsError, openGuardedSession, withInterrupt} from './aws-session.js'
 
 export interface DeployFlowOptions {
   stage: string
@@ -57,7 +57,7 @@ export async function deployFlow(loaded: LoadedConfig, options: DeployFlowOption
   try {
     session = await openGuardedSession(loaded, options.env, options.target)
   } catch (error) {
-    if (options.dryRun && isMissingCredentials(error)) return offline(plan, 'No AWS credentials found: showing the offline plan.')
+    if (options.dryRun && error instanceof MissingCredentialsError) return offline(plan, 'No AWS credentials found: showing the offline plan.')
     throw error
   }
 

@@ -22,7 +22,8 @@ import {
 import {createHash} from 'node:crypto'
 import {beforeEach, describe, expect, it} from 'vitest'
 import Deploy from '../../src/commands/deploy.js'
-import {DEV_TAGS, cfn, event, notFound, resetAws, s3, stack, stackId, tagList} from '../helpers/aws-mocks.js'
+import {GetCallerIdentityCommand} from '@aws-sdk/client-sts'
+import {DEV_TAGS, cfn, event, notFound, resetAws, s3, stack, stackId, sts, tagList} from '../helpers/aws-mocks.js'
 import {DATA_TEMPLATE, VPC_TEMPLATE, makeProject} from '../helpers/project.js'
 import {runCli} from '../helpers/run-cli.js'
 
@@ -363,5 +364,42 @@ describe('fintech deploy', () => {
     expect(run.exitCode).toBe(1)
     expect(run.json.stages[1].stacks[0]).toMatchObject({stackName: DATA, outcome: 'skipped'})
     expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(1)
+  })
+
+  it('stops a change that widens IAM access when nobody can approve it, deleting the change set', async () => {
+    const config = makeProject()
+    cfn.on(DescribeStacksCommand, {StackName: NETWORK}).resolves(stack(NETWORK, 'CREATE_COMPLETE', {Outputs: [{OutputKey: 'VpcId', OutputValue: 'vpc-1'}]}))
+    cfn.on(DescribeStacksCommand, {StackName: DATA}).resolves(stack(DATA, 'UPDATE_COMPLETE', {Tags: dataTags}))
+    cfn.on(GetTemplateCommand).resolves({TemplateBody: DATA_TEMPLATE.replace('dynamodb:GetItem', 'dynamodb:Query')})
+    changeSetReady([{Action: 'Modify', LogicalResourceId: 'AppRole', ResourceType: 'AWS::IAM::Role', Replacement: 'False', Scope: ['Properties'], Details: []}])
+
+    const run = await runCli(Deploy, ['--stage', 'data', '--env', 'dev', '--config', config, '--json'])
+
+    expect(run.exitCode).toBe(2)
+    const result = run.json.stages[0].stacks[0]
+    expect(result.outcome).toBe('blocked')
+    expect(result.detail).toContain('AppRole widens permissions (1 new grant)')
+    expect(result.changeSet.broadening[0].broadening).toEqual(['inline policy allows {"Action":"dynamodb:GetItem","Effect":"Allow","Resource":{"Fn::GetAtt":["Sessions","Arn"]}}'])
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0)
+    expect(cfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(1)
+  })
+
+  it('falls back to the offline plan when a dry run finds no credentials', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), {name: 'CredentialsProviderError'}))
+
+    const run = await runCli(Deploy, ['--stage', 'all', '--env', 'dev', '--config', makeProject(), '--dry-run'])
+
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toContain('No AWS credentials found: showing the offline plan.')
+    expect(run.stdout).toContain('fintech-dev-data')
+    expect(cfn.calls()).toHaveLength(0)
+  })
+
+  it('does not fall back when a real deploy finds no credentials', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), {name: 'CredentialsProviderError'}))
+    const run = await runCli(Deploy, ['--stage', 'all', '--env', 'dev', '--config', makeProject()])
+    expect(run.exitCode).toBe(1)
+    expect(run.stderr).toContain('no AWS credentials found for dev (account 111111111111)')
+    expect(cfn.calls()).toHaveLength(0)
   })
 })
