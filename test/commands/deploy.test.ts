@@ -402,4 +402,23 @@ describe('fintech deploy', () => {
     expect(run.stderr).toContain('no AWS credentials found for dev (account 111111111111)')
     expect(cfn.calls()).toHaveLength(0)
   })
+
+  it('a dry run of all stages feeds the deployed outputs of a changed stack to the next stage', async () => {
+    const config = makeProject()
+    cfn.on(DescribeStacksCommand, {StackName: NETWORK}).resolves(
+      stack(NETWORK, 'UPDATE_COMPLETE', {Parameters: [{ParameterKey: 'Cidr', ParameterValue: '10.9.0.0/16'}], Tags: networkTags, Outputs: [{OutputKey: 'VpcId', OutputValue: 'vpc-live'}]}),
+    )
+    cfn.on(DescribeStacksCommand, {StackName: DATA}).rejects(notFound(DATA))
+    cfn.on(GetTemplateCommand).resolves({TemplateBody: VPC_TEMPLATE})
+    changeSetReady([{...addVpc, Action: 'Modify', Replacement: 'True'}])
+
+    const run = await runCli(Deploy, ['--stage', 'all', '--env', 'dev', '--config', config, '--dry-run', '--json'])
+
+    expect(run.exitCode).toBe(0)
+    expect(cfn.commandCalls(CreateChangeSetCommand).map((call) => call.args[0].input.Parameters)).toEqual([
+      [{ParameterKey: 'Cidr', ParameterValue: '10.1.0.0/16'}],
+      [{ParameterKey: 'VpcId', ParameterValue: 'vpc-live'}],
+    ])
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0)
+  })
 })

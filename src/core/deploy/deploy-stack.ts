@@ -208,7 +208,7 @@ export async function deployStack(input: StackDeployInput, context: StackDeployC
 
   if (options.dryRun) {
     await discard()
-    return done({outcome: 'planned', status: stack?.status, changeSet})
+    return done({outcome: 'planned', status: stack?.status, changeSet, outputs: stack?.outputs})
   }
 
   const reasons = [
