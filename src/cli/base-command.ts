@@ -42,7 +42,10 @@ export abstract class FintechCommand extends Command {
     return outcome.result
   }
 
-  protected async catch(error: Error & {exitCode?: number}): Promise<unknown> {
+  protected async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    // With --json oclif prints the error instead of throwing it, and takes the exit code from here.
+    const exitCode = error instanceof FintechError ? error.exitCode : error.oclif?.exit
+    if (exitCode !== undefined) process.exitCode = exitCode
     if (error instanceof FintechError) {
       return super.catch(new Errors.CLIError(error.message, {exit: error.exitCode, suggestions: error.hint ? [error.hint] : undefined}))
     }

@@ -5,7 +5,7 @@ import {deployFlow, type DeployFlowResult} from '../cli/deploy-flow.js'
 export const stackFlags = {
   stage: Flags.string({description: 'stage to deploy, or "all" for every stage in order', required: true}),
   env: Flags.string({description: 'environment from fintech.config.yaml', required: true}),
-  offline: Flags.boolean({description: 'plan from the files alone, without credentials or AWS calls (implies --dry-run)'}),
+  offline: Flags.boolean({default: false, description: 'plan from the files alone, without credentials or AWS calls (implies --dry-run)'}),
   concurrency: Flags.integer({description: 'stacks of one stage deployed at once (default from config)', min: 1, max: 16}),
 }
 
@@ -22,10 +22,10 @@ export default class Deploy extends FintechCommand {
 
   static flags = {
     ...stackFlags,
-    'dry-run': Flags.boolean({description: 'create each change set, show it and delete it; change nothing'}),
-    yes: Flags.boolean({char: 'y', description: 'approve change sets that need approval without asking'}),
-    'allow-replacement': Flags.boolean({description: 'allow change sets that replace or remove stateful resources'}),
-    force: Flags.boolean({description: 'create a change set even when template, parameters and tags are unchanged'}),
+    'dry-run': Flags.boolean({default: false, description: 'create each change set, show it and delete it; change nothing'}),
+    yes: Flags.boolean({default: false, char: 'y', description: 'approve change sets that need approval without asking'}),
+    'allow-replacement': Flags.boolean({default: false, description: 'allow change sets that replace or remove stateful resources'}),
+    force: Flags.boolean({default: false, description: 'create a change set even when template, parameters and tags are unchanged'}),
   }
 
   async run(): Promise<DeployFlowResult> {

@@ -20,9 +20,9 @@ export default class Destroy extends FintechCommand {
   static flags = {
     stage: Flags.string({description: 'stage to destroy, or "all"', required: true}),
     env: Flags.string({description: 'environment from fintech.config.yaml', required: true}),
-    'dry-run': Flags.boolean({description: 'list what would be deleted and kept; change nothing'}),
-    yes: Flags.boolean({char: 'y', description: 'skip the typed confirmation'}),
-    'allow-data-loss': Flags.boolean({description: 'delete stateful resources that have no Retain or Snapshot DeletionPolicy'}),
+    'dry-run': Flags.boolean({default: false, description: 'list what would be deleted and kept; change nothing'}),
+    yes: Flags.boolean({default: false, char: 'y', description: 'skip the typed confirmation'}),
+    'allow-data-loss': Flags.boolean({default: false, description: 'delete stateful resources that have no Retain or Snapshot DeletionPolicy'}),
   }
 
   async run(): Promise<{env: string; dryRun: boolean; stacks: DestroyStackResult[]}> {

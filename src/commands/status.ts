@@ -23,7 +23,7 @@ export default class Status extends FintechCommand {
 
   static flags = {
     env: Flags.string({description: 'environment to show; all environments when left out'}),
-    drift: Flags.boolean({description: 'run drift detection now and list drifted resources'}),
+    drift: Flags.boolean({default: false, description: 'run drift detection now and list drifted resources'}),
   }
 
   async run(): Promise<{envs: EnvironmentStatus[]}> {

@@ -83,6 +83,12 @@ describe('bad input', () => {
     await expectRejected(['--stage', 'all', '--env', 'dev', '--config', config], /"db" is deployed after this stack/)
   })
 
+  it('keeps exit code 2 with --json and prints the error as JSON', async () => {
+    const run = await runCli(Deploy, ['--stage', 'databse', '--env', 'dev', '--config', makeProject(), '--json'])
+    expect(run.exitCode).toBe(2)
+    expect(run.json.error.message).toContain('unknown stage "databse"')
+  })
+
   it('an unknown flag is a usage error', async () => {
     const run = await runCli(Deploy, ['--stage', 'all', '--env', 'dev', '--stagee', 'x'])
     expect(run.exitCode).toBe(2)

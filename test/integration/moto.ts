@@ -1,0 +1,379 @@
+/**
+ * Harness for the integration tests: a moto_server (the patched launcher in test/moto/) on a
+ * free loopback port, the built CLI run as a child process against it, and AWS SDK clients
+ * pointed at the same endpoint so tests can check what the CLI really did.
+ *
+ * One server per test file (beforeAll/afterAll); `reset()` between tests wipes its state.
+ */
+import {
+  CloudFormationClient,
+  DescribeStackEventsCommand,
+  DescribeStacksCommand,
+  ListChangeSetsCommand,
+  ListStacksCommand,
+  type ChangeSetSummary,
+  type StackSummary,
+} from '@aws-sdk/client-cloudformation'
+import {EC2Client, DescribeInstancesCommand, type Instance} from '@aws-sdk/client-ec2'
+import {spawn, type ChildProcess} from 'node:child_process'
+import {cpSync, existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {afterAll, afterEach, beforeAll, beforeEach} from 'vitest'
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
+/** The CLI under test: this checkout's build, or another built copy named by FINTECH_IT_CLI_ROOT. */
+export const CLI_ROOT = process.env.FINTECH_IT_CLI_ROOT ? resolve(process.env.FINTECH_IT_CLI_ROOT) : REPO_ROOT
+export const FIXTURE_DIR = join(REPO_ROOT, 'test/fixtures/moto-platform')
+export const FIXTURE_CONFIG = join(FIXTURE_DIR, 'fintech.config.yaml')
+const LAUNCHER = join(REPO_ROOT, 'test/moto/moto_server_patched.py')
+
+export const REGION = 'us-east-1'
+/** moto's default account, the one the fixture's dev env names. */
+export const ACCOUNT = '123456789012'
+export const STACKS = {network: 'fintech-dev-network', access: 'fintech-dev-access', servers: 'fintech-dev-servers'} as const
+
+const READY_TIMEOUT_MS = 20_000
+const STOP_TIMEOUT_MS = 5_000
+const CLI_TIMEOUT_MS = 60_000
+
+/** A free loopback port: listen on 0, read the port, close. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer()
+    server.unref()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      if (!address || typeof address === 'string') return reject(new Error('could not read the port of a listening socket'))
+      server.close(() => resolvePort(address.port))
+    })
+  })
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
+
+export interface Moto {
+  endpoint: string
+  port: number
+  /** Wipes every resource in the emulator (POST /moto-api/reset). */
+  reset(): Promise<void>
+  /** Stops the server (its whole process group) and waits until it has exited. */
+  stop(): Promise<void>
+  cfn: CloudFormationClient
+  ec2: EC2Client
+  /** The server's last lines of output, for failure messages. */
+  log(): string
+}
+
+/** Starts the patched moto_server on a free port and waits (at most 20 s) until it answers. */
+export async function startMoto(): Promise<Moto> {
+  const port = await freePort()
+  const endpoint = `http://127.0.0.1:${port}`
+  // detached: the server gets its own process group, so stop() can end it and anything it started.
+  const child = spawn('python3', [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {...process.env, PYTHONUNBUFFERED: '1'},
+  })
+  // Always drain the pipes (moto logs every request; a full pipe would stall the server), keep a tail.
+  const tail: string[] = []
+  const keep = (chunk: Buffer) => {
+    tail.push(...chunk.toString().split('\n').filter(Boolean))
+    if (tail.length > 60) tail.splice(0, tail.length - 60)
+  }
+  child.stdout!.on('data', keep)
+  child.stderr!.on('data', keep)
+  let exited: {code: number | null; signal: NodeJS.Signals | null} | undefined
+  let spawnError: Error | undefined
+  let markExited: () => void = () => undefined
+  const exit = new Promise<void>((done) => {
+    markExited = done
+    child.once('exit', (code, signal) => {
+      exited = {code, signal}
+      done()
+    })
+  })
+  // A launcher that cannot start (python3 missing) reports 'error' and never 'exit'.
+  child.once('error', (error) => {
+    spawnError = error
+    markExited()
+  })
+  const killGroup = (signal: NodeJS.Signals) => {
+    if (exited || spawnError || child.pid === undefined) return
+    try {
+      process.kill(-child.pid, signal)
+    } catch {
+      // already gone
+    }
+  }
+  // Last resort when a run is aborted before afterAll: never leave a server behind.
+  const onExit = () => killGroup('SIGKILL')
+  process.once('exit', onExit)
+
+  const stop = async () => {
+    process.removeListener('exit', onExit)
+    killGroup('SIGTERM')
+    let timer: NodeJS.Timeout | undefined
+    const stopped = await Promise.race([exit.then(() => true), new Promise<boolean>((done) => (timer = setTimeout(done, STOP_TIMEOUT_MS, false)))])
+    clearTimeout(timer)
+    if (!stopped) {
+      killGroup('SIGKILL')
+      await exit
+    }
+  }
+
+  const deadline = Date.now() + READY_TIMEOUT_MS
+  for (;;) {
+    if (spawnError || exited) {
+      await stop()
+      throw new Error(
+        `moto_server (${LAUNCHER}) did not start: ${spawnError?.message ?? `exited with ${exited!.code ?? exited!.signal}`}\n${tail.join('\n')}`,
+      )
+    }
+    try {
+      const response = await fetch(`${endpoint}/moto-api/`, {signal: AbortSignal.timeout(1_000)})
+      if (response.ok) break
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop()
+      throw new Error(`moto_server did not answer on ${endpoint} within ${READY_TIMEOUT_MS / 1000} s\n${tail.join('\n')}`)
+    }
+    await sleep(100)
+  }
+
+  const settings = {endpoint, region: REGION, credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'}, maxAttempts: 2}
+  const cfn = new CloudFormationClient(settings)
+  const ec2 = new EC2Client(settings)
+  return {
+    endpoint,
+    port,
+    async reset() {
+      const response = await fetch(`${endpoint}/moto-api/reset`, {method: 'POST'})
+      if (!response.ok) throw new Error(`moto reset failed: HTTP ${response.status}`)
+    },
+    async stop() {
+      cfn.destroy()
+      ec2.destroy()
+      await stop()
+    },
+    cfn,
+    ec2,
+    log: () => tail.join('\n'),
+  }
+}
+
+export interface CliResult {
+  exitCode: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+  /** stdout parsed as JSON, when it is JSON. */
+  json?: any
+  /** The audit log's lines (FINTECH_AUDIT_LOG of this run), parsed. */
+  audit: AuditLine[]
+}
+
+export interface AuditLine {
+  time: string
+  caller: string
+  env: string
+  stack?: string
+  action: string
+  result: string
+  detail?: string
+}
+
+export function readAudit(path: string): AuditLine[] {
+  if (!existsSync(path)) return []
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as AuditLine)
+}
+
+/**
+ * Runs the built CLI (`node bin/run.js ...args`) against the emulator, the way CI would: no
+ * terminal (stdin is /dev/null), CI=true, credentials for moto's account, no AWS profile,
+ * and the audit log in `auditLog`. Nothing from the caller's AWS_* or FINTECH_* settings leaks in.
+ */
+export async function runCli(moto: Pick<Moto, 'endpoint'>, args: string[], auditLog: string): Promise<CliResult> {
+  const bin = join(CLI_ROOT, 'bin/run.js')
+  if (!existsSync(join(CLI_ROOT, 'dist/commands')) || !existsSync(join(CLI_ROOT, 'oclif.manifest.json'))) {
+    throw new Error(`no built CLI in ${CLI_ROOT}: run \`npm run build\` first`)
+  }
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(AWS_|FINTECH_)/.test(key)))
+  const env: NodeJS.ProcessEnv = {
+    ...inherited,
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: REGION,
+    // Keep a developer's ~/.aws out of the run.
+    AWS_CONFIG_FILE: join(tmpdir(), 'fintech-it-no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), 'fintech-it-no-aws-credentials'),
+    CI: 'true',
+    FINTECH_AUDIT_LOG: auditLog,
+  }
+  return new Promise((done, reject) => {
+    const child: ChildProcess = spawn(process.execPath, [bin, ...args], {cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`fintech ${args.join(' ')} did not finish within ${CLI_TIMEOUT_MS / 1000} s\nstderr:\n${stderr}`))
+    }, CLI_TIMEOUT_MS)
+    child.once('error', (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+    child.once('close', (exitCode, signal) => {
+      clearTimeout(timer)
+      let json: unknown
+      try {
+        json = stdout.trim() ? JSON.parse(stdout) : undefined
+      } catch {
+        json = undefined
+      }
+      done({exitCode, signal, stdout, stderr, json, audit: readAudit(auditLog)})
+    })
+  })
+}
+
+/** A scratch directory, removed by the returned cleanup. */
+export function scratchDir(prefix = 'fintech-it-'): {dir: string; cleanup: () => void} {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  return {dir, cleanup: () => rmSync(dir, {recursive: true, force: true})}
+}
+
+/** A private copy of the fixture platform that a test may change; returns its config path. */
+export function copyFixture(into: string): string {
+  const target = join(into, 'platform')
+  cpSync(FIXTURE_DIR, target, {recursive: true})
+  return join(target, 'fintech.config.yaml')
+}
+
+/**
+ * stderr as one line of words: oclif wraps error messages to the terminal width and prefixes
+ * each line with " ›", which would split the phrases tests look for.
+ */
+export const errorText = (stderr: string) => stderr.replaceAll('›', ' ').replace(/\s+/g, ' ').trim()
+
+/** A CLI run in a few lines, for the message of a failed assertion. */
+export const explain = (run: CliResult) => `exit ${run.exitCode}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`
+
+/** Every stack of a --json deploy result, flattened, by stack id. */
+export function stacksOf(result: any): Record<string, any> {
+  const stacks = (result?.stages ?? []).flatMap((stage: {stacks: unknown[]}) => stage.stacks)
+  return Object.fromEntries(stacks.map((stack: {id: string}) => [stack.id, stack]))
+}
+
+/** The stack, or undefined when DescribeStacks says it does not exist. */
+export async function describeStack(moto: Moto, stackName: string) {
+  try {
+    const {Stacks} = await moto.cfn.send(new DescribeStacksCommand({StackName: stackName}))
+    return Stacks?.[0]
+  } catch (error) {
+    if (/does not exist/.test((error as Error).message)) return undefined
+    throw error
+  }
+}
+
+export async function listStacks(moto: Moto): Promise<StackSummary[]> {
+  const summaries: StackSummary[] = []
+  let NextToken: string | undefined
+  do {
+    const page = await moto.cfn.send(new ListStacksCommand({NextToken}))
+    summaries.push(...(page.StackSummaries ?? []))
+    NextToken = page.NextToken
+  } while (NextToken)
+  return summaries
+}
+
+/** Instances in the emulator, optionally only those in the given states. */
+export async function instances(moto: Moto, states?: string[]): Promise<Instance[]> {
+  const all: Instance[] = []
+  let NextToken: string | undefined
+  do {
+    const page = await moto.ec2.send(
+      new DescribeInstancesCommand({NextToken, Filters: states ? [{Name: 'instance-state-name', Values: states}] : undefined}),
+    )
+    for (const reservation of page.Reservations ?? []) all.push(...(reservation.Instances ?? []))
+    NextToken = page.NextToken
+  } while (NextToken)
+  return all
+}
+
+export const tagValue = (tags: Array<{Key?: string; Value?: string}> | undefined, key: string) => tags?.find((tag) => tag.Key === key)?.Value
+
+/** The change sets of one stack. */
+export async function changeSetsOf(moto: Moto, stackName: string): Promise<ChangeSetSummary[]> {
+  const summaries: ChangeSetSummary[] = []
+  let NextToken: string | undefined
+  do {
+    const page = await moto.cfn.send(new ListChangeSetsCommand({StackName: stackName, NextToken}))
+    // moto 5.2.1 ignores the StackName filter of ListChangeSets and lists every stack's: filter here.
+    summaries.push(...(page.Summaries ?? []).filter((summary) => summary.StackName === stackName))
+    NextToken = page.NextToken
+  } while (NextToken)
+  return summaries
+}
+
+/** What CloudFormation recorded about a stack: its change sets and events (ids), to tell whether a run touched it. */
+export async function cfnTrace(moto: Moto, stackName: string): Promise<{changeSets: string[]; events: string[]}> {
+  const changeSets = (await changeSetsOf(moto, stackName)).map((summary) => summary.ChangeSetId ?? '')
+  const events: string[] = []
+  let eventsToken: string | undefined
+  do {
+    const page = await moto.cfn.send(new DescribeStackEventsCommand({StackName: stackName, NextToken: eventsToken}))
+    events.push(...(page.StackEvents ?? []).map((event) => event.EventId ?? ''))
+    eventsToken = page.NextToken
+  } while (eventsToken)
+  return {changeSets: changeSets.sort(), events: events.sort()}
+}
+
+/**
+ * Registers the per-file lifecycle: one moto_server for the file (beforeAll/afterAll), and
+ * before each test a reset emulator plus a fresh scratch dir holding that test's audit log.
+ */
+export function useMoto() {
+  let server: Moto | undefined
+  let scratch: ReturnType<typeof scratchDir> | undefined
+  const context = {
+    get moto(): Moto {
+      if (!server) throw new Error('moto_server is not running (beforeAll failed?)')
+      return server
+    },
+    /** This test's scratch directory. */
+    get dir(): string {
+      return scratch!.dir
+    },
+    /** This test's audit log (FINTECH_AUDIT_LOG of every CLI run in it). */
+    get auditLog(): string {
+      return join(scratch!.dir, 'audit.jsonl')
+    },
+    run: (args: string[]) => runCli(context.moto, args, context.auditLog),
+  }
+  beforeAll(async () => {
+    server = await startMoto()
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+  beforeEach(async () => {
+    await context.moto.reset()
+    scratch = scratchDir()
+  })
+  afterEach(() => {
+    scratch?.cleanup()
+    scratch = undefined
+  })
+  return context
+}
