@@ -257,6 +257,7 @@ describe('fintech deploy', () => {
 
     const allowed = await runCli(Deploy, ['--stage', 'data', '--env', 'dev', '--config', config, '--yes', '--allow-replacement'])
     expect(allowed.exitCode).toBe(0)
+    expect(allowed.stderr).toContain('Sessions (AWS::DynamoDB::Table) will be replaced or removed: --allow-replacement was given')
     expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(1)
   })
 

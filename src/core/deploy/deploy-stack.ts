@@ -206,6 +206,10 @@ export async function deployStack(input: StackDeployInput, context: StackDeployC
     })
   }
 
+  for (const change of changeSet.destructive) {
+    reporter.emit({kind: 'notice', level: 'warn', stackName, message: `${change.logicalId} (${change.resourceType}) will be replaced or removed: --allow-replacement was given`})
+  }
+
   if (options.dryRun) {
     await discard()
     return done({outcome: 'planned', status: stack?.status, changeSet, outputs: stack?.outputs})
