@@ -31,5 +31,3 @@ export function clientSettings(target: AwsTarget) {
 
 /** Path-style addressing, because a custom endpoint (moto, LocalStack) rarely serves bucket sub-domains. */
 export const usesCustomEndpoint = (): boolean => Boolean(process.env.AWS_ENDPOINT_URL)
-
-export const cliVersion = version

@@ -1,10 +1,8 @@
-import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import {Command, Errors, Flags} from '@oclif/core'
 import {DEFAULT_CONFIG_FILE, loadConfig, type LoadedConfig} from '../core/config/load.js'
 import {FintechError} from '../core/errors.js'
 import {selectEnvironment} from '../core/stages/select.js'
 import type {AwsTarget} from '../aws/clients.js'
-
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof FintechCommand)['baseFlags'] & T['flags']>
 
 /** Flags and error handling every fintech command shares. */
 export abstract class FintechCommand extends Command {

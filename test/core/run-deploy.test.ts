@@ -1,13 +1,12 @@
 import {describe, expect, it} from 'vitest'
 import type {AuditEntry} from '../../src/core/audit/audit-log.js'
-import type {LoadedConfig} from '../../src/core/config/load.js'
+import {loadConfig} from '../../src/core/config/load.js'
 import type {ChangeSetInput, StackApi, StackDescription} from '../../src/core/deploy/api.js'
 import {InterruptedError, type Clock} from '../../src/core/deploy/clock.js'
 import type {DeployEvent} from '../../src/core/deploy/events.js'
 import {runDeploy} from '../../src/core/deploy/run-deploy.js'
 import {planEnvironment} from '../../src/core/stages/plan.js'
 import {makeProject} from '../helpers/project.js'
-import {loadConfig} from '../../src/core/config/load.js'
 
 /**
  * An in-memory CloudFormation whose stack operations finish only when the test says so,
@@ -72,7 +71,7 @@ stages:
 `
 
 function setUp(concurrency: number) {
-  const loaded: LoadedConfig = loadConfig(makeProject({'fintech.config.yaml': CONFIG, 'a.yaml': topic(), 'd.yaml': topic('Upstream')}))
+  const loaded = loadConfig(makeProject({'fintech.config.yaml': CONFIG, 'a.yaml': topic(), 'd.yaml': topic('Upstream')}))
   const plan = planEnvironment(loaded, 'dev', loaded.config.stages)
   const api = new ControlledCloudFormation()
   const events: DeployEvent[] = []

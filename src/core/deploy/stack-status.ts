@@ -14,8 +14,6 @@ export const DEPLOYED_STATES = new Set([
   'IMPORT_ROLLBACK_COMPLETE',
 ])
 
-export const SUCCESS_STATES = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'IMPORT_COMPLETE', 'DELETE_COMPLETE'])
-
 /** An operation is running; REVIEW_IN_PROGRESS is excluded because nothing runs in it. */
 export const isInProgress = (status: string): boolean => status.endsWith('_IN_PROGRESS') && status !== 'REVIEW_IN_PROGRESS'
 

@@ -13,10 +13,6 @@ export function selectStages(config: FintechConfig, stage: string): StageConfig[
   return [found]
 }
 
-export function stagesBefore(config: FintechConfig, stage: StageConfig): StageConfig[] {
-  return config.stages.slice(0, config.stages.indexOf(stage))
-}
-
 export function selectEnvironment(config: FintechConfig, env: string) {
   const found = config.environments[env]
   if (!found) throw new InputError(`unknown environment "${env}" (--env): use one of ${Object.keys(config.environments).join(', ')}`)
