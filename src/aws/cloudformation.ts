@@ -1,15 +1,22 @@
-import type {
-  ChangeSetDescription,
-  ResourceChange,
-  StackApi,
-  StackDescription,
-} from '../core/deploy/api.js'
-import type {StackEvent} from '../core/deploy/events.js'
-import type {DescribeChangeSetCommandOutput} from '@aws-sdk/client-cloudformation'
+import type {ChangeSetDescription, ResourceChange, StackApi, StackDescription, StackEvent} from '../core/deploy/api.js'
+import type {DescribeChangeSetCommandOutput, StackEvent as SdkStackEvent} from '@aws-sdk/client-cloudformation'
 import {clientSettings, type AwsTarget} from './clients.js'
 
 const toRecord = <T>(items: T[] | undefined, key: (item: T) => string | undefined, value: (item: T) => string | undefined) =>
   Object.fromEntries((items ?? []).map((item) => [key(item) ?? '', value(item) ?? '']))
+
+function toStackEvent(event: SdkStackEvent, stackName: string): StackEvent {
+  return {
+    eventId: event.EventId ?? '',
+    stackName: event.StackName ?? stackName,
+    timestamp: event.Timestamp ?? new Date(0),
+    logicalId: event.LogicalResourceId ?? '',
+    physicalId: event.PhysicalResourceId,
+    resourceType: event.ResourceType ?? '',
+    status: event.ResourceStatus ?? '',
+    reason: event.ResourceStatusReason,
+  }
+}
 
 const isStackMissing = (error: unknown) =>
   (error as {name?: string}).name === 'ValidationError' && /does not exist/.test((error as Error).message)
@@ -127,20 +134,22 @@ export async function createStackApi(target: AwsTarget): Promise<StackApi> {
           const timestamp = event.Timestamp ?? new Date(0)
           // Events come newest first: the first one already seen or older than the operation ends the read.
           if (timestamp < since || seen.has(event.EventId ?? '')) break pages
-          fresh.push({
-            eventId: event.EventId ?? '',
-            stackName: event.StackName ?? stackName,
-            timestamp,
-            logicalId: event.LogicalResourceId ?? '',
-            physicalId: event.PhysicalResourceId,
-            resourceType: event.ResourceType ?? '',
-            status: event.ResourceStatus ?? '',
-            reason: event.ResourceStatusReason,
-          })
+          fresh.push(toStackEvent(event, stackName))
         }
         nextToken = page.NextToken
       } while (nextToken)
       return fresh.reverse()
+    },
+
+    async latestEvent(stackName) {
+      const {StackEvents} = await client.send(new cfn.DescribeStackEventsCommand({StackName: stackName}))
+      const [event] = StackEvents ?? []
+      return event ? toStackEvent(event, stackName) : undefined
+    },
+
+    async getStackPolicy(stackName) {
+      const {StackPolicyBody} = await client.send(new cfn.GetStackPolicyCommand({StackName: stackName}))
+      return StackPolicyBody
     },
 
     async setTerminationProtection(stackName, enabled) {

@@ -1,28 +1,35 @@
 import type {ArtifactStore} from '../core/deploy/api.js'
 import {clientSettings, usesCustomEndpoint, type AwsTarget} from './clients.js'
 
+/** S3's domain for a region: China regions live in their own partition. */
+const s3Domain = (region: string) => (region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com')
+
 /**
  * Template storage for bodies over CloudFormation's 51,200-byte inline limit. The bucket is
- * created on first use, encrypted and closed to the public; keys are content hashes, so an
- * object that exists already is the same template and is not uploaded again.
+ * created on first use, encrypted and closed to the public. Every call names the env's
+ * account as the expected owner, so a bucket someone else created under the predictable
+ * name is refused rather than trusted with templates that CloudFormation runs.
  */
-export async function createArtifactStore(target: AwsTarget): Promise<ArtifactStore> {
+export async function createArtifactStore(target: AwsTarget, ownerAccount: string): Promise<ArtifactStore> {
   const s3 = await import('@aws-sdk/client-s3')
   const client = new s3.S3Client({...clientSettings(target), forcePathStyle: usesCustomEndpoint()})
-  const ready = new Map<string, Promise<void>>()
+  const owner = {ExpectedBucketOwner: ownerAccount}
   const isMissing = (error: unknown) => {
     const name = (error as {name?: string}).name
     const status = (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode
     return name === 'NotFound' || name === 'NoSuchBucket' || name === 'NoSuchKey' || status === 404
   }
-
-  async function ensureBucket(bucket: string): Promise<void> {
+  const exists = async (check: () => Promise<unknown>) => {
     try {
-      await client.send(new s3.HeadBucketCommand({Bucket: bucket}))
-      return
+      await check()
+      return true
     } catch (error) {
-      if (!isMissing(error)) throw error
+      if (isMissing(error)) return false
+      throw error
     }
+  }
+
+  async function createBucket(bucket: string): Promise<void> {
     await client.send(
       new s3.CreateBucketCommand({
         Bucket: bucket,
@@ -32,12 +39,14 @@ export async function createArtifactStore(target: AwsTarget): Promise<ArtifactSt
     await client.send(
       new s3.PutBucketEncryptionCommand({
         Bucket: bucket,
+        ...owner,
         ServerSideEncryptionConfiguration: {Rules: [{ApplyServerSideEncryptionByDefault: {SSEAlgorithm: 'aws:kms'}, BucketKeyEnabled: true}]},
       }),
     )
     await client.send(
       new s3.PutPublicAccessBlockCommand({
         Bucket: bucket,
+        ...owner,
         PublicAccessBlockConfiguration: {BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true},
       }),
     )
@@ -45,20 +54,20 @@ export async function createArtifactStore(target: AwsTarget): Promise<ArtifactSt
 
   const urlOf = (bucket: string, key: string) => {
     const endpoint = process.env.AWS_ENDPOINT_URL
-    return endpoint ? `${endpoint.replace(/\/$/, '')}/${bucket}/${key}` : `https://${bucket}.s3.${target.region}.amazonaws.com/${key}`
+    return endpoint ? `${endpoint.replace(/\/$/, '')}/${bucket}/${key}` : `https://${bucket}.s3.${target.region}.${s3Domain(target.region)}/${key}`
   }
 
   return {
-    async putTemplate(bucket, key, body) {
-      if (!ready.has(bucket)) ready.set(bucket, ensureBucket(bucket))
-      await ready.get(bucket)
-      try {
-        await client.send(new s3.HeadObjectCommand({Bucket: bucket, Key: key}))
-      } catch (error) {
-        if (!isMissing(error)) throw error
-        await client.send(new s3.PutObjectCommand({Bucket: bucket, Key: key, Body: body, ContentType: 'text/yaml'}))
+    async putTemplate(bucket, key, body, {createBucket: mayCreate}) {
+      let createdBucket = false
+      if (!(await exists(() => client.send(new s3.HeadBucketCommand({Bucket: bucket, ...owner}))))) {
+        if (!mayCreate) return undefined
+        await createBucket(bucket)
+        createdBucket = true
       }
-      return urlOf(bucket, key)
+      const present = await exists(() => client.send(new s3.HeadObjectCommand({Bucket: bucket, Key: key, ...owner})))
+      if (!present) await client.send(new s3.PutObjectCommand({Bucket: bucket, Key: key, Body: body, ContentType: 'text/yaml', ...owner}))
+      return {url: urlOf(bucket, key), createdBucket, uploaded: !present}
     },
   }
 }

@@ -31,17 +31,20 @@ export async function openGuardedSession(
   return {caller, audit}
 }
 
-/** Runs `work` with an AbortSignal that the first Ctrl-C fires; a second Ctrl-C exits as usual. */
-export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` with an AbortSignal that the first Ctrl-C fires; a second Ctrl-C exits as usual.
+ * `interrupt` fires it too, for a prompt that reads Ctrl-C as a key instead of a signal.
+ */
+export async function withInterrupt<T>(work: (control: {signal: AbortSignal; interrupt: () => void}) => Promise<T>): Promise<T> {
   const controller = new AbortController()
-  const onInterrupt = () => {
-    process.removeListener('SIGINT', onInterrupt)
+  const interrupt = () => {
+    process.removeListener('SIGINT', interrupt)
     controller.abort()
   }
-  process.on('SIGINT', onInterrupt)
+  process.on('SIGINT', interrupt)
   try {
-    return await work(controller.signal)
+    return await work({signal: controller.signal, interrupt})
   } finally {
-    process.removeListener('SIGINT', onInterrupt)
+    process.removeListener('SIGINT', interrupt)
   }
 }

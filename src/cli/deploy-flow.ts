@@ -33,13 +33,18 @@ export interface DeployFlowOutcome {
   text: string
 }
 
-/** Exit code of a run: 130 interrupted, 2 blocked (a flag or approval missing), 3 partly done, 1 failed. */
+/**
+ * Exit code of a run: 130 interrupted; 3 when something was changed before a stack failed or
+ * was blocked; 2 blocked with nothing changed (a flag or an approval missing); 1 failed.
+ */
 export function exitCodeOf(result: DeployRunResult): ExitCodeValue {
-  const outcomes = result.stages.flatMap((stage) => stage.stacks.map((stack) => stack.outcome))
+  const stacks = result.stages.flatMap((stage) => stage.stacks)
+  const outcomes = stacks.map((stack) => stack.outcome)
   if (outcomes.includes('interrupted')) return ExitCode.interrupted
-  if (outcomes.includes('blocked')) return ExitCode.usage
-  if (!outcomes.includes('failed')) return ExitCode.ok
-  return outcomes.some((outcome) => outcome === 'created' || outcome === 'updated') ? ExitCode.partial : ExitCode.failed
+  const stopped = outcomes.includes('failed') || outcomes.includes('blocked')
+  if (!stopped) return ExitCode.ok
+  if (stacks.some((stack) => stack.changedSomething)) return ExitCode.partial
+  return outcomes.includes('failed') ? ExitCode.failed : ExitCode.usage
 }
 
 function offline(plan: EnvironmentPlan, note?: string): DeployFlowOutcome {
@@ -67,16 +72,14 @@ export async function deployFlow(loaded: LoadedConfig, options: DeployFlowOption
   ])
   try {
     const api = await createStackApi(options.target)
-    const knownOutputs = await outputsOfEarlierStages(plan, plan.earlierJobs, (name) => api.describeStack(name))
-    const result = await withInterrupt((signal) =>
-      runDeploy(plan, knownOutputs, {
-        api,
-        artifacts: async () => (await import('../aws/s3.js')).createArtifactStore(options.target),
-        reporter,
+    const result = await withInterrupt(async ({signal, interrupt}) => {
+      const waiting = {api, clock: systemClock, reporter, polling: loaded.config.polling, signal}
+      const knownOutputs = await outputsOfEarlierStages(plan, plan.earlierJobs, waiting)
+      return runDeploy(plan, knownOutputs, {
+        ...waiting,
+        artifacts: async () => (await import('../aws/s3.js')).createArtifactStore(options.target, plan.env.account),
         audit: session.audit,
-        approver: createApprover({yes: options.yes, input: process.stdin, output: process.stderr}),
-        clock: systemClock,
-        signal,
+        approver: createApprover({yes: options.yes, input: process.stdin, output: process.stderr, onInterrupt: interrupt}),
         concurrency: options.concurrency ?? loaded.config.concurrency,
         options: {
           envName: options.env,
@@ -87,8 +90,8 @@ export async function deployFlow(loaded: LoadedConfig, options: DeployFlowOption
           artifactBucket: loaded.config.artifactBucket.replaceAll('{account}', plan.env.account).replaceAll('{region}', options.target.region),
           polling: loaded.config.polling,
         },
-      }),
-    )
+      })
+    })
     const exitCode = exitCodeOf(result)
     const interrupted = result.stages.flatMap((stage) => stage.stacks).filter((stack) => stack.outcome === 'interrupted')
     const resumeNote = interrupted.length

@@ -32,8 +32,6 @@ export default class Destroy extends FintechCommand {
     if (env.protected) throw new InputError(`${flags.env} is a protected environment: fintech never destroys it`)
     const selected = selectStages(loaded.config, flags.stage)
     const plan = planEnvironment(loaded, flags.env, selected)
-    const targets = destroyTargets(destroyOrder(plan.stages))
-    assertNoDataLoss(targets, flags['allow-data-loss'])
 
     const target = this.awsTarget(loaded, flags.env, flags)
     const session = await openGuardedSession(loaded, flags.env, target)
@@ -46,9 +44,12 @@ export default class Destroy extends FintechCommand {
       throw new InputError(`later stages are still deployed in ${flags.env}: ${stillDeployed.join(', ')}`, 'destroy them first, or use --stage all')
     }
 
+    const targets = await destroyTargets(api, destroyOrder(plan.stages))
+    assertNoDataLoss(targets, flags['allow-data-loss'])
+
     if (!flags['dry-run'] && !flags.yes) {
       if (!process.stdin.isTTY) throw new InputError('destroy needs confirmation and there is no terminal to ask: re-run with --yes')
-      const names = targets.map((entry) => entry.job.stackName).join(', ')
+      const names = targets.filter((entry) => entry.stack).map((entry) => entry.job.stackName).join(', ')
       if (!(await typedConfirmation(`This deletes ${names} in ${flags.env}.`, flags.env, process.stdin, process.stderr))) {
         throw new InputError('not confirmed; nothing was deleted')
       }
@@ -57,7 +58,7 @@ export default class Destroy extends FintechCommand {
     const reporter = await createReporter({stderr: process.stderr, json: this.jsonEnabled()})
     let stacks: DestroyStackResult[]
     try {
-      stacks = await withInterrupt((signal) =>
+      stacks = await withInterrupt(({signal}) =>
         runDestroy(targets, {api, reporter, audit: session.audit, clock: systemClock, signal, envName: flags.env, dryRun: flags['dry-run'], polling: loaded.config.polling}),
       )
     } finally {

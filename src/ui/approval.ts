@@ -1,4 +1,5 @@
 import {createInterface} from 'node:readline/promises'
+import {InterruptedError} from '../core/deploy/clock.js'
 import type {Approver} from '../core/deploy/deploy-stack.js'
 
 export interface ApproverOptions {
@@ -6,6 +7,8 @@ export interface ApproverOptions {
   yes: boolean
   input: NodeJS.ReadStream
   output: NodeJS.WriteStream
+  /** Called when the user presses Ctrl-C at the prompt (the terminal is raw, so no SIGINT is sent). */
+  onInterrupt?: () => void
 }
 
 /**
@@ -13,7 +16,7 @@ export interface ApproverOptions {
  * the answer is no unless --yes was given. Questions are asked one at a time even when
  * stacks deploy in parallel.
  */
-export function createApprover({yes, input, output}: ApproverOptions): Approver {
+export function createApprover({yes, input, output, onInterrupt}: ApproverOptions): Approver {
   let queue: Promise<unknown> = Promise.resolve()
   return {
     approve(request) {
@@ -28,7 +31,11 @@ export function createApprover({yes, input, output}: ApproverOptions): Approver 
         const readline = createInterface({input, output})
         try {
           output.write(`\n${request.reasons.map((reason) => `  ! ${reason}`).join('\n')}\n`)
-          const answer = await readline.question(`${request.question} [y/N] `)
+          const answer = await readline.question(`${request.question} [y/N] `).catch((error: unknown) => {
+            if ((error as Error).name !== 'AbortError') throw error
+            onInterrupt?.()
+            throw new InterruptedError()
+          })
           const approved = /^y(es)?$/i.test(answer.trim())
           return approved ? {approved} : {approved, why: 'declined at the prompt'}
         } finally {

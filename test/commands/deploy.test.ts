@@ -7,6 +7,7 @@ import {
   DescribeStackEventsCommand,
   DescribeStacksCommand,
   ExecuteChangeSetCommand,
+  GetStackPolicyCommand,
   GetTemplateCommand,
   SetStackPolicyCommand,
   UpdateTerminationProtectionCommand,
@@ -281,7 +282,9 @@ describe('fintech deploy', () => {
     expect(s3.commandCalls(PutPublicAccessBlockCommand)[0]!.args[0].input.PublicAccessBlockConfiguration).toEqual({
       BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true,
     })
-    expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({Bucket: bucket, Key: key, Body: large})
+    expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({Bucket: bucket, Key: key, Body: large, ExpectedBucketOwner: '111111111111'})
+    expect(s3.commandCalls(HeadBucketCommand)[0]!.args[0].input).toEqual({Bucket: bucket, ExpectedBucketOwner: '111111111111'})
+    expect(audit.auditLines().map((line) => line.action)).toEqual(['create-artifact-bucket', 'upload-template', 'create-change-set', 'execute-change-set'])
     const input = cfn.commandCalls(CreateChangeSetCommand)[0]!.args[0].input
     expect(input.TemplateURL).toBe(`https://${bucket}.s3.eu-west-1.amazonaws.com/${key}`)
     expect(input.TemplateBody).toBeUndefined()
@@ -295,6 +298,7 @@ describe('fintech deploy', () => {
     cfn.on(DescribeStacksCommand, {StackName: PROD}).resolves(stack(PROD, 'UPDATE_COMPLETE', {EnableTerminationProtection: false}))
     cfn.on(GetTemplateCommand).resolves({TemplateBody: DATA_TEMPLATE})
     cfn.on(DescribeStackEventsCommand).resolves({StackEvents: []})
+    cfn.on(GetStackPolicyCommand).resolves({})
     changeSetReady([{Action: 'Modify', LogicalResourceId: 'Sessions', ResourceType: 'AWS::DynamoDB::Table', Replacement: 'False', Scope: ['Tags'], Details: []}])
 
     const refused = await runCli(Deploy, ['--stage', 'data', '--env', 'prod', '--config', config])
@@ -421,5 +425,126 @@ describe('fintech deploy', () => {
       [{ParameterKey: 'VpcId', ParameterValue: 'vpc-live'}],
     ])
     expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0)
+  })
+
+  it('puts the protective stack policy back in prod even when an allowed replacement fails', async () => {
+    audit = resetAws('333333333333')
+    const config = makeProject()
+    const PROD = 'fintech-prod-data'
+    cfn.on(DescribeStacksCommand, {StackName: 'fintech-prod-network'}).resolves(stack('fintech-prod-network', 'CREATE_COMPLETE', {Outputs: [{OutputKey: 'VpcId', OutputValue: 'vpc-9'}]}))
+    cfn.on(DescribeStacksCommand, {StackName: PROD})
+      .resolvesOnce(stack(PROD, 'UPDATE_COMPLETE', {EnableTerminationProtection: true}))
+      .resolves(stack(PROD, 'UPDATE_ROLLBACK_COMPLETE', {EnableTerminationProtection: true}))
+    cfn.on(GetTemplateCommand).resolves({TemplateBody: DATA_TEMPLATE.replace('TableName: !Ref TableName', 'TableName: old')})
+    cfn.on(DescribeStackEventsCommand).resolves({StackEvents: []})
+    cfn.on(GetStackPolicyCommand).resolves({StackPolicyBody: '{"Statement":[{"Effect":"Allow","Action":"Update:*","Principal":"*","Resource":"*"}]}'})
+    changeSetReady([{Action: 'Modify', LogicalResourceId: 'Sessions', ResourceType: 'AWS::DynamoDB::Table', Replacement: 'True', Scope: ['Properties'], Details: []}])
+
+    const run = await runCli(Deploy, ['--stage', 'data', '--env', 'prod', '--config', config, '--yes', '--allow-replacement'])
+    expect(run.exitCode).toBe(1)
+    const policies = cfn.commandCalls(SetStackPolicyCommand).map((call) => JSON.parse(call.args[0].input.StackPolicyBody!))
+    expect(policies).toHaveLength(2)
+    expect(policies[0].Statement).toEqual([{Effect: 'Allow', Action: 'Update:*', Principal: '*', Resource: '*'}])
+    expect(policies[1].Statement[1]).toEqual({Effect: 'Deny', Action: ['Update:Replace', 'Update:Delete'], Principal: '*', Resource: ['LogicalResourceId/Sessions']})
+    expect(audit.auditLines().filter((line) => line.action === 'set-stack-policy').map((line) => line.detail)).toEqual([
+      'opened for an approved replacement',
+      'deny Update:Replace and Update:Delete on stateful resources',
+    ])
+  })
+
+  it('exits 3 when a stage changed before a later one was blocked', async () => {
+    const config = makeProject()
+    cfn.on(DescribeStacksCommand, {StackName: NETWORK}).rejectsOnce(notFound(NETWORK)).resolves(stack(NETWORK, 'CREATE_COMPLETE', {Outputs: [{OutputKey: 'VpcId', OutputValue: 'vpc-1'}]}))
+    cfn.on(DescribeStacksCommand, {StackName: DATA}).rejects(notFound(DATA))
+    cfn.on(DescribeStackEventsCommand).resolves({StackEvents: []})
+    // The data stack's new role is a new grant: without --yes and a terminal, nobody approves it.
+    changeSetReady([addVpc, {Action: 'Add', LogicalResourceId: 'AppRole', ResourceType: 'AWS::IAM::Role', Scope: [], Details: []}])
+
+    const run = await runCli(Deploy, ['--stage', 'all', '--env', 'dev', '--config', config, '--json'])
+    expect(run.json.stages.map((stage: {stacks: Array<{outcome: string}>}) => stage.stacks[0]!.outcome)).toEqual(['created', 'blocked'])
+    expect(run.exitCode).toBe(3)
+  })
+
+  it('removes the change set and the empty stack when something fails before execution', async () => {
+    const config = makeProject()
+    cfn.on(DescribeStacksCommand, {StackName: NETWORK}).rejects(notFound(NETWORK))
+    cfn.on(CreateChangeSetCommand).resolves({Id: 'arn:changeset/broken'})
+    cfn.on(DescribeChangeSetCommand).rejects(Object.assign(new Error('Rate exceeded'), {name: 'Throttling'}))
+
+    const run = await runCli(Deploy, ['--stage', 'network', '--env', 'dev', '--config', config, '--json'])
+
+    expect(run.exitCode).toBe(1)
+    expect(run.json.stages[0].stacks[0]).toMatchObject({outcome: 'failed', detail: 'Rate exceeded'})
+    expect(cfn.commandCalls(DeleteChangeSetCommand)[0]!.args[0].input).toEqual({ChangeSetName: 'arn:changeset/broken'})
+    expect(cfn.commandCalls(DeleteStackCommand)[0]!.args[0].input).toEqual({StackName: NETWORK})
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0)
+  })
+
+  it('a dry run with a large template and no artifact bucket creates nothing and makes no change set', async () => {
+    const large = VPC_TEMPLATE.replace('Description: network', `Description: network\nMetadata:\n  Padding: "${'x'.repeat(52_000)}"`)
+    const config = makeProject({'templates/vpc.yaml': large})
+    cfn.on(DescribeStacksCommand, {StackName: NETWORK}).rejects(notFound(NETWORK))
+    s3.on(HeadBucketCommand).rejects(Object.assign(new Error('NotFound'), {name: 'NotFound', $metadata: {httpStatusCode: 404}}))
+
+    const run = await runCli(Deploy, ['--stage', 'network', '--env', 'dev', '--config', config, '--dry-run', '--json'])
+
+    expect(run.exitCode).toBe(0)
+    expect(run.json.stages[0].stacks[0].outcome).toBe('planned')
+    expect(s3.calls().map((call) => call.args[0].constructor.name)).toEqual(['HeadBucketCommand'])
+    expect(cfn.calls().map((call) => call.args[0].constructor.name)).toEqual(['DescribeStacksCommand'])
+  })
+
+  it('a dry run of an update makes only reads and the change set round trip', async () => {
+    const config = makeProject()
+    cfn.on(DescribeStacksCommand, {StackName: NETWORK}).resolves(stack(NETWORK, 'UPDATE_COMPLETE', {Parameters: [{ParameterKey: 'Cidr', ParameterValue: '10.9.0.0/16'}], Tags: networkTags}))
+    cfn.on(GetTemplateCommand).resolves({TemplateBody: VPC_TEMPLATE})
+    changeSetReady([{...addVpc, Action: 'Modify', Replacement: 'True'}])
+
+    const run = await runCli(Deploy, ['--stage', 'network', '--env', 'dev', '--config', config, '--dry-run'])
+
+    expect(run.exitCode).toBe(0)
+    expect(cfn.calls().map((call) => call.args[0].constructor.name)).toEqual([
+      'DescribeStacksCommand',
+      'GetTemplateCommand',
+      'CreateChangeSetCommand',
+      'DescribeChangeSetCommand',
+      'DeleteChangeSetCommand',
+    ])
+    expect(s3.calls()).toHaveLength(0)
+  })
+
+  it('never shows a NoEcho value, and never skips a stack whose values resolve at deploy time', async () => {
+    const template = VPC_TEMPLATE.replace('  Cidr:\n    Type: String\n', '  Cidr:\n    Type: String\n    NoEcho: true\n  Ami:\n    Type: AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>\n    Default: /aws/ami/latest\n')
+    const config = makeProject({'templates/vpc.yaml': template})
+    cfn.on(DescribeStacksCommand, {StackName: NETWORK}).resolves(
+      stack(NETWORK, 'UPDATE_COMPLETE', {
+        Parameters: [{ParameterKey: 'Cidr', ParameterValue: '10.1.0.0/16'}, {ParameterKey: 'Ami', ParameterValue: '/aws/ami/latest'}],
+        Tags: networkTags,
+      }),
+    )
+    cfn.on(GetTemplateCommand).resolves({TemplateBody: template})
+    cfn.on(CreateChangeSetCommand).resolves({Id: 'arn:changeset/x'})
+    cfn.on(DescribeChangeSetCommand).resolves({Status: 'FAILED', StatusReason: "The submitted information didn't contain changes."})
+
+    const run = await runCli(Deploy, ['--stage', 'network', '--env', 'dev', '--config', config, '--json'])
+
+    expect(run.exitCode).toBe(0)
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(1)
+    expect(run.json.stages[0].stacks[0]).toMatchObject({outcome: 'no-changes', parameters: {Cidr: '****'}})
+    expect(run.stdout).not.toContain('10.1.0.0/16')
+  })
+
+  it('waits for an earlier stage\'s stack that is still updating instead of refusing', async () => {
+    const config = makeProject()
+    cfn.on(DescribeStacksCommand, {StackName: NETWORK}).resolves(stack(NETWORK, 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS'))
+    cfn.on(DescribeStacksCommand, {StackName: stackId(NETWORK)}).resolves(stack(NETWORK, 'UPDATE_COMPLETE', {Outputs: [{OutputKey: 'VpcId', OutputValue: 'vpc-after'}]}))
+    cfn.on(DescribeStacksCommand, {StackName: DATA}).rejects(notFound(DATA))
+    cfn.on(DescribeStackEventsCommand).resolves({StackEvents: []})
+    changeSetReady([addVpc])
+
+    const run = await runCli(Deploy, ['--stage', 'data', '--env', 'dev', '--config', config, '--dry-run'])
+
+    expect(run.exitCode).toBe(0)
+    expect(cfn.commandCalls(CreateChangeSetCommand)[0]!.args[0].input.Parameters).toEqual([{ParameterKey: 'VpcId', ParameterValue: 'vpc-after'}])
   })
 })

@@ -5,12 +5,13 @@ import {
   DescribeStackResourceDriftsCommand,
   DescribeStacksCommand,
   DetectStackDriftCommand,
+  GetTemplateCommand,
 } from '@aws-sdk/client-cloudformation'
 import {beforeEach, describe, expect, it} from 'vitest'
 import Destroy from '../../src/commands/destroy.js'
 import Status from '../../src/commands/status.js'
 import {cfn, notFound, resetAws, stack, stackId} from '../helpers/aws-mocks.js'
-import {DATA_TEMPLATE, makeProject} from '../helpers/project.js'
+import {DATA_TEMPLATE, VPC_TEMPLATE, makeProject} from '../helpers/project.js'
 import {runCli} from '../helpers/run-cli.js'
 
 const NETWORK = 'fintech-dev-network'
@@ -68,6 +69,8 @@ describe('fintech destroy', () => {
     cfn.on(DescribeStacksCommand, {StackName: stackId(NETWORK)}).resolves(stack(NETWORK, 'DELETE_COMPLETE'))
     cfn.on(DescribeStacksCommand, {StackName: stackId(DATA)}).resolves(stack(DATA, 'DELETE_COMPLETE'))
     cfn.on(DescribeStackEventsCommand).resolves({StackEvents: []})
+    cfn.on(GetTemplateCommand, {StackName: stackId(NETWORK)}).resolves({TemplateBody: VPC_TEMPLATE})
+    cfn.on(GetTemplateCommand, {StackName: stackId(DATA)}).resolves({TemplateBody: DATA_TEMPLATE})
   }
 
   it('deletes the last stage first, reports what DeletionPolicy keeps, and audits each deletion', async () => {
@@ -109,9 +112,10 @@ describe('fintech destroy', () => {
     expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0)
   })
 
-  it('stops when a stateful resource has no Retain or Snapshot policy, unless --allow-data-loss', async () => {
+  it('judges data loss on the deployed template: a Retain added only locally protects nothing', async () => {
     deployed()
-    const config = makeProject({'templates/data.yaml': DATA_TEMPLATE.replace('    DeletionPolicy: Retain\n', '')})
+    cfn.on(GetTemplateCommand, {StackName: stackId(DATA)}).resolves({TemplateBody: DATA_TEMPLATE.replace('    DeletionPolicy: Retain\n', '')})
+    const config = makeProject()
 
     const refused = await runCli(Destroy, ['--stage', 'all', '--env', 'dev', '--config', config, '--yes'])
     expect(refused.exitCode).toBe(2)

@@ -55,6 +55,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   delete process.env.AWS_ENDPOINT_URL
+  delete process.env.AWS_ACCESS_KEY_ID
+  delete process.env.AWS_SECRET_ACCESS_KEY
   await new Promise((resolve) => server.close(resolve))
 })
 

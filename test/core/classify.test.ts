@@ -113,4 +113,20 @@ describe('classifyChangeSet', () => {
     const before = template(role([]).replace('            Statement:\n', '            Statement: []\n'))
     expect(classifyChangeSet(changeSet(change({logicalId: 'Role', resourceType: 'AWS::IAM::Role'})), withDeny, before).broadening).toEqual([])
   })
+
+  it('counts a permission property changed through a parameter as widening, since its direction is unknown', () => {
+    const sg = template('  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      SecurityGroupIngress: [{IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: !Ref AllowedCidr}]\n')
+    const result = classifyChangeSet(
+      changeSet(
+        change({
+          logicalId: 'Sg',
+          resourceType: 'AWS::EC2::SecurityGroup',
+          details: [{attribute: 'Properties', name: 'SecurityGroupIngress', requiresRecreation: 'Never', changeSource: 'ParameterReference', causingEntity: 'AllowedCidr'}],
+        }),
+      ),
+      sg,
+      sg,
+    )
+    expect(result.broadening[0]!.broadening).toEqual(['SecurityGroupIngress changes with parameter AllowedCidr'])
+  })
 })

@@ -30,12 +30,14 @@ class ControlledCloudFormation implements Partial<StackApi> {
     return ''
   }
   async createChangeSet(input: ChangeSetInput) {
-    return {id: input.stackName}
+    return {id: `arn:changeSet/${input.stackName}`}
   }
   async describeChangeSet(id: string) {
     return {id, status: 'CREATE_COMPLETE', changes: [{action: 'Add' as const, logicalId: 'Topic', resourceType: 'AWS::SNS::Topic', scope: [], details: []}]}
   }
-  async executeChangeSet(stackName: string) {
+  async executeChangeSet(changeSetId: string) {
+    const stackName = changeSetId.replace('arn:changeSet/', '')
+    if (stackName === changeSetId) throw new Error(`ExecuteChangeSet was given ${changeSetId}, not a change set id`)
     this.order.push(stackName)
     this.running.add(stackName)
     this.maxRunning = Math.max(this.maxRunning, this.running.size)
@@ -87,7 +89,7 @@ function setUp(concurrency: number) {
   }
   const context = {
     api: api as unknown as StackApi,
-    artifacts: async () => ({putTemplate: async () => ''}),
+    artifacts: async () => ({putTemplate: async () => undefined}),
     reporter: {emit: (event: DeployEvent) => events.push(event), close: async () => {}},
     audit: {record: (entry: AuditEntry) => audit.push(entry)},
     approver: {approve: async () => ({approved: true})},

@@ -203,6 +203,7 @@ describe('deploy --stage all against moto', {timeout: 90_000}, () => {
     expect(run.audit.map((line) => [line.stack, line.action, line.result])).toEqual([
       [STACKS.network, 'create-change-set', 'ok'],
       [STACKS.network, 'delete-change-set', 'ok'],
+      [STACKS.network, 'delete-stack', 'ok'],
     ])
     expect(run.audit[0]!.detail).toBe(run.audit[1]!.detail)
   })

@@ -31,6 +31,17 @@ function replacementCauses(change: ResourceChange): string[] {
 }
 
 /**
+ * A permission property whose value comes from a parameter changes with the parameter while
+ * the template text stays the same; its direction is unknown here, so it counts as widening.
+ */
+function parameterDrivenGrants(change: ResourceChange): string[] {
+  if (change.action !== 'Modify') return []
+  return change.details
+    .filter((detail) => detail.changeSource === 'ParameterReference')
+    .map((detail) => `${detail.name ?? detail.attribute ?? 'a property'} changes with parameter ${detail.causingEntity ?? '(unknown)'}`)
+}
+
+/**
  * Sorts every change of a change set by what it risks. `previous` is the template deployed
  * now (absent for a new stack), used to tell widening permission changes from narrowing ones.
  */
@@ -42,7 +53,9 @@ export function classifyChangeSet(changeSet: ChangeSetDescription, next: Templat
     if (stateful && change.action === 'Remove') risks.push('stateful-removal')
     if (stateful && change.action !== 'Remove' && change.action !== 'Add' && replaces) risks.push('stateful-replacement')
     const broadening =
-      change.action === 'Remove' || !isPermissionType(change.resourceType) ? [] : broadeningOf(change.logicalId, next, previous)
+      change.action === 'Remove' || !isPermissionType(change.resourceType)
+        ? []
+        : [...broadeningOf(change.logicalId, next, previous), ...parameterDrivenGrants(change)]
     if (broadening.length > 0) risks.push('broadening')
     return {...change, stateful, risks, replacementCauses: replacementCauses(change), broadening}
   })

@@ -83,19 +83,32 @@ export interface StackApi {
   deleteChangeSet(changeSetId: string): Promise<void>
   deleteStack(stackName: string): Promise<void>
   continueUpdateRollback(stackName: string): Promise<void>
-  /** Events newer than `since`, oldest first; stops paging at the first older event. */
+  /** Events newer than `since`, oldest first; stops paging at the first older or already seen event. */
   eventsSince(stackName: string, since: Date, seen: ReadonlySet<string>): Promise<StackEvent[]>
+  /** The stack's newest event: where an operation about to start will begin, on CloudFormation's clock. */
+  latestEvent(stackName: string): Promise<StackEvent | undefined>
   setTerminationProtection(stackName: string, enabled: boolean): Promise<void>
+  getStackPolicy(stackName: string): Promise<string | undefined>
   setStackPolicy(stackName: string, policyBody: string): Promise<void>
   detectDrift(stackName: string): Promise<string>
   driftDetectionStatus(detectionId: string): Promise<{status: string; stackDriftStatus?: string; reason?: string}>
   resourceDrifts(stackName: string): Promise<StackResourceDrift[]>
 }
 
+export interface StoredTemplate {
+  url: string
+  createdBucket: boolean
+  uploaded: boolean
+}
+
 /** Where templates too large for TemplateBody go. */
 export interface ArtifactStore {
-  /** Stores the body under a key derived from its hash and returns the URL CloudFormation reads. */
-  putTemplate(bucket: string, key: string, body: string): Promise<string>
+  /**
+   * Stores the body under its key and returns the URL CloudFormation reads. Keys are content
+   * hashes, so an existing object is not uploaded again. Returns undefined when the bucket does
+   * not exist and `createBucket` is false (a dry run creates nothing).
+   */
+  putTemplate(bucket: string, key: string, body: string, options: {createBucket: boolean}): Promise<StoredTemplate | undefined>
 }
 
 export interface CallerIdentity {

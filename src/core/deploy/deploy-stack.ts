@@ -6,7 +6,7 @@ import {parseTemplate, type Template} from '../template/parse.js'
 import type {ArtifactStore, ChangeSetDescription, StackApi, StackDescription} from './api.js'
 import {Backoff, InterruptedError, type Clock} from './clock.js'
 import type {DeployReporter, RootCause, StackOutcome, StackPhase} from './events.js'
-import {rootCauseOf, waitForStack} from './monitor.js'
+import {eventBoundary, rootCauseOf, waitForStack, type EventBoundary, type WaitResult} from './monitor.js'
 import {DEPLOYED_STATES, MANUAL_STATES, RECREATE_STATES, isInProgress, isNoChangeReason} from './stack-status.js'
 
 /** CloudFormation's limit for an inline TemplateBody. */
@@ -63,7 +63,11 @@ export interface StackDeployResult {
   changeSet?: ClassifiedChangeSet
   rootCause?: RootCause
   detail?: string
+  /** True once an operation of this run completed on the stack (exit code 3 when the stack then fails). */
+  changedSomething?: boolean
 }
+
+type Outcome = Omit<StackDeployResult, 'stackName' | 'outputs'> & {outputs?: Record<string, string>}
 
 const sameRecord = (a: Record<string, string>, b: Record<string, string>) =>
   Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([key, value]) => b[key] === value)
@@ -87,199 +91,283 @@ export function protectivePolicy(template: Template): string | undefined {
 const OPEN_POLICY = JSON.stringify({Statement: [{Effect: 'Allow', Action: 'Update:*', Principal: '*', Resource: '*'}]})
 
 /**
+ * Values CloudFormation resolves at deploy time (SSM parameter types, dynamic references)
+ * can change while the stack's inputs stay the same, so such stacks are never skipped.
+ */
+const resolvesAtDeployTime = (template: Template) =>
+  Object.values(template.parameters).some((parameter) => parameter.type.startsWith('AWS::SSM::Parameter::Value')) ||
+  template.body.includes('{{resolve:')
+
+/**
  * Brings one stack to its template: recovers it from states a deploy cannot start from, skips
  * it when nothing changed, otherwise creates a change set, shows it, stops on dangerous changes,
  * asks for approval where needed, executes it and follows it to the end.
  */
-export async function deployStack(input: StackDeployInput, context: StackDeployContext): Promise<StackDeployResult> {
-  const {api, reporter, audit, approver, clock, signal, options} = context
-  const {stackName, template} = input
-  const phase = (name: StackPhase, detail?: string) => reporter.emit({kind: 'stack-phase', stackName, phase: name, detail})
-  const done = (result: Omit<StackDeployResult, 'stackName' | 'outputs'> & {outputs?: Record<string, string>}): StackDeployResult => ({
-    stackName,
-    outputs: {},
-    ...result,
-  })
-  const record = (action: string, result: AuditEntry['result'], detail?: string) =>
-    audit.record({env: options.envName, stack: stackName, action, result, detail})
-  const waiting = {api, clock, reporter, polling: options.polling, signal}
+export function deployStack(input: StackDeployInput, context: StackDeployContext): Promise<StackDeployResult> {
+  return new StackDeployment(input, context).run()
+}
 
-  phase('checking')
-  let stack = await api.describeStack(stackName)
+class StackDeployment {
+  private readonly stackName: string
+  private changedSomething = false
 
-  if (stack && isInProgress(stack.status)) {
-    if (options.dryRun) return done({outcome: 'skipped', status: stack.status, detail: `an operation is running (${stack.status}); plan again when it ends`})
-    phase('waiting-in-progress', stack.status)
-    stack = (await waitForStack(stack.stackId, clock.now(), waiting)).stack
-    if (stack?.status === 'DELETE_COMPLETE') stack = undefined
+  constructor(
+    private readonly input: StackDeployInput,
+    private readonly context: StackDeployContext,
+  ) {
+    this.stackName = input.stackName
   }
 
-  if (stack && MANUAL_STATES.has(stack.status)) {
-    return done({outcome: 'failed', status: stack.status, detail: `${stackName} is ${stack.status}: fix it in CloudFormation first (${stack.statusReason ?? 'no reason given'})`})
+  async run(): Promise<StackDeployResult> {
+    try {
+      return this.done(await this.deploy())
+    } catch (error) {
+      return this.done(
+        error instanceof InterruptedError
+          ? {outcome: 'interrupted', detail: 'stopped waiting; the operation goes on in CloudFormation'}
+          : {outcome: 'failed', detail: (error as Error).message},
+      )
+    }
   }
 
-  if (stack && RECREATE_STATES.has(stack.status)) {
-    if (options.dryRun) return done({outcome: 'planned', status: stack.status, detail: `${stack.status}: deploy would delete the stack and create it again`})
-    const answer = await approver.approve({
-      stackName,
-      question: `${stackName} is ${stack.status} and cannot be updated. Delete it and create it again?`,
-      reasons: [`stack status ${stack.status}`],
-    })
-    if (!answer.approved) return done({outcome: 'blocked', status: stack.status, detail: answer.why ?? 'recreation declined'})
-    phase('deleting-failed-stack', stack.status)
-    const since = clock.now()
-    await api.deleteStack(stack.stackId)
-    const deleted = await follow('delete-stack', stack.stackId, since)
-    const gone = !deleted.stack || deleted.stack.status === 'DELETE_COMPLETE'
-    record('delete-stack', gone ? 'ok' : 'failed', `recreate from ${stack.status}`)
-    if (!gone) return done({outcome: 'failed', status: deleted.stack?.status, rootCause: rootCauseOf(deleted.events), detail: 'could not delete the failed stack'})
-    stack = undefined
+  private async deploy(): Promise<Outcome> {
+    const {api, options} = this.context
+    this.phase('checking')
+    const recovered = await this.recover(await api.describeStack(this.stackName))
+    if ('outcome' in recovered) return recovered
+    const stack = recovered.stack
+
+    let previous: Template | undefined
+    if (stack) {
+      const deployedBody = await api.getTemplateBody(this.stackName)
+      if (this.isUnchanged(stack, deployedBody)) {
+        if (options.protectedEnv && !options.dryRun) await this.protect(stack)
+        return {outcome: 'unchanged', status: stack.status, outputs: stack.outputs}
+      }
+      previous = tryParse(deployedBody, this.stackName)
+    }
+    return this.changeThroughChangeSet(stack, previous)
   }
 
-  if (stack?.status === 'UPDATE_ROLLBACK_FAILED') {
-    if (options.dryRun) return done({outcome: 'planned', status: stack.status, detail: 'deploy would continue the failed rollback first'})
-    phase('continuing-rollback')
-    const since = clock.now()
-    await api.continueUpdateRollback(stackName)
-    const rolledBack = await follow('continue-update-rollback', stackName, since)
-    const ok = rolledBack.stack?.status === 'UPDATE_ROLLBACK_COMPLETE'
-    record('continue-update-rollback', ok ? 'ok' : 'failed', rolledBack.stack?.status)
-    if (!ok) return done({outcome: 'failed', status: rolledBack.stack?.status, rootCause: rootCauseOf(rolledBack.events), detail: 'the rollback could not be completed'})
-    stack = rolledBack.stack
+  /** Gets the stack to a state a change set can start from, or says why it cannot. */
+  private async recover(found: StackDescription | undefined): Promise<{stack?: StackDescription} | Outcome> {
+    const {api, approver, clock, options} = this.context
+    let stack = found
+
+    if (stack && isInProgress(stack.status)) {
+      if (options.dryRun) return {outcome: 'skipped', status: stack.status, detail: `an operation is running (${stack.status}); plan again when it ends`}
+      this.phase('waiting-in-progress', stack.status)
+      const boundary = await eventBoundary(api, stack.stackId, clock)
+      stack = (await waitForStack(stack.stackId, boundary, this.waiting())).stack
+      if (stack?.status === 'DELETE_COMPLETE') stack = undefined
+    }
+
+    if (stack && MANUAL_STATES.has(stack.status)) {
+      return {outcome: 'failed', status: stack.status, detail: `${this.stackName} is ${stack.status}: fix it in CloudFormation first (${stack.statusReason ?? 'no reason given'})`}
+    }
+
+    if (stack && RECREATE_STATES.has(stack.status)) {
+      if (options.dryRun) return {outcome: 'planned', status: stack.status, detail: `${stack.status}: deploy would delete the stack and create it again`}
+      const answer = await approver.approve({
+        stackName: this.stackName,
+        question: `${this.stackName} is ${stack.status} and cannot be updated. Delete it and create it again?`,
+        reasons: [`stack status ${stack.status}`],
+      })
+      if (!answer.approved) return {outcome: 'blocked', status: stack.status, detail: answer.why ?? 'recreation declined'}
+      this.phase('deleting-failed-stack', stack.status)
+      const stackId = stack.stackId
+      const deleted = await this.operation('delete-stack', `recreate from ${stack.status}`, stackId, (status) => status === 'DELETE_COMPLETE', () => api.deleteStack(stackId))
+      if (deleted.stack && deleted.stack.status !== 'DELETE_COMPLETE') {
+        return {outcome: 'failed', status: deleted.stack.status, rootCause: rootCauseOf(deleted.events), detail: 'could not delete the failed stack'}
+      }
+      stack = undefined
+    }
+
+    if (stack?.status === 'UPDATE_ROLLBACK_FAILED') {
+      if (options.dryRun) return {outcome: 'planned', status: stack.status, detail: 'deploy would continue the failed rollback first'}
+      if (options.protectedEnv) {
+        const answer = await approver.approve({
+          stackName: this.stackName,
+          question: `Continue the failed rollback of ${this.stackName}?`,
+          reasons: [`${options.envName} is a protected environment`, 'stack status UPDATE_ROLLBACK_FAILED'],
+        })
+        if (!answer.approved) return {outcome: 'blocked', status: stack.status, detail: answer.why ?? 'continuing the rollback was declined'}
+      }
+      this.phase('continuing-rollback')
+      const rolledBack = await this.operation(
+        'continue-update-rollback',
+        'UPDATE_ROLLBACK_FAILED',
+        this.stackName,
+        (status) => status === 'UPDATE_ROLLBACK_COMPLETE',
+        () => api.continueUpdateRollback(this.stackName),
+      )
+      if (rolledBack.stack?.status !== 'UPDATE_ROLLBACK_COMPLETE') {
+        return {outcome: 'failed', status: rolledBack.stack?.status, rootCause: rootCauseOf(rolledBack.events), detail: 'the rollback could not be completed'}
+      }
+      stack = rolledBack.stack
+    }
+    return {stack}
   }
 
-  let previous: Template | undefined
-  if (stack) {
-    const deployedBody = await api.getTemplateBody(stackName)
-    const unchanged =
-      !options.force &&
+  private isUnchanged(stack: StackDescription, deployedBody: string): boolean {
+    const {input, context} = this
+    return (
+      !context.options.force &&
       DEPLOYED_STATES.has(stack.status) &&
-      sha256(deployedBody) === template.sha256 &&
+      !resolvesAtDeployTime(input.template) &&
+      sha256(deployedBody) === input.template.sha256 &&
       sameRecord(stack.parameters, input.effectiveParameters) &&
       sameRecord(stack.tags, input.tags)
-    if (unchanged) {
-      if (options.protectedEnv && !options.dryRun && !stack.terminationProtection) await protect(stack)
-      return done({outcome: 'unchanged', status: stack.status, outputs: stack.outputs})
+    )
+  }
+
+  private async changeThroughChangeSet(stack: StackDescription | undefined, previous: Template | undefined): Promise<Outcome> {
+    const {api, reporter, approver, options} = this.context
+    const status = stack?.status
+    const templateUrl = await this.stageTemplate()
+    if (templateUrl === null) {
+      return {outcome: 'planned', status, outputs: stack?.outputs, detail: `the artifact bucket ${options.artifactBucket} does not exist yet; a dry run creates nothing, so no change set`}
     }
-    previous = tryParse(deployedBody, stackName)
-  }
 
-  let templateUrl: string | undefined
-  if (template.sizeBytes > INLINE_TEMPLATE_LIMIT) {
-    phase('uploading-template', `${template.sizeBytes} bytes`)
-    const key = `templates/${stackName}/${template.sha256}.template`
-    templateUrl = await (await context.artifacts()).putTemplate(options.artifactBucket, key, template.body)
-    record('upload-template', 'ok', `s3://${options.artifactBucket}/${key}`)
-  }
+    this.phase('creating-change-set')
+    const changeSetType = stack ? 'UPDATE' : 'CREATE'
+    const changeSetId = await this.createChangeSet(changeSetType, templateUrl)
+    if (!changeSetId) return {outcome: 'no-changes', status, outputs: stack?.outputs}
 
-  phase('creating-change-set')
-  const changeSetType = stack ? 'UPDATE' : 'CREATE'
-  const changeSetId = await createChangeSet(changeSetType, templateUrl)
-  if (!changeSetId) return done({outcome: 'no-changes', status: stack?.status, outputs: stack?.outputs})
-  record('create-change-set', 'ok', changeSetId)
-
-  /** A change set that will not run is removed, with the empty stack a CREATE change set leaves. */
-  const discard = async () => {
-    await api.deleteChangeSet(changeSetId)
-    if (changeSetType === 'CREATE') await api.deleteStack(stackName)
-    record('delete-change-set', 'ok', changeSetId)
-  }
-
-  const described = await settledChangeSet(changeSetId)
-  if (described.status === 'FAILED') {
-    await discard()
-    if (isNoChangeReason(described.statusReason)) return done({outcome: 'no-changes', status: stack?.status, outputs: stack?.outputs})
-    return done({outcome: 'failed', status: stack?.status, detail: `change set failed: ${described.statusReason ?? 'no reason given'}`})
-  }
-
-  const changeSet = classifyChangeSet(described, template, previous)
-  reporter.emit({kind: 'change-set', stackName, changeSet})
-
-  if (changeSet.destructive.length > 0 && !options.allowReplacement) {
-    await discard()
-    const list = changeSet.destructive.map((change) => `${change.logicalId} (${change.resourceType})`).join(', ')
-    return done({
-      outcome: 'blocked',
-      status: stack?.status,
-      changeSet,
-      detail: `would replace or remove stateful resources: ${list}. Nothing was changed; re-run with --allow-replacement if that is intended`,
-    })
-  }
-
-  for (const change of changeSet.destructive) {
-    reporter.emit({kind: 'notice', level: 'warn', stackName, message: `${change.logicalId} (${change.resourceType}) will be replaced or removed: --allow-replacement was given`})
-  }
-
-  if (options.dryRun) {
-    await discard()
-    return done({outcome: 'planned', status: stack?.status, changeSet, outputs: stack?.outputs})
-  }
-
-  const reasons = [
-    ...(options.protectedEnv ? [`${options.envName} is a protected environment`] : []),
-    ...changeSet.broadening.map((change) => `${change.logicalId} widens permissions (${change.broadening.length} new grant${change.broadening.length === 1 ? '' : 's'})`),
-    ...changeSet.destructive.map((change) => `${change.logicalId} (${change.resourceType}) will be replaced or removed`),
-  ]
-  if (reasons.length > 0) {
-    phase('awaiting-approval')
-    const answer = await approver.approve({stackName, question: `Execute this change set on ${stackName}?`, reasons})
-    if (!answer.approved) {
-      await discard()
-      return done({outcome: 'blocked', status: stack?.status, changeSet, detail: answer.why ?? 'change set declined'})
+    /** A change set that will not run is removed, with the empty stack a CREATE change set leaves. */
+    const discard = async () => {
+      await this.mutate('delete-change-set', changeSetId, () => api.deleteChangeSet(changeSetId))
+      if (changeSetType === 'CREATE') await this.mutate('delete-stack', 'the empty stack of a discarded change set', () => api.deleteStack(this.stackName))
     }
-  }
 
-  if (stack && options.protectedEnv && changeSet.destructive.length > 0) {
-    // A protected stack's policy denies replacing stateful resources; lift it for this approved change only.
-    await api.setStackPolicy(stackName, OPEN_POLICY)
-    record('set-stack-policy', 'ok', 'opened for an approved replacement')
-  }
-
-  phase('executing')
-  const since = described.createdAt ?? clock.now()
-  await api.executeChangeSet(changeSetId)
-  const finished = await follow('execute-change-set', stackName, since, changeSetId)
-  const finalStatus = finished.stack?.status
-  const succeeded = finalStatus === 'CREATE_COMPLETE' || finalStatus === 'UPDATE_COMPLETE'
-  record('execute-change-set', succeeded ? 'ok' : 'failed', `${changeSetId} → ${finalStatus}`)
-  if (!succeeded || !finished.stack) {
-    return done({outcome: 'failed', status: finalStatus, changeSet, rootCause: rootCauseOf(finished.events)})
-  }
-  if (options.protectedEnv) await protect(finished.stack)
-  return done({outcome: changeSetType === 'CREATE' ? 'created' : 'updated', status: finalStatus, changeSet, outputs: finished.stack.outputs})
-
-  /** Waits for an operation this run started; a Ctrl-C still leaves its audit line. */
-  async function follow(action: string, stackIdentifier: string, since: Date, detail?: string) {
+    let executed = false
     try {
-      return await waitForStack(stackIdentifier, since, waiting)
+      const described = await this.settledChangeSet(changeSetId)
+      if (described.status === 'FAILED') {
+        await discard()
+        if (isNoChangeReason(described.statusReason)) return {outcome: 'no-changes', status, outputs: stack?.outputs}
+        return {outcome: 'failed', status, detail: `change set failed: ${described.statusReason ?? 'no reason given'}`}
+      }
+
+      const changeSet = classifyChangeSet(described, this.input.template, previous)
+      reporter.emit({kind: 'change-set', stackName: this.stackName, changeSet})
+
+      if (changeSet.destructive.length > 0 && !options.allowReplacement) {
+        await discard()
+        const list = changeSet.destructive.map((change) => `${change.logicalId} (${change.resourceType})`).join(', ')
+        return {outcome: 'blocked', status, changeSet, detail: `would replace or remove stateful resources: ${list}. Nothing was changed; re-run with --allow-replacement if that is intended`}
+      }
+      for (const change of changeSet.destructive) {
+        reporter.emit({kind: 'notice', level: 'warn', stackName: this.stackName, message: `${change.logicalId} (${change.resourceType}) will be replaced or removed: --allow-replacement was given`})
+      }
+
+      if (options.dryRun) {
+        await discard()
+        return {outcome: 'planned', status, changeSet, outputs: stack?.outputs}
+      }
+
+      const reasons = [
+        ...(options.protectedEnv ? [`${options.envName} is a protected environment`] : []),
+        ...changeSet.broadening.map((change) => `${change.logicalId} widens permissions (${change.broadening.length} new grant${change.broadening.length === 1 ? '' : 's'})`),
+        ...changeSet.destructive.map((change) => `${change.logicalId} (${change.resourceType}) will be replaced or removed`),
+      ]
+      if (reasons.length > 0) {
+        this.phase('awaiting-approval')
+        const answer = await approver.approve({stackName: this.stackName, question: `Execute this change set on ${this.stackName}?`, reasons})
+        if (!answer.approved) {
+          await discard()
+          return {outcome: 'blocked', status, changeSet, detail: answer.why ?? 'change set declined'}
+        }
+      }
+      if (described.executionStatus && described.executionStatus !== 'AVAILABLE') {
+        await discard()
+        return {outcome: 'failed', status, changeSet, detail: `the change set cannot be executed (${described.executionStatus})`}
+      }
+
+      executed = true
+      return await this.execute(stack, changeSetId, described, changeSet)
     } catch (error) {
-      if (error instanceof InterruptedError) record(action, 'in-progress', `${detail ?? stackIdentifier}: stopped waiting, still running in CloudFormation`)
+      // Whatever stopped us before execution (Ctrl-C, an API error) must not leave the change set behind.
+      if (!executed) await discard().catch(() => undefined)
+      throw error
+    }
+  }
+
+  private async execute(stack: StackDescription | undefined, changeSetId: string, described: ChangeSetDescription, changeSet: ClassifiedChangeSet): Promise<Outcome> {
+    const {api, options} = this.context
+    const opensPolicy = Boolean(stack && options.protectedEnv && changeSet.destructive.length > 0)
+    if (opensPolicy) {
+      // A protected stack's policy denies replacing stateful resources; lift it for this approved change only.
+      await this.mutate('set-stack-policy', 'opened for an approved replacement', () => api.setStackPolicy(this.stackName, OPEN_POLICY))
+    }
+    try {
+      this.phase('executing')
+      const boundary = {since: described.createdAt ?? this.context.clock.now(), seen: new Set<string>()}
+      const finished = await this.operation(
+        'execute-change-set',
+        changeSetId,
+        this.stackName,
+        (status) => status === 'CREATE_COMPLETE' || status === 'UPDATE_COMPLETE',
+        () => api.executeChangeSet(changeSetId),
+        boundary,
+      )
+      const finalStatus = finished.stack?.status
+      if (!finished.stack || (finalStatus !== 'CREATE_COMPLETE' && finalStatus !== 'UPDATE_COMPLETE')) {
+        return {outcome: 'failed', status: finalStatus, changeSet, rootCause: rootCauseOf(finished.events)}
+      }
+      if (options.protectedEnv) await this.protect(finished.stack)
+      return {outcome: stack ? 'updated' : 'created', status: finalStatus, changeSet, outputs: finished.stack.outputs}
+    } finally {
+      // Success, failure or Ctrl-C: the protective policy goes back on whatever happened.
+      if (opensPolicy) await this.restorePolicy()
+    }
+  }
+
+  /** The URL of a template too large to send inline; null when a dry run would have to create the bucket. */
+  private async stageTemplate(): Promise<string | undefined | null> {
+    const {template} = this.input
+    const {options} = this.context
+    if (template.sizeBytes <= INLINE_TEMPLATE_LIMIT) return undefined
+    this.phase('uploading-template', `${template.sizeBytes} bytes`)
+    const key = `templates/${this.stackName}/${template.sha256}.template`
+    const store = await this.context.artifacts()
+    try {
+      const stored = await store.putTemplate(options.artifactBucket, key, template.body, {createBucket: !options.dryRun})
+      if (stored?.createdBucket) this.record('create-artifact-bucket', 'ok', options.artifactBucket)
+      if (stored?.uploaded) this.record('upload-template', 'ok', `s3://${options.artifactBucket}/${key}`)
+      return stored ? stored.url : null
+    } catch (error) {
+      this.record('upload-template', 'failed', `s3://${options.artifactBucket}/${key}: ${(error as Error).message}`)
       throw error
     }
   }
 
   /** The new change set's id, or undefined when the endpoint refused it for having no changes. */
-  async function createChangeSet(changeSetType: 'CREATE' | 'UPDATE', templateUrl?: string): Promise<string | undefined> {
+  private async createChangeSet(changeSetType: 'CREATE' | 'UPDATE', templateUrl?: string): Promise<string | undefined> {
+    const {api, clock, options} = this.context
     try {
       const {id} = await api.createChangeSet({
-        stackName,
+        stackName: this.stackName,
         changeSetName: `fintech-${clock.now().toISOString().replace(/\D/g, '').slice(0, 14)}`,
         changeSetType,
-        templateBody: templateUrl ? undefined : template.body,
+        templateBody: templateUrl ? undefined : this.input.template.body,
         templateUrl,
-        parameters: input.parameters,
-        tags: input.tags,
+        parameters: this.input.parameters,
+        tags: this.input.tags,
         description: `fintech deploy ${options.envName}${options.dryRun ? ' (dry run)' : ''}`,
       })
+      this.record('create-change-set', 'ok', id)
       return id
     } catch (error) {
       // Some CloudFormation-compatible endpoints refuse an empty change set up front instead of failing it.
       if (isNoChangeReason((error as Error).message)) return undefined
+      this.record('create-change-set', 'failed', (error as Error).message)
       throw error
     }
   }
 
-  async function settledChangeSet(id: string): Promise<ChangeSetDescription> {
+  private async settledChangeSet(id: string): Promise<ChangeSetDescription> {
+    const {api, clock, signal, options} = this.context
     const backoff = new Backoff(options.polling.initialMs, options.polling.maxMs)
     for (;;) {
       const description = await api.describeChangeSet(id)
@@ -288,17 +376,79 @@ export async function deployStack(input: StackDeployInput, context: StackDeployC
     }
   }
 
-  async function protect(current: StackDescription) {
-    phase('protecting')
+  /** Termination protection and the protective stack policy, set only where they differ. */
+  private async protect(current: StackDescription): Promise<void> {
+    const {api} = this.context
     if (!current.terminationProtection) {
-      await api.setTerminationProtection(stackName, true)
-      record('enable-termination-protection', 'ok')
+      this.phase('protecting')
+      await this.mutate('enable-termination-protection', undefined, () => api.setTerminationProtection(this.stackName, true))
     }
-    const policy = protectivePolicy(template)
-    if (policy) {
-      await api.setStackPolicy(stackName, policy)
-      record('set-stack-policy', 'ok', 'deny Update:Replace and Update:Delete on stateful resources')
+    await this.restorePolicy()
+  }
+
+  private async restorePolicy(): Promise<void> {
+    const {api} = this.context
+    const policy = protectivePolicy(this.input.template)
+    if (!policy || (await api.getStackPolicy(this.stackName)) === policy) return
+    this.phase('protecting')
+    await this.mutate('set-stack-policy', 'deny Update:Replace and Update:Delete on stateful resources', () => api.setStackPolicy(this.stackName, policy))
+  }
+
+  /** Starts a stack operation and follows it; Ctrl-C while following still leaves an audit line. */
+  private async operation(
+    action: string,
+    detail: string,
+    stackIdentifier: string,
+    succeeded: (status: string) => boolean,
+    start: () => Promise<void>,
+    boundary?: EventBoundary,
+  ): Promise<WaitResult> {
+    const {api, clock} = this.context
+    const from = boundary ?? (await eventBoundary(api, stackIdentifier, clock))
+    await this.mutate(action, detail, start, false)
+    try {
+      const result = await waitForStack(stackIdentifier, from, this.waiting())
+      const status = result.stack?.status ?? 'DELETE_COMPLETE'
+      // A failed operation rolls back to where it started; a completed one changed the stack for good.
+      if (succeeded(status)) this.changedSomething = true
+      this.record(action, succeeded(status) ? 'ok' : 'failed', `${detail} → ${status}`)
+      return result
+    } catch (error) {
+      this.record(action, error instanceof InterruptedError ? 'in-progress' : 'failed', `${detail}: ${error instanceof InterruptedError ? 'stopped waiting, still running in CloudFormation' : (error as Error).message}`)
+      throw error
     }
+  }
+
+  /**
+   * Makes one changing call with its audit line: failed when it throws; ok when it returns,
+   * unless the caller records the end of a longer operation itself (`recordSuccess` false).
+   */
+  private async mutate<T>(action: string, detail: string | undefined, call: () => Promise<T>, recordSuccess = true): Promise<T> {
+    try {
+      const result = await call()
+      if (recordSuccess) this.record(action, 'ok', detail)
+      return result
+    } catch (error) {
+      this.record(action, 'failed', `${detail ? `${detail}: ` : ''}${(error as Error).message}`)
+      throw error
+    }
+  }
+
+  private record(action: string, result: AuditEntry['result'], detail?: string): void {
+    this.context.audit.record({env: this.context.options.envName, stack: this.stackName, action, result, detail})
+  }
+
+  private phase(name: StackPhase, detail?: string): void {
+    this.context.reporter.emit({kind: 'stack-phase', stackName: this.stackName, phase: name, detail})
+  }
+
+  private waiting() {
+    const {api, clock, reporter, signal, options} = this.context
+    return {api, clock, reporter, polling: options.polling, signal}
+  }
+
+  private done(outcome: Outcome): StackDeployResult {
+    return {stackName: this.stackName, outputs: {}, ...outcome, changedSomething: this.changedSomething}
   }
 }
 

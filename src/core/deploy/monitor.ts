@@ -32,24 +32,47 @@ export function rootCauseOf(events: StackEvent[]): RootCause | undefined {
   return {logicalId: chosen.logicalId, resourceType: chosen.resourceType, status: chosen.status, reason: chosen.reason ?? 'no reason given'}
 }
 
+/** Where the events of an operation begin: after everything the stack has logged so far. */
+export interface EventBoundary {
+  since: Date
+  seen: ReadonlySet<string>
+}
+
 /**
- * Follows a stack until no operation runs on it, reporting each new event. Only events at or
- * after `since` are read, so a stack with years of history costs one page per poll.
+ * Reads the stack's newest event before an operation starts, so the operation's events are
+ * told apart on CloudFormation's own clock, whatever the local clock says.
  */
-export async function waitForStack(stackName: string, since: Date, options: WaitOptions): Promise<WaitResult> {
+export async function eventBoundary(api: StackApi, stackIdentifier: string, clock: Clock): Promise<EventBoundary> {
+  const latest = await api.latestEvent(stackIdentifier)
+  return latest ? {since: latest.timestamp, seen: new Set([latest.eventId])} : {since: clock.now(), seen: new Set()}
+}
+
+/**
+ * Follows a stack until no operation runs on it, reporting each new event. Only events after
+ * the boundary are read, so a stack with years of history costs one page per poll; one last
+ * read after the end catches the events written between the last read and the final status.
+ */
+export async function waitForStack(stackIdentifier: string, boundary: EventBoundary, options: WaitOptions): Promise<WaitResult> {
   const {api, clock, reporter, polling, signal} = options
-  const seen = new Set<string>()
+  const seen = new Set(boundary.seen)
   const events: StackEvent[] = []
   const backoff = new Backoff(polling.initialMs, polling.maxMs)
-  for (;;) {
-    const fresh = await api.eventsSince(stackName, since, seen)
+  const readEvents = async () => {
+    const fresh = await api.eventsSince(stackIdentifier, boundary.since, seen)
     for (const event of fresh) {
       seen.add(event.eventId)
       events.push(event)
       reporter.emit({kind: 'resource-event', event})
     }
-    const stack = await api.describeStack(stackName)
-    if (!stack || !isInProgress(stack.status)) return {stack, events}
-    await clock.sleep(backoff.next(fresh.length > 0), signal)
+    return fresh.length > 0
+  }
+  for (;;) {
+    const progressed = await readEvents()
+    const stack = await api.describeStack(stackIdentifier)
+    if (!stack || !isInProgress(stack.status)) {
+      await readEvents()
+      return {stack, events}
+    }
+    await clock.sleep(backoff.next(progressed), signal)
   }
 }

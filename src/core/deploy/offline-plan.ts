@@ -1,5 +1,5 @@
 import {isStateful} from '../changeset/stateful.js'
-import type {ResolvedParameter} from '../params/resolve.js'
+import {maskNoEcho, type ResolvedParameter} from '../params/resolve.js'
 import {resolveJobParameters, type EnvironmentPlan} from '../stages/plan.js'
 import {INLINE_TEMPLATE_LIMIT} from './deploy-stack.js'
 
@@ -44,7 +44,7 @@ export function offlinePlan(plan: EnvironmentPlan): OfflinePlan {
         template: job.template.file,
         templateBytes: job.template.sizeBytes,
         viaArtifactBucket: job.template.sizeBytes > INLINE_TEMPLATE_LIMIT,
-        parameters: resolveJobParameters(plan, job, () => undefined).parameters,
+        parameters: maskNoEcho(job.template, resolveJobParameters(plan, job, () => undefined).parameters),
         tags: job.tags,
         resources: Object.entries(job.template.resources).map(([logicalId, resource]) => ({
           logicalId,

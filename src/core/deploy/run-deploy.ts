@@ -1,12 +1,11 @@
 import pLimit from 'p-limit'
 import {InputError} from '../errors.js'
-import {parameterValues} from '../params/resolve.js'
+import {maskNoEcho, parameterValues} from '../params/resolve.js'
 import {resolveJobParameters, type EnvironmentPlan, type StackJob} from '../stages/plan.js'
-import type {StackDescription} from './api.js'
-import {InterruptedError} from './clock.js'
+import {eventBoundary, waitForStack, type WaitOptions} from './monitor.js'
 import {deployStack, type StackDeployContext, type StackDeployResult} from './deploy-stack.js'
 import type {StackOutcome} from './events.js'
-import {DEPLOYED_STATES} from './stack-status.js'
+import {DEPLOYED_STATES, isInProgress} from './stack-status.js'
 
 export interface StackRunResult extends StackDeployResult {
   id: string
@@ -27,17 +26,18 @@ export const isSuccessful = (outcome: StackOutcome) => SETTLED_OK.has(outcome)
 /**
  * Reads the stacks of the stages before the selected ones: their outputs feed parameters,
  * and a stage refuses to deploy when one it needs is not deployed (exit 2, before any change).
+ * A stack with an operation running is waited for first, as the stack itself would be.
  */
-export async function outputsOfEarlierStages(
-  plan: EnvironmentPlan,
-  earlier: StackJob[],
-  describe: (stackName: string) => Promise<StackDescription | undefined>,
-): Promise<Map<string, Record<string, string>>> {
+export async function outputsOfEarlierStages(plan: EnvironmentPlan, earlier: StackJob[], waiting: WaitOptions): Promise<Map<string, Record<string, string>>> {
   const outputs = new Map<string, Record<string, string>>()
   const missing: string[] = []
   await Promise.all(
     earlier.map(async (job) => {
-      const stack = await describe(job.stackName)
+      let stack = await waiting.api.describeStack(job.stackName)
+      if (stack && isInProgress(stack.status)) {
+        const boundary = await eventBoundary(waiting.api, stack.stackId, waiting.clock)
+        stack = (await waitForStack(stack.stackId, boundary, waiting)).stack
+      }
       if (stack && DEPLOYED_STATES.has(stack.status)) outputs.set(job.id, stack.outputs)
       else missing.push(`${job.stackName} (stage ${job.stage}): ${stack ? stack.status : 'not deployed'}`)
     }),
@@ -93,13 +93,17 @@ export async function runDeploy(
       const resolution = resolveJobParameters(plan, job, (stackId, key) => outputs.get(stackId)?.[key])
       const unresolved = Object.entries(resolution.parameters).find(([, parameter]) => parameter.placeholder)
       const parameters = parameterValues(resolution)
-      if (unresolved) {
+      const shown = maskNoEcho(job.template, parameters)
+      const problem = resolution.problems[0]
+      let deployed: StackDeployResult
+      if (problem) {
+        // An output value that the template refuses (AllowedValues): only known once the source stack ran.
+        deployed = {stackName: job.stackName, outcome: 'failed', outputs: {}, detail: problem.detail}
+      } else if (unresolved) {
         // Only a dry run of stages that were never deployed gets here: their inputs do not exist yet.
         const detail = `${unresolved[1].value} is not an output of a deployed stack yet; see the offline plan for its resources`
-        return {...skipped(job, detail), outcome: context.options.dryRun ? 'planned' : 'failed', parameters}
-      }
-      let deployed: StackDeployResult
-      try {
+        deployed = {stackName: job.stackName, outcome: context.options.dryRun ? 'planned' : 'failed', outputs: {}, detail}
+      } else {
         deployed = await deployStack(
           {
             stackName: job.stackName,
@@ -110,15 +114,11 @@ export async function runDeploy(
           },
           context,
         )
-      } catch (error) {
-        deployed = error instanceof InterruptedError
-          ? {stackName: job.stackName, outcome: 'interrupted', outputs: {}, detail: 'stopped waiting; the operation goes on in CloudFormation'}
-          : {stackName: job.stackName, outcome: 'failed', outputs: {}, detail: (error as Error).message}
       }
       if (!isSuccessful(deployed.outcome)) stopped = true
       outputs.set(job.id, deployed.outputs)
       context.reporter.emit({kind: 'stack-done', stackName: job.stackName, outcome: deployed.outcome, status: deployed.status, rootCause: deployed.rootCause, detail: deployed.detail})
-      return {...deployed, id: job.id, stage: job.stage, parameters}
+      return {...deployed, id: job.id, stage: job.stage, parameters: shown}
     }
 
     stageResults.push(...(await Promise.all(jobs.map(start))))

@@ -1,18 +1,21 @@
 import type {AuditSink} from '../audit/audit-log.js'
 import {isStateful} from '../changeset/stateful.js'
-import type {StackApi} from '../deploy/api.js'
+import type {StackApi, StackDescription} from '../deploy/api.js'
 import {InterruptedError, type Clock} from '../deploy/clock.js'
 import type {DeployReporter, RootCause, StackOutcome} from '../deploy/events.js'
-import {rootCauseOf, waitForStack} from '../deploy/monitor.js'
+import {eventBoundary, rootCauseOf, waitForStack} from '../deploy/monitor.js'
 import {InputError} from '../errors.js'
 import type {StackJob} from '../stages/plan.js'
+import {parseTemplate} from '../template/parse.js'
 
 /** DeletionPolicy values that keep a resource (or a snapshot of it) when its stack is deleted. */
 const KEEPING_POLICIES = new Set(['Retain', 'RetainExceptOnCreate', 'Snapshot'])
 
 export interface DestroyTarget {
   job: StackJob
-  /** Stateful resources the stack's DeletionPolicy keeps, and those it would delete. */
+  /** The stack as deployed now; undefined when it does not exist. */
+  stack?: StackDescription
+  /** Stateful resources the deployed template's DeletionPolicy keeps, and those it would delete. */
   kept: string[]
   lost: string[]
 }
@@ -43,16 +46,26 @@ export function destroyOrder(stages: Array<{jobs: StackJob[]}>): StackJob[] {
   return deployOrder.reverse()
 }
 
-export function destroyTargets(jobs: StackJob[]): DestroyTarget[] {
-  return jobs.map((job) => {
-    const stateful = Object.entries(job.template.resources).filter(([, resource]) => isStateful(resource.type, resource))
-    const keeps = ([, resource]: (typeof stateful)[number]) => KEEPING_POLICIES.has(resource.deletionPolicy ?? '')
-    return {
-      job,
-      kept: stateful.filter(keeps).map(([logicalId, resource]) => `${logicalId} (${resource.type}, ${resource.deletionPolicy})`),
-      lost: stateful.filter((entry) => !keeps(entry)).map(([logicalId, resource]) => `${logicalId} (${resource.type})`),
-    }
-  })
+/**
+ * What deleting each stack would keep and lose, judged on the template CloudFormation holds,
+ * not the local file: a Retain added locally but never deployed protects nothing.
+ */
+export async function destroyTargets(api: StackApi, jobs: StackJob[]): Promise<DestroyTarget[]> {
+  return Promise.all(
+    jobs.map(async (job): Promise<DestroyTarget> => {
+      const stack = await api.describeStack(job.stackName)
+      if (!stack) return {job, kept: [], lost: []}
+      const deployed = parseTemplate(await api.getTemplateBody(stack.stackId), `${job.stackName} (deployed)`)
+      const stateful = Object.entries(deployed.resources).filter(([, resource]) => isStateful(resource.type, resource))
+      const keeps = ([, resource]: (typeof stateful)[number]) => KEEPING_POLICIES.has(resource.deletionPolicy ?? '')
+      return {
+        job,
+        stack,
+        kept: stateful.filter(keeps).map(([logicalId, resource]) => `${logicalId} (${resource.type}, ${resource.deletionPolicy})`),
+        lost: stateful.filter((entry) => !keeps(entry)).map(([logicalId, resource]) => `${logicalId} (${resource.type})`),
+      }
+    }),
+  )
 }
 
 /** Stateful resources without a keeping DeletionPolicy are deleted with their stack: say so, and stop unless allowed. */
@@ -82,13 +95,12 @@ export async function runDestroy(targets: DestroyTarget[], context: DestroyConte
   const {api, reporter, audit, clock, signal} = context
   const results: DestroyStackResult[] = []
   let stopped = false
-  for (const {job, kept} of targets) {
+  for (const {job, stack, kept} of targets) {
     const base = {id: job.id, stage: job.stage, stackName: job.stackName, kept}
     if (stopped) {
       results.push({...base, outcome: 'skipped', detail: 'an earlier deletion did not complete'})
       continue
     }
-    const stack = await api.describeStack(job.stackName)
     if (!stack) {
       results.push({...base, outcome: 'skipped', detail: 'not deployed'})
       continue
@@ -103,10 +115,10 @@ export async function runDestroy(targets: DestroyTarget[], context: DestroyConte
       continue
     }
     reporter.emit({kind: 'stack-phase', stackName: job.stackName, phase: 'executing', detail: 'deleting'})
-    const since = clock.now()
     try {
+      const boundary = await eventBoundary(api, stack.stackId, clock)
       await api.deleteStack(stack.stackId)
-      const finished = await waitForStack(stack.stackId, since, {api, clock, reporter, polling: context.polling, signal})
+      const finished = await waitForStack(stack.stackId, boundary, {api, clock, reporter, polling: context.polling, signal})
       const gone = !finished.stack || finished.stack.status === 'DELETE_COMPLETE'
       audit.record({env: context.envName, stack: job.stackName, action: 'delete-stack', result: gone ? 'ok' : 'failed', detail: finished.stack?.status})
       if (!gone) stopped = true
@@ -114,7 +126,13 @@ export async function runDestroy(targets: DestroyTarget[], context: DestroyConte
     } catch (error) {
       stopped = true
       const interrupted = error instanceof InterruptedError
-      if (interrupted) audit.record({env: context.envName, stack: job.stackName, action: 'delete-stack', result: 'in-progress', detail: 'stopped waiting'})
+      audit.record({
+        env: context.envName,
+        stack: job.stackName,
+        action: 'delete-stack',
+        result: interrupted ? 'in-progress' : 'failed',
+        detail: interrupted ? 'stopped waiting' : (error as Error).message,
+      })
       results.push({...base, outcome: interrupted ? 'interrupted' : 'failed', detail: interrupted ? 'stopped waiting; the deletion goes on in CloudFormation' : (error as Error).message})
     }
     reporter.emit({kind: 'stack-done', stackName: job.stackName, outcome: results.at(-1)!.outcome, rootCause: results.at(-1)!.rootCause, detail: results.at(-1)!.detail})

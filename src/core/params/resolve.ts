@@ -101,3 +101,13 @@ export function parameterValues(resolution: ParameterResolution): Record<string,
       .map(([name, parameter]) => [name, parameter.value]),
   )
 }
+
+/** NoEcho values never leave the process except towards CloudFormation: not in JSON, not in tables. */
+export function maskNoEcho<T extends string | ResolvedParameter>(template: Template, values: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(
+    Object.entries(values).map(([name, value]) => {
+      if (!template.parameters[name]?.noEcho) return [name, value]
+      return [name, typeof value === 'string' ? '****' : {...(value as ResolvedParameter), value: '****'}]
+    }),
+  ) as Record<string, T>
+}
