@@ -1,5 +1,6 @@
 import {PassThrough} from 'node:stream'
 import {describe, expect, it} from 'vitest'
+import {InterruptedError} from '../../src/core/deploy/clock.js'
 import {createApprover} from '../../src/ui/approval.js'
 import {typedConfirmation} from '../../src/ui/typed-confirmation.js'
 
@@ -44,6 +45,17 @@ describe('createApprover', () => {
     tty.type('n\n')
     await expect(second).resolves.toMatchObject({approved: false})
     expect(tty.shown()).toContain('Second? [y/N]')
+  })
+
+  it('turns Ctrl-C at the prompt (a key in raw mode, not a signal) into an interruption', async () => {
+    const input = Object.assign(new PassThrough(), {isTTY: true, setRawMode: () => input}) as unknown as NodeJS.ReadStream & PassThrough
+    const output = Object.assign(new PassThrough(), {isTTY: true, columns: 80}) as unknown as NodeJS.WriteStream & PassThrough
+    output.resume()
+    let interrupted = false
+    const approver = createApprover({yes: false, input, output, onInterrupt: () => (interrupted = true)})
+    setImmediate(() => input.write('\x03'))
+    await expect(approver.approve(request)).rejects.toBeInstanceOf(InterruptedError)
+    expect(interrupted).toBe(true)
   })
 
   it('says no without a terminal, explaining how to approve', async () => {
