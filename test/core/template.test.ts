@@ -50,7 +50,7 @@ Outputs:
 
   it('names the line of a resource without a Type', () => {
     expect(() => parseTemplate('Resources:\n  Ok:\n    Type: AWS::SNS::Topic\n  Broken:\n    Properties: {}\n', 'x.yaml')).toThrow(
-      'x.yaml:5: Resources.Broken: a resource needs a Type',
+      'x.yaml:4: Resources.Broken: a resource needs a Type',
     )
   })
 

@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import type {Tags, YAMLMap, YAMLSeq} from 'yaml'
 import {FileError} from '../errors.js'
-import {parseLocatedYaml, type KeyPath} from '../yaml.js'
+import {parseLocatedYaml, type KeyPath, type Position} from '../yaml.js'
 
 /** CloudFormation's short-form intrinsic functions, read as their long JSON form. */
 const FUNCTIONS = [
@@ -52,7 +52,10 @@ export interface Template {
   parameters: Record<string, TemplateParameter>
   resources: Record<string, TemplateResource>
   outputs: string[]
+  /** The whole parsed document, intrinsic functions in their long form. */
+  document: Record<string, unknown>
   lineOf(path: KeyPath): number | undefined
+  positionOf(path: KeyPath): Position | undefined
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -111,6 +114,8 @@ export function parseTemplate(body: string, file: string): Template {
     parameters,
     resources,
     outputs: Object.keys(isRecord(root.Outputs) ? root.Outputs : {}),
+    document: root,
     lineOf: located.lineOf,
+    positionOf: located.positionOf,
   }
 }
