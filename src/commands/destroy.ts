@@ -6,7 +6,7 @@ import {systemClock} from '../core/deploy/clock.js'
 import {assertNoDataLoss, destroyOrder, destroyTargets, runDestroy, type DestroyStackResult} from '../core/destroy/run-destroy.js'
 import {ExitCode, InputError} from '../core/errors.js'
 import {planEnvironment} from '../core/stages/plan.js'
-import {selectEnvironment, selectStages, stackNameOf} from '../core/stages/select.js'
+import {selectEnvironment, selectStages, stackNameOf, stacksFor} from '../core/stages/select.js'
 import {createReporter} from '../ui/reporter.js'
 import {typedConfirmation} from '../ui/typed-confirmation.js'
 
@@ -38,7 +38,7 @@ export default class Destroy extends FintechCommand {
     const api = await (await import('../aws/cloudformation.js')).createStackApi(target)
 
     const laterStages = loaded.config.stages.slice(loaded.config.stages.indexOf(selected.at(-1)!) + 1)
-    const laterStacks = laterStages.flatMap((stage) => stage.stacks.map((stack) => stackNameOf(loaded.config, flags.env, stage, stack)))
+    const laterStacks = laterStages.flatMap((stage) => stacksFor(stage, flags.env).map((stack) => stackNameOf(loaded.config, flags.env, stage, stack)))
     const stillDeployed = (await Promise.all(laterStacks.map(async (name) => ((await api.describeStack(name)) ? name : undefined)))).filter(Boolean)
     if (stillDeployed.length > 0) {
       throw new InputError(`later stages are still deployed in ${flags.env}: ${stillDeployed.join(', ')}`, 'destroy them first, or use --stage all')

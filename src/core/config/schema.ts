@@ -24,6 +24,8 @@ export const stackSchema = z.strictObject({
   stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/).optional(),
   parameters: z.record(z.string(), parameterValueSchema).default({}),
   dependsOn: z.array(name).default([]),
+  /** Environments this stack deploys to; every environment when left out. */
+  envs: z.array(name).min(1).optional(),
 })
 
 export const stageSchema = z.strictObject({
@@ -90,6 +92,15 @@ export const configSchema = z
             ctx.addIssue({code: 'custom', message: `"${source}" is deployed after this stack; only earlier stacks can feed it`, path: [...at, 'parameters', parameter, 'stackOutput']})
           }
         }
+      })
+    })
+    config.stages.forEach((stage, stageIndex) => {
+      stage.stacks.forEach((stack, stackIndex) => {
+        stack.envs?.forEach((envName, envIndex) => {
+          if (!config.environments[envName]) {
+            ctx.addIssue({code: 'custom', message: `no environment is called "${envName}"`, path: ['stages', stageIndex, 'stacks', stackIndex, 'envs', envIndex]})
+          }
+        })
       })
     })
     for (const [envName, env] of Object.entries(config.environments)) {

@@ -6,7 +6,7 @@ import {FileError, InputError} from '../errors.js'
 import {resolveParameters, type ParameterContext, type ParameterResolution} from '../params/resolve.js'
 import {parseTemplate, type Template} from '../template/parse.js'
 import {formatKeyPath, parseLocatedYaml} from '../yaml.js'
-import {assertAcyclic, sameStageDependencies, stackNameOf} from './select.js'
+import {assertAcyclic, sameStageDependencies, stackNameOf, stacksFor} from './select.js'
 
 /** One stack of one env, with everything needed to deploy it except outputs not known yet. */
 export interface StackJob {
@@ -70,9 +70,17 @@ export function planEnvironment(loaded: LoadedConfig, envName: string, selected:
   }
 
   const declaredAnywhere = new Set<string>()
+  const deployedHere = new Set(config.stages.flatMap((stage) => stacksFor(stage, envName).map((stack) => stack.id)))
   const stages: StagePlan[] = config.stages.map((stage, stageIndex) => {
     assertAcyclic(stage)
-    const jobs = stage.stacks.map((stack, stackIndex): StackJob => {
+    const jobs = stage.stacks.flatMap((stack, stackIndex): StackJob[] => {
+      if (!deployedHere.has(stack.id)) return []
+      for (const [parameter, value] of Object.entries(stack.parameters)) {
+        if (typeof value === 'object' && 'stackOutput' in value && !deployedHere.has(value.stackOutput.split('.')[0]!)) {
+          const keyPath = ['stages', stageIndex, 'stacks', stackIndex, 'parameters', parameter, 'stackOutput']
+          throw new FileError(loaded.file, `${value.stackOutput.split('.')[0]} is not deployed to ${envName} (its envs leave it out)`, loaded.lineOf(keyPath), formatKeyPath(keyPath))
+        }
+      }
       const template = templateOf(stack.template)
       Object.keys(template.parameters).forEach((name) => declaredAnywhere.add(name))
       const problem = resolveParameters(stack, template, parameterContext(() => undefined)).problems[0]
@@ -80,15 +88,16 @@ export function planEnvironment(loaded: LoadedConfig, envName: string, selected:
         const keyPath = ['stages', stageIndex, 'stacks', stackIndex, ...(problem.inConfig ? ['parameters', problem.parameter] : ['template'])]
         throw new FileError(loaded.file, problem.detail, loaded.lineOf(keyPath), formatKeyPath(keyPath))
       }
-      return {
+      const job: StackJob = {
         id: stack.id,
         stage: stage.name,
         stackName: stackNameOf(config, envName, stage, stack),
         config: stack,
         template,
         tags: {...env.tags, 'fintech:stage': stage.name},
-        dependsOn: sameStageDependencies(stage, stack),
+        dependsOn: sameStageDependencies(stage, stack).filter((id) => deployedHere.has(id)),
       }
+      return [job]
     })
     return {stage, jobs}
   })
@@ -98,12 +107,15 @@ export function planEnvironment(loaded: LoadedConfig, envName: string, selected:
       throw new FileError(env.parameterFile!, `no template declares a parameter ${name}`, parameterFile!.lineOf([name]), name)
     }
   }
-  if (selected.length === 0) throw new InputError('no stage selected')
-  const firstSelected = stages.findIndex((plan) => plan.stage === selected[0])
+  const chosen = stages.filter((plan) => selected.includes(plan.stage) && plan.jobs.length > 0)
+  if (chosen.length === 0) {
+    throw new InputError(`no stack of stage ${selected.map((stage) => stage.name).join(', ')} deploys to ${envName} (see the stacks' envs in ${loaded.file})`)
+  }
+  const firstSelected = stages.indexOf(chosen[0]!)
   return {
     envName,
     env,
-    stages: stages.filter((plan) => selected.includes(plan.stage)),
+    stages: chosen,
     earlierJobs: stages.slice(0, firstSelected).flatMap((plan) => plan.jobs),
     parameterContext,
   }

@@ -19,11 +19,14 @@ export function selectEnvironment(config: FintechConfig, env: string) {
   return found
 }
 
-/** `fintech-<env>-<stage>` for a stage's only stack, `fintech-<env>-<stage>-<id>` when it has several. */
+/** The stacks of a stage that deploy to `env`. */
+export const stacksFor = (stage: StageConfig, env: string): StackConfig[] => stage.stacks.filter((stack) => !stack.envs || stack.envs.includes(env))
+
+/** `fintech-<env>-<stage>` for the stage's only stack in the env, `fintech-<env>-<stage>-<id>` when it has several. */
 export function stackNameOf(config: FintechConfig, env: string, stage: StageConfig, stack: StackConfig): string {
   if (stack.stackName) return stack.stackName.replaceAll('{env}', env)
   const base = `${config.project}-${env}-${stage.name}`
-  return stage.stacks.length === 1 ? base : `${base}-${stack.id}`
+  return stacksFor(stage, env).length === 1 ? base : `${base}-${stack.id}`
 }
 
 /** Stacks a stack waits for inside its stage: declared ones plus those whose outputs it reads. */
