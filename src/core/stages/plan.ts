@@ -35,9 +35,9 @@ export interface EnvironmentPlan {
   parameterContext(output: ParameterContext['output']): ParameterContext
 }
 
-const resolvePath = (root: string, path: string) => (isAbsolute(path) ? path : join(root, path))
+export const resolvePath = (root: string, path: string) => (isAbsolute(path) ? path : join(root, path))
 
-function loadParameterFile(root: string, path: string) {
+export function loadParameterFile(root: string, path: string) {
   const located = parseLocatedYaml(readTextFile(resolvePath(root, path), 'parameter file'), path)
   const raw = located.value ?? {}
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new FileError(path, 'a parameter file is a mapping of ParameterName: value', 1)

@@ -1,0 +1,114 @@
+import {readdirSync} from 'node:fs'
+import {join} from 'node:path'
+import type {LoadedConfig} from '../config/load.js'
+import {readTextFile} from '../config/load.js'
+import {FileError} from '../errors.js'
+import {loadParameterFile, resolvePath} from '../stages/plan.js'
+import {parseTemplate, type Template} from '../template/parse.js'
+import {BUILTIN_RULES, builtinFindings} from './builtin-rules.js'
+import {checkContracts} from './contracts.js'
+import type {Finding, RuleInfo, TemplateRule} from './finding.js'
+import type {ResourceSpec} from './resource-spec.js'
+
+export const PARSE_RULE: RuleInfo = {id: 'FT-YAML-001', severity: 'error', title: 'File does not parse', rationale: 'Nothing else can be checked in a file that is not valid YAML or JSON.'}
+
+/** Folders under templates/ that hold other files than CloudFormation templates. */
+const NOT_TEMPLATES = new Set(['params', 'scp'])
+
+export interface ValidateInput {
+  loaded: LoadedConfig
+  spec: ResourceSpec
+  securityRules: TemplateRule[]
+  applySuppressions(findings: Finding[], templates: Template[]): Finding[]
+}
+
+export interface ValidateResult {
+  findings: Finding[]
+  /** The files checked, relative to the config's folder. */
+  templates: string[]
+  parameterFiles: string[]
+}
+
+/** Template files: the ones the config deploys, and any other YAML or JSON under templates/. */
+function templateFiles(loaded: LoadedConfig): string[] {
+  const files = new Set(loaded.config.stages.flatMap((stage) => stage.stacks.map((stack) => stack.template)))
+  const walk = (dir: string) => {
+    let entries
+    try {
+      entries = readdirSync(join(loaded.root, dir), {withFileTypes: true})
+    } catch {
+      return
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name)
+      if (entry.isDirectory() && !(dir === 'templates' && NOT_TEMPLATES.has(entry.name))) walk(path)
+      else if (entry.isFile() && /\.(ya?ml|json|template)$/.test(entry.name)) files.add(path)
+    }
+  }
+  walk('templates')
+  return [...files].sort()
+}
+
+const parseFinding = (error: FileError): Finding => ({
+  file: error.file,
+  line: error.line ?? 1,
+  column: 1,
+  ruleId: PARSE_RULE.id,
+  severity: 'error',
+  message: error.detail,
+  source: 'fintech',
+})
+
+/**
+ * Every check of `fintech validate` that needs no Python: templates against the resource
+ * specification and the security rules, and the stage contracts of every env. Offline.
+ */
+export function validateProject({loaded, spec, securityRules, applySuppressions}: ValidateInput): ValidateResult {
+  const findings: Finding[] = []
+  const templates = new Map<string, Template>()
+  const files = templateFiles(loaded)
+  for (const file of files) {
+    try {
+      templates.set(file, parseTemplate(readTextFile(resolvePath(loaded.root, file), 'template'), file))
+    } catch (error) {
+      if (!(error instanceof FileError)) throw error
+      findings.push(parseFinding(error))
+    }
+  }
+
+  const parameterFiles = new Map<string, string>()
+  const contracts = checkContracts({
+    loaded,
+    templateOf: (path) => templates.get(path),
+    parameterFile: (envName) => {
+      const path = loaded.config.environments[envName]?.parameterFile
+      if (!path) return undefined
+      parameterFiles.set(envName, path)
+      try {
+        const file = loadParameterFile(loaded.root, path)
+        return {file: path, values: file.values, lineOf: (key) => file.lineOf([key])}
+      } catch (error) {
+        if (!(error instanceof FileError)) throw error
+        findings.push(parseFinding(error))
+        return undefined
+      }
+    },
+  })
+  findings.push(...contracts.findings)
+
+  const templateFindings: Finding[] = []
+  for (const [file, template] of templates) {
+    templateFindings.push(...builtinFindings(template, spec))
+    const context = {template, environments: contracts.environments.get(file) ?? []}
+    for (const rule of securityRules) templateFindings.push(...rule.check(context))
+  }
+  findings.push(...applySuppressions(templateFindings, [...templates.values()]))
+
+  return {findings: sortFindings(findings), templates: files, parameterFiles: [...new Set(parameterFiles.values())]}
+}
+
+export function sortFindings(findings: Finding[]): Finding[] {
+  return [...findings].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.ruleId.localeCompare(b.ruleId))
+}
+
+export const ALL_BUILTIN_RULES: RuleInfo[] = [PARSE_RULE, ...Object.values(BUILTIN_RULES)]
