@@ -45,10 +45,18 @@ function offlinePlan() {
   console.log(`  fintech deploy --stage all --env dev --dry-run --offline   median${fmt(percentile(samples, 50))}   p90${fmt(percentile(samples, 90))}\n`)
 }
 
+function validate() {
+  console.log('4. `fintech validate --no-cfn-lint` over every template and parameter file (5 runs after 2 warm-ups)\n')
+  const samples = timeNode(['bin/run.js', 'validate', '--no-cfn-lint'], {runs: 5, cwd: repoRoot})
+  const median = percentile(samples, 50)
+  console.log(`  median${fmt(median)}   p90${fmt(percentile(samples, 90))}   target: under 2 s without cfn-lint   ${label(median < 2000)}\n`)
+}
+
 try {
   startup()
   await awsCalls()
   offlinePlan()
+  validate()
 } catch (error) {
   console.error(`bench: cannot measure: ${error.message}`)
   process.exit(1)

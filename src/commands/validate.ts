@@ -1,0 +1,66 @@
+import {Flags} from '@oclif/core'
+import {FintechCommand} from '../cli/base-command.js'
+import {runCfnLint} from '../cli/cfn-lint.js'
+import {ExitCode, FileError} from '../core/errors.js'
+import type {Finding} from '../core/validate/finding.js'
+import {PARSE_RULE, sortFindings, validateProject} from '../core/validate/run-validate.js'
+import {renderFindings} from '../ui/findings.js'
+
+interface ValidateOutput {
+  files: string[]
+  cfnLint: 'ran' | 'skipped' | 'missing'
+  errors: number
+  warnings: number
+  findings: Finding[]
+}
+
+export default class Validate extends FintechCommand {
+  static summary = 'Check every template, parameter file and stage contract, offline.'
+
+  static description = `Runs the built-in checks (CloudFormation resource specification, references, unused parameters, template size), the security rules and the stage contracts of every environment, and cfn-lint when it is installed. Findings print as file:line:col rule-id message, grouped by file. Exit 1 on any error, 0 with warnings only. A security finding can be suppressed for one resource in its Metadata: fintech: {suppress: {RULE-ID: "the reason"}}.`
+
+  static examples = ['<%= config.bin %> validate', '<%= config.bin %> validate --no-cfn-lint --json']
+
+  static flags = {
+    'cfn-lint': Flags.boolean({default: true, allowNo: true, description: 'also run cfn-lint (skipped with a note when it is not installed)'}),
+  }
+
+  async run(): Promise<ValidateOutput> {
+    const {flags} = await this.parse(Validate)
+    let findings: Finding[]
+    let files: string[]
+    let cfnLint: ValidateOutput['cfnLint'] = flags['cfn-lint'] ? 'ran' : 'skipped'
+    try {
+      const loaded = this.readConfig(flags.config)
+      const [{loadResourceSpec}, {securityRules}, {applySuppressions}] = await Promise.all([
+        import('../core/validate/resource-spec.js'),
+        import('../core/validate/security/index.js'),
+        import('../core/validate/suppress.js'),
+      ])
+      const result = validateProject({loaded, spec: await loadResourceSpec(), securityRules, applySuppressions})
+      findings = result.findings
+      files = [...result.templates, ...result.parameterFiles]
+      if (flags['cfn-lint']) {
+        const lint = await runCfnLint(loaded.root, result.templates)
+        if (lint.available) findings = sortFindings([...findings, ...lint.findings])
+        else {
+          cfnLint = 'missing'
+          this.note(lint.reason)
+        }
+      }
+    } catch (error) {
+      // A config that does not parse is itself a finding, reported like the others.
+      if (!(error instanceof FileError)) throw error
+      findings = [{file: error.file, line: error.line ?? 1, column: 1, ruleId: PARSE_RULE.id, severity: 'error', message: error.detail, source: 'fintech'}]
+      files = [error.file]
+    }
+
+    const errors = findings.filter((finding) => finding.severity === 'error').length
+    const warnings = findings.length - errors
+    return this.deliver({
+      text: renderFindings(findings, files.length),
+      exitCode: errors > 0 ? ExitCode.failed : ExitCode.ok,
+      result: {files, cfnLint, errors, warnings, findings},
+    })
+  }
+}
