@@ -87,9 +87,9 @@ stages:
 `
 
 /** Writes a throw-away project (config, templates, parameter files) and returns its config path. */
-export function makeProject(files: Record<string, string> = {}): string {
+export function makeProject(files: Record<string, string | undefined> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'fintech-test-'))
-  const all: Record<string, string> = {
+  const all: Record<string, string | undefined> = {
     'fintech.config.yaml': CONFIG,
     'templates/vpc.yaml': VPC_TEMPLATE,
     'templates/data.yaml': DATA_TEMPLATE,
@@ -98,6 +98,7 @@ export function makeProject(files: Record<string, string> = {}): string {
     ...files,
   }
   for (const [path, text] of Object.entries(all)) {
+    if (text === undefined) continue
     mkdirSync(dirname(join(dir, path)), {recursive: true})
     writeFileSync(join(dir, path), text)
   }
