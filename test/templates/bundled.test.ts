@@ -4,6 +4,8 @@ import {describe, expect, it} from 'vitest'
 import {loadConfig} from '../../src/core/config/load.js'
 import {offlinePlan} from '../../src/core/deploy/offline-plan.js'
 import {planEnvironment} from '../../src/core/stages/plan.js'
+import {loadResourceSpec} from '../../src/core/validate/resource-spec.js'
+import {validateProject} from '../../src/core/validate/run-validate.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -27,8 +29,24 @@ describe('the bundled platform', () => {
     })
   }
 
-  it('keeps the protected env protected', () => {
+  it('protects prod and the organization\'s management account, and nothing else', () => {
     const loaded = loadConfig(`${root}/fintech.config.yaml`)
-    expect(Object.entries(loaded.config.environments).filter(([, env]) => env.protected).map(([name]) => name)).toEqual(['prod'])
+    expect(Object.entries(loaded.config.environments).filter(([, env]) => env.protected).map(([name]) => name).sort()).toEqual(['management', 'prod'])
+  })
+
+  it('deploys only the organization to the management account', () => {
+    const loaded = loadConfig(`${root}/fintech.config.yaml`)
+    const plan = offlinePlan(planEnvironment(loaded, 'management', loaded.config.stages))
+    expect(plan.stages.map((stage) => stage.stacks.map((stack) => stack.stackName))).toEqual([['fintech-management-foundation']])
+    expect(plan.stages[0]!.stacks[0]!.resources.map((resource) => resource.type)).toEqual(
+      expect.arrayContaining(['AWS::Organizations::OrganizationalUnit']),
+    )
+  })
+
+  it('passes fintech validate with no finding at all (built-in checks, security rules, stage contracts)', async () => {
+    const [{securityRules}, {applySuppressions}] = await Promise.all([import('../../src/core/validate/security/index.js'), import('../../src/core/validate/suppress.js')])
+    const result = validateProject({loaded: loadConfig(`${root}/fintech.config.yaml`), spec: await loadResourceSpec(), securityRules, applySuppressions})
+    expect(result.findings.map((finding) => `${finding.file}:${finding.line} ${finding.ruleId} ${finding.message}`)).toEqual([])
+    expect(result.templates).toHaveLength(5)
   })
 })

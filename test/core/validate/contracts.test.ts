@@ -3,7 +3,7 @@ import {beforeAll, describe, expect, it} from 'vitest'
 import {loadConfig} from '../../../src/core/config/load.js'
 import {loadResourceSpec, type ResourceSpec} from '../../../src/core/validate/resource-spec.js'
 import {validateProject} from '../../../src/core/validate/run-validate.js'
-import {CONFIG, VPC_TEMPLATE, makeProject} from '../../helpers/project.js'
+import {VPC_TEMPLATE, makeProject} from '../../helpers/project.js'
 
 let spec: ResourceSpec
 beforeAll(async () => {
