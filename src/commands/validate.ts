@@ -2,8 +2,8 @@ import {Flags} from '@oclif/core'
 import {FintechCommand} from '../cli/base-command.js'
 import {runCfnLint} from '../cli/cfn-lint.js'
 import {ExitCode, FileError} from '../core/errors.js'
-import type {Finding} from '../core/validate/finding.js'
-import {PARSE_RULE, sortFindings, validateProject} from '../core/validate/run-validate.js'
+import type {Finding, RuleInfo} from '../core/validate/finding.js'
+import {PARSE_RULE, allRules, sortFindings, validateProject} from '../core/validate/run-validate.js'
 import {renderFindings} from '../ui/findings.js'
 
 interface ValidateOutput {
@@ -19,14 +19,21 @@ export default class Validate extends FintechCommand {
 
   static description = `Runs the built-in checks (CloudFormation resource specification, references, unused parameters, template size), the security rules and the stage contracts of every environment, and cfn-lint when it is installed. Findings print as file:line:col rule-id message, grouped by file. Exit 1 on any error, 0 with warnings only. A security finding can be suppressed for one resource in its Metadata: fintech: {suppress: {RULE-ID: "the reason"}}.`
 
-  static examples = ['<%= config.bin %> validate', '<%= config.bin %> validate --no-cfn-lint --json']
+  static examples = ['<%= config.bin %> validate', '<%= config.bin %> validate --no-cfn-lint --json', '<%= config.bin %> validate --rules']
 
   static flags = {
     'cfn-lint': Flags.boolean({default: true, allowNo: true, description: 'also run cfn-lint (skipped with a note when it is not installed)'}),
+    rules: Flags.boolean({default: false, description: 'list the rules fintech applies, with why each exists, and exit'}),
   }
 
-  async run(): Promise<ValidateOutput> {
+  async run(): Promise<ValidateOutput | {rules: RuleInfo[]}> {
     const {flags} = await this.parse(Validate)
+    if (flags.rules) {
+      const [{securityRules}, {suppressionRules}] = await Promise.all([import('../core/validate/security/index.js'), import('../core/validate/suppress.js')])
+      const rules = allRules(securityRules, suppressionRules)
+      const text = rules.map((rule) => `${rule.id.padEnd(11)} ${rule.severity.padEnd(7)} ${rule.title}\n${' '.repeat(20)}${rule.rationale}`).join('\n')
+      return this.deliver({text, exitCode: ExitCode.ok, result: {rules}})
+    }
     let findings: Finding[]
     let files: string[]
     let cfnLint: ValidateOutput['cfnLint'] = flags['cfn-lint'] ? 'ran' : 'skipped'

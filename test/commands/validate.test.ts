@@ -91,4 +91,12 @@ describe('fintech validate', () => {
     expect(run.exitCode).toBe(1)
     expect(run.json.findings[0]).toMatchObject({ruleId: 'FT-YAML-001', line: expect.any(Number)})
   })
+
+  it('--rules lists every rule once, each with its rationale', async () => {
+    const run = await runCli(Validate, ['--rules', '--json'])
+    const ids = run.json.rules.map((rule: {id: string}) => rule.id)
+    expect(new Set(ids).size).toBe(ids.length)
+    expect(ids).toEqual(expect.arrayContaining(['FT-YAML-001', 'FT-TPL-001', 'FT-SEC-001', 'FT-SEC-015', 'FT-SUP-001', 'FT-CON-003']))
+    expect(run.json.rules.every((rule: {rationale: string}) => rule.rationale.length > 20)).toBe(true)
+  })
 })

@@ -6,7 +6,7 @@ import {FileError} from '../errors.js'
 import {loadParameterFile, resolvePath} from '../stages/plan.js'
 import {parseTemplate, type Template} from '../template/parse.js'
 import {BUILTIN_RULES, builtinFindings} from './builtin-rules.js'
-import {checkContracts} from './contracts.js'
+import {CONTRACT_RULES, checkContracts} from './contracts.js'
 import type {Finding, RuleInfo, TemplateRule} from './finding.js'
 import type {ResourceSpec} from './resource-spec.js'
 
@@ -111,4 +111,12 @@ export function sortFindings(findings: Finding[]): Finding[] {
   return [...findings].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.ruleId.localeCompare(b.ruleId))
 }
 
-export const ALL_BUILTIN_RULES: RuleInfo[] = [PARSE_RULE, ...Object.values(BUILTIN_RULES)]
+/** Every rule fintech itself applies, in the order `validate --rules` lists them. */
+export function allRules(security: RuleInfo[], suppression: RuleInfo[]): RuleInfo[] {
+  return [PARSE_RULE, ...Object.values(BUILTIN_RULES), ...security, ...suppression, ...Object.values(CONTRACT_RULES)].map(({id, severity, title, rationale}) => ({
+    id,
+    severity,
+    title,
+    rationale,
+  }))
+}
