@@ -14,7 +14,7 @@ export async function runCfnLint(root: string, files: string[]): Promise<CfnLint
   if (files.length === 0) return {available: true, findings: []}
   const {execa} = await import('execa')
   const result = await execa('cfn-lint', ['--format', 'parseable', ...files], {cwd: root, reject: false})
-  if ((result as {code?: string}).code === 'ENOENT' || result.failed && result.exitCode === undefined) {
+  if ((result as {code?: string}).code === 'ENOENT') {
     return {available: false, reason: 'cfn-lint is not installed; ran the built-in checks only'}
   }
   const findings: Finding[] = []
@@ -32,8 +32,10 @@ export async function runCfnLint(root: string, files: string[]): Promise<CfnLint
       source: 'cfn-lint',
     })
   }
-  if (findings.length === 0 && result.exitCode !== 0 && result.stderr.trim()) {
-    return {available: false, reason: `cfn-lint failed: ${result.stderr.trim().split('\n').at(-1)}`}
+  if (findings.length === 0 && result.exitCode !== 0) {
+    // A crash must fail the check, not pass it silently as if cfn-lint were absent.
+    const reason = (result.stderr || result.stdout).trim().split('\n').at(-1) ?? `exit ${result.exitCode}`
+    findings.push({file: files[0]!, line: 1, column: 1, ruleId: 'FT-LINT-001', severity: 'error', message: `cfn-lint failed: ${reason}`, source: 'cfn-lint'})
   }
   return {available: true, findings}
 }

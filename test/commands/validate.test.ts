@@ -99,4 +99,23 @@ describe('fintech validate', () => {
     expect(ids).toEqual(expect.arrayContaining(['FT-YAML-001', 'FT-TPL-001', 'FT-SEC-001', 'FT-SEC-015', 'FT-SUP-001', 'FT-CON-003']))
     expect(run.json.rules.every((rule: {rationale: string}) => rule.rationale.length > 20)).toBe(true)
   })
+
+  it('fails when cfn-lint crashes instead of passing as if it were missing', async () => {
+    const {mkdtempSync, writeFileSync, chmodSync} = await import('node:fs')
+    const {join} = await import('node:path')
+    const {tmpdir} = await import('node:os')
+    const bin = mkdtempSync(join(tmpdir(), 'fake-cfn-lint-'))
+    writeFileSync(join(bin, 'cfn-lint'), '#!/bin/sh\necho "Traceback (most recent call last): boom" >&2\nexit 1\n')
+    chmodSync(join(bin, 'cfn-lint'), 0o755)
+    const path = process.env.PATH
+    process.env.PATH = `${bin}:${path}`
+    try {
+      const run = await runCli(Validate, ['--config', project(), '--json'])
+      expect(run.exitCode).toBe(1)
+      expect(run.json.cfnLint).toBe('ran')
+      expect(run.json.findings).toEqual([expect.objectContaining({ruleId: 'FT-LINT-001', message: 'cfn-lint failed: Traceback (most recent call last): boom'})])
+    } finally {
+      process.env.PATH = path
+    }
+  })
 })

@@ -1,5 +1,5 @@
 import type {EnvironmentConfig, StackConfig} from '../config/schema.js'
-import type {Template} from '../template/parse.js'
+import type {Template, TemplateParameter} from '../template/parse.js'
 
 export type ParameterSource = 'config' | 'env' | 'parameter-file' | 'stack-output' | 'default'
 
@@ -23,7 +23,40 @@ export interface ParameterProblem {
   parameter: string
   /** Where the fix belongs: the stack's parameter in the config, or the template's declaration. */
   inConfig: boolean
+  /** The value came from the env's parameter file, so the fix belongs there. */
+  fromParameterFile?: boolean
   detail: string
+}
+
+/** CloudFormation's patterns are Java regular expressions; one JavaScript cannot read is left to CloudFormation. */
+function matchesPattern(pattern: string, value: string): boolean {
+  try {
+    return new RegExp(`^(?:${pattern})$`).test(value)
+  } catch {
+    return true
+  }
+}
+
+/**
+ * The constraints CloudFormation checks when it creates a change set, checked here first so a
+ * bad value in a parameter file is named at its line before anything reaches AWS.
+ */
+export function constraintViolation(name: string, value: string, declared: TemplateParameter): string | undefined {
+  if (declared.allowedValues && !declared.allowedValues.includes(value)) {
+    return `"${value}" is not an allowed value of ${name} (${declared.allowedValues.join(', ')})`
+  }
+  if (declared.allowedPattern !== undefined && !matchesPattern(declared.allowedPattern, value)) {
+    return `"${value}" does not match the AllowedPattern of ${name} (${declared.allowedPattern})`
+  }
+  if (declared.minLength !== undefined && value.length < declared.minLength) return `${name} must be at least ${declared.minLength} characters long`
+  if (declared.maxLength !== undefined && value.length > declared.maxLength) return `${name} must be at most ${declared.maxLength} characters long`
+  if (declared.type === 'Number' || declared.minValue !== undefined || declared.maxValue !== undefined) {
+    const number = Number(value)
+    if (value.trim() === '' || Number.isNaN(number)) return `${name} must be a number, not "${value}"`
+    if (declared.minValue !== undefined && number < declared.minValue) return `${name} must be at least ${declared.minValue}, not ${value}`
+    if (declared.maxValue !== undefined && number > declared.maxValue) return `${name} must be at most ${declared.maxValue}, not ${value}`
+  }
+  return undefined
 }
 
 export interface ParameterResolution {
@@ -80,11 +113,13 @@ export function resolveParameters(stack: StackConfig, template: Template, contex
       problems.push({parameter: name, inConfig: false, detail: `parameter ${name} of ${template.file} has no value and no default`})
       continue
     }
-    if (!resolved.placeholder && declared.allowedValues && !declared.allowedValues.includes(resolved.value)) {
+    const violation = resolved.placeholder || resolved.source === 'default' ? undefined : constraintViolation(name, resolved.value, declared)
+    if (violation) {
       problems.push({
         parameter: name,
         inConfig: resolved.source === 'config' || resolved.source === 'env',
-        detail: `"${resolved.value}" is not an allowed value of ${name} (${declared.allowedValues.join(', ')})`,
+        fromParameterFile: resolved.source === 'parameter-file',
+        detail: violation,
       })
       continue
     }

@@ -84,6 +84,9 @@ export function planEnvironment(loaded: LoadedConfig, envName: string, selected:
       const template = templateOf(stack.template)
       Object.keys(template.parameters).forEach((name) => declaredAnywhere.add(name))
       const problem = resolveParameters(stack, template, parameterContext(() => undefined)).problems[0]
+      if (problem?.fromParameterFile && parameterFile) {
+        throw new FileError(env.parameterFile!, problem.detail, parameterFile.lineOf([problem.parameter]), problem.parameter)
+      }
       if (problem) {
         const keyPath = ['stages', stageIndex, 'stacks', stackIndex, ...(problem.inConfig ? ['parameters', problem.parameter] : ['template'])]
         throw new FileError(loaded.file, problem.detail, loaded.lineOf(keyPath), formatKeyPath(keyPath))

@@ -33,6 +33,11 @@ export interface TemplateParameter {
   default?: string
   noEcho: boolean
   allowedValues?: string[]
+  allowedPattern?: string
+  minLength?: number
+  maxLength?: number
+  minValue?: number
+  maxValue?: number
 }
 
 export interface TemplateResource {
@@ -64,6 +69,8 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 const asList = (value: unknown): string[] =>
   Array.isArray(value) ? value.map(String) : value === undefined ? [] : [String(value)]
 
+const numberOrUndefined = (value: unknown) => (value === undefined || value === null || Number.isNaN(Number(value)) ? undefined : Number(value))
+
 const scalarText = (value: unknown): string | undefined =>
   value === undefined || value === null ? undefined : Array.isArray(value) ? value.join(',') : String(value)
 
@@ -88,6 +95,11 @@ export function parseTemplate(body: string, file: string): Template {
       default: scalarText(spec.Default),
       noEcho: spec.NoEcho === true || spec.NoEcho === 'true',
       allowedValues: Array.isArray(spec.AllowedValues) ? spec.AllowedValues.map(String) : undefined,
+      allowedPattern: typeof spec.AllowedPattern === 'string' ? spec.AllowedPattern : undefined,
+      minLength: numberOrUndefined(spec.MinLength),
+      maxLength: numberOrUndefined(spec.MaxLength),
+      minValue: numberOrUndefined(spec.MinValue),
+      maxValue: numberOrUndefined(spec.MaxValue),
     }
   }
 

@@ -61,7 +61,12 @@ export function builtinFindings(template: Template, spec: ResourceSpec): Finding
   }
 
   findings.push(...referenceFindings(template, spec))
-  return findings
+  // One place named twice (`${X}-${X}` in a Sub) is one problem.
+  const seen = new Set<string>()
+  return findings.filter((finding) => {
+    const key = `${finding.line}:${finding.column}:${finding.ruleId}:${finding.message}`
+    return !seen.has(key) && Boolean(seen.add(key))
+  })
 
   function checkProperties(values: Record<string, unknown>, schema: Record<string, SpecProperty>, path: Path, owner: string, logicalId: string) {
     for (const [name, value] of Object.entries(values)) {
@@ -170,19 +175,27 @@ function referenceFindings(template: Template, spec: ResourceSpec): Finding[] {
     }
   }
 
-  const walk = (value: unknown, path: Path, resource?: string): void => {
-    if (Array.isArray(value)) return value.forEach((item, index) => walk(item, [...path, index], resource))
+  const checkCondition = (name: string, path: Path, resource?: string) => {
+    if (!conditions.has(name)) report(BUILTIN_RULES.undefinedReference, path, `${name} is not a condition of this template`, resource)
+  }
+
+  /**
+   * `Condition` names a condition only on a resource or output, and inside condition logic
+   * (the Conditions section, Fn::And/Or/Not); elsewhere it is an ordinary property, such as
+   * an ECS container dependency's `Condition: SUCCESS`.
+   */
+  const walk = (value: unknown, path: Path, resource?: string, inConditionLogic = false): void => {
+    if (Array.isArray(value)) return value.forEach((item, index) => walk(item, [...path, index], resource, inConditionLogic))
     if (!isRecord(value)) return
     for (const [key, inner] of Object.entries(value)) {
       const at = [...path, key]
+      const namesCondition = inConditionLogic || (at.length === 3 && (at[0] === 'Resources' || at[0] === 'Outputs'))
       if (key === 'Ref' && typeof inner === 'string') refName(inner, at, resource)
       else if (key === 'Fn::GetAtt') checkGetAtt(inner, at, resource)
       else if (key === 'Fn::Sub') checkSub(inner, at, resource)
-      else if ((key === 'Condition' && typeof inner === 'string') || (key === 'Fn::If' && Array.isArray(inner) && typeof inner[0] === 'string')) {
-        const name = key === 'Condition' ? (inner as string) : (inner as string[])[0]!
-        if (!conditions.has(name)) report(BUILTIN_RULES.undefinedReference, at, `${name} is not a condition of this template`, resource)
-      }
-      walk(inner, at, resource)
+      else if (key === 'Condition' && typeof inner === 'string' && namesCondition) checkCondition(inner, at, resource)
+      else if (key === 'Fn::If' && Array.isArray(inner) && typeof inner[0] === 'string') checkCondition(inner[0], at, resource)
+      walk(inner, at, resource, inConditionLogic || key === 'Fn::And' || key === 'Fn::Or' || key === 'Fn::Not')
     }
   }
 
@@ -217,7 +230,8 @@ function referenceFindings(template: Template, spec: ResourceSpec): Finding[] {
     const raw = (document.Resources as Record<string, unknown>)[logicalId]
     walk(raw, ['Resources', logicalId], logicalId)
   }
-  for (const section of ['Conditions', 'Outputs', 'Metadata', 'Rules']) walk(document[section], [section])
+  walk(document.Conditions, ['Conditions'], undefined, true)
+  for (const section of ['Outputs', 'Metadata', 'Rules']) walk(document[section], [section])
 
   for (const name of parameters) {
     if (!used.has(name)) report(BUILTIN_RULES.unusedParameter, ['Parameters', name], `parameter ${name} is never used`)

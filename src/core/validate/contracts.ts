@@ -1,3 +1,4 @@
+import {normalize} from 'node:path'
 import type {LoadedConfig} from '../config/load.js'
 import {resolveParameters, type ParameterContext} from '../params/resolve.js'
 import {stacksFor} from '../stages/select.js'
@@ -20,10 +21,23 @@ export const CONTRACT_RULES = {
   },
 } satisfies Record<string, RuleInfo>
 
+/** AWS's pseudo parameters as an env knows them, so conditions on the region or account can be decided. */
+function pseudoParameters(account: string, region: string): Record<string, string> {
+  const partition = region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws'
+  return {'AWS::AccountId': account, 'AWS::Region': region, 'AWS::Partition': partition}
+}
+
 interface ContractInput {
   loaded: LoadedConfig
   templateOf(path: string): Template | undefined
-  parameterFile(envName: string): {file: string; values: Record<string, string>; lineOf(key: string): number | undefined} | undefined
+  /** The env's parameter file; 'unreadable' when it does not parse (reported already, so its env is skipped). */
+  parameterFile(envName: string): ParameterFile | 'unreadable' | undefined
+}
+
+export interface ParameterFile {
+  file: string
+  values: Record<string, string>
+  lineOf(key: string): number | undefined
 }
 
 export interface ContractResult {
@@ -73,7 +87,9 @@ export function checkContracts({loaded, templateOf, parameterFile}: ContractInpu
 
   for (const [envName, env] of Object.entries(config.environments)) {
     const file = parameterFile(envName)
+    if (file === 'unreadable') continue
     const declared = new Set<string>()
+    const deployedIds = new Set(config.stages.flatMap((stage) => stacksFor(stage, envName).map((stack) => stack.id)))
     config.stages.forEach((stage, stageIndex) => {
       const deployed = stacksFor(stage, envName)
       stage.stacks.forEach((stack, stackIndex) => {
@@ -84,11 +100,27 @@ export function checkContracts({loaded, templateOf, parameterFile}: ContractInpu
         const context: ParameterContext = {envName, env, fileValues: file?.values ?? {}, output: () => undefined}
         const resolution = resolveParameters(stack, template, context)
         for (const problem of resolution.problems) {
+          if (problem.fromParameterFile && file) {
+            findings.push({...configFinding(CONTRACT_RULES.unresolvedParameter, [], `${envName}: ${problem.detail}`), file: file.file, line: file.lineOf(problem.parameter) ?? 1})
+            continue
+          }
           const keyPath = ['stages', stageIndex, 'stacks', stackIndex, ...(problem.inConfig ? ['parameters', problem.parameter] : ['template'])]
           findings.push(configFinding(CONTRACT_RULES.unresolvedParameter, keyPath, `${envName}: ${problem.detail}`))
         }
-        const values = Object.fromEntries(Object.entries(resolution.parameters).map(([name, parameter]) => [name, parameter.value]))
-        environments.set(stack.template, [...(environments.get(stack.template) ?? []), {name: envName, protected: env.protected, parameters: values}])
+        for (const [parameter, value] of Object.entries(stack.parameters)) {
+          if (typeof value !== 'object' || !('stackOutput' in value)) continue
+          const sourceId = value.stackOutput.split('.')[0]!
+          if (!deployedIds.has(sourceId)) {
+            const keyPath = ['stages', stageIndex, 'stacks', stackIndex, 'parameters', parameter, 'stackOutput']
+            findings.push(configFinding(CONTRACT_RULES.missingOutput, keyPath, `${envName}: ${sourceId} is not deployed to ${envName}, so ${value.stackOutput} never exists there`))
+          }
+        }
+        // Outputs of other stacks are unknown offline: rules must treat them as unknown, not as text.
+        const values = Object.fromEntries(
+          Object.entries(resolution.parameters).filter(([, parameter]) => !parameter.placeholder).map(([name, parameter]) => [name, parameter.value]),
+        )
+        const evaluation = {...values, ...pseudoParameters(env.account, env.region)}
+        environments.set(normalize(stack.template), [...(environments.get(normalize(stack.template)) ?? []), {name: envName, protected: env.protected, parameters: evaluation}])
       })
     })
     for (const key of Object.keys(file?.values ?? {})) {

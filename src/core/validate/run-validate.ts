@@ -1,12 +1,12 @@
 import {readdirSync} from 'node:fs'
-import {join} from 'node:path'
+import {join, normalize} from 'node:path'
 import type {LoadedConfig} from '../config/load.js'
 import {readTextFile} from '../config/load.js'
 import {FileError} from '../errors.js'
 import {loadParameterFile, resolvePath} from '../stages/plan.js'
 import {parseTemplate, type Template} from '../template/parse.js'
 import {BUILTIN_RULES, builtinFindings} from './builtin-rules.js'
-import {CONTRACT_RULES, checkContracts} from './contracts.js'
+import {CONTRACT_RULES, checkContracts, type ParameterFile} from './contracts.js'
 import type {Finding, RuleInfo, TemplateRule} from './finding.js'
 import type {ResourceSpec} from './resource-spec.js'
 
@@ -31,7 +31,7 @@ export interface ValidateResult {
 
 /** Template files: the ones the config deploys, and any other YAML or JSON under templates/. */
 function templateFiles(loaded: LoadedConfig): string[] {
-  const files = new Set(loaded.config.stages.flatMap((stage) => stage.stacks.map((stack) => stack.template)))
+  const files = new Set(loaded.config.stages.flatMap((stage) => stage.stacks.map((stack) => normalize(stack.template))))
   const walk = (dir: string) => {
     let entries
     try {
@@ -76,22 +76,26 @@ export function validateProject({loaded, spec, securityRules, applySuppressions}
     }
   }
 
-  const parameterFiles = new Map<string, string>()
+  const parameterFiles = new Map<string, ParameterFile | 'unreadable'>()
   const contracts = checkContracts({
     loaded,
-    templateOf: (path) => templates.get(path),
+    templateOf: (path) => templates.get(normalize(path)),
     parameterFile: (envName) => {
       const path = loaded.config.environments[envName]?.parameterFile
       if (!path) return undefined
-      parameterFiles.set(envName, path)
-      try {
-        const file = loadParameterFile(loaded.root, path)
-        return {file: path, values: file.values, lineOf: (key) => file.lineOf([key])}
-      } catch (error) {
-        if (!(error instanceof FileError)) throw error
-        findings.push(parseFinding(error))
-        return undefined
+      const key = normalize(path)
+      // Parsed once even when several envs share the file, so a broken file is reported once.
+      if (!parameterFiles.has(key)) {
+        try {
+          const file = loadParameterFile(loaded.root, path)
+          parameterFiles.set(key, {file: key, values: file.values, lineOf: (name) => file.lineOf([name])})
+        } catch (error) {
+          if (!(error instanceof FileError)) throw error
+          findings.push(parseFinding(error))
+          parameterFiles.set(key, 'unreadable')
+        }
       }
+      return parameterFiles.get(key)
     },
   })
   findings.push(...contracts.findings)
@@ -99,12 +103,12 @@ export function validateProject({loaded, spec, securityRules, applySuppressions}
   const templateFindings: Finding[] = []
   for (const [file, template] of templates) {
     templateFindings.push(...builtinFindings(template, spec))
-    const context = {template, environments: contracts.environments.get(file) ?? []}
+    const context = {template, environments: contracts.environments.get(normalize(file)) ?? []}
     for (const rule of securityRules) templateFindings.push(...rule.check(context))
   }
   findings.push(...applySuppressions(templateFindings, [...templates.values()]))
 
-  return {findings: sortFindings(findings), templates: files, parameterFiles: [...new Set(parameterFiles.values())]}
+  return {findings: sortFindings(findings), templates: files, parameterFiles: [...parameterFiles.keys()]}
 }
 
 export function sortFindings(findings: Finding[]): Finding[] {

@@ -63,4 +63,28 @@ describe('built-in template checks, one broken fixture per rule', () => {
       [11, 'FT-TPL-005', 'Missing is neither a parameter nor a resource of this template'],
     ])
   })
+
+  it('treats Condition as a name only where it names a condition, and reports a repeated name once', () => {
+    const body = `Conditions:
+  IsProd: !Equals [!Ref AWS::Region, eu-west-1]
+  Both: !And [{Condition: IsProd}, {Condition: Missing}]
+Resources:
+  Task:
+    Type: AWS::ECS::TaskDefinition
+    Condition: IsProd
+    Properties:
+      ContainerDefinitions:
+        - Name: app
+          Image: app
+          DependsOn: [{ContainerName: init, Condition: SUCCESS}]
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties:
+      TopicName: !Sub '\${Nope}-\${Nope}'
+`
+    expect(builtinFindings(parseTemplate(body, 'c.yaml'), spec).map((finding) => [finding.line, finding.ruleId, finding.message])).toEqual([
+      [16, 'FT-TPL-005', 'Nope is neither a parameter nor a resource of this template'],
+      [3, 'FT-TPL-005', 'Missing is not a condition of this template'],
+    ])
+  })
 })

@@ -44,4 +44,30 @@ describe('stage contracts', () => {
       ['templates/extra/broken.yaml', 4, 'FT-YAML-001', expect.stringContaining('')],
     ])
   })
+
+  it('check parameter-file values against the template\'s constraints, at the parameter file\'s line', () => {
+    const constrained = VPC_TEMPLATE.replace('  Cidr:\n    Type: String\n', "  Cidr:\n    Type: String\n    AllowedPattern: '\\d+\\.\\d+\\.\\d+\\.\\d+/\\d+'\n")
+    expect(validate({'templates/vpc.yaml': constrained, 'params/dev.yaml': '# dev\nCidr: ten-one\n'})).toEqual([
+      ['params/dev.yaml', 2, 'FT-CON-001', 'dev: "ten-one" does not match the AllowedPattern of Cidr (\\d+\\.\\d+\\.\\d+\\.\\d+/\\d+)'],
+    ])
+  })
+
+  it('fail when a stack reads the output of a stack its env does not deploy', () => {
+    const config = `environments:
+  dev: {account: "111111111111", region: eu-west-1, parameterFile: params/dev.yaml, tags: {Environment: dev, CostCenter: c, Owner: o, Service: s, DataClassification: d}}
+  prod: {account: "333333333333", region: eu-west-1, protected: true, parameterFile: params/prod.yaml, tags: {Environment: prod, CostCenter: c, Owner: o, Service: s, DataClassification: d}}
+stages:
+  - name: network
+    stacks:
+      - {id: vpc, template: templates/vpc.yaml, envs: [prod]}
+  - name: data
+    stacks:
+      - id: db
+        template: ./templates/data.yaml
+        parameters: {VpcId: {stackOutput: vpc.VpcId}}
+`
+    expect(validate({'fintech.config.yaml': config, 'params/dev.yaml': '{}\n'})).toEqual([
+      ['fintech.config.yaml', 12, 'FT-CON-002', 'dev: vpc is not deployed to dev, so vpc.VpcId never exists there'],
+    ])
+  })
 })
