@@ -2,24 +2,50 @@ import type {KeyPath} from '../yaml.js'
 import type {Template} from './parse.js'
 
 /**
- * What a template's resources look like in one environment: parameter `Ref`s replaced by
- * that environment's values (or the parameter defaults), `Fn::If` resolved through the
- * template's Conditions, `AWS::NoValue` removed and resources whose Condition is false
- * dropped. Whatever cannot be known offline (GetAtt, Sub, ImportValue, pseudo parameters,
- * a condition over such values, a parameter with neither value nor default) stays as
- * written, so a caller sees an intrinsic function object and can treat the value as unknown.
+ * What to do with an `Fn::If` whose condition cannot be decided offline: `keep` leaves the
+ * call in place (the value is unknown), `then` and `else` take that branch. A checker that
+ * must not pass silently evaluates both `then` and `else` (see {@link evaluateBranches}).
  */
-export function evaluateForEnvironment(template: Template, parameters: Record<string, string>): Record<string, unknown> {
-  const evaluator = new Evaluator(template, parameters)
-  const resources = isRecord(template.document.Resources) ? template.document.Resources : {}
-  const evaluated: Record<string, unknown> = {}
-  for (const [logicalId, definition] of Object.entries(resources)) {
-    if (isRecord(definition) && typeof definition.Condition === 'string' && evaluator.condition(definition.Condition) === false) continue
-    const value = evaluator.value(definition, ['Resources', logicalId])
-    if (value !== NO_VALUE) evaluated[logicalId] = value
-  }
-  return evaluated
+export type UndecidedIf = 'keep' | 'then' | 'else'
+
+/**
+ * What a template's resources look like in one environment: parameter `Ref`s replaced by
+ * that environment's values (or the parameter defaults), the pseudo parameters
+ * `AWS::Region`, `AWS::AccountId` and `AWS::Partition` replaced when the environment's
+ * parameters carry them under those names, `Fn::If` resolved through the template's
+ * Conditions, `Fn::FindInMap` looked up in its Mappings, `Fn::Select` taken from a known
+ * list, `AWS::NoValue` removed and resources whose Condition is false dropped. Whatever
+ * cannot be known offline (GetAtt, Sub, ImportValue, other pseudo parameters, a condition
+ * over such values, a parameter with neither value nor default, a `<stack.Output>`
+ * placeholder) stays as written, so a caller sees an intrinsic function object and can
+ * treat the value as unknown. An undecided `Fn::If` is handled as `undecided` says.
+ */
+export function evaluateForEnvironment(
+  template: Template,
+  parameters: Record<string, string>,
+  undecided: UndecidedIf = 'keep',
+): Record<string, unknown> {
+  return new Evaluator(template, parameters, undecided).resources()
 }
+
+/**
+ * The template in one environment as each side of its undecided `Fn::If`s would deploy it:
+ * one evaluation when every `Fn::If` could be decided, otherwise two, one taking every
+ * undecided `then` branch and one every `else` branch. A rule that checks both sees a value
+ * that is wrong in either branch. (Resources whose own Condition is undecided are kept in both.)
+ */
+export function evaluateBranches(template: Template, parameters: Record<string, string>): Array<Record<string, unknown>> {
+  const probe = new Evaluator(template, parameters, 'then')
+  const first = probe.resources()
+  if (probe.undecidedIfs === 0) return [first]
+  return [first, evaluateForEnvironment(template, parameters, 'else')]
+}
+
+/** A `<stack.Output>` placeholder: the output of another stack, unknown until that stack is deployed. */
+export const isPlaceholder = (value: unknown): boolean => typeof value === 'string' && /^<[^<>\s]+>$/.test(value.trim())
+
+/** Pseudo parameters an environment can supply by name in its parameters. */
+const PSEUDO_PARAMETERS = new Set(['AWS::Region', 'AWS::AccountId', 'AWS::Partition'])
 
 /**
  * The path in the template document an evaluated object or array came from. Paths built by
@@ -47,6 +73,8 @@ const NO_VALUE = Symbol('AWS::NoValue')
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
+const isKey = (value: unknown): value is string | number => typeof value === 'string' || typeof value === 'number'
+
 /** Parameter types whose `Ref` yields a list rather than a string. */
 const isListType = (type: string): boolean => type === 'CommaDelimitedList' || type.startsWith('List<')
 
@@ -54,11 +82,30 @@ type Decision = boolean | undefined
 
 class Evaluator {
   private readonly conditions: Record<string, unknown>
+  private readonly mappings: Record<string, unknown>
   private readonly decided = new Map<string, Decision>()
   private readonly deciding = new Set<string>()
+  /** How many `Fn::If`s evaluation met whose condition it could not decide. */
+  undecidedIfs = 0
 
-  constructor(private readonly template: Template, private readonly parameters: Record<string, string>) {
+  constructor(
+    private readonly template: Template,
+    private readonly parameters: Record<string, string>,
+    private readonly undecided: UndecidedIf,
+  ) {
     this.conditions = isRecord(template.document.Conditions) ? template.document.Conditions : {}
+    this.mappings = isRecord(template.document.Mappings) ? template.document.Mappings : {}
+  }
+
+  resources(): Record<string, unknown> {
+    const resources = isRecord(this.template.document.Resources) ? this.template.document.Resources : {}
+    const evaluated: Record<string, unknown> = {}
+    for (const [logicalId, definition] of Object.entries(resources)) {
+      if (isRecord(definition) && typeof definition.Condition === 'string' && this.condition(definition.Condition) === false) continue
+      const value = this.value(definition, ['Resources', logicalId])
+      if (value !== NO_VALUE) evaluated[logicalId] = value
+    }
+    return evaluated
   }
 
   /** A named condition's truth in this environment; undefined when it depends on something unknown offline. */
@@ -103,19 +150,41 @@ class Evaluator {
     const ifArguments = call['Fn::If']
     if (Array.isArray(ifArguments) && ifArguments.length === 3 && typeof ifArguments[0] === 'string') {
       const decision = this.condition(ifArguments[0])
-      if (decision === undefined) return call
-      const branch = decision ? 1 : 2
+      if (decision === undefined) this.undecidedIfs++
+      if (decision === undefined && this.undecided === 'keep') return call
+      const branch = (decision ?? this.undecided === 'then') ? 1 : 2
       return this.value(ifArguments[branch], [...path, 'Fn::If', branch])
+    }
+    const mapArguments = call['Fn::FindInMap']
+    if (Array.isArray(mapArguments) && mapArguments.length >= 3) {
+      const [mapName, topKey, secondKey] = mapArguments.slice(0, 3).map((argument, index) => this.value(argument, [...path, 'Fn::FindInMap', index]))
+      const map = typeof mapName === 'string' ? this.mappings[mapName] : undefined
+      const top = isRecord(map) && isKey(topKey) ? map[String(topKey)] : undefined
+      const found = isRecord(top) && isKey(secondKey) ? top[String(secondKey)] : undefined
+      // Positioned at the FindInMap, where the user chose the lookup, not inside Mappings.
+      return found === undefined ? call : this.value(found, path)
+    }
+    const selectArguments = call['Fn::Select']
+    if (Array.isArray(selectArguments) && selectArguments.length === 2) {
+      const index = Number(this.value(selectArguments[0], [...path, 'Fn::Select', 0]))
+      const list = this.value(selectArguments[1], [...path, 'Fn::Select', 1])
+      if (!Array.isArray(list) || !Number.isInteger(index) || index < 0 || index >= list.length) return call
+      return list[index]
     }
     return call
   }
 
   /** A parameter's value in this environment, as `Ref` gives it; undefined for a pseudo parameter, a resource or a parameter without a value. */
   private parameterValue(name: string): string | string[] | undefined {
+    if (PSEUDO_PARAMETERS.has(name)) {
+      const supplied = this.parameters[name]
+      return supplied === undefined || isPlaceholder(supplied) ? undefined : supplied
+    }
     const declared = this.template.parameters[name]
     if (!declared) return undefined
     const text = this.parameters[name] ?? declared.default
-    if (text === undefined) return undefined
+    // An output of another stack is unknown offline, not the placeholder string.
+    if (text === undefined || isPlaceholder(text)) return undefined
     return isListType(declared.type) ? text.split(',').map((item) => item.trim()) : text
   }
 
@@ -150,10 +219,16 @@ class Evaluator {
 
   /** A side of `Fn::Equals` as the string CloudFormation compares, or undefined when unknown offline. */
   private comparable(value: unknown): string | undefined {
+    if (isPlaceholder(value)) return undefined
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value)
     if (isRecord(value) && typeof value.Ref === 'string' && Object.keys(value).length === 1) {
       const parameter = this.parameterValue(value.Ref)
       return Array.isArray(parameter) ? parameter.join(',') : parameter
+    }
+    // Fn::FindInMap, Fn::Select and the like, when they resolve to a plain value.
+    if (isIntrinsic(value) && !('Fn::If' in value)) {
+      const resolved = new Evaluator(this.template, this.parameters, 'keep').value(value, [])
+      if (typeof resolved === 'string' || typeof resolved === 'number' || typeof resolved === 'boolean') return isPlaceholder(resolved) ? undefined : String(resolved)
     }
     return undefined
   }

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {evaluateForEnvironment, isIntrinsic, sourcePathOf} from '../../../src/core/template/evaluate.js'
+import {evaluateBranches, evaluateForEnvironment, isIntrinsic, sourcePathOf} from '../../../src/core/template/evaluate.js'
 import {parseTemplate} from '../../../src/core/template/parse.js'
 
 const template = parseTemplate(
@@ -152,6 +152,94 @@ Resources:
       'cyclic.yaml',
     )
     expect(Object.keys(evaluateForEnvironment(cyclic, {}))).toEqual(['Topic'])
+  })
+})
+
+describe('evaluateForEnvironment with mappings, Select and pseudo parameters', () => {
+  const mapped = parseTemplate(
+    `Parameters:
+  Env: {Type: String}
+  Peer: {Type: String}
+Mappings:
+  Sizing:
+    dev: {Encrypt: 'false', Zones: [a, b]}
+    prod: {Encrypt: 'true', Zones: [a, b, c]}
+  Regions:
+    eu-west-1: {Elb: '156460612806'}
+Conditions:
+  InHomeRegion: !Equals [!Ref 'AWS::Region', eu-west-1]
+  IsAws: !Equals [!Ref 'AWS::Partition', aws]
+  Encrypts: !Equals [!FindInMap [Sizing, !Ref Env, Encrypt], 'true']
+  HasPeer: !Not [!Equals [!Ref Peer, '']]
+Resources:
+  Volume:
+    Type: AWS::EC2::Volume
+    Properties:
+      Encrypted: !FindInMap [Sizing, !Ref Env, Encrypt]
+      Zones: !FindInMap [Sizing, !Ref Env, Zones]
+      Second: !Select [1, !FindInMap [Sizing, !Ref Env, Zones]]
+      Literal: !Select ['0', [x, y]]
+      OutOfRange: !Select [5, [x, y]]
+      Azs: !Select [0, !GetAZs '']
+      Elb: !FindInMap [Regions, !Ref 'AWS::Region', Elb]
+      Missing: !FindInMap [Sizing, test, Encrypt]
+      Region: !Ref AWS::Region
+      Account: !Ref AWS::AccountId
+      Home: !If [InHomeRegion, home, away]
+      Partition: !If [IsAws, aws, other]
+      Kms: !If [Encrypts, yes, no]
+      Peer: !If [HasPeer, peered, alone]
+`,
+    'mapped.yaml',
+  )
+  const volume = (parameters: Record<string, string>) => (evaluateForEnvironment(mapped, parameters).Volume as {Properties: Record<string, unknown>}).Properties
+
+  it('looks values up in Mappings when the map name and keys resolve', () => {
+    const dev = volume({Env: 'dev'})
+    expect(dev.Encrypted).toBe('false')
+    expect(dev.Zones).toEqual(['a', 'b'])
+    expect(dev.Kms).toBe('no')
+    expect(volume({Env: 'prod'}).Encrypted).toBe('true')
+    expect(volume({Env: 'prod'}).Kms).toBe('yes')
+    expect(dev.Missing).toEqual({'Fn::FindInMap': ['Sizing', 'test', 'Encrypt']})
+    // The region is not known offline unless the environment passes it.
+    expect(dev.Elb).toEqual({'Fn::FindInMap': ['Regions', {Ref: 'AWS::Region'}, 'Elb']})
+  })
+
+  it('selects from literal and resolved lists only', () => {
+    const dev = volume({Env: 'dev'})
+    expect(dev.Second).toBe('b')
+    expect(dev.Literal).toBe('x')
+    expect(dev.OutOfRange).toEqual({'Fn::Select': [5, ['x', 'y']]})
+    expect(dev.Azs).toEqual({'Fn::Select': [0, {'Fn::GetAZs': ''}]})
+  })
+
+  it('reads AWS::Region, AWS::AccountId and AWS::Partition from the environment when given', () => {
+    const unknown = volume({Env: 'dev'})
+    expect(unknown.Region).toEqual({Ref: 'AWS::Region'})
+    expect(unknown.Home).toEqual({'Fn::If': ['InHomeRegion', 'home', 'away']})
+    const known = volume({Env: 'dev', 'AWS::Region': 'eu-west-1', 'AWS::AccountId': '111111111111', 'AWS::Partition': 'aws'})
+    expect(known.Region).toBe('eu-west-1')
+    expect(known.Account).toBe('111111111111')
+    expect(known.Elb).toBe('156460612806')
+    expect(known.Home).toBe('home')
+    expect(known.Partition).toBe('aws')
+    expect(volume({Env: 'dev', 'AWS::Region': 'us-east-1'}).Home).toBe('away')
+  })
+
+  it('treats a <stack.Output> placeholder as unknown, in values and conditions', () => {
+    const placeholder = volume({Env: 'dev', Peer: '<network.PeerCidr>'})
+    expect(placeholder.Peer).toEqual({'Fn::If': ['HasPeer', 'peered', 'alone']})
+    expect(volume({Env: 'dev', Peer: '10.0.0.0/16'}).Peer).toBe('peered')
+  })
+
+  it('evaluates both sides of an undecided Fn::If, and only one evaluation when all are decided', () => {
+    const branches = evaluateBranches(mapped, {Env: 'dev'}).map((resources) => (resources.Volume as {Properties: Record<string, unknown>}).Properties)
+    expect(branches.map((properties) => [properties.Home, properties.Peer, properties.Kms])).toEqual([
+      ['home', 'peered', 'no'],
+      ['away', 'alone', 'no'],
+    ])
+    expect(evaluateBranches(mapped, {Env: 'dev', Peer: '', 'AWS::Region': 'eu-west-1', 'AWS::Partition': 'aws'})).toHaveLength(1)
   })
 })
 

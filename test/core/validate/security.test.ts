@@ -124,9 +124,43 @@ Resources:
     expect(findings.map((finding) => [finding.line, finding.message])).toEqual([[9, 'Topic: KmsMasterKeyId must be set (a customer-managed key whose policy lets CloudWatch publish; alias/aws/sns would silence alarms) in dev, test']])
   })
 
+  it('check both branches of a condition they cannot decide', () => {
+    // No environment deploys the template and Env has no default: the condition is undecided,
+    // and its else branch leaves the topic unencrypted.
+    expect(check(conditional).map((finding) => finding.message)).toEqual([
+      'Topic: KmsMasterKeyId must be set (a customer-managed key whose policy lets CloudWatch publish; alias/aws/sns would silence alarms)',
+    ])
+  })
+
+  it('treat a stack-output placeholder as unknown in conditions, checking both branches', () => {
+    const template = parseTemplate(
+      `Parameters:
+  Env: {Type: String}
+  PeerCidr: {Type: String}
+Conditions:
+  HasPeer: !Not [!Equals [!Ref PeerCidr, '']]
+Resources:
+  Ssh:
+    Type: AWS::EC2::SecurityGroupIngress
+    Properties:
+      GroupId: sg-0123456789abcdef0
+      IpProtocol: tcp
+      FromPort: 22
+      ToPort: 22
+      CidrIp: !If [HasPeer, !Ref PeerCidr, 0.0.0.0/0]
+`,
+      'ssh.yaml',
+    )
+    // Read as the string '<network.PeerCidr>', HasPeer would be true and the open else branch unseen.
+    const placeholder = {name: 'dev', protected: false, parameters: {Env: 'dev', PeerCidr: '<network.PeerCidr>'}}
+    expect(check(template, [placeholder]).map(position)).toEqual([{line: 14, column: 7, ruleId: 'FT-SEC-008'}])
+    const known = {name: 'dev', protected: false, parameters: {Env: 'dev', PeerCidr: '10.1.0.0/16'}}
+    expect(check(template, [known])).toEqual([])
+  })
+
   it('leave a value they cannot know offline alone', () => {
-    // No environment deploys the template and Env has no default: the condition is undecided.
-    expect(check(conditional)).toEqual([])
+    const template = parseTemplate('Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      KmsMasterKeyId: !ImportValue alarm-key\n', 'topic.yaml')
+    expect(check(template)).toEqual([])
   })
 
   it('say nothing about prod-only rules when no protected environment deploys the template', () => {
@@ -149,6 +183,7 @@ Resources:
   Volume:
     Type: AWS::EC2::Volume
     DeletionPolicy: !If [IsProd, Delete, Snapshot]
+    UpdateReplacePolicy: Snapshot
     Properties: {AvailabilityZone: eu-west-1a, Size: 10, Encrypted: true}
 `,
       'volume.yaml',

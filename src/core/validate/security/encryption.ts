@@ -74,18 +74,37 @@ export const ebsEncrypted: TemplateRule = {
   check: (context) =>
     checkEnvironments(ebsEncrypted, context, 'every', (evaluation) => [
       ...ofType(evaluation, 'AWS::EC2::Volume').flatMap((resource) => requireTrue(resource, child(resource.properties, 'Encrypted'), 'Encrypted')),
-      ...ofType(evaluation, 'AWS::EC2::Instance', 'AWS::AutoScaling::LaunchConfiguration').flatMap((resource) =>
+      ...ofType(evaluation, 'AWS::EC2::Instance')
+        // Launched from a launch template: its volumes are declared (and checked) there.
+        .filter((instance) => child(instance.properties, 'LaunchTemplate').value === undefined)
+        .flatMap((resource) => blockDevicesEncrypted(resource, child(resource.properties, 'BlockDeviceMappings'))),
+      ...ofType(evaluation, 'AWS::AutoScaling::LaunchConfiguration').flatMap((resource) =>
         blockDevicesEncrypted(resource, child(resource.properties, 'BlockDeviceMappings')),
       ),
-      ...ofType(evaluation, 'AWS::EC2::LaunchTemplate').flatMap((resource) =>
-        blockDevicesEncrypted(resource, child(resource.properties, 'LaunchTemplateData', 'BlockDeviceMappings')),
-      ),
+      ...ofType(evaluation, 'AWS::EC2::LaunchTemplate')
+        .filter((resource) => !isUnknown(child(resource.properties, 'LaunchTemplateData').value))
+        .flatMap((resource) => blockDevicesEncrypted(resource, child(resource.properties, 'LaunchTemplateData', 'BlockDeviceMappings'))),
     ]),
 }
 
-/** Every EBS mapping must say Encrypted: true; instance-store and NoDevice mappings have no Ebs and pass. */
+/**
+ * Every EBS mapping must say Encrypted: true; instance-store and NoDevice mappings have no Ebs
+ * and pass. With no EBS mapping at all the root volume comes from the AMI's snapshot, which
+ * is unencrypted unless declared otherwise, so at least one encrypted Ebs mapping is required.
+ */
 function blockDevicesEncrypted(resource: EvaluatedResource, mappings: Located): Problem[] {
-  return items(mappings).flatMap((mapping) => {
+  if (isUnknown(mappings.value)) return []
+  const list = items(mappings)
+  if (list.some((mapping) => isUnknown(mapping.value))) return []
+  const ebsMappings = list.filter((mapping) => isRecord(child(mapping, 'Ebs').value) || isUnknown(child(mapping, 'Ebs').value))
+  if (ebsMappings.length === 0) {
+    return [{
+      resource: resource.id,
+      path: mappings.path,
+      message: `${resource.id}: BlockDeviceMappings must declare the root volume as an Ebs mapping with Encrypted: true (the AMI's root volume is unencrypted otherwise)`,
+    }]
+  }
+  return ebsMappings.flatMap((mapping) => {
     const ebs = child(mapping, 'Ebs')
     if (!isRecord(ebs.value)) return []
     const device = child(mapping, 'DeviceName').value
@@ -114,8 +133,32 @@ export const snsTopicEncrypted: TemplateRule = {
   rationale: 'Alarm messages name resources and figures of a bank and wait in SNS until delivered; without KmsMasterKeyId they are stored unencrypted.',
   check: (context) =>
     checkEnvironments(snsTopicEncrypted, context, 'every', (evaluation) =>
-      ofType(evaluation, 'AWS::SNS::Topic').flatMap((resource) =>
-        requireSet(resource, child(resource.properties, 'KmsMasterKeyId'), 'KmsMasterKeyId', 'a customer-managed key whose policy lets CloudWatch publish; alias/aws/sns would silence alarms'),
-      ),
+      ofType(evaluation, 'AWS::SNS::Topic').flatMap((resource): Problem[] => {
+        const key = child(resource.properties, 'KmsMasterKeyId')
+        if (!isAwsManagedSnsKey(key.value)) {
+          return requireSet(resource, key, 'KmsMasterKeyId', 'a customer-managed key whose policy lets CloudWatch publish; alias/aws/sns would silence alarms')
+        }
+        return [{
+          resource: resource.id,
+          path: key.path,
+          message: `${resource.id}: KmsMasterKeyId must be a customer-managed key, not the AWS-managed alias/aws/sns (its key policy cannot let CloudWatch publish, so alarms would be silenced)`,
+        }]
+      }),
     ),
+}
+
+/** `alias/aws/sns`, as an alias name or ARN, written literally or through Fn::Sub / Fn::Join. */
+function isAwsManagedSnsKey(value: unknown): boolean {
+  const endsWithAlias = (text: unknown): boolean => typeof text === 'string' && /(^|:)alias\/aws\/sns$/.test(text.trim())
+  if (endsWithAlias(value)) return true
+  if (!isRecord(value)) return false
+  const sub = value['Fn::Sub']
+  if (endsWithAlias(Array.isArray(sub) ? sub[0] : sub)) return true
+  const join = value['Fn::Join']
+  if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) {
+    const parts = join[1] as unknown[]
+    const last = parts[parts.length - 1]
+    return typeof last === 'string' && (endsWithAlias(last) || endsWithAlias(`${join[0]}${last}`))
+  }
+  return false
 }

@@ -1,4 +1,4 @@
-import {evaluateForEnvironment, isIntrinsic, sourcePathOf} from '../../template/evaluate.js'
+import {evaluateBranches, isIntrinsic, sourcePathOf} from '../../template/evaluate.js'
 import type {Template, TemplateResource} from '../../template/parse.js'
 import type {KeyPath} from '../../yaml.js'
 import {findingAt, type Finding, type RuleInfo, type TemplateRuleContext} from '../finding.js'
@@ -7,7 +7,9 @@ import {findingAt, type Finding, type RuleInfo, type TemplateRuleContext} from '
  * Shared machinery of the security rules: they judge a template as each environment would
  * deploy it (parameters and conditions resolved), report each problem once at the line
  * the user edits, and treat values only AWS can know (GetAtt, Sub, imports) as unknown:
- * a rule flags what is missing or plainly wrong, never what it cannot see.
+ * a rule flags what is missing or plainly wrong, never what it cannot see. An `Fn::If` whose
+ * condition cannot be decided offline is not unknown, though: each env is judged once per
+ * branch (see evaluateBranches), so a value that is wrong in either branch is reported.
  */
 
 /** A value of the evaluated template and the document path it came from, for positioning findings. */
@@ -102,33 +104,38 @@ export function ofType(evaluation: Evaluation, ...types: string[]): EvaluatedRes
   return evaluation.resources.filter((resource) => types.includes(resource.type))
 }
 
-const cache = new WeakMap<Template, Map<string, Evaluation>>()
+const cache = new WeakMap<Template, Map<string, Evaluation[]>>()
 
-/** Evaluations are shared by all rules checking the same template with the same parameters. */
-function evaluate(template: Template, environment: string | undefined, parameters: Record<string, string>): Evaluation {
+/**
+ * The evaluations of one env: one, or two when an `Fn::If` cannot be decided (its then and
+ * else sides). Shared by all rules checking the same template with the same parameters.
+ */
+function evaluate(template: Template, environment: string | undefined, parameters: Record<string, string>): Evaluation[] {
   const key = JSON.stringify(parameters)
-  const perTemplate = cache.get(template) ?? new Map<string, Evaluation>()
+  const perTemplate = cache.get(template) ?? new Map<string, Evaluation[]>()
   cache.set(template, perTemplate)
   const cached = perTemplate.get(key)
-  if (cached) return {...cached, environment}
+  if (cached) return cached.map((evaluation) => ({...evaluation, environment}))
 
-  const resources: EvaluatedResource[] = []
-  for (const [id, definitionValue] of Object.entries(evaluateForEnvironment(template, parameters))) {
-    const declared = template.resources[id]
-    if (!isRecord(definitionValue) || !declared) continue
-    const definition = locate(definitionValue, ['Resources', id])
-    resources.push({
-      id,
-      type: String(definitionValue.Type),
-      definition,
-      properties: child(definition, 'Properties'),
-      metadata: isRecord(definitionValue.Metadata) ? definitionValue.Metadata : {},
-      declared,
-    })
-  }
-  const evaluation = {environment, resources, byId: new Map(resources.map((resource) => [resource.id, resource]))}
-  perTemplate.set(key, evaluation)
-  return evaluation
+  const evaluations = evaluateBranches(template, parameters).map((evaluated): Evaluation => {
+    const resources: EvaluatedResource[] = []
+    for (const [id, definitionValue] of Object.entries(evaluated)) {
+      const declared = template.resources[id]
+      if (!isRecord(definitionValue) || !declared) continue
+      const definition = locate(definitionValue, ['Resources', id])
+      resources.push({
+        id,
+        type: String(definitionValue.Type),
+        definition,
+        properties: child(definition, 'Properties'),
+        metadata: isRecord(definitionValue.Metadata) ? definitionValue.Metadata : {},
+        declared,
+      })
+    }
+    return {environment, resources, byId: new Map(resources.map((resource) => [resource.id, resource]))}
+  })
+  perTemplate.set(key, evaluations)
+  return evaluations
 }
 
 /**
@@ -143,7 +150,7 @@ export function checkEnvironments(
   check: (evaluation: Evaluation) => Problem[],
 ): Finding[] {
   const environments = scope === 'protected' ? context.environments.filter((environment) => environment.protected) : context.environments
-  const evaluations =
+  const perEnvironment =
     environments.length > 0
       ? environments.map((environment) => evaluate(context.template, environment.name, environment.parameters))
       : scope === 'every'
@@ -151,17 +158,20 @@ export function checkEnvironments(
         : []
 
   const seen = new Map<string, {problem: Problem; environments: string[]}>()
-  for (const evaluation of evaluations) {
-    for (const problem of check(evaluation)) {
-      const key = JSON.stringify([problem.resource, problem.path, problem.message])
-      const entry = seen.get(key) ?? {problem, environments: []}
-      if (evaluation.environment !== undefined) entry.environments.push(evaluation.environment)
-      seen.set(key, entry)
+  for (const evaluations of perEnvironment) {
+    for (const evaluation of evaluations) {
+      for (const problem of check(evaluation)) {
+        const key = JSON.stringify([problem.resource, problem.path, problem.message])
+        const entry = seen.get(key) ?? {problem, environments: []}
+        const name = evaluation.environment
+        if (name !== undefined && !entry.environments.includes(name)) entry.environments.push(name)
+        seen.set(key, entry)
+      }
     }
   }
 
   return [...seen.values()].map(({problem, environments: where}) => {
-    const named = scope === 'protected' || where.length < evaluations.length
+    const named = scope === 'protected' || where.length < perEnvironment.length
     const message = named && where.length > 0 ? `${problem.message} in ${where.join(', ')}` : problem.message
     return findingAt(rule, context.template, problem.path, message, problem.resource)
   })

@@ -1,7 +1,7 @@
 import type {TemplateRule} from '../finding.js'
 import {isDataTier, isLoadBalancerGroup} from './conventions.js'
 import {
-  checkEnvironments, child, isTrue, items, ofType, referencedId,
+  checkEnvironments, child, isTrue, isUnknown, items, ofType, referencedId,
   type EvaluatedResource, type Evaluation, type Located, type Problem,
 } from './evaluated.js'
 
@@ -44,9 +44,16 @@ function openIngress(owner: EvaluatedResource, rule: Located, onLoadBalancer: bo
   return [{resource: owner.id, path: source.path, message: `${owner.id}: ingress from ${String(source.value)} on ${ports.description} (${why})`}]
 }
 
-/** 0.0.0.0/0, ::/0 and any other spelling of a zero-length prefix. */
+/**
+ * 0.0.0.0/0, ::/0, and any range so wide it is the internet in all but name: an IPv4 prefix
+ * shorter than /8 (0.0.0.0/1 is half of it) or an IPv6 prefix shorter than /16.
+ */
 function isWholeInternet(cidr: unknown): boolean {
-  return typeof cidr === 'string' && /\/0+$/.test(cidr.trim())
+  if (typeof cidr !== 'string') return false
+  const match = /\/(\d+)$/.exec(cidr.trim())
+  if (!match) return false
+  const length = Number(match[1])
+  return cidr.includes(':') ? length < 16 : length < 8
 }
 
 function portRange(rule: Located): {single?: number; description: string} {
@@ -71,7 +78,11 @@ export const dataTierPrivate: TemplateRule = {
     'Databases and the Redis hosts hold customer data and must only be reachable from the app tier; no public address, ever. Self-managed hosts, launch templates and subnets are data tier when their Metadata says fintech: {tier: data}.',
   check: (context) =>
     checkEnvironments(dataTierPrivate, context, 'every', (evaluation) => [
-      ...ofType(evaluation, ...DATABASE_TYPES).flatMap((database) => mustNotBeTrue(database, child(database.properties, 'PubliclyAccessible'), 'PubliclyAccessible')),
+      ...ofType(evaluation, ...DATABASE_TYPES).flatMap((database) =>
+        defaultsToPublic(database)
+          ? mustBeFalse(database, child(database.properties, 'PubliclyAccessible'), 'PubliclyAccessible')
+          : mustNotBeTrue(database, child(database.properties, 'PubliclyAccessible'), 'PubliclyAccessible'),
+      ),
       ...ofType(evaluation, 'AWS::EC2::Instance')
         .filter((instance) => isDataTier(instance) || isDataTierLaunchTemplate(evaluation, instance))
         .flatMap((instance) => publicInterfaces(instance, child(instance.properties, 'NetworkInterfaces'))),
@@ -85,6 +96,31 @@ export const dataTierPrivate: TemplateRule = {
         .filter(isDataTier)
         .flatMap((subnet) => mustNotBeTrue(subnet, child(subnet.properties, 'MapPublicIpOnLaunch'), 'MapPublicIpOnLaunch')),
     ]),
+}
+
+/**
+ * Types that become public when PubliclyAccessible is left out and their subnets route to an
+ * internet gateway: RDS instances (Aurora members included), Multi-AZ DB clusters (Aurora
+ * clusters have no such switch) and DMS replication instances. They must say false.
+ */
+function defaultsToPublic(database: EvaluatedResource): boolean {
+  switch (database.type) {
+    case 'AWS::RDS::DBInstance':
+    case 'AWS::DMS::ReplicationInstance':
+      return true
+    case 'AWS::RDS::DBCluster':
+      return child(database.properties, 'DBClusterInstanceClass').value !== undefined
+    default:
+      return false
+  }
+}
+
+/** A problem unless the property is explicitly false; unknown values pass. */
+function mustBeFalse(resource: EvaluatedResource, property: Located, name: string): Problem[] {
+  const value = property.value
+  if (value === false || (typeof value === 'string' && value.toLowerCase() === 'false') || isUnknown(value)) return []
+  const why = value === undefined ? 'left out, it defaults to public when the subnets route to the internet' : 'it is true'
+  return [{resource: resource.id, path: property.path, message: `${resource.id}: ${name} must be false in the data tier (${why})`}]
 }
 
 function mustNotBeTrue(resource: EvaluatedResource, property: Located, name: string): Problem[] {

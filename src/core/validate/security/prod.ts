@@ -14,7 +14,19 @@ import {
 const isAuroraInstance = (resource: EvaluatedResource): boolean =>
   resource.type === 'AWS::RDS::DBInstance' && child(resource.properties, 'DBClusterIdentifier').value !== undefined
 
-const holdsData = (resource: EvaluatedResource): boolean => isStateful(resource.type, resource.declared) && !isAuroraInstance(resource)
+/**
+ * Whether the prod rules treat a resource as holding data. `Metadata.fintech.stateful: false`
+ * only switches them off with a written `Metadata.fintech.statelessReason`: an unexplained
+ * opt-out of deletion protection is not reviewable, so without one the type decides.
+ */
+const holdsData = (resource: EvaluatedResource): boolean => {
+  if (isAuroraInstance(resource)) return false
+  const fintech = resource.declared.metadata.fintech
+  const marker = typeof fintech === 'object' && fintech !== null ? (fintech as {stateful?: unknown; statelessReason?: unknown}) : {}
+  const explained = typeof marker.statelessReason === 'string' && marker.statelessReason.trim() !== ''
+  if (marker.stateful === false && !explained) return isStateful(resource.type)
+  return isStateful(resource.type, resource.declared)
+}
 
 export const deletionProtectionInProd: TemplateRule = {
   id: 'FT-SEC-010',
@@ -71,19 +83,25 @@ export const deletionPolicyInProd: TemplateRule = {
   id: 'FT-SEC-011',
   severity: 'error',
   title: 'Stateful resources keep their data when removed from a prod stack',
-  rationale: 'DeletionPolicy defaults to Delete: removing a resource from the template or deleting the stack would destroy prod data, so prod needs Snapshot or Retain.',
+  rationale: 'DeletionPolicy and UpdateReplacePolicy default to Delete: removing or replacing a resource, or deleting the stack, would destroy prod data, so prod needs Snapshot or Retain for both.',
   check: (context) =>
     checkEnvironments(deletionPolicyInProd, context, 'protected', (evaluation) =>
-      evaluation.resources.filter(holdsData).flatMap((resource): Problem[] => {
-        const policy = child(resource.definition, 'DeletionPolicy')
-        if (isUnknown(policy.value) || (typeof policy.value === 'string' && RETAINING_POLICIES.has(policy.value))) return []
-        const snapshotSupported = SNAPSHOT_TYPES.has(resource.type)
-        if (policy.value === 'Snapshot' && snapshotSupported) return []
-        const wanted = snapshotSupported ? 'Snapshot or Retain' : 'Retain'
-        const unsupported = policy.value === 'Snapshot' ? `, which ${resource.type} does not support` : ''
-        return [{resource: resource.id, path: policy.path, message: `${resource.id}: DeletionPolicy must be ${wanted} (${shown(policy.value)}${unsupported})`}]
-      }),
+      evaluation.resources.filter(holdsData).flatMap((resource): Problem[] => [
+        ...policyProblems(resource, 'DeletionPolicy', RETAINING_POLICIES),
+        // A replacement (a changed immutable property) deletes the old resource unless told otherwise.
+        ...policyProblems(resource, 'UpdateReplacePolicy', new Set(['Retain'])),
+      ]),
     ),
+}
+
+function policyProblems(resource: EvaluatedResource, attribute: 'DeletionPolicy' | 'UpdateReplacePolicy', retaining: ReadonlySet<string>): Problem[] {
+  const policy = child(resource.definition, attribute)
+  if (isUnknown(policy.value) || (typeof policy.value === 'string' && retaining.has(policy.value))) return []
+  const snapshotSupported = SNAPSHOT_TYPES.has(resource.type)
+  if (policy.value === 'Snapshot' && snapshotSupported) return []
+  const wanted = snapshotSupported ? 'Snapshot or Retain' : 'Retain'
+  const unsupported = policy.value === 'Snapshot' ? `, which ${resource.type} does not support` : ''
+  return [{resource: resource.id, path: policy.path, message: `${resource.id}: ${attribute} must be ${wanted} (${shown(policy.value)}${unsupported})`}]
 }
 
 export const multiAzInProd: TemplateRule = {

@@ -50,26 +50,66 @@ function tlsOnlyProblems(evaluation: Evaluation, bucket: EvaluatedResource): Pro
     return [{resource: bucket.id, path: bucket.definition.path, message: `${bucket.id}: no AWS::S3::BucketPolicy with Bucket: !Ref ${bucket.id} denies requests without TLS`}]
   }
   const verdicts = policies.map((policy) => deniesInsecureTransport(child(policy.properties, 'PolicyDocument').value))
-  if (verdicts.some((verdict) => verdict !== false)) return []
+  if (verdicts.some((verdict) => verdict !== false && verdict !== 'bucket-only')) return []
   // The fix goes into the policy, so point there; the finding still belongs to (and is suppressed on) the bucket.
-  const policy = policies[0]!
-  return [{
-    resource: bucket.id,
-    path: child(policy.properties, 'PolicyDocument').path,
-    message: `${bucket.id}: bucket policy ${policy.id} has no Deny of s3:* for Principal '*' when aws:SecureTransport is false`,
-  }]
+  const index = verdicts.indexOf('bucket-only')
+  const policy = policies[Math.max(index, 0)]!
+  const message =
+    index >= 0
+      ? `${bucket.id}: bucket policy ${policy.id} denies requests without TLS on the bucket only; its Resource must also cover the objects (the bucket ARN followed by /*)`
+      : `${bucket.id}: bucket policy ${policy.id} has no Deny of s3:* for Principal '*' when aws:SecureTransport is false`
+  return [{resource: bucket.id, path: child(policy.properties, 'PolicyDocument').path, message}]
 }
 
-/** True when the policy has the TLS-only statement, false when it plainly has not, undefined when it cannot be read offline. */
-function deniesInsecureTransport(document: unknown): boolean | undefined {
+/**
+ * True when the policy has the TLS-only statement over the bucket's objects, 'bucket-only'
+ * when that statement's Resource leaves the objects out, false when it plainly has none,
+ * undefined when it cannot be read offline.
+ */
+function deniesInsecureTransport(document: unknown): boolean | 'bucket-only' | undefined {
   if (!isRecord(document)) return document === undefined ? false : undefined
   const statements = document.Statement
   if (isUnknown(statements)) return undefined
   const list = Array.isArray(statements) ? statements : [statements]
   if (list.some((statement) => isUnknown(statement))) return undefined
-  return list.some((statement) =>
-    isRecord(statement) && statement.Effect === 'Deny' && coversAllS3Actions(statement.Action) && isAnyPrincipal(statement.Principal) && requiresTls(statement.Condition),
+  const tlsDenies = list.filter(
+    (statement): statement is Record<string, unknown> =>
+      isRecord(statement) && statement.Effect === 'Deny' && coversAllS3Actions(statement.Action) && isAnyPrincipal(statement.Principal) && requiresTls(statement.Condition),
   )
+  if (tlsDenies.length === 0) return false
+  const coverage = tlsDenies.map((statement) => coversObjects(statement.Resource))
+  if (coverage.includes(true)) return true
+  return coverage.includes(undefined) ? undefined : 'bucket-only'
+}
+
+/**
+ * Whether a statement's Resource reaches the objects: `*`, or an ARN ending in `/*`, written
+ * literally, with Fn::Sub or as the last part of Fn::Join. Undefined when it cannot be read.
+ */
+function coversObjects(resource: unknown): boolean | undefined {
+  const verdicts = asList(resource).map((item): boolean | undefined => {
+    const endsWithObjects = (text: unknown) => typeof text === 'string' && (text.trim() === '*' || text.trim().endsWith('/*'))
+    if (typeof item === 'string') return endsWithObjects(item)
+    if (!isRecord(item)) return false
+    if ('Fn::Sub' in item) {
+      const sub = item['Fn::Sub']
+      const text = Array.isArray(sub) ? sub[0] : sub
+      return typeof text === 'string' ? endsWithObjects(text) : undefined
+    }
+    if ('Fn::Join' in item) {
+      const join = item['Fn::Join']
+      if (!Array.isArray(join) || !Array.isArray(join[1])) return undefined
+      const parts = join[1] as unknown[]
+      const last = parts[parts.length - 1]
+      if (typeof last !== 'string') return undefined
+      return endsWithObjects(last) || endsWithObjects(`${String(join[0])}${last}`)
+    }
+    // A Ref or GetAtt of the bucket gives its name or ARN, never its objects.
+    if ('Ref' in item || 'Fn::GetAtt' in item) return false
+    return undefined
+  })
+  if (verdicts.includes(true)) return true
+  return verdicts.includes(undefined) ? undefined : false
 }
 
 const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : [value])
