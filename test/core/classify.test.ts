@@ -67,10 +67,13 @@ describe('classifyChangeSet', () => {
     expect(result.counts).toEqual({add: 0, modify: 2, remove: 1})
   })
 
-  it('lets a template mark an EC2 instance as holding no data', () => {
-    const next = template('  Worker:\n    Type: AWS::EC2::Instance\n    Metadata: {fintech: {stateful: false}}\n')
-    const result = classifyChangeSet(changeSet(change({logicalId: 'Worker', resourceType: 'AWS::EC2::Instance', replacement: 'True'})), next)
-    expect(result.destructive).toEqual([])
+  it('lets a template mark an EC2 instance as holding no data, with a written reason', () => {
+    const replaced = changeSet(change({logicalId: 'Worker', resourceType: 'AWS::EC2::Instance', replacement: 'True'}))
+    const explained = template('  Worker:\n    Type: AWS::EC2::Instance\n    Metadata: {fintech: {stateful: false, statelessReason: a stateless batch worker}}\n')
+    expect(classifyChangeSet(replaced, explained).destructive).toEqual([])
+    // Without a written reason the opt-out does not count: the type decides.
+    const unexplained = template('  Worker:\n    Type: AWS::EC2::Instance\n    Metadata: {fintech: {stateful: false}}\n')
+    expect(classifyChangeSet(replaced, unexplained).destructive.map((entry) => entry.logicalId)).toEqual(['Worker'])
   })
 
   it('treats an added Allow statement as broadening and a removed one as not', () => {

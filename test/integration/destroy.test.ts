@@ -27,7 +27,7 @@ describe('destroy against moto', {timeout: 90_000}, () => {
     const deployed = await deployAll()
     const vpcId = deployed.network.outputs.VpcId as string
 
-    // The fixture's instances are marked fintech.stateful: false, so no --allow-data-loss is needed.
+    // The fixture's instances are marked fintech.stateful: false (with a statelessReason), so no --allow-data-loss is needed.
     const run = await destroy('all', '--config', FIXTURE_CONFIG, '--yes', '--json')
     expect(run.exitCode, explain(run)).toBe(0)
     expect(run.json).toMatchObject({env: 'dev'})
@@ -111,7 +111,7 @@ describe('destroy against moto', {timeout: 90_000}, () => {
     const config = copyFixture(ctx.dir)
     const serversTemplate = join(dirname(config), 'templates/servers.yaml')
     const text = readFileSync(serversTemplate, 'utf8')
-    const stateful = text.replace(/ {4}Metadata:\n {6}fintech:\n {8}stateful: false\n/, '')
+    const stateful = text.replace(/ {4}Metadata:\n {6}fintech:\n {8}stateful: false\n {8}statelessReason: .*\n/, '')
     expect(stateful).not.toBe(text)
     writeFileSync(serversTemplate, stateful)
     const deployed = await deployAll(config)

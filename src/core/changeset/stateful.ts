@@ -2,8 +2,8 @@ import type {TemplateResource} from '../template/parse.js'
 
 /**
  * Resource types whose replacement or removal loses data. A template resource can say
- * otherwise with `Metadata: {fintech: {stateful: true|false}}` (an EC2 instance that holds
- * no data, or a custom resource that does).
+ * otherwise with `Metadata: {fintech: {stateful: true}}` (a custom resource that holds data)
+ * or `{stateful: false, statelessReason: "..."}` (an EC2 instance that holds none).
  */
 export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
   'AWS::RDS::DBCluster',
@@ -23,7 +23,9 @@ export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
 ])
 
 export function isStateful(resourceType: string, resource?: TemplateResource): boolean {
-  const declared = (resource?.metadata.fintech as {stateful?: unknown} | undefined)?.stateful
-  if (typeof declared === 'boolean') return declared
+  const marker = (resource?.metadata.fintech ?? {}) as {stateful?: unknown; statelessReason?: unknown}
+  if (marker.stateful === true) return true
+  // Opting a data-holding type out of the guards is reviewable only with a written reason.
+  if (marker.stateful === false && typeof marker.statelessReason === 'string' && marker.statelessReason.trim() !== '') return false
   return STATEFUL_TYPES.has(resourceType)
 }

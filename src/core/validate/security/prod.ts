@@ -14,19 +14,8 @@ import {
 const isAuroraInstance = (resource: EvaluatedResource): boolean =>
   resource.type === 'AWS::RDS::DBInstance' && child(resource.properties, 'DBClusterIdentifier').value !== undefined
 
-/**
- * Whether the prod rules treat a resource as holding data. `Metadata.fintech.stateful: false`
- * only switches them off with a written `Metadata.fintech.statelessReason`: an unexplained
- * opt-out of deletion protection is not reviewable, so without one the type decides.
- */
-const holdsData = (resource: EvaluatedResource): boolean => {
-  if (isAuroraInstance(resource)) return false
-  const fintech = resource.declared.metadata.fintech
-  const marker = typeof fintech === 'object' && fintech !== null ? (fintech as {stateful?: unknown; statelessReason?: unknown}) : {}
-  const explained = typeof marker.statelessReason === 'string' && marker.statelessReason.trim() !== ''
-  if (marker.stateful === false && !explained) return isStateful(resource.type)
-  return isStateful(resource.type, resource.declared)
-}
+/** Whether the prod rules treat a resource as holding data (Aurora members hold none: their cluster does). */
+const holdsData = (resource: EvaluatedResource): boolean => !isAuroraInstance(resource) && isStateful(resource.type, resource.declared)
 
 export const deletionProtectionInProd: TemplateRule = {
   id: 'FT-SEC-010',
