@@ -3,7 +3,7 @@ import {FintechCommand} from '../cli/base-command.js'
 import {runCfnLint} from '../cli/cfn-lint.js'
 import {ExitCode, FileError} from '../core/errors.js'
 import type {Finding, RuleInfo} from '../core/validate/finding.js'
-import {PARSE_RULE, allRules, sortFindings, validateProject} from '../core/validate/run-validate.js'
+import {allRules, parseFinding, sortFindings, validateProject} from '../core/validate/run-validate.js'
 import {renderFindings} from '../ui/findings.js'
 
 interface ValidateOutput {
@@ -58,7 +58,7 @@ export default class Validate extends FintechCommand {
     } catch (error) {
       // A config that does not parse is itself a finding, reported like the others.
       if (!(error instanceof FileError)) throw error
-      findings = [{file: error.file, line: error.line ?? 1, column: 1, ruleId: PARSE_RULE.id, severity: 'error', message: error.detail, source: 'fintech'}]
+      findings = [parseFinding(error)]
       files = [error.file]
     }
 

@@ -49,7 +49,7 @@ function templateFiles(loaded: LoadedConfig): string[] {
   return [...files].sort()
 }
 
-const parseFinding = (error: FileError): Finding => ({
+export const parseFinding = (error: FileError): Finding => ({
   file: error.file,
   line: error.line ?? 1,
   column: 1,
