@@ -1,3 +1,4 @@
+import {DateTime, IANAZone} from 'luxon'
 import {z} from 'zod'
 
 const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower-case letters, digits and dashes, starting with a letter')
@@ -33,6 +34,25 @@ export const stageSchema = z.strictObject({
   stacks: z.array(stackSchema).min(1),
 })
 
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a 24-hour local time such as "19:00"')
+const isoDate = z.string().refine((value) => /^\d{4}-\d{2}-\d{2}$/.test(value) && DateTime.fromISO(value).isValid, 'a date such as "2026-12-25"')
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const
+
+/**
+ * When a non-production env sleeps. `stop` runs every day at its time (so a cluster AWS
+ * restarts after 7 days is stopped again); `start` runs on `days` that are not `holidays`.
+ * Leave `start` out for a stop-only schedule (someone starts the env by hand).
+ */
+export const scheduleSchema = z
+  .strictObject({
+    timezone: z.string().refine((zone) => IANAZone.isValidZone(zone), 'an IANA time zone such as "Europe/London"'),
+    stop: clockTime,
+    start: clockTime.optional(),
+    days: z.array(z.enum(WEEKDAYS)).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),
+    holidays: z.array(isoDate).default([]),
+  })
+  .refine((schedule) => schedule.start === undefined || schedule.start !== schedule.stop, {message: 'start and stop must differ', path: ['start']})
+
 export const environmentSchema = z.strictObject({
   account: accountId,
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1'),
@@ -41,6 +61,23 @@ export const environmentSchema = z.strictObject({
   parameterFile: z.string().optional(),
   values: z.record(z.string(), z.union([z.string(), z.number().transform(String), z.boolean().transform(String)])).default({}),
   tags: z.record(z.string(), z.string()),
+  schedule: scheduleSchema.optional(),
+})
+
+/** Where `fintech shutdown` keeps its manifests and lock, and how long it waits for each tier. */
+export const shutdownSchema = z.strictObject({
+  stateBucket: z
+    .string()
+    .optional()
+    .describe('bucket for manifests and the lock; the artifact bucket when left out; {account} and {region} are filled in'),
+  lockTtlMinutes: z.number().int().min(5).max(24 * 60).default(120),
+  waitMinutes: z
+    .strictObject({
+      aurora: z.number().int().min(1).default(30),
+      redis: z.number().int().min(1).default(15),
+      ledger: z.number().int().min(1).default(15),
+    })
+    .default({aurora: 30, redis: 15, ledger: 15}),
 })
 
 export const configSchema = z
@@ -56,6 +93,7 @@ export const configSchema = z
       .strictObject({initialMs: z.number().int().min(1).default(1000), maxMs: z.number().int().min(1).default(10_000)})
       .default({initialMs: 1000, maxMs: 10_000}),
     audit: z.strictObject({path: z.string().optional()}).default({}),
+    shutdown: shutdownSchema.default({lockTtlMinutes: 120, waitMinutes: {aurora: 30, redis: 15, ledger: 15}}),
     environments: z.record(name, environmentSchema).refine((envs) => Object.keys(envs).length > 0, 'declare at least one environment'),
     stages: z.array(stageSchema).min(1),
   })
@@ -107,6 +145,9 @@ export const configSchema = z
       for (const tag of config.requiredTags) {
         if (!env.tags[tag]) ctx.addIssue({code: 'custom', message: `required tag ${tag} is missing`, path: ['environments', envName, 'tags']})
       }
+      if (env.schedule && env.protected) {
+        ctx.addIssue({code: 'custom', message: 'a protected environment is never shut down; remove its schedule', path: ['environments', envName, 'schedule']})
+      }
       if (env.tags.Environment && env.tags.Environment !== envName) {
         ctx.addIssue({code: 'custom', message: `must be "${envName}", the environment's name`, path: ['environments', envName, 'tags', 'Environment']})
       }
@@ -116,5 +157,7 @@ export const configSchema = z
 export type FintechConfig = z.output<typeof configSchema>
 export type EnvironmentConfig = z.output<typeof environmentSchema>
 export type StageConfig = z.output<typeof stageSchema>
+export type ScheduleConfig = z.output<typeof scheduleSchema>
+export type ShutdownConfig = z.output<typeof shutdownSchema>
 export type StackConfig = z.output<typeof stackSchema>
 export type ParameterValue = z.output<typeof parameterValueSchema>
