@@ -8,6 +8,8 @@ export interface AuditEntry {
   /** in-progress: the call was made and the user stopped waiting for its end (Ctrl-C). */
   result: 'ok' | 'failed' | 'no-changes' | 'in-progress'
   stack?: string
+  /** The resource a non-stack action changed (an instance id, a service ARN). */
+  resource?: string
   detail?: string
 }
 

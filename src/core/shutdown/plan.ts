@@ -1,0 +1,292 @@
+import type {AuroraCluster, DbInstance, Ec2Instance, ScalableTarget, Tags} from './api.js'
+import {exclusionOf, instanceTier, type ShutdownScope} from './eligibility.js'
+import type {Inventory, ServiceState} from './inventory.js'
+import {MANIFEST_VERSION, manifestKey, TIERS, type Manifest, type ManifestEntry, type Tier} from './manifest.js'
+
+export type Operation = 'stop' | 'start' | 'none'
+
+/** One resource of the plan: what it is now, what the run makes it, and why. */
+export interface PlannedChange {
+  entry: ManifestEntry
+  op: Operation
+  current: string
+  target: string
+  note?: string
+  /** The run cannot act on it now (e.g. a cluster still starting); reported as failed. */
+  blocked?: string
+}
+
+/** A resource of the env the run leaves alone and keeps out of the manifest. */
+export interface SkippedResource {
+  kind: ManifestEntry['kind']
+  id: string
+  reason: string
+}
+
+export interface ShutdownPlan {
+  action: 'stop' | 'start'
+  manifest: Manifest
+  manifestKey: string
+  /** stop: whether this run opens a new shutdown period, or adds to the open one. */
+  newPeriod: boolean
+  /** In execution order: stop goes ledger → redis → database, start the other way. */
+  changes: PlannedChange[]
+  skipped: SkippedResource[]
+}
+
+export interface OpenManifest {
+  key: string
+  manifest: Manifest
+}
+
+export interface StopContext {
+  scope: ShutdownScope
+  now: Date
+  /** The local date of tonight in the env's schedule, which names a new manifest. */
+  night: string
+  account: string
+  region: string
+  open?: OpenManifest
+}
+
+const describeSize = (size: {min: number; max: number; desired: number}) => `min ${size.min}, max ${size.max}, desired ${size.desired}`
+const describeScaling = (scaling: ScalableTarget | null) =>
+  scaling
+    ? `, scaling ${scaling.min}-${scaling.max}${scaling.suspended.dynamicScalingIn && scaling.suspended.dynamicScalingOut && scaling.suspended.scheduled ? ' suspended' : ''}`
+    : ''
+const describeService = (desiredCount: number, scaling: ScalableTarget | null) => `desired ${desiredCount}${describeScaling(scaling)}`
+
+/** The stopped form of a service's scaling target: no floor, and no policy may scale it out. */
+export const sleepingTarget = (target: ScalableTarget): ScalableTarget => ({
+  ...target,
+  min: 0,
+  suspended: {dynamicScalingIn: true, dynamicScalingOut: true, scheduled: true},
+})
+
+const sameTarget = (a: ScalableTarget | null, b: ScalableTarget | null): boolean =>
+  a === b ||
+  (a !== null &&
+    b !== null &&
+    a.min === b.min &&
+    a.max === b.max &&
+    a.suspended.dynamicScalingIn === b.suspended.dynamicScalingIn &&
+    a.suspended.dynamicScalingOut === b.suspended.dynamicScalingOut &&
+    a.suspended.scheduled === b.suspended.scheduled)
+
+const DB_ASLEEP = new Set(['stopped', 'stopping'])
+/** Was the database serving before the night, i.e. must `start` bring it back? */
+export const dbWasAwake = (status: string): boolean => !DB_ASLEEP.has(status)
+
+type Candidate = {kind: ManifestEntry['kind']; id: string; tags: Tags}
+
+function findEntry<K extends ManifestEntry['kind']>(open: OpenManifest | undefined, kind: K, id: string) {
+  return open?.manifest.resources.find((entry): entry is Extract<ManifestEntry, {kind: K}> => entry.kind === kind && entry.id === id)
+}
+
+const tierRank = (tier: Tier) => TIERS.indexOf(tier)
+
+/**
+ * What `stop` will do. Inside an open period (a weekend, a holiday, a crash half-way) the
+ * prior states already recorded are kept, never overwritten with tonight's stopped state;
+ * anything awake again that was awake before (a cluster AWS restarted after 7 days, an
+ * instance started by hand) is stopped again.
+ */
+export function planStop(inventory: Inventory, context: StopContext): ShutdownPlan {
+  const {scope, now, open} = context
+  const changes: PlannedChange[] = []
+  const skipped: SkippedResource[] = []
+  const eligible = (candidate: Candidate): boolean => {
+    const reason = exclusionOf(candidate.tags, scope, now)
+    if (reason) skipped.push({kind: candidate.kind, id: candidate.id, reason})
+    return !reason
+  }
+
+  for (const instance of inventory.instances) {
+    if (!eligible({kind: 'ec2-instance', id: instance.id, tags: instance.tags})) continue
+    changes.push(stopInstanceChange(instance, findEntry(open, 'ec2-instance', instance.id)))
+  }
+  for (const group of inventory.groups) {
+    if (!eligible({kind: 'auto-scaling-group', id: group.name, tags: group.tags})) continue
+    const existing = findEntry(open, 'auto-scaling-group', group.name)
+    const prior = existing?.prior ?? {min: group.min, max: group.max, desired: group.desired}
+    const awake = group.min > 0 || group.max > 0 || group.desired > 0
+    const wasAwake = prior.min > 0 || prior.max > 0 || prior.desired > 0
+    changes.push({
+      entry: {kind: 'auto-scaling-group', id: group.name, tier: 'ledger', prior, stop: existing?.stop, start: existing?.start},
+      op: awake && wasAwake ? 'stop' : 'none',
+      current: describeSize(group),
+      target: awake && wasAwake ? describeSize({min: 0, max: 0, desired: 0}) : describeSize(group),
+      note: awake && !wasAwake ? 'scaled up by hand after the shutdown; it was at zero before, so left alone' : awake ? undefined : 'already at zero',
+    })
+  }
+  for (const service of inventory.services) {
+    if (!eligible({kind: 'ecs-service', id: service.arn, tags: service.tags})) continue
+    changes.push(stopServiceChange(service, findEntry(open, 'ecs-service', service.arn)))
+  }
+  for (const cluster of inventory.clusters) {
+    if (!eligible({kind: 'aurora-cluster', id: cluster.id, tags: cluster.tags})) continue
+    const existing = findEntry(open, 'aurora-cluster', cluster.id)
+    changes.push(
+      stopDatabaseChange(
+        {kind: 'aurora-cluster', id: cluster.id, tier: 'database', memberClasses: cluster.memberClasses, prior: existing?.prior ?? {status: cluster.status}, stop: existing?.stop, start: existing?.start},
+        cluster,
+        existing !== undefined,
+      ),
+    )
+  }
+  for (const instance of inventory.dbInstances) {
+    if (!eligible({kind: 'rds-instance', id: instance.id, tags: instance.tags})) continue
+    const existing = findEntry(open, 'rds-instance', instance.id)
+    changes.push(
+      stopDatabaseChange(
+        {kind: 'rds-instance', id: instance.id, tier: 'database', instanceClass: instance.instanceClass, prior: existing?.prior ?? {status: instance.status}, stop: existing?.stop, start: existing?.start},
+        instance,
+        existing !== undefined,
+      ),
+    )
+  }
+
+  // Entries of the open period that discovery no longer finds stay in the manifest: start reports them.
+  const seen = new Set(changes.map((change) => `${change.entry.kind}:${change.entry.id}`))
+  const kept = (open?.manifest.resources ?? []).filter((entry) => !seen.has(`${entry.kind}:${entry.id}`))
+  changes.sort((a, b) => tierRank(a.entry.tier) - tierRank(b.entry.tier))
+  const manifest: Manifest = open
+    ? {...open.manifest, resources: [...changes.map((change) => change.entry), ...kept]}
+    : {
+        version: MANIFEST_VERSION,
+        env: scope.env,
+        account: context.account,
+        region: context.region,
+        night: context.night,
+        status: 'stopping',
+        createdAt: now.toISOString(),
+        runs: [],
+        resources: changes.map((change) => change.entry),
+      }
+  return {action: 'stop', manifest, manifestKey: open?.key ?? manifestKey(scope.env, context.night), newPeriod: !open, changes, skipped}
+}
+
+function stopInstanceChange(instance: Ec2Instance, existing: Extract<ManifestEntry, {kind: 'ec2-instance'}> | undefined): PlannedChange {
+  const awake = instance.state === 'running' || instance.state === 'pending'
+  const prior = existing?.prior ?? {state: awake ? 'running' : 'stopped'}
+  const entry: ManifestEntry = {kind: 'ec2-instance', id: instance.id, tier: instanceTier(instance.tags), instanceType: instance.instanceType, prior, stop: existing?.stop, start: existing?.start}
+  if (awake && prior.state === 'running') {
+    return {entry, op: 'stop', current: instance.state, target: 'stopped', note: existing ? 'running again since the shutdown' : undefined}
+  }
+  return {
+    entry,
+    op: 'none',
+    current: instance.state,
+    target: instance.state,
+    note: awake ? 'started by hand after the shutdown; it was stopped before, so left alone' : 'already stopped; stays stopped in the morning',
+  }
+}
+
+function stopServiceChange(service: ServiceState, existing: Extract<ManifestEntry, {kind: 'ecs-service'}> | undefined): PlannedChange {
+  const prior = existing?.prior ?? {desiredCount: service.desiredCount, scaling: service.scaling}
+  const entry: ManifestEntry = {
+    kind: 'ecs-service',
+    id: service.arn,
+    tier: 'ledger',
+    clusterArn: service.clusterArn,
+    name: service.name,
+    taskDefinition: service.taskDefinition,
+    prior,
+    stop: existing?.stop,
+    start: existing?.start,
+  }
+  const asleep = service.desiredCount === 0 && sameTarget(service.scaling, service.scaling && sleepingTarget(service.scaling))
+  const wasAwake = prior.desiredCount > 0
+  const current = describeService(service.desiredCount, service.scaling)
+  if (!asleep && wasAwake) {
+    return {entry, op: 'stop', current, target: describeService(0, service.scaling && sleepingTarget(service.scaling))}
+  }
+  return {entry, op: 'none', current, target: current, note: asleep ? 'already at zero' : 'scaled up by hand after the shutdown; it was at zero before, so left alone'}
+}
+
+function stopDatabaseChange(entry: Extract<ManifestEntry, {kind: 'aurora-cluster' | 'rds-instance'}>, current: AuroraCluster | DbInstance, known: boolean): PlannedChange {
+  const wasAwake = dbWasAwake(entry.prior.status)
+  if (!wasAwake || DB_ASLEEP.has(current.status)) {
+    return {entry, op: 'none', current: current.status, target: current.status, note: wasAwake ? 'already stopped' : 'already stopped; stays stopped in the morning'}
+  }
+  const note = known ? 'restarted since the shutdown (AWS starts a stopped database after 7 days)' : undefined
+  if (current.status !== 'available') {
+    return {entry, op: 'stop', current: current.status, target: 'stopped', note, blocked: `status ${current.status}: it can only be stopped when available; the next stop run tries again`}
+  }
+  return {entry, op: 'stop', current: current.status, target: 'stopped', note}
+}
+
+/**
+ * What `start` will do: only what the manifest recorded as awake before the night comes back,
+ * to exactly its recorded size; the rest stays as it is.
+ */
+export function planStart(open: OpenManifest, inventory: Inventory, scope: ShutdownScope, now: Date): ShutdownPlan {
+  const changes: PlannedChange[] = []
+  const skipped: SkippedResource[] = []
+  const instances = new Map(inventory.instances.map((instance) => [instance.id, instance]))
+  const groups = new Map(inventory.groups.map((group) => [group.name, group]))
+  const services = new Map(inventory.services.map((service) => [service.arn, service]))
+  const clusters = new Map(inventory.clusters.map((cluster) => [cluster.id, cluster]))
+  const dbInstances = new Map(inventory.dbInstances.map((instance) => [instance.id, instance]))
+  const gone = (entry: ManifestEntry): PlannedChange => ({entry, op: 'start', current: 'not found', target: 'restored', blocked: 'no longer exists'})
+  const excluded = (entry: ManifestEntry, tags: Tags): boolean => {
+    const reason = exclusionOf({...tags, 'fintech:keep-awake': 'false'}, scope, now)
+    if (reason) skipped.push({kind: entry.kind, id: entry.id, reason})
+    return reason !== undefined
+  }
+
+  for (const entry of open.manifest.resources) {
+    switch (entry.kind) {
+      case 'ec2-instance': {
+        const instance = instances.get(entry.id)
+        if (entry.prior.state === 'stopped') {
+          changes.push({entry, op: 'none', current: instance?.state ?? 'not found', target: instance?.state ?? 'not found', note: 'was stopped before the night; stays stopped'})
+        } else if (!instance) changes.push(gone(entry))
+        else if (!excluded(entry, instance.tags)) {
+          const stopped = instance.state === 'stopped' || instance.state === 'stopping'
+          changes.push({entry, op: stopped ? 'start' : 'none', current: instance.state, target: 'running', note: stopped ? undefined : 'already running'})
+        }
+        break
+      }
+      case 'auto-scaling-group': {
+        const group = groups.get(entry.id)
+        if (!group) changes.push(gone(entry))
+        else if (!excluded(entry, group.tags)) {
+          const same = group.min === entry.prior.min && group.max === entry.prior.max && group.desired === entry.prior.desired
+          changes.push({entry, op: same ? 'none' : 'start', current: describeSize(group), target: describeSize(entry.prior), note: same ? 'already at its recorded size' : undefined})
+        }
+        break
+      }
+      case 'ecs-service': {
+        const service = services.get(entry.id)
+        if (!service) changes.push(gone(entry))
+        else if (!excluded(entry, service.tags)) {
+          const same = service.desiredCount === entry.prior.desiredCount && sameTarget(service.scaling, entry.prior.scaling)
+          changes.push({
+            entry,
+            op: same ? 'none' : 'start',
+            current: describeService(service.desiredCount, service.scaling),
+            target: describeService(entry.prior.desiredCount, entry.prior.scaling),
+            note: same ? 'already at its recorded size' : undefined,
+          })
+        }
+        break
+      }
+      case 'aurora-cluster':
+      case 'rds-instance': {
+        const database = entry.kind === 'aurora-cluster' ? clusters.get(entry.id) : dbInstances.get(entry.id)
+        if (!dbWasAwake(entry.prior.status)) {
+          changes.push({entry, op: 'none', current: database?.status ?? 'not found', target: database?.status ?? 'not found', note: 'was stopped before the night; stays stopped'})
+        } else if (!database) changes.push(gone(entry))
+        else if (!excluded(entry, database.tags)) {
+          const op: Operation = database.status === 'available' ? 'none' : 'start'
+          const blocked = database.status === 'stopping' ? 'still stopping; start it once it is stopped' : undefined
+          changes.push({entry, op, current: database.status, target: 'available', note: op === 'none' ? 'already available' : undefined, blocked})
+        }
+        break
+      }
+    }
+  }
+  changes.sort((a, b) => tierRank(b.entry.tier) - tierRank(a.entry.tier))
+  return {action: 'start', manifest: open.manifest, manifestKey: open.key, newPeriod: false, changes, skipped}
+}

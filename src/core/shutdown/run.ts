@@ -1,0 +1,337 @@
+import pLimit from 'p-limit'
+import type {AuditSink} from '../audit/audit-log.js'
+import {Backoff, type Clock} from '../deploy/clock.js'
+import type {Ec2Instance, ShutdownApis} from './api.js'
+import {sendInBatches} from './batch.js'
+import {TIERS, type ActionOutcome, type Manifest, type ManifestEntry, type Tier} from './manifest.js'
+import {saveManifest} from './manifests.js'
+import {sleepingTarget, type Operation, type PlannedChange, type ShutdownPlan} from './plan.js'
+
+export interface ResourceResult {
+  kind: ManifestEntry['kind']
+  id: string
+  tier: Tier
+  op: Operation
+  /** unchanged: nothing to do; planned: a dry run's intent; skipped: a health gate held it back. */
+  result: 'done' | 'failed' | 'unchanged' | 'skipped' | 'planned'
+  current: string
+  target: string
+  detail?: string
+}
+
+export interface ShutdownRunOptions {
+  apis: ShutdownApis
+  clock: Clock
+  signal?: AbortSignal
+  audit: AuditSink
+  runId: string
+  /** The caller's ARN, recorded in the manifest's run history. */
+  by: string
+  polling: {initialMs: number; maxMs: number}
+  waitMinutes: {aurora: number; redis: number; ledger: number}
+  /** One line per step, for the progress stream (stderr). */
+  progress(line: string): void
+}
+
+/** Mutations in flight at once: enough to be quick for 200 services, few enough not to be throttled. */
+const PARALLEL_CALLS = 5
+
+const TIER_LABEL: Record<Tier, string> = {ledger: 'ledger service', redis: 'Redis', database: 'Aurora and RDS'}
+
+/** The plan as results, without acting: what `plan` and `--dry-run` print. */
+export function dryRunResults(plan: ShutdownPlan): ResourceResult[] {
+  return plan.changes.map((change) => ({
+    ...base(change),
+    result: change.blocked ? 'failed' : change.op === 'none' ? 'unchanged' : 'planned',
+    detail: change.blocked ?? change.note,
+  }))
+}
+
+const base = (change: PlannedChange) => ({kind: change.entry.kind, id: change.entry.id, tier: change.entry.tier, op: change.op, current: change.current, target: change.target})
+
+class Run {
+  readonly results = new Map<PlannedChange, ResourceResult>()
+  private readonly limit = pLimit(PARALLEL_CALLS)
+
+  constructor(
+    private readonly plan: ShutdownPlan,
+    private readonly options: ShutdownRunOptions,
+  ) {}
+
+  get manifest(): Manifest {
+    return this.plan.manifest
+  }
+
+  record(change: PlannedChange, result: 'done' | 'failed' | 'skipped', detail?: string): void {
+    const outcome: ActionOutcome = {result, at: this.options.clock.now().toISOString(), ...(detail ? {detail} : {})}
+    change.entry[this.plan.action] = outcome
+    this.results.set(change, {...base(change), result, detail: detail ?? change.note})
+    if (result !== 'skipped') {
+      this.options.audit.record({
+        env: this.manifest.env,
+        action: `shutdown-${this.plan.action}-${change.entry.kind}`,
+        result: result === 'done' ? 'ok' : 'failed',
+        resource: change.entry.id,
+        detail: detail ?? `${change.current} -> ${change.target}`,
+      })
+    }
+  }
+
+  async act(change: PlannedChange, call: () => Promise<void>): Promise<void> {
+    if (change.blocked) return this.record(change, 'failed', change.blocked)
+    await this.limit(async () => {
+      try {
+        await call()
+        this.record(change, 'done')
+      } catch (error) {
+        this.record(change, 'failed', `${(error as {name?: string}).name ?? 'Error'}: ${(error as Error).message}`)
+      }
+    })
+  }
+
+  limitedCall(call: () => Promise<void>): Promise<void> {
+    return this.limit(call)
+  }
+
+  async save(): Promise<void> {
+    await saveManifest(this.options.apis.store, this.plan.manifestKey, this.manifest)
+  }
+
+  /** Polls `check` with backoff until it reports done or `minutes` pass; true when done. */
+  async waitUntil(minutes: number, check: () => Promise<boolean>): Promise<boolean> {
+    const {clock, signal, polling} = this.options
+    const deadline = clock.now().getTime() + minutes * 60_000
+    const backoff = new Backoff(polling.initialMs, polling.maxMs)
+    for (;;) {
+      if (await check()) return true
+      if (clock.now().getTime() >= deadline) return false
+      await clock.sleep(backoff.next(false), signal)
+    }
+  }
+
+  pending(tier: Tier, op: Exclude<Operation, 'none'>): PlannedChange[] {
+    return this.plan.changes.filter((change) => change.entry.tier === tier && change.op === op && !this.results.has(change))
+  }
+
+  finish(): ResourceResult[] {
+    return this.plan.changes.map((change) => this.results.get(change) ?? {...base(change), result: 'unchanged', detail: change.note})
+  }
+}
+
+const ofKind = <K extends ManifestEntry['kind']>(changes: PlannedChange[], kind: K) =>
+  changes.filter((change): change is PlannedChange & {entry: Extract<ManifestEntry, {kind: K}>} => change.entry.kind === kind)
+
+async function stopOrStartInstances(run: Run, changes: PlannedChange[], send: (ids: string[]) => Promise<void>): Promise<string[]> {
+  const instances = ofKind(changes, 'ec2-instance').filter((change) => !change.blocked)
+  if (instances.length === 0) return []
+  const outcome = await sendInBatches(instances.map((change) => change.entry.id), send)
+  for (const change of instances) {
+    const failure = outcome.failed.get(change.entry.id)
+    if (failure) run.record(change, 'failed', failure)
+  }
+  return outcome.succeeded
+}
+
+/**
+ * Stops the env, ledger service first, then Redis, then the databases. The manifest with
+ * every prior state is written before the first change, and again after each tier.
+ */
+export async function runStop(plan: ShutdownPlan, options: ShutdownRunOptions): Promise<ResourceResult[]> {
+  const run = new Run(plan, options)
+  run.manifest.status = 'stopping'
+  run.manifest.runs.push({runId: options.runId, command: 'stop', at: options.clock.now().toISOString(), by: options.by})
+  await run.save()
+  const {apis} = options
+
+  for (const tier of TIERS) {
+    const changes = run.pending(tier, 'stop')
+    if (changes.length === 0) continue
+    options.progress(`stopping the ${TIER_LABEL[tier]} tier: ${changes.length} resource(s)`)
+    await Promise.all([
+      ...ofKind(changes, 'ecs-service').map((change) =>
+        run.act(change, async () => {
+          const scaling = change.entry.prior.scaling
+          if (scaling) await apis.scaling.updateEcsTarget(sleepingTarget(scaling))
+          await apis.ecs.setDesiredCount(change.entry.clusterArn, change.entry.id, 0)
+        }),
+      ),
+      ...ofKind(changes, 'auto-scaling-group').map((change) => run.act(change, () => apis.autoScaling.updateGroup(change.entry.id, {min: 0, max: 0, desired: 0}))),
+      ...ofKind(changes, 'aurora-cluster').map((change) => run.act(change, () => apis.rds.stopCluster(change.entry.id))),
+      ...ofKind(changes, 'rds-instance').map((change) => run.act(change, () => apis.rds.stopInstance(change.entry.id))),
+      (async () => {
+        const stopped = new Set(await stopOrStartInstances(run, changes, (ids) => apis.ec2.stopInstances(ids)))
+        for (const change of ofKind(changes, 'ec2-instance')) if (stopped.has(change.entry.id)) run.record(change, 'done')
+      })(),
+    ])
+    if (tier === 'ledger') await drainServices(run, changes, options)
+    await run.save()
+  }
+
+  run.manifest.status = 'stopped'
+  await run.save()
+  return run.finish()
+}
+
+/** Waits (bounded) for the stopped services' tasks to end, so the ledger is quiet before Redis goes. */
+async function drainServices(run: Run, changes: PlannedChange[], options: ShutdownRunOptions): Promise<void> {
+  const services = ofKind(changes, 'ecs-service').filter((change) => run.results.get(change)?.result === 'done')
+  if (services.length === 0) return
+  const drained = await run.waitUntil(options.waitMinutes.ledger, async () => {
+    const current = await describeServices(options.apis, services)
+    return current.every((service) => service.runningCount === 0)
+  })
+  if (!drained) options.progress(`some ledger tasks were still running after ${options.waitMinutes.ledger} min; going on with Redis`)
+}
+
+const describeServices = async (apis: ShutdownApis, services: Array<PlannedChange & {entry: Extract<ManifestEntry, {kind: 'ecs-service'}>}>) => {
+  const clusters = [...new Set(services.map((change) => change.entry.clusterArn))]
+  const found = await Promise.all(
+    clusters.map((cluster) => apis.ecs.describeServices(cluster, services.filter((change) => change.entry.clusterArn === cluster).map((change) => change.entry.id))),
+  )
+  return found.flat()
+}
+
+/** EC2 may take a started instance back to stopped (a volume's KMS key without a grant): that is a failure, never a start. */
+const LAUNCH_FAILED = (instance: Ec2Instance) => instance.state === 'stopped' && instance.stateReason !== undefined && instance.stateReason.code !== 'Client.UserInitiatedShutdown'
+
+async function startInstancesAndVerify(run: Run, changes: PlannedChange[], minutes: number, options: ShutdownRunOptions): Promise<void> {
+  const {apis} = options
+  const started = await stopOrStartInstances(run, changes, (ids) => apis.ec2.startInstances(ids))
+  if (started.length === 0) return
+  const byId = new Map(ofKind(changes, 'ec2-instance').map((change) => [change.entry.id, change]))
+  const waiting = new Set(started)
+  await run.waitUntil(minutes, async () => {
+    for (const instance of await apis.ec2.describeInstances([...waiting])) {
+      const change = byId.get(instance.id)!
+      if (instance.state === 'running') {
+        waiting.delete(instance.id)
+      } else if (LAUNCH_FAILED(instance) || instance.state === 'terminated' || instance.state === 'shutting-down') {
+        waiting.delete(instance.id)
+        const reason = instance.stateReason ? `${instance.stateReason.code}: ${instance.stateReason.message}` : instance.state
+        run.record(change, 'failed', `EC2 did not keep it running (${reason}); an encrypted volume whose KMS key has no grant for EC2 does this`)
+      }
+    }
+    return waiting.size === 0
+  })
+  for (const id of waiting) run.record(byId.get(id)!, 'failed', `not running after ${minutes} min`)
+  const running = started.filter((id) => !run.results.has(byId.get(id)!))
+  if (running.length === 0) return
+  const unhealthy = new Set(running)
+  await run.waitUntil(minutes, async () => {
+    for (const health of await apis.ec2.instanceHealth([...unhealthy])) if (health.ok) unhealthy.delete(health.id)
+    return unhealthy.size === 0
+  })
+  for (const id of running) {
+    if (unhealthy.has(id)) run.record(byId.get(id)!, 'failed', `running, but its status checks did not pass within ${minutes} min`)
+    else run.record(byId.get(id)!, 'done')
+  }
+}
+
+async function startDatabases(run: Run, changes: PlannedChange[], options: ShutdownRunOptions): Promise<void> {
+  const {apis} = options
+  const clusters = ofKind(changes, 'aurora-cluster')
+  const instances = ofKind(changes, 'rds-instance')
+  const accepted: PlannedChange[] = []
+  const start = (change: PlannedChange, call: () => Promise<void>) =>
+    change.blocked
+      ? Promise.resolve(run.record(change, 'failed', change.blocked))
+      : call().then(
+          () => void accepted.push(change),
+          (error: Error) => run.record(change, 'failed', `${error.name}: ${error.message}`),
+        )
+  await Promise.all([
+    ...clusters.map((change) => start(change, () => apis.rds.startCluster(change.entry.id))),
+    ...instances.map((change) => start(change, () => apis.rds.startInstance(change.entry.id))),
+  ])
+  if (accepted.length === 0) return
+  const waiting = new Set(accepted.map((change) => change.entry.id))
+  await run.waitUntil(options.waitMinutes.aurora, async () => {
+    const [liveClusters, liveInstances] = await Promise.all([
+      clusters.length > 0 ? apis.rds.listClusters() : [],
+      instances.length > 0 ? apis.rds.listInstances() : [],
+    ])
+    for (const database of [...liveClusters, ...liveInstances]) if (database.status === 'available') waiting.delete(database.id)
+    return waiting.size === 0
+  })
+  for (const change of accepted) {
+    if (waiting.has(change.entry.id)) run.record(change, 'failed', `not available after ${options.waitMinutes.aurora} min`)
+    else run.record(change, 'done')
+  }
+}
+
+async function startLedger(run: Run, changes: PlannedChange[], options: ShutdownRunOptions): Promise<void> {
+  const {apis} = options
+  const services = ofKind(changes, 'ecs-service')
+  await Promise.all([
+    ...ofKind(changes, 'auto-scaling-group').map((change) => run.act(change, () => apis.autoScaling.updateGroup(change.entry.id, change.entry.prior))),
+    startInstancesAndVerify(run, changes, options.waitMinutes.ledger, options),
+    ...services.map((change) =>
+      run.limitedCall(async () => {
+        if (change.entry.prior.scaling) await apis.scaling.updateEcsTarget(change.entry.prior.scaling)
+        await apis.ecs.setDesiredCount(change.entry.clusterArn, change.entry.id, change.entry.prior.desiredCount)
+      }).catch((error: Error) => run.record(change, 'failed', `${error.name}: ${error.message}`)),
+    ),
+  ])
+  const restored = services.filter((change) => !run.results.has(change))
+  if (restored.length === 0) return
+  const unstable = new Set(restored.map((change) => change.entry.id))
+  await run.waitUntil(options.waitMinutes.ledger, async () => {
+    for (const service of await describeServices(apis, restored)) {
+      if (service.runningCount === service.desiredCount && service.deployments <= 1) unstable.delete(service.arn)
+    }
+    return unstable.size === 0
+  })
+  for (const change of restored) {
+    if (unstable.has(change.entry.id)) run.record(change, 'failed', `restored to desired ${change.entry.prior.desiredCount}, but not stable within ${options.waitMinutes.ledger} min`)
+    else run.record(change, 'done')
+  }
+}
+
+/**
+ * Starts what the manifest recorded as awake, databases first, then Redis, then the ledger
+ * service, each tier only once the one before is healthy (Aurora available, Redis master
+ * answering, services stable). A tier that does not get healthy holds back the rest.
+ */
+export async function runStart(plan: ShutdownPlan, options: ShutdownRunOptions): Promise<ResourceResult[]> {
+  const run = new Run(plan, options)
+  run.manifest.status = 'starting'
+  run.manifest.runs.push({runId: options.runId, command: 'start', at: options.clock.now().toISOString(), by: options.by})
+  await run.save()
+
+  let unhealthyTier: Tier | undefined
+  for (const tier of [...TIERS].reverse()) {
+    const changes = run.pending(tier, 'start')
+    if (unhealthyTier) {
+      for (const change of changes) run.record(change, 'skipped', `not started: the ${TIER_LABEL[unhealthyTier]} tier is not healthy`)
+      continue
+    }
+    if (changes.length > 0) {
+      options.progress(`starting the ${TIER_LABEL[tier]} tier: ${changes.length} resource(s)`)
+      if (tier === 'database') await startDatabases(run, changes, options)
+      if (tier === 'redis') await startInstancesAndVerify(run, changes, options.waitMinutes.redis, options)
+      if (tier === 'ledger') await startLedger(run, changes, options)
+    }
+    const healthy = changes.every((change) => run.results.get(change)?.result === 'done') && (tier !== 'redis' || (await redisAnswers(run, plan, options)))
+    if (!healthy) unhealthyTier = tier
+    await run.save()
+  }
+
+  const results = run.finish()
+  if (results.every((result) => result.result !== 'failed' && result.result !== 'skipped')) run.manifest.status = 'started'
+  await run.save()
+  return results
+}
+
+/** The Redis gate: the tier counts as healthy once a Sentinel names a master that answers. */
+async function redisAnswers(run: Run, plan: ShutdownPlan, options: ShutdownRunOptions): Promise<boolean> {
+  const nodes = plan.changes.filter((change) => change.entry.kind === 'ec2-instance' && change.entry.tier === 'redis' && change.entry.prior.state === 'running')
+  if (nodes.length === 0) return true
+  let detail = ''
+  const answered = await run.waitUntil(options.waitMinutes.redis, async () => {
+    const probe = await options.apis.redis.masterReachable(nodes.map((change) => change.entry.id))
+    detail = probe.detail
+    return probe.ok
+  })
+  options.progress(answered ? `Redis master reachable: ${detail}` : `Redis master not reachable after ${options.waitMinutes.redis} min: ${detail}`)
+  return answered
+}
