@@ -1,0 +1,275 @@
+import {describe, expect, it} from 'vitest'
+import {InstanceBatchError} from '../../src/core/shutdown/api.js'
+import {sendInBatches} from '../../src/core/shutdown/batch.js'
+import {keepAwakeReason} from '../../src/core/shutdown/eligibility.js'
+import {executeShutdown, type ShutdownRequest} from '../../src/core/shutdown/execute.js'
+import {acquireLock, LockHeldError} from '../../src/core/shutdown/lock.js'
+import {lockKey, manifestKey, parseManifest} from '../../src/core/shutdown/manifest.js'
+import {openManifest} from '../../src/core/shutdown/manifests.js'
+import {ENV_TAGS, fakeAccount, fakeClock, instance, PROD_TAGS, type FakeAccount} from '../helpers/fake-account.js'
+import {FileError} from '../../src/core/errors.js'
+
+const CLUSTER = 'arn:aws:ecs:eu-west-1:111111111111:cluster/fintech-dev'
+const SERVICE = 'arn:aws:ecs:eu-west-1:111111111111:service/fintech-dev/ledger'
+
+function request(account: FakeAccount, action: 'stop' | 'start', clock = fakeClock(), extra: Partial<ShutdownRequest> = {}): ShutdownRequest & {progressLines: string[]; auditLines: unknown[]} {
+  const progressLines: string[] = []
+  const auditLines: unknown[] = []
+  return {
+    action,
+    apis: account.apis,
+    clock,
+    audit: {record: (entry) => auditLines.push(entry)},
+    runId: `run-${action}`,
+    by: 'arn:aws:sts::111111111111:assumed-role/platform/alice',
+    polling: {initialMs: 1000, maxMs: 10_000},
+    waitMinutes: {aurora: 30, redis: 15, ledger: 15},
+    progress: (line) => progressLines.push(line),
+    scope: {env: 'dev', stackNames: ['fintech-dev-data'], protectedEnvs: ['prod']},
+    account: '111111111111',
+    region: 'eu-west-1',
+    night: '2026-11-20',
+    dryRun: false,
+    lockTtlMinutes: 120,
+    progressLines,
+    auditLines,
+    ...extra,
+  }
+}
+
+/** The platform in small: ledger service with scaling, two Redis nodes, an Aurora cluster. */
+function platform(): FakeAccount {
+  const account = fakeAccount()
+  account.services.set(SERVICE, {arn: SERVICE, name: 'ledger', clusterArn: CLUSTER, status: 'ACTIVE', desiredCount: 3, runningCount: 3, deployments: 1, taskDefinition: 'ledger:7', tags: ENV_TAGS})
+  account.targets.set('service/fintech-dev/ledger', {resourceId: 'service/fintech-dev/ledger', min: 2, max: 6, suspended: {dynamicScalingIn: false, dynamicScalingOut: false, scheduled: false}})
+  for (const id of ['i-redis1', 'i-redis2']) account.instances.set(id, instance(id, 'running', {...ENV_TAGS, 'fintech:redis-seed': 'self'}, {instanceType: 'r7g.large'}))
+  account.clusters.set('ledger', {id: 'ledger', arn: 'arn:aws:rds:eu-west-1:111111111111:cluster:ledger', status: 'available', engine: 'aurora-postgresql', tags: ENV_TAGS, memberClasses: ['db.r6g.large', 'db.r6g.large']})
+  return account
+}
+
+describe('sendInBatches', () => {
+  it('sends one call per 50 instances', async () => {
+    const calls: string[][] = []
+    const ids = Array.from({length: 120}, (_, index) => `i-${index}`)
+    const outcome = await sendInBatches(ids, async (batch) => void calls.push(batch))
+    expect(calls.map((batch) => batch.length)).toEqual([50, 50, 20])
+    expect(outcome.succeeded).toHaveLength(120)
+  })
+
+  it('retries a refused batch without the instances the error names', async () => {
+    const calls: string[][] = []
+    const ids = ['i-1', 'i-2', 'i-3']
+    const outcome = await sendInBatches(ids, async (batch) => {
+      calls.push(batch)
+      if (batch.includes('i-2')) throw new InstanceBatchError("The instance ID 'i-2' does not exist", 'InvalidInstanceID.NotFound', ['i-2'])
+    })
+    expect(calls).toEqual([['i-1', 'i-2', 'i-3'], ['i-1', 'i-3']])
+    expect(outcome.succeeded).toEqual(['i-1', 'i-3'])
+    expect(outcome.failed).toEqual(new Map([['i-2', "InvalidInstanceID.NotFound: The instance ID 'i-2' does not exist"]]))
+  })
+
+  it('halves a refused batch whose error names no instance, until the bad one is alone', async () => {
+    const calls: string[][] = []
+    const ids = Array.from({length: 8}, (_, index) => `i-${index}`)
+    const outcome = await sendInBatches(ids, async (batch) => {
+      calls.push(batch)
+      if (batch.includes('i-5')) throw new InstanceBatchError('Insufficient capacity.', 'InsufficientInstanceCapacity', [])
+    })
+    expect(outcome.succeeded.sort()).toEqual(['i-0', 'i-1', 'i-2', 'i-3', 'i-4', 'i-6', 'i-7'])
+    expect([...outcome.failed.keys()]).toEqual(['i-5'])
+    // 8 refused → 0-3 sent, 4-7 refused → 4-5 refused → 4 sent, 5 alone refused → 6-7 sent: seven calls, one failure.
+    expect(calls.map((batch) => batch.length)).toEqual([8, 4, 4, 2, 1, 1, 2])
+  })
+
+  it('fails the whole batch, without halving, on an error that is not a refusal (e.g. throttling after retries)', async () => {
+    const outcome = await sendInBatches(['i-1', 'i-2'], async () => {
+      throw Object.assign(new Error('Rate exceeded'), {name: 'ThrottlingException'})
+    })
+    expect(outcome.failed).toEqual(new Map([['i-1', 'Rate exceeded'], ['i-2', 'Rate exceeded']]))
+  })
+})
+
+describe('keep-awake tag', () => {
+  const now = new Date('2026-11-20T20:00:00Z')
+  it('keeps a resource awake without expiry, or through the date given', () => {
+    expect(keepAwakeReason('true', now)).toBe('fintech:keep-awake=true')
+    expect(keepAwakeReason('2026-11-20', now)).toBe('fintech:keep-awake until 2026-11-20')
+    expect(keepAwakeReason('2026-11-19', now)).toBeUndefined()
+    expect(keepAwakeReason('false', now)).toBeUndefined()
+    expect(keepAwakeReason(undefined, now)).toBeUndefined()
+  })
+})
+
+describe('stop', () => {
+  it('records every prior state in the manifest before the first change, then stops ledger, Redis, Aurora in that order', async () => {
+    const account = platform()
+    const manifestAtFirstChange: string[] = []
+    const setDesired = account.apis.ecs.setDesiredCount
+    account.apis.ecs.setDesiredCount = async (...args) => {
+      manifestAtFirstChange.push(account.objects.get(manifestKey('dev', '2026-11-20'))?.body ?? 'missing')
+      return setDesired(...args)
+    }
+    const run = request(account, 'stop')
+    const outcome = await executeShutdown(run)
+
+    const written = JSON.parse(manifestAtFirstChange[0]!)
+    expect(written.status).toBe('stopping')
+    expect(written.resources.find((entry: {id: string}) => entry.id === SERVICE).prior).toEqual({
+      desiredCount: 3,
+      scaling: {resourceId: 'service/fintech-dev/ledger', min: 2, max: 6, suspended: {dynamicScalingIn: false, dynamicScalingOut: false, scheduled: false}},
+    })
+    expect(account.calls.map((call) => call.op)).toEqual(['RegisterScalableTarget', 'UpdateService', 'StopInstances', 'StopDBCluster'])
+    expect(account.targets.get('service/fintech-dev/ledger')).toEqual({
+      resourceId: 'service/fintech-dev/ledger',
+      min: 0,
+      max: 6,
+      suspended: {dynamicScalingIn: true, dynamicScalingOut: true, scheduled: true},
+    })
+    expect(outcome.results.map((result) => [result.id, result.result])).toEqual([
+      [SERVICE, 'done'],
+      ['i-redis1', 'done'],
+      ['i-redis2', 'done'],
+      ['ledger', 'done'],
+    ])
+    expect(JSON.parse(account.objects.get(manifestKey('dev', '2026-11-20'))!.body).status).toBe('stopped')
+    expect(run.auditLines).toContainEqual({env: 'dev', action: 'shutdown-stop-aurora-cluster', result: 'ok', resource: 'ledger', detail: 'available -> stopped'})
+    expect(account.objects.has(lockKey('dev'))).toBe(false)
+  })
+
+  it('leaves prod-tagged, other-env and keep-awake resources alone and says why', async () => {
+    const account = fakeAccount()
+    account.instances.set('i-prod', instance('i-prod', 'running', {...PROD_TAGS, 'aws:cloudformation:stack-name': 'fintech-dev-data'}))
+    account.instances.set('i-awake', instance('i-awake', 'running', {...ENV_TAGS, 'fintech:keep-awake': '2026-11-30'}))
+    account.instances.set('i-asg', instance('i-asg', 'running', {...ENV_TAGS, 'aws:autoscaling:groupName': 'workers'}))
+    account.instances.set('i-dev', instance('i-dev', 'running'))
+    const outcome = await executeShutdown(request(account, 'stop'))
+    expect(outcome.skipped.sort((a, b) => a.id.localeCompare(b.id))).toEqual([
+      {kind: 'ec2-instance', id: 'i-awake', reason: 'fintech:keep-awake until 2026-11-30'},
+      {kind: 'ec2-instance', id: 'i-prod', reason: 'tagged Environment=prod: never touched'},
+    ])
+    expect(account.calls).toEqual([{op: 'StopInstances', ids: ['i-dev']}])
+  })
+
+  it('stops again a cluster AWS restarted after 7 days, keeping its first prior state', async () => {
+    const account = platform()
+    const clock = fakeClock()
+    await executeShutdown(request(account, 'stop', clock))
+    account.clusters.get('ledger')!.status = 'available'
+    clock.advance(7 * 24 * 3600 * 1000)
+    account.calls.length = 0
+    const outcome = await executeShutdown(request(account, 'stop', clock, {night: '2026-11-27'}))
+    expect(outcome.newPeriod).toBe(false)
+    expect(outcome.manifestKey).toBe(manifestKey('dev', '2026-11-20'))
+    expect(account.calls).toEqual([{op: 'StopDBCluster', ids: ['ledger']}])
+    expect(outcome.results.find((result) => result.id === 'ledger')).toMatchObject({result: 'done', detail: 'restarted since the shutdown (AWS starts a stopped database after 7 days)'})
+    const manifest = parseManifest(account.objects.get(manifestKey('dev', '2026-11-20'))!.body, 'm')
+    expect(manifest.resources.find((entry) => entry.id === 'ledger')!.prior).toEqual({status: 'available'})
+    expect(manifest.runs.map((entry) => entry.command)).toEqual(['stop', 'stop'])
+  })
+
+  it('reports a cluster it cannot stop yet as failed, without calling RDS', async () => {
+    const account = platform()
+    account.clusters.get('ledger')!.status = 'backing-up'
+    const outcome = await executeShutdown(request(account, 'stop'))
+    expect(outcome.results.find((result) => result.id === 'ledger')).toMatchObject({result: 'failed', detail: 'status backing-up: it can only be stopped when available; the next stop run tries again'})
+    expect(account.calls.some((call) => call.op === 'StopDBCluster')).toBe(false)
+  })
+
+  it('changes nothing and takes no lock in a dry run', async () => {
+    const account = platform()
+    const outcome = await executeShutdown(request(account, 'stop', fakeClock(), {dryRun: true}))
+    expect(account.calls).toEqual([])
+    expect(account.objects.size).toBe(0)
+    expect(outcome.results.map((result) => [result.id, result.op, result.result, result.current, result.target])).toEqual([
+      [SERVICE, 'stop', 'planned', 'desired 3, scaling 2-6', 'desired 0, scaling 0-6 suspended'],
+      ['i-redis1', 'stop', 'planned', 'running', 'stopped'],
+      ['i-redis2', 'stop', 'planned', 'running', 'stopped'],
+      ['ledger', 'stop', 'planned', 'available', 'stopped'],
+    ])
+  })
+})
+
+describe('start', () => {
+  it('restores in reverse order, each tier once the one before is healthy, and closes the period', async () => {
+    const account = platform()
+    account.instances.set('i-manual', instance('i-manual', 'stopped'))
+    const clock = fakeClock()
+    await executeShutdown(request(account, 'stop', clock))
+    account.calls.length = 0
+    const run = request(account, 'start', clock)
+    const outcome = await executeShutdown(run)
+    expect(account.calls.map((call) => call.op)).toEqual(['StartDBCluster', 'StartInstances', 'RegisterScalableTarget', 'UpdateService'])
+    expect(account.calls[1]!.ids).toEqual(['i-redis1', 'i-redis2'])
+    expect(account.instances.get('i-manual')!.state).toBe('stopped')
+    expect(account.services.get(SERVICE)!.desiredCount).toBe(3)
+    expect(account.targets.get('service/fintech-dev/ledger')).toMatchObject({min: 2, max: 6, suspended: {dynamicScalingIn: false, dynamicScalingOut: false, scheduled: false}})
+    expect(outcome.results.find((result) => result.id === 'i-manual')).toMatchObject({op: 'none', result: 'unchanged', detail: 'was stopped before the night; stays stopped'})
+    expect(run.progressLines).toContain('Redis master reachable: 10.0.1.10:6379 answered PONG')
+    expect((await openManifest(account.apis.store, 'dev'))).toBeUndefined()
+  })
+
+  it('reports an instance EC2 stops again (KMS key without a grant) as failed, never started', async () => {
+    const account = platform()
+    const clock = fakeClock()
+    await executeShutdown(request(account, 'stop', clock))
+    account.instances.get('i-redis2')!.kmsBroken = true
+    const outcome = await executeShutdown(request(account, 'start', clock))
+    expect(outcome.results.find((result) => result.id === 'i-redis2')).toMatchObject({
+      result: 'failed',
+      detail: 'EC2 did not keep it running (Client.InternalError: Client.InternalError: Client error on launch); an encrypted volume whose KMS key has no grant for EC2 does this',
+    })
+    expect(outcome.results.find((result) => result.id === 'i-redis1')!.result).toBe('done')
+    // The Redis tier is not healthy, so the ledger service stays at zero and the period stays open.
+    expect(outcome.results.find((result) => result.id === SERVICE)).toMatchObject({result: 'skipped', detail: 'not started: the Redis tier is not healthy'})
+    expect(account.services.get(SERVICE)!.desiredCount).toBe(0)
+    expect((await openManifest(account.apis.store, 'dev'))?.manifest.status).toBe('starting')
+  })
+
+  it('holds the ledger service back while no Redis master answers', async () => {
+    const account = platform()
+    const clock = fakeClock()
+    await executeShutdown(request(account, 'stop', clock))
+    account.redisOk = false
+    const run = request(account, 'start', clock)
+    const outcome = await executeShutdown(run)
+    expect(outcome.results.find((result) => result.id === SERVICE)!.result).toBe('skipped')
+    expect(run.progressLines).toContain('Redis master not reachable after 15 min: no master known')
+  })
+
+  it('says there is nothing to start without an open period', async () => {
+    const outcome = await executeShutdown(request(platform(), 'start'))
+    expect(outcome.nothingToDo).toBe('no open shutdown period for dev: nothing was stopped, so nothing is started')
+  })
+})
+
+describe('lock', () => {
+  it('lets only one of two runs in; the second does nothing', async () => {
+    const account = platform()
+    const [first, second] = await Promise.allSettled([executeShutdown(request(account, 'stop')), executeShutdown(request(account, 'stop', fakeClock(), {runId: 'run-other'}))])
+    const outcomes = [first, second].map((result) => result.status)
+    expect(outcomes.sort()).toEqual(['fulfilled', 'rejected'])
+    const rejected = [first, second].find((result) => result.status === 'rejected') as PromiseRejectedResult
+    expect(rejected.reason).toBeInstanceOf(LockHeldError)
+    expect(rejected.reason.message).toMatch(/^another fintech shutdown run holds the lock of dev: stop run run-(stop|other) by arn:aws:sts::111111111111:assumed-role\/platform\/alice since 2026-11-20T20:00:00.000Z/)
+    expect(account.calls.filter((call) => call.op === 'StopDBCluster')).toHaveLength(1)
+  })
+
+  it('takes over a lock whose run died, once it has expired', async () => {
+    const account = fakeAccount()
+    const store = account.apis.store
+    await acquireLock(store, 'dev', {runId: 'dead', command: 'stop', by: 'x', now: new Date('2026-11-20T18:00:00Z'), ttlMinutes: 60})
+    await expect(acquireLock(store, 'dev', {runId: 'early', command: 'stop', by: 'y', now: new Date('2026-11-20T18:30:00Z'), ttlMinutes: 60})).rejects.toThrow(LockHeldError)
+    const lock = await acquireLock(store, 'dev', {runId: 'late', command: 'stop', by: 'z', now: new Date('2026-11-20T19:30:00Z'), ttlMinutes: 60})
+    expect(JSON.parse(account.objects.get(lockKey('dev'))!.body).runId).toBe('late')
+    await lock.release()
+    expect(account.objects.has(lockKey('dev'))).toBe(false)
+  })
+})
+
+describe('manifest', () => {
+  it('rejects a damaged manifest naming the key and the field', () => {
+    expect(() => parseManifest('{"version": 1', 'fintech/shutdown/dev/manifests/2026-11-20.json')).toThrow(FileError)
+    const body = JSON.stringify({version: 1, env: 'dev', account: '111111111111', region: 'eu-west-1', night: '2026-11-20', status: 'stopped', createdAt: '2026-11-20T20:00:00Z', runs: [], resources: [{kind: 'ec2-instance', id: 'i-1', tier: 'redis', instanceType: 't4g.small', prior: {state: 'sleeping'}}]})
+    expect(() => parseManifest(body, 'm.json')).toThrow(/^m\.json: resources\[0\]\.prior\.state: Invalid option: expected one of "running"\|"stopped"; fix or remove it by hand before the next run$/)
+  })
+})
