@@ -56,6 +56,21 @@ const describeScaling = (scaling: ScalableTarget | null) =>
     : ''
 const describeService = (desiredCount: number, scaling: ScalableTarget | null) => `desired ${desiredCount}${describeScaling(scaling)}`
 
+/** A resource's recorded state before the night, as people read it. */
+export function describePrior(entry: ManifestEntry): string {
+  switch (entry.kind) {
+    case 'ec2-instance':
+      return entry.prior.state
+    case 'auto-scaling-group':
+      return describeSize(entry.prior)
+    case 'ecs-service':
+      return describeService(entry.prior.desiredCount, entry.prior.scaling)
+    case 'aurora-cluster':
+    case 'rds-instance':
+      return entry.prior.status
+  }
+}
+
 /** The stopped form of a service's scaling target: no floor, and no policy may scale it out. */
 export const sleepingTarget = (target: ScalableTarget): ScalableTarget => ({
   ...target,

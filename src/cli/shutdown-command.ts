@@ -1,0 +1,70 @@
+import {Flags} from '@oclif/core'
+import {DateTime} from 'luxon'
+import {InterruptedError, systemClock} from '../core/deploy/clock.js'
+import {ExitCode, FintechError} from '../core/errors.js'
+import {executeShutdown, type ShutdownOutcome} from '../core/shutdown/execute.js'
+import {selectEnvironment} from '../core/stages/select.js'
+import {renderShutdownOutcome, summarize} from '../ui/shutdown.js'
+import {FintechCommand} from './base-command.js'
+import {newRunId, openShutdownSession} from './shutdown-flow.js'
+import {withInterrupt} from './aws-session.js'
+
+export type ShutdownResult = ShutdownOutcome & {runId?: string; stateBucket: string}
+
+/** What `shutdown plan`, `stop` and `start` share: flags, guards, the run, the report. */
+export abstract class ShutdownCommand extends FintechCommand {
+  static flags = {
+    env: Flags.string({description: 'environment from fintech.config.yaml (never a protected one)', required: true}),
+  }
+
+  protected async execute(action: 'stop' | 'start', options: {env: string; dryRun: boolean; config: string; profile?: string; region?: string}): Promise<ShutdownResult> {
+    const loaded = this.readConfig(options.config)
+    const env = selectEnvironment(loaded.config, options.env)
+    const target = this.awsTarget(loaded, options.env, options)
+    const session = await openShutdownSession(loaded, options.env, target)
+    const runId = newRunId()
+    const now = systemClock.now()
+    const outcome = await withInterrupt(({signal}) =>
+      executeShutdown({
+        action,
+        apis: session.apis,
+        clock: systemClock,
+        signal,
+        audit: session.audit,
+        runId,
+        by: session.caller.arn,
+        polling: loaded.config.polling,
+        waitMinutes: loaded.config.shutdown.waitMinutes,
+        progress: (line) => this.note(`${new Date().toISOString()} ${line}`),
+        scope: session.scope,
+        account: env.account,
+        region: target.region,
+        night: DateTime.fromJSDate(now, {zone: env.schedule?.timezone ?? 'UTC'}).toISODate()!,
+        dryRun: options.dryRun,
+        lockTtlMinutes: loaded.config.shutdown.lockTtlMinutes,
+      }),
+    ).catch((error: unknown) => {
+      if (!(error instanceof InterruptedError)) throw error
+      throw new FintechError(
+        `interrupted: the ${action} of ${options.env} stopped waiting; what was sent is in the manifest and the audit log`,
+        ExitCode.interrupted,
+        `run fintech shutdown ${action} --env ${options.env} again to finish it`,
+      )
+    })
+    const counts = summarize(outcome.results)
+    if (!options.dryRun && !outcome.nothingToDo) {
+      session.audit.record({
+        env: options.env,
+        action: `shutdown-${action}`,
+        result: counts.failed + counts.skipped > 0 ? 'failed' : 'ok',
+        detail: `run ${runId}: ${counts.done} done, ${counts.failed} failed, ${counts.skipped} held back, ${counts.unchanged} unchanged`,
+      })
+    }
+    const partial = !options.dryRun && counts.failed + counts.skipped > 0
+    return this.deliver({
+      text: renderShutdownOutcome(outcome, session.stateBucket),
+      exitCode: partial ? ExitCode.partial : ExitCode.ok,
+      result: {...outcome, ...(options.dryRun ? {} : {runId}), stateBucket: session.stateBucket},
+    })
+  }
+}

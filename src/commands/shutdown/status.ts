@@ -1,0 +1,58 @@
+import Table from 'cli-table3'
+import {FintechCommand} from '../../cli/base-command.js'
+import {openShutdownSession} from '../../cli/shutdown-flow.js'
+import {ShutdownCommand} from '../../cli/shutdown-command.js'
+import {ExitCode} from '../../core/errors.js'
+import {inventoryOfManifest} from '../../core/shutdown/inventory.js'
+import {readLock, type LockHolder} from '../../core/shutdown/lock.js'
+import type {Manifest} from '../../core/shutdown/manifest.js'
+import {latestManifest} from '../../core/shutdown/manifests.js'
+import {describePrior, planStart} from '../../core/shutdown/plan.js'
+import {systemClock} from '../../core/deploy/clock.js'
+
+interface ShutdownStatusResult {
+  env: string
+  stateBucket: string
+  lock?: LockHolder
+  manifest?: {key: string; night: string; status: Manifest['status']; runs: Manifest['runs']}
+  /** Each recorded resource: its state before the night, now, and whether start would change it. */
+  resources: Array<{kind: string; id: string; tier: string; before: string; now: string; awaitsStart: boolean; note?: string}>
+}
+
+export default class ShutdownStatus extends FintechCommand {
+  static summary = 'Show an env\'s shutdown state: the lock, the latest manifest, and each recorded resource now.'
+
+  static examples = ['<%= config.bin %> shutdown status --env dev', '<%= config.bin %> shutdown status --env dev --json']
+
+  static flags = {...ShutdownCommand.flags}
+
+  async run(): Promise<ShutdownStatusResult> {
+    const {flags} = await this.parse(ShutdownStatus)
+    const loaded = this.readConfig(flags.config)
+    const target = this.awsTarget(loaded, flags.env, flags)
+    const session = await openShutdownSession(loaded, flags.env, target)
+    const [lock, latest] = await Promise.all([readLock(session.apis.store, flags.env), latestManifest(session.apis.store, flags.env)])
+    const status: ShutdownStatusResult = {env: flags.env, stateBucket: session.stateBucket, ...(lock ? {lock} : {}), resources: []}
+    const lines = [`Shutdown status of ${flags.env} (state bucket ${session.stateBucket})`]
+    lines.push(lock ? `Lock: held by ${lock.command} run ${lock.runId} (${lock.by}) since ${lock.since}, expires ${lock.expires}` : 'Lock: free')
+
+    if (!latest) {
+      lines.push('No manifest yet: this env has never been shut down by fintech.')
+      return this.deliver({text: lines.join('\n'), exitCode: ExitCode.ok, result: status})
+    }
+    const {manifest, key} = latest
+    status.manifest = {key, night: manifest.night, status: manifest.status, runs: manifest.runs}
+    lines.push(`Manifest: s3://${session.stateBucket}/${key} (night ${manifest.night}, ${manifest.status}${latest.open ? ', open' : ', closed'})`)
+    for (const entry of manifest.runs) lines.push(`  ${entry.at}  ${entry.command.padEnd(5)}  run ${entry.runId}  by ${entry.by}`)
+
+    const restore = planStart({key, manifest}, await inventoryOfManifest(session.apis, manifest), session.scope, systemClock.now())
+    const table = new Table({head: ['Tier', 'Kind', 'Id', 'Before the night', 'Now', 'Start would'], style: {head: [], border: [], compact: true}})
+    for (const change of restore.changes) {
+      const before = describePrior(change.entry)
+      status.resources.push({kind: change.entry.kind, id: change.entry.id, tier: change.entry.tier, before, now: change.current, awaitsStart: change.op === 'start', ...(change.note ? {note: change.note} : {})})
+      table.push([change.entry.tier, change.entry.kind, change.entry.id.split('/').pop()!, before, change.current, change.op === 'start' ? `restore (${change.target})` : change.note ?? ''])
+    }
+    lines.push(table.toString())
+    return this.deliver({text: lines.join('\n'), exitCode: ExitCode.ok, result: status})
+  }
+}

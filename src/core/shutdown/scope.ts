@@ -1,0 +1,54 @@
+import type {FintechConfig} from '../config/schema.js'
+import {InputError} from '../errors.js'
+import {selectEnvironment, stackNameOf, stacksFor} from '../stages/select.js'
+import type {ShutdownScope} from './eligibility.js'
+
+/** The env's resources for a shutdown: its Environment tag and every stack of every stage it deploys. */
+export function scopeOf(config: FintechConfig, env: string): ShutdownScope {
+  return {
+    env,
+    stackNames: config.stages.flatMap((stage) => stacksFor(stage, env).map((stack) => stackNameOf(config, env, stage, stack))),
+    protectedEnvs: Object.entries(config.environments)
+      .filter(([, candidate]) => candidate.protected)
+      .map(([name]) => name),
+  }
+}
+
+/**
+ * Guards that hold whatever the flags: a protected env is never shut down, and neither is
+ * anything reached with credentials of a protected env's account (a mislabelled config).
+ */
+export function assertShutdownAllowed(config: FintechConfig, env: string, line?: number): void {
+  const environment = selectEnvironment(config, env)
+  if (environment.protected || env === 'prod') {
+    throw new InputError(`${env} is a protected environment${line ? ` (fintech.config.yaml line ${line})` : ''}: fintech shutdown never acts on it`)
+  }
+}
+
+export function assertNotProtectedAccount(config: FintechConfig, env: string, callerAccount: string): void {
+  const owner = Object.entries(config.environments).find(([name, candidate]) => candidate.protected && candidate.account === callerAccount && name !== env)
+  if (owner) {
+    throw new InputError(`refusing to shut down ${env}: the credentials are for account ${callerAccount}, the account of protected environment ${owner[0]}`)
+  }
+}
+
+/** The stack whose output names the Redis master (the data stage's), as the config wires it. */
+export function redisMasterStack(config: FintechConfig, env: string): string | undefined {
+  for (const stage of config.stages) {
+    for (const stack of stacksFor(stage, env)) {
+      for (const value of Object.values(stack.parameters)) {
+        if (typeof value !== 'object' || !('stackOutput' in value) || !value.stackOutput.endsWith('.RedisMasterName')) continue
+        const sourceId = value.stackOutput.split('.')[0]
+        for (const sourceStage of config.stages) {
+          const source = stacksFor(sourceStage, env).find((candidate) => candidate.id === sourceId)
+          if (source) return stackNameOf(config, env, sourceStage, source)
+        }
+      }
+    }
+  }
+  return undefined
+}
+
+/** The state bucket's name for an env: shutdown.stateBucket, else the artifact bucket. */
+export const stateBucketOf = (config: FintechConfig, account: string, region: string): string =>
+  (config.shutdown.stateBucket ?? config.artifactBucket).replaceAll('{account}', account).replaceAll('{region}', region)

@@ -1,0 +1,53 @@
+import Table from 'cli-table3'
+import type {ShutdownOutcome} from '../core/shutdown/execute.js'
+import type {ResourceResult} from '../core/shutdown/run.js'
+
+const KIND_LABEL: Record<ResourceResult['kind'], string> = {
+  'ec2-instance': 'EC2 instance',
+  'auto-scaling-group': 'Auto Scaling group',
+  'ecs-service': 'ECS service',
+  'aurora-cluster': 'Aurora cluster',
+  'rds-instance': 'RDS instance',
+}
+
+/** The last part of an ARN is what people recognise: the service name, not its cluster path. */
+const shortId = (id: string) => (id.startsWith('arn:') ? id.split('/').pop()! : id)
+
+export function summarize(results: ResourceResult[]): Record<ResourceResult['result'], number> {
+  const counts = {done: 0, failed: 0, unchanged: 0, skipped: 0, planned: 0}
+  for (const result of results) counts[result.result] += 1
+  return counts
+}
+
+export function renderShutdownOutcome(outcome: ShutdownOutcome, stateBucket: string): string {
+  const verb = outcome.action === 'stop' ? 'Stop' : 'Start'
+  if (outcome.nothingToDo) return `${verb} of ${outcome.env}: ${outcome.nothingToDo}.`
+  const lines = [
+    `${outcome.dryRun ? `Dry run of ${outcome.action}` : verb} of ${outcome.env}: manifest s3://${stateBucket}/${outcome.manifestKey}${outcome.action === 'stop' ? (outcome.newPeriod ? ' (new shutdown period)' : ' (adds to the open shutdown period)') : ''}`,
+  ]
+  if (outcome.results.length > 0) {
+    const table = new Table({head: ['Tier', 'Resource', 'Id', 'Now', outcome.dryRun ? 'Would be' : 'Target', 'Result', 'Detail'], style: {head: [], border: [], compact: true}})
+    for (const result of outcome.results) {
+      table.push([result.tier, KIND_LABEL[result.kind], shortId(result.id), result.current, result.op === 'none' ? '' : result.target, result.result, result.detail ?? ''])
+    }
+    lines.push(table.toString())
+  } else {
+    lines.push('Nothing in this env to act on.')
+  }
+  if (outcome.skipped.length > 0) {
+    lines.push(`Left alone (not in the manifest): ${outcome.skipped.length}`)
+    for (const skipped of outcome.skipped) lines.push(`  ${KIND_LABEL[skipped.kind]} ${shortId(skipped.id)}: ${skipped.reason}`)
+  }
+  const counts = summarize(outcome.results)
+  lines.push(
+    outcome.dryRun
+      ? `${counts.planned} to ${outcome.action}, ${counts.unchanged} unchanged, ${counts.failed} blocked; nothing was changed (dry run)`
+      : `${counts.done} done, ${counts.failed} failed, ${counts.skipped} held back, ${counts.unchanged} unchanged`,
+  )
+  const failed = outcome.results.filter((result) => result.result === 'failed' || result.result === 'skipped')
+  if (!outcome.dryRun && failed.length > 0) {
+    lines.push('Needs attention:')
+    for (const result of failed) lines.push(`  ${KIND_LABEL[result.kind]} ${result.id}: ${result.detail ?? result.result}`)
+  }
+  return lines.join('\n')
+}
