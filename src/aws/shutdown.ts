@@ -1,0 +1,26 @@
+import type {ShutdownApis} from '../core/shutdown/api.js'
+import type {AwsTarget} from './clients.js'
+
+export interface ShutdownApiOptions {
+  stateBucket: string
+  /** The env's account: the state bucket must belong to it. */
+  ownerAccount: string
+  redisMasterName: string
+  redisAuthSecretArn?: string
+}
+
+/** Every AWS service a shutdown run talks to, each SDK loaded in parallel. */
+export async function createShutdownApis(target: AwsTarget, options: ShutdownApiOptions): Promise<ShutdownApis> {
+  const [ec2, autoScaling, ecs, scaling, rds, redis, store] = await Promise.all([
+    import('./ec2.js').then((module) => module.createEc2Api(target)),
+    import('./autoscaling.js').then((module) => module.createAutoScalingApi(target)),
+    import('./ecs.js').then((module) => module.createEcsApi(target)),
+    import('./application-autoscaling.js').then((module) => module.createScalingApi(target)),
+    import('./rds.js').then((module) => module.createRdsApi(target)),
+    import('./ssm.js').then((module) =>
+      module.createRedisProbe(target, {masterName: options.redisMasterName, authSecretArn: options.redisAuthSecretArn}),
+    ),
+    import('./state-store.js').then((module) => module.createStateStore(target, options.stateBucket, options.ownerAccount)),
+  ])
+  return {ec2, autoScaling, ecs, scaling, rds, redis, store}
+}

@@ -1,0 +1,121 @@
+import type {GetCommandInvocationCommandOutput} from '@aws-sdk/client-ssm'
+import type {RedisProbe} from '../core/shutdown/api.js'
+import {clientSettings, type AwsTarget} from './clients.js'
+
+export interface RedisProbeOptions {
+  /** The name Sentinel monitors the primary under (the data stage's RedisMasterName). */
+  masterName: string
+  /** Where the node reads the AUTH password when its sentinel.conf holds none (the bootstrap writes it there). */
+  authSecretArn?: string
+  /** Waits between polls of the command; tests pass one that returns at once. */
+  sleep?: (ms: number) => Promise<void>
+}
+
+const FIRST_POLL_MS = 1000
+const MAX_POLL_MS = 10_000
+/** How long one probe waits for the node's answer before reporting none. */
+const POLL_BUDGET_MS = 3 * 60_000
+/** How long the script may run on the node; each redis-cli call answers in milliseconds. */
+const SCRIPT_TIMEOUT_SECONDS = 60
+const DONE = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled'])
+/** The line the script prints before it pings the master Sentinel named. */
+const MASTER_LINE = /^master (\S+)$/m
+
+const wait = (ms: number) => new Promise<void>((done) => setTimeout(done, ms))
+const shellQuote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`
+
+/**
+ * Runs on a Redis node as root. The AUTH password never leaves the node: it is read from the
+ * Sentinel config the bootstrap wrote (templates/data/data.yaml) and handed to redis-cli in
+ * its environment, so it shows in neither the SSM command nor the process list.
+ */
+export function probeScript(masterName: string, authSecretArn?: string): string[] {
+  return [
+    'set -u',
+    `NAME=${shellQuote(masterName)}`,
+    'CONF=/etc/fintech-redis/sentinel.conf',
+    'CLI=$(command -v redis-cli || command -v redis6-cli || echo /usr/local/bin/redis-cli)',
+    `AUTH=$(awk '$1 == "requirepass" {gsub(/"/, "", $2); print $2; exit}' "$CONF" 2>/dev/null)`,
+    `[ -n "$AUTH" ] || AUTH=$(awk -v name="$NAME" '$1 == "sentinel" && $2 == "auth-pass" && $3 == name {gsub(/"/, "", $4); print $4; exit}' "$CONF" 2>/dev/null)`,
+    ...(authSecretArn
+      ? [`[ -n "$AUTH" ] || AUTH=$(aws secretsmanager get-secret-value --secret-id ${shellQuote(authSecretArn)} --query SecretString --output text)`]
+      : []),
+    'if [ -z "$AUTH" ]; then echo "no AUTH password in $CONF"; exit 2; fi',
+    'export REDISCLI_AUTH="$AUTH"',
+    'ADDR=$("$CLI" -p 26379 SENTINEL get-master-addr-by-name "$NAME" 2>&1)',
+    `HOST=$(printf '%s\\n' "$ADDR" | sed -n 1p)`,
+    `PORT=$(printf '%s\\n' "$ADDR" | sed -n 2p)`,
+    'if [ -z "$PORT" ]; then echo "Sentinel names no master for $NAME: $ADDR"; exit 3; fi',
+    'echo "master $HOST:$PORT"',
+    '"$CLI" -h "$HOST" -p "$PORT" PING 2>&1',
+  ]
+}
+
+const outputOf = (invocation: GetCommandInvocationCommandOutput) =>
+  [invocation.StandardOutputContent, invocation.StandardErrorContent]
+    .map((text) => text?.trim())
+    .filter(Boolean)
+    .join('\n')
+
+/**
+ * Asks a Redis node, through SSM Run Command, whether its Sentinel names a master and that
+ * master answers PING. The node runs the check because the CLI has no route into the data
+ * subnets.
+ */
+export async function createRedisProbe(target: AwsTarget, options: RedisProbeOptions): Promise<RedisProbe> {
+  const ssm = await import('@aws-sdk/client-ssm')
+  const client = new ssm.SSMClient(clientSettings(target))
+  const sleep = options.sleep ?? wait
+  const commands = probeScript(options.masterName, options.authSecretArn)
+
+  async function send(instanceId: string): Promise<string | {ok: false; detail: string}> {
+    try {
+      const {Command} = await client.send(
+        new ssm.SendCommandCommand({
+          DocumentName: 'AWS-RunShellScript',
+          InstanceIds: [instanceId],
+          Parameters: {commands, executionTimeout: [String(SCRIPT_TIMEOUT_SECONDS)]},
+          TimeoutSeconds: SCRIPT_TIMEOUT_SECONDS,
+          Comment: `fintech: is the Redis master ${options.masterName} reachable?`.slice(0, 100),
+        }),
+      )
+      return Command?.CommandId ?? ''
+    } catch (error) {
+      // A node that just started is not registered with SSM yet: not ready, which is an answer.
+      if ((error as {name?: string}).name !== 'InvalidInstanceId') throw error
+      return {ok: false, detail: `SSM cannot run commands on ${instanceId} (yet): ${(error as Error).message}`}
+    }
+  }
+
+  return {
+    async masterReachable(instanceIds) {
+      const instanceId = instanceIds[0]
+      if (!instanceId) return {ok: false, detail: 'no running Redis instance to ask'}
+      const commandId = await send(instanceId)
+      if (typeof commandId !== 'string') return commandId
+
+      let waited = 0
+      let status = 'Pending'
+      for (let attempt = 0; waited < POLL_BUDGET_MS; attempt++) {
+        const delay = Math.min(FIRST_POLL_MS * 2 ** attempt, MAX_POLL_MS)
+        await sleep(delay)
+        waited += delay
+        let invocation: GetCommandInvocationCommandOutput
+        try {
+          invocation = await client.send(new ssm.GetCommandInvocationCommand({CommandId: commandId, InstanceId: instanceId}))
+        } catch (error) {
+          // SSM makes the invocation visible a moment after SendCommand returns.
+          if ((error as {name?: string}).name === 'InvocationDoesNotExist') continue
+          throw error
+        }
+        status = invocation.Status ?? 'Pending'
+        if (!DONE.has(status)) continue
+        const output = outputOf(invocation)
+        const master = MASTER_LINE.exec(output)?.[1]
+        if (status === 'Success' && /^PONG$/m.test(output) && master) return {ok: true, detail: master}
+        return {ok: false, detail: `${status} on ${instanceId}: ${output || invocation.StatusDetails || 'no output'}`}
+      }
+      return {ok: false, detail: `no answer from ${instanceId} within ${POLL_BUDGET_MS / 60_000} minutes (command ${commandId}, ${status})`}
+    },
+  }
+}
