@@ -68,8 +68,11 @@ export interface Moto {
   log(): string
 }
 
-/** Starts the patched moto_server on a free port and waits (at most 20 s) until it answers. */
-export async function startMoto(): Promise<Moto> {
+/**
+ * Starts the patched moto_server on a free port and waits (at most 20 s) until it answers.
+ * `serverEnv` reaches the launcher, e.g. FINTECH_MOTO_SSM_OUTPUT (see test/moto/).
+ */
+export async function startMoto(serverEnv: Record<string, string> = {}): Promise<Moto> {
   const port = await freePort()
   const endpoint = `http://127.0.0.1:${port}`
   // detached: the server gets its own process group, so stop() can end it and anything it started.
@@ -77,7 +80,7 @@ export async function startMoto(): Promise<Moto> {
     cwd: REPO_ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: {...process.env, PYTHONUNBUFFERED: '1'},
+    env: {...process.env, ...serverEnv, PYTHONUNBUFFERED: '1'},
   })
   // Always drain the pipes (moto logs every request; a full pipe would stall the server), keep a tail.
   const tail: string[] = []
@@ -343,7 +346,7 @@ export async function cfnTrace(moto: Moto, stackName: string): Promise<{changeSe
  * Registers the per-file lifecycle: one moto_server for the file (beforeAll/afterAll), and
  * before each test a reset emulator plus a fresh scratch dir holding that test's audit log.
  */
-export function useMoto() {
+export function useMoto(serverEnv: Record<string, string> = {}) {
   let server: Moto | undefined
   let scratch: ReturnType<typeof scratchDir> | undefined
   const context = {
@@ -362,7 +365,7 @@ export function useMoto() {
     run: (args: string[]) => runCli(context.moto, args, context.auditLog),
   }
   beforeAll(async () => {
-    server = await startMoto()
+    server = await startMoto(serverEnv)
   })
   afterAll(async () => {
     await server?.stop()
