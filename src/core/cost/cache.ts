@@ -1,0 +1,77 @@
+import {createHash} from 'node:crypto'
+import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {homedir} from 'node:os'
+import {join} from 'node:path'
+
+/**
+ * Where Cost Explorer answers are kept: `$FINTECH_CACHE_DIR/cost` when set, otherwise
+ * `$XDG_CACHE_HOME/fintech/cost`, otherwise `~/.cache/fintech/cost`.
+ */
+export function costCacheDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+  if (env.FINTECH_CACHE_DIR) return join(env.FINTECH_CACHE_DIR, 'cost')
+  return join(env.XDG_CACHE_HOME || join(home, '.cache'), 'fintech', 'cost')
+}
+
+/** Object keys sorted at every level, so equal requests hash alike whatever order they were built in. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical)
+  if (value === null || typeof value !== 'object') return value
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, item]) => [key, canonical(item)]),
+  )
+}
+
+interface Entry<T> {
+  date: string
+  fetchedAt: string
+  request: unknown
+  value: T
+}
+
+/**
+ * Answers kept on disk for the UTC day they were fetched: Cost Explorer charges $0.01 a
+ * request and its figures change at most a few times a day. A file per request, named by
+ * the day and a hash of the whole request; files of earlier days are removed on the next
+ * write. An unreadable file is a miss, never an error.
+ */
+export class ResponseCache {
+  constructor(
+    private readonly dir: string,
+    private readonly today: string,
+  ) {}
+
+  private fileOf(request: unknown): string {
+    const hash = createHash('sha256').update(JSON.stringify(canonical(request))).digest('hex').slice(0, 32)
+    return join(this.dir, `${this.today}-${hash}.json`)
+  }
+
+  get<T>(request: unknown): {value: T; fetchedAt: string} | undefined {
+    try {
+      const entry = JSON.parse(readFileSync(this.fileOf(request), 'utf8')) as Entry<T>
+      if (entry.date !== this.today || JSON.stringify(entry.request) !== JSON.stringify(canonical(request))) return undefined
+      return {value: entry.value, fetchedAt: entry.fetchedAt}
+    } catch {
+      return undefined
+    }
+  }
+
+  put<T>(request: unknown, value: T, fetchedAt: Date): void {
+    const file = this.fileOf(request)
+    const entry: Entry<T> = {date: this.today, fetchedAt: fetchedAt.toISOString(), request: canonical(request), value}
+    try {
+      mkdirSync(this.dir, {recursive: true})
+      for (const name of readdirSync(this.dir)) {
+        if (/^\d{4}-\d{2}-\d{2}-[0-9a-f]+\.json$/.test(name) && !name.startsWith(`${this.today}-`)) rmSync(join(this.dir, name), {force: true})
+      }
+      // Written aside and renamed, so a reader never sees half a file.
+      const partial = `${file}.${process.pid}.tmp`
+      writeFileSync(partial, JSON.stringify(entry))
+      renameSync(partial, file)
+    } catch {
+      // A cache that cannot be written only costs the next run a request.
+    }
+  }
+}
