@@ -47,6 +47,7 @@ describe('the bundled platform', () => {
     const [{securityRules}, {applySuppressions}] = await Promise.all([import('../../src/core/validate/security/index.js'), import('../../src/core/validate/suppress.js')])
     const result = validateProject({loaded: loadConfig(`${root}/fintech.config.yaml`), spec: await loadResourceSpec(), securityRules, applySuppressions})
     expect(result.findings.map((finding) => `${finding.file}:${finding.line} ${finding.ruleId} ${finding.message}`)).toEqual([])
-    expect(result.templates).toHaveLength(5)
+    expect(result.templates).toContain('templates/shutdown/scheduler.yaml')
+    expect(result.templates).toHaveLength(6)
   })
 })

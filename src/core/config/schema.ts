@@ -70,6 +70,14 @@ export const shutdownSchema = z.strictObject({
     .string()
     .optional()
     .describe('bucket for manifests and the lock; the artifact bucket when left out; {account} and {region} are filled in'),
+  image: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'container image of the CLI that the scheduled stop/start tasks run (fintech shutdown schedule); ' +
+        '{account}.dkr.ecr.{region}.amazonaws.com/fintech:{version} when left out; {account}, {region} and {version} are filled in',
+    ),
   lockTtlMinutes: z.number().int().min(5).max(24 * 60).default(120),
   waitMinutes: z
     .strictObject({

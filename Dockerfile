@@ -1,0 +1,38 @@
+# syntax=docker/dockerfile:1
+# The fintech CLI as a container image: what EventBridge Scheduler runs every night and
+# morning as `fintech shutdown stop|start --env <env> --scheduled` (fintech shutdown
+# schedule, templates/shutdown/scheduler.yaml). The task definition asks for linux/amd64:
+#
+#   docker build --platform linux/amd64 -t fintech:<version> .
+#
+# The image carries the project's fintech.config.yaml, templates and runbooks as they are
+# when it is built: rebuild and redeploy the schedule after changing them.
+ARG NODE_IMAGE=node:20-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+# Dependencies first, so that a source change does not download them again.
+COPY package.json package-lock.json ./
+RUN npm ci --engine-strict --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY bin ./bin
+COPY src ./src
+# build = tsc and `oclif manifest` (start-up without scanning the commands); then the
+# compiler, oclif's tooling and the test libraries leave node_modules.
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production \
+    FINTECH_CONFIG=/app/fintech.config.yaml
+WORKDIR /app
+COPY --from=build /app/package.json /app/oclif.manifest.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY bin/run.js ./bin/run.js
+COPY templates ./templates
+COPY runbooks ./runbooks
+COPY fintech.config.yaml ./
+# The official Node images ship this unprivileged user (uid 1000).
+USER node
+ENTRYPOINT ["node", "/app/bin/run.js"]
+CMD ["--help"]
