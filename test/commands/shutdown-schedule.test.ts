@@ -317,6 +317,28 @@ describe('fintech shutdown schedule --env dev', () => {
     expect(audit.auditLines().at(-1)).toMatchObject({action: 'shutdown-schedule', result: 'failed'})
   })
 
+  it('--dry-run without credentials shows the offline plan of the stack; a deploy without them fails and changes nothing', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), {name: 'CredentialsProviderError'}))
+    const config = platformProject()
+    const run = await runCli(ShutdownSchedule, ['--env', 'dev', '--dry-run', '--json', '--config', config])
+
+    expect(run.exitCode).toBe(0)
+    expect(run.json).toMatchObject({mode: 'offline', env: 'dev', plan: {env: 'dev', account: '111111111111', stages: [{name: 'shutdown-schedule', stacks: [{stackName: SCHEDULE_STACK}]}]}})
+    const parameters = run.json.plan.stages[0].stacks[0].parameters
+    expect(parameters.StopExpression).toEqual({value: 'cron(0 20 * * ? *)', source: 'config'})
+    expect(parameters.ClusterName).toEqual({value: '<compute.ClusterName>', source: 'stack-output', placeholder: true})
+    expect(parameters.LogRetentionDays).toEqual({value: '14', source: 'parameter-file'})
+    expect(run.json.plan.stages[0].stacks[0].resources.map((resource: {type: string}) => resource.type)).toEqual(
+      expect.arrayContaining(['AWS::Scheduler::Schedule', 'AWS::Scheduler::ScheduleGroup', 'AWS::ECS::TaskDefinition', 'AWS::IAM::Role']),
+    )
+
+    const deploy = await runCli(ShutdownSchedule, ['--env', 'dev', '--yes', '--config', config])
+    expect(deploy.exitCode).toBe(1)
+    expect(deploy.stderr).toContain('no AWS credentials found for dev (account 111111111111)')
+    expect(cfn.calls()).toHaveLength(0)
+    expect(audit.auditLines()).toEqual([])
+  })
+
   it('skips an unchanged schedule stack without a change set', async () => {
     platformDeployed()
     scheduleStackCreatable()
