@@ -1,12 +1,13 @@
 import {Flags} from '@oclif/core'
-import {DateTime} from 'luxon'
 import {InterruptedError, systemClock} from '../core/deploy/clock.js'
-import {ExitCode, FintechError} from '../core/errors.js'
+import {ExitCode, FintechError, InputError} from '../core/errors.js'
 import {executeShutdown, type ShutdownOutcome} from '../core/shutdown/execute.js'
+import {nightOf, shouldRunScheduled} from '../core/shutdown/schedule.js'
 import {selectEnvironment} from '../core/stages/select.js'
 import {renderShutdownOutcome, summarize} from '../ui/shutdown.js'
 import {FintechCommand} from './base-command.js'
 import {newRunId, openShutdownSession} from './shutdown-flow.js'
+import {stateBucketOf} from '../core/shutdown/scope.js'
 import {withInterrupt} from './aws-session.js'
 
 export type ShutdownResult = ShutdownOutcome & {runId?: string; stateBucket: string}
@@ -17,13 +18,31 @@ export abstract class ShutdownCommand extends FintechCommand {
     env: Flags.string({description: 'environment from fintech.config.yaml (never a protected one)', required: true}),
   }
 
-  protected async execute(action: 'stop' | 'start', options: {env: string; dryRun: boolean; config: string; profile?: string; region?: string}): Promise<ShutdownResult> {
+  static scheduledFlag = Flags.boolean({
+    default: false,
+    description: "run only if the env's schedule says so now (start skips holidays and days off); what the scheduled job passes",
+  })
+
+  protected async execute(
+    action: 'stop' | 'start',
+    options: {env: string; dryRun: boolean; scheduled?: boolean; config: string; profile?: string; region?: string},
+  ): Promise<ShutdownResult> {
     const loaded = this.readConfig(options.config)
     const env = selectEnvironment(loaded.config, options.env)
+    const now = systemClock.now()
+    if (options.scheduled) {
+      if (!env.schedule) throw new InputError(`--scheduled: ${options.env} has no schedule in ${loaded.file}`, `add environments.${options.env}.schedule, or run without --scheduled`)
+      // Cron cannot express holidays, so the job fires on every working weekday and the calendar decides here, before any AWS call.
+      const decision = shouldRunScheduled(env.schedule, action, now)
+      if (!decision.run) {
+        const stateBucket = stateBucketOf(loaded.config, options.env)
+        const outcome: ShutdownOutcome = {env: options.env, action, dryRun: options.dryRun, newPeriod: false, results: [], skipped: [], nothingToDo: `not scheduled now: ${decision.reason}`}
+        return this.deliver({text: renderShutdownOutcome(outcome, stateBucket), exitCode: ExitCode.ok, result: {...outcome, stateBucket}})
+      }
+    }
     const target = this.awsTarget(loaded, options.env, options)
     const session = await openShutdownSession(loaded, options.env, target)
     const runId = newRunId()
-    const now = systemClock.now()
     const outcome = await withInterrupt(({signal}) =>
       executeShutdown({
         action,
@@ -39,7 +58,7 @@ export abstract class ShutdownCommand extends FintechCommand {
         scope: session.scope,
         account: env.account,
         region: target.region,
-        night: DateTime.fromJSDate(now, {zone: env.schedule?.timezone ?? 'UTC'}).toISODate()!,
+        night: env.schedule ? nightOf(env.schedule, now) : now.toISOString().slice(0, 10),
         dryRun: options.dryRun,
         lockTtlMinutes: loaded.config.shutdown.lockTtlMinutes,
       }),

@@ -29,7 +29,7 @@ export async function openShutdownSession(loaded: LoadedConfig, envName: string,
   const session = await openGuardedSession(loaded, envName, target)
   assertNotProtectedAccount(config, envName, session.caller.account)
   const env = config.environments[envName]!
-  const stateBucket = stateBucketOf(config, env.account, target.region)
+  const stateBucket = stateBucketOf(config, envName)
   const [{createShutdownApis}, redisMasterName] = await Promise.all([import('../aws/shutdown.js'), readRedisMasterName(loaded, envName, target)])
   const apis = await createShutdownApis(target, {stateBucket, ownerAccount: env.account, redisMasterName})
   return {...session, apis, stateBucket, scope: scopeOf(config, envName)}

@@ -20,7 +20,7 @@ const toTags = (spec: TagSpec, extra: Record<string, string> = {}) => ({
 })
 
 const inventoryArb = fc.record({
-  instances: fc.array(fc.record({running: fc.boolean(), redis: fc.boolean(), refuses: fc.boolean({}), tags: tagsArb}), {maxLength: 120}),
+  instances: fc.array(fc.record({running: fc.boolean(), redis: fc.boolean(), refuses: fc.boolean(), tags: tagsArb}), {maxLength: 120}),
   groups: fc.array(fc.record({min: fc.nat(3), extra: fc.nat(3), spread: fc.nat(3), tags: tagsArb}), {maxLength: 6}),
   services: fc.array(
     fc.record({desired: fc.nat(4), scaling: fc.option(fc.record({min: fc.nat(3), extra: fc.nat(5), suspended: fc.boolean()})), tags: tagsArb}),
@@ -31,7 +31,7 @@ const inventoryArb = fc.record({
   /** Resources AWS or a person wakes up during the night, between two stop runs. */
   wakeUps: fc.array(fc.nat(200), {maxLength: 5}),
 })
-type InventorySpec = fc.infer<typeof inventoryArb>
+type InventorySpec = typeof inventoryArb extends fc.Arbitrary<infer Spec> ? Spec : never
 
 function build(spec: InventorySpec): FakeAccount {
   const account = fakeAccount()

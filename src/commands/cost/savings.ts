@@ -34,7 +34,7 @@ export default class CostSavingsCommand extends FintechCommand {
     const today = utcDate(now)
     const window = parsePeriod(flags.period, today).current
     const target = this.awsTarget(loaded, flags.env, flags)
-    const bucket = stateBucketOf(loaded.config, env.account, target.region)
+    const bucket = stateBucketOf(loaded.config, flags.env)
     const global = globalTarget(loaded, [flags.env], flags)
 
     const warnings: string[] = []

@@ -10,6 +10,7 @@ export default class ShutdownStart extends ShutdownCommand {
 
   static flags = {
     ...ShutdownCommand.flags,
+    scheduled: ShutdownCommand.scheduledFlag,
     'dry-run': Flags.boolean({default: false, description: 'show what would be started; change nothing, take no lock'}),
   }
 

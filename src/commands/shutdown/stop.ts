@@ -10,6 +10,7 @@ export default class ShutdownStop extends ShutdownCommand {
 
   static flags = {
     ...ShutdownCommand.flags,
+    scheduled: ShutdownCommand.scheduledFlag,
     'dry-run': Flags.boolean({default: false, description: 'show what would be stopped; change nothing, take no lock'}),
   }
 

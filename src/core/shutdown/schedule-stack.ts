@@ -8,6 +8,7 @@ import {selectEnvironment} from '../stages/select.js'
 import {formatKeyPath} from '../yaml.js'
 import {parseTemplate} from '../template/parse.js'
 import {eventBridgeExpressions, type EventBridgeExpressions} from './schedule.js'
+import {stateBucketOf} from './scope.js'
 
 /**
  * The schedule stack of an env (templates/shutdown/scheduler.yaml), deployed by
@@ -35,12 +36,6 @@ export const SCHEDULE_STACK_INPUTS: Record<string, string> = {
 }
 
 const fill = (text: string, values: Record<string, string>) => Object.entries(values).reduce((out, [key, value]) => out.replaceAll(`{${key}}`, value), text)
-
-/** The bucket of the shutdown manifests and lock: shutdown.stateBucket, else the artifact bucket. */
-export function stateBucketOf(config: FintechConfig, envName: string): string {
-  const env = config.environments[envName]!
-  return fill(config.shutdown.stateBucket ?? config.artifactBucket, {account: env.account, region: env.region})
-}
 
 export interface ImageChoice {
   uri: string

@@ -49,6 +49,8 @@ export function redisMasterStack(config: FintechConfig, env: string): string | u
   return undefined
 }
 
-/** The state bucket's name for an env: shutdown.stateBucket, else the artifact bucket. */
-export const stateBucketOf = (config: FintechConfig, account: string, region: string): string =>
-  (config.shutdown.stateBucket ?? config.artifactBucket).replaceAll('{account}', account).replaceAll('{region}', region)
+/** The bucket of an env's shutdown manifests and lock: shutdown.stateBucket, else the artifact bucket, in the env's own region. */
+export function stateBucketOf(config: FintechConfig, env: string): string {
+  const {account, region} = selectEnvironment(config, env)
+  return (config.shutdown.stateBucket ?? config.artifactBucket).replaceAll('{account}', account).replaceAll('{region}', region)
+}
