@@ -8,12 +8,16 @@ import {readLock, type LockHolder} from '../../core/shutdown/lock.js'
 import type {Manifest} from '../../core/shutdown/manifest.js'
 import {latestManifest} from '../../core/shutdown/manifests.js'
 import {describePrior, planStart} from '../../core/shutdown/plan.js'
+import {nextTransitions, type Transition} from '../../core/shutdown/schedule.js'
+import {selectEnvironment} from '../../core/stages/select.js'
 import {systemClock} from '../../core/deploy/clock.js'
 
 interface ShutdownStatusResult {
   env: string
   stateBucket: string
   lock?: LockHolder
+  /** The next scheduled runs, in the schedule's time zone; absent without a schedule. */
+  next?: Transition[]
   manifest?: {key: string; night: string; status: Manifest['status']; runs: Manifest['runs']}
   /** Each recorded resource: its state before the night, now, and whether start would change it. */
   resources: Array<{kind: string; id: string; tier: string; before: string; now: string; awaitsStart: boolean; note?: string}>
@@ -29,11 +33,14 @@ export default class ShutdownStatus extends FintechCommand {
   async run(): Promise<ShutdownStatusResult> {
     const {flags} = await this.parse(ShutdownStatus)
     const loaded = this.readConfig(flags.config)
+    const {schedule} = selectEnvironment(loaded.config, flags.env)
     const target = this.awsTarget(loaded, flags.env, flags)
     const session = await openShutdownSession(loaded, flags.env, target)
     const [lock, latest] = await Promise.all([readLock(session.apis.store, flags.env), latestManifest(session.apis.store, flags.env)])
-    const status: ShutdownStatusResult = {env: flags.env, stateBucket: session.stateBucket, ...(lock ? {lock} : {}), resources: []}
+    const next = schedule ? nextTransitions(schedule, systemClock.now(), 2) : undefined
+    const status: ShutdownStatusResult = {env: flags.env, stateBucket: session.stateBucket, ...(lock ? {lock} : {}), ...(next ? {next} : {}), resources: []}
     const lines = [`Shutdown status of ${flags.env} (state bucket ${session.stateBucket})`]
+    lines.push(next ? `Next: ${next.map((transition) => `${transition.action} ${transition.local}`).join(', ')}` : 'No schedule in the config: stop and start run only by hand')
     lines.push(lock ? `Lock: held by ${lock.command} run ${lock.runId} (${lock.by}) since ${lock.since}, expires ${lock.expires}` : 'Lock: free')
 
     if (!latest) {
