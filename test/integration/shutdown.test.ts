@@ -175,6 +175,13 @@ describe('shutdown against moto', {timeout: 120_000}, () => {
     })
     expect(stop.audit.filter((line) => line.action === 'shutdown-stop-ec2-instance').map((line) => (line as {resource?: string}).resource).sort()).toEqual([inventory.app, ...inventory.redis].sort())
 
+    const status = await shutdown('status')
+    expect(status.exitCode, explain(status)).toBe(0)
+    expect(status.json.manifest).toMatchObject({key, status: 'stopped'})
+    expect(status.json.lock).toBeUndefined()
+    const awaiting = Object.fromEntries(status.json.resources.map((resource: {id: string; awaitsStart: boolean}) => [resource.id, resource.awaitsStart]))
+    expect(awaiting).toMatchObject({[inventory.app]: true, [inventory.redis[0]!]: true, [inventory.handStopped]: false, ledger: true, workers: true})
+
     const start = await shutdown('start')
     expect(start.exitCode, explain(start)).toBe(0)
     const restored = await states()
