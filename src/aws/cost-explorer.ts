@@ -13,6 +13,14 @@ function filterOf(accounts: string[] | undefined) {
 }
 
 /** Cost Explorer's own refusals, said in words an operator can act on; anything else as it came. */
+async function explained<T>(request: () => Promise<T>): Promise<T> {
+  try {
+    return await request()
+  } catch (error) {
+    explain(error)
+  }
+}
+
 function explain(error: unknown): never {
   const name = (error as {name?: string}).name
   const message = (error as Error).message
@@ -30,8 +38,8 @@ export async function createCostExplorerApi(target: AwsTarget): Promise<CostExpl
 
   return {
     async getCostAndUsage(query: CostUsageQuery, nextPageToken?: string) {
-      const output = await client
-        .send(
+      const output = await explained(() =>
+        client.send(
           new ce.GetCostAndUsageCommand({
             TimePeriod: {Start: query.start, End: query.end},
             Granularity: query.granularity,
@@ -40,8 +48,8 @@ export async function createCostExplorerApi(target: AwsTarget): Promise<CostExpl
             ...(filterOf(query.accounts) ? {Filter: filterOf(query.accounts)} : {}),
             ...(nextPageToken ? {NextPageToken: nextPageToken} : {}),
           }),
-        )
-        .catch(explain)
+        ),
+      )
       return {
         buckets: (output.ResultsByTime ?? []).map((result) => {
           const total = result.Total?.[query.metric]
@@ -60,8 +68,8 @@ export async function createCostExplorerApi(target: AwsTarget): Promise<CostExpl
     },
 
     async getCostForecast(query) {
-      const output = await client
-        .send(
+      const output = await explained(() =>
+        client.send(
           new ce.GetCostForecastCommand({
             TimePeriod: {Start: query.start, End: query.end},
             Granularity: query.granularity,
@@ -69,8 +77,8 @@ export async function createCostExplorerApi(target: AwsTarget): Promise<CostExpl
             PredictionIntervalLevel: query.predictionIntervalLevel,
             ...(filterOf(query.accounts) ? {Filter: filterOf(query.accounts)} : {}),
           }),
-        )
-        .catch(explain)
+        ),
+      )
       return {
         total: amount(output.Total?.Amount),
         unit: output.Total?.Unit ?? 'USD',

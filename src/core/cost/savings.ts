@@ -153,7 +153,7 @@ async function priceEntry(entry: ManifestEntry, book: PriceBook, tasks: TaskDefi
     case 'rds-instance':
       return {size: entry.instanceClass, hourlyUsd: null, note: 'a standalone RDS instance: the manifest does not record its engine, and the snapshot prices Aurora PostgreSQL only'}
     case 'auto-scaling-group':
-      return {size: `${entry.prior.desired} instances`, hourlyUsd: null, note: 'the manifest does not record the group\'s instance type'}
+      return {size: `${entry.prior.desired} instance${entry.prior.desired === 1 ? '' : 's'}`, hourlyUsd: null, note: 'the manifest does not record the group\'s instance type'}
   }
 }
 
