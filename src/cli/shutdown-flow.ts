@@ -25,7 +25,7 @@ export interface ShutdownSession {
  */
 export async function openShutdownSession(loaded: LoadedConfig, envName: string, target: AwsTarget): Promise<ShutdownSession> {
   const {config} = loaded
-  assertShutdownAllowed(config, envName, loaded.lineOf(['environments', envName, 'protected']))
+  assertShutdownAllowed(config, envName, {file: loaded.file, line: loaded.lineOf(['environments', envName, 'protected'])})
   const session = await openGuardedSession(loaded, envName, target)
   assertNotProtectedAccount(config, envName, session.caller.account)
   const env = config.environments[envName]!

@@ -18,10 +18,10 @@ export function scopeOf(config: FintechConfig, env: string): ShutdownScope {
  * Guards that hold whatever the flags: a protected env is never shut down, and neither is
  * anything reached with credentials of a protected env's account (a mislabelled config).
  */
-export function assertShutdownAllowed(config: FintechConfig, env: string, line?: number): void {
+export function assertShutdownAllowed(config: FintechConfig, env: string, where?: {file: string; line?: number}): void {
   const environment = selectEnvironment(config, env)
   if (environment.protected || env === 'prod') {
-    throw new InputError(`${env} is a protected environment${line ? ` (fintech.config.yaml line ${line})` : ''}: fintech shutdown never acts on it`)
+    throw new InputError(`${env} is a protected environment${where?.line ? ` (${where.file} line ${where.line})` : ''}: fintech shutdown never acts on it`)
   }
 }
 
