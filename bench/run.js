@@ -3,6 +3,7 @@
 // cannot measure: a command fails, or the mocked deploy is not the no-op it must be.
 import {dirname} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {countCostReportCalls} from './cost-report.js'
 import {countNoopDeployCalls} from './noop-deploy.js'
 import {fmt, percentile, timeNode} from './stats.js'
 
@@ -52,11 +53,22 @@ function validate() {
   console.log(`  median${fmt(median)}   p90${fmt(percentile(samples, 90))}   target: under 2 s without cfn-lint   ${label(median < 2000)}\n`)
 }
 
+async function costReport() {
+  console.log('5. Cost Explorer requests of `fintech cost report` (aws-sdk-client-mock, $0.01 a request)\n')
+  const {command, cold, warm, reported} = await countCostReportCalls(repoRoot)
+  if (reported.cold !== cold || reported.warm !== warm) throw new Error(`${command} reported ${reported.cold}/${reported.warm} requests but sent ${cold}/${warm}`)
+  console.log(`  fintech ${command}`)
+  const requests = (count) => `${String(count).padStart(3)} request${count === 1 ? ' ' : 's'}`
+  console.log(`  cold cache ${requests(cold)}   target: at most 2   ${label(cold <= 2)}`)
+  console.log(`  warm cache ${requests(warm)}   target: 0           ${label(warm === 0)}\n`)
+}
+
 try {
   startup()
   await awsCalls()
   offlinePlan()
   validate()
+  await costReport()
 } catch (error) {
   console.error(`bench: cannot measure: ${error.message}`)
   process.exit(1)
