@@ -5,10 +5,12 @@
  * the state bucket, audit lines, exit codes, text and JSON output.
  */
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {createServer, type Server} from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {beforeEach, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import ShutdownPlan from '../../src/commands/shutdown/plan.js'
 import ShutdownStart from '../../src/commands/shutdown/start.js'
 import ShutdownStop from '../../src/commands/shutdown/stop.js'
@@ -16,6 +18,7 @@ import {CALLER_ARN} from '../helpers/aws-mocks.js'
 import {runCli} from '../helpers/run-cli.js'
 import {
   clusterArn,
+  ec2,
   FakeAws,
   forgetRequests,
   LOCK_KEY,
@@ -514,5 +517,78 @@ describe('bad input: exit 2 naming the place, nothing changed', () => {
     ])
     expect(account.objects.get(key)!.body).toBe(body)
     expect(snapshot(account)).toEqual(before)
+  })
+})
+
+/**
+ * aws-sdk-client-mock replaces send() and with it the SDK's retry middleware, so only a real
+ * HTTP exchange shows that a throttled StopInstances is retried. Here EC2 gets its real send()
+ * back (until the next mockAccount) and answers from a loopback endpoint (AWS_ENDPOINT_URL)
+ * that throttles the first StopInstances; every other service stays mocked.
+ */
+describe('throttling', () => {
+  const ec2Requests: Array<{action: string; ids: string[]}> = []
+  let server: Server
+  let endpoint: string
+
+  const instanceXml = (id: string, state: string) =>
+    `<item><instanceId>${id}</instanceId><instanceType>t4g.medium</instanceType><instanceState><code>${state === 'running' ? 16 : 80}</code><name>${state}</name></instanceState>` +
+    '<tagSet><item><key>Environment</key><value>dev</value></item></tagSet></item>'
+
+  beforeEach(() => {
+    ec2.restore()
+    process.env.AWS_ENDPOINT_URL = endpoint
+  })
+
+  beforeAll(async () => {
+    let throttleLeft = 1
+    server = createServer((request, response) => {
+      let body = ''
+      request.on('data', (chunk) => (body += chunk))
+      request.on('end', () => {
+        const parameters = new URLSearchParams(body)
+        const action = parameters.get('Action') ?? ''
+        const ids = [...parameters.entries()].filter(([name]) => name.startsWith('InstanceId.')).map(([, value]) => value)
+        ec2Requests.push({action, ids})
+        response.setHeader('content-type', 'text/xml')
+        const envFilter = [...parameters.entries()].some(([name, value]) => /^Filter\.\d+\.Name$/.test(name) && value === 'tag:Environment')
+        if (action === 'DescribeInstances') {
+          const found = envFilter ? APP.map((id) => instanceXml(id, 'running')).join('') : ''
+          response.end(`<DescribeInstancesResponse><requestId>r</requestId><reservationSet>${found ? `<item><reservationId>r-1</reservationId><instancesSet>${found}</instancesSet></item>` : ''}</reservationSet></DescribeInstancesResponse>`)
+        } else if (action === 'StopInstances' && throttleLeft > 0) {
+          throttleLeft--
+          response.statusCode = 503
+          response.end('<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>r</RequestID></Response>')
+        } else if (action === 'StopInstances') {
+          const items = ids.map((id) => `<item><instanceId>${id}</instanceId><currentState><code>64</code><name>stopping</name></currentState><previousState><code>16</code><name>running</name></previousState></item>`)
+          response.end(`<StopInstancesResponse><requestId>r</requestId><instancesSet>${items.join('')}</instancesSet></StopInstancesResponse>`)
+        } else {
+          response.statusCode = 400
+          response.end(`<Response><Errors><Error><Code>InvalidAction</Code><Message>${action}</Message></Error></Errors><RequestID>r</RequestID></Response>`)
+        }
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    process.env.AWS_ACCESS_KEY_ID = 'testing'
+    process.env.AWS_SECRET_ACCESS_KEY = 'testing'
+  })
+
+  afterAll(async () => {
+    delete process.env.AWS_ENDPOINT_URL
+    delete process.env.AWS_ACCESS_KEY_ID
+    delete process.env.AWS_SECRET_ACCESS_KEY
+    await new Promise((resolve) => server.close(resolve))
+  })
+
+  it('retries a throttled StopInstances (adaptive retries) and reports the instances stopped', async () => {
+    const run = await runCli(ShutdownStop, ['--env', 'dev', '--config', fastConfig(), '--json'])
+
+    expect(run.exitCode, run.stderr).toBe(0)
+    expect(ec2Requests.filter((request) => request.action === 'StopInstances')).toEqual([
+      {action: 'StopInstances', ids: APP},
+      {action: 'StopInstances', ids: APP},
+    ])
+    for (const id of APP) expect(run.json.results.find((result: {id: string}) => result.id === id)).toMatchObject({op: 'stop', result: 'done'})
   })
 })
