@@ -1,7 +1,7 @@
 import type {CostEstimate} from '../core/cost/estimate.js'
 import type {CostExplorerUsage} from '../core/cost/explorer.js'
 import type {CostForecastReport} from '../core/cost/forecast.js'
-import {daysIn, lastDay, type DateRange} from '../core/cost/period.js'
+import {addDays, daysIn, lastDay, type DateRange} from '../core/cost/period.js'
 import type {CostReport, GroupCost} from '../core/cost/report.js'
 import type {SavingsReport} from '../core/cost/savings.js'
 import {bar, sparkline} from './charts.js'
@@ -79,7 +79,9 @@ export function renderForecast(forecast: CostForecastReport): string {
     `${thisMonth.month.padEnd(10)}${money(thisMonth.actualToDate).padStart(12)}${money(thisMonth.total.mean).padStart(12)}  ${range(thisMonth.total)}`,
     `${nextMonth.month.padEnd(10)}${''.padStart(12)}${money(nextMonth.mean).padStart(12)}  ${range(nextMonth)}`,
     '',
-    `${thisMonth.month}: ${money(thisMonth.actualToDate)} to ${forecast.today} (exclusive) plus ${money(thisMonth.remaining.mean)} forecast for the rest of the month.`,
+    thisMonth.actualToDate === 0 && forecast.today.endsWith('-01')
+      ? `${thisMonth.month}: forecast whole, from today.`
+      : `${thisMonth.month}: ${money(thisMonth.actualToDate)} up to ${addDays(forecast.today, -1)}, plus ${money(thisMonth.remaining.mean)} (${range(thisMonth.remaining)}) forecast from ${forecast.today} to the end of the month.`,
     costExplorerFooter(forecast.costExplorer),
   ].join('\n')
 }
@@ -109,9 +111,9 @@ export function renderSavings(report: SavingsReport): string {
   if (comparison) {
     lines.push(
       `Cost Explorer, ${report.env}'s whole account, daily average:`,
-      `  before the schedule ${span(comparison.before)}  ${money(comparison.dailyAverageBefore).padStart(10)}`,
-      `  after              ${span(comparison.after)}  ${money(comparison.dailyAverageAfter).padStart(10)}`,
-      `  change             ${signed(comparison.dailyChange)} a day, ${signed(comparison.monthlyChange)} a month`,
+      `  ${'before the schedule'.padEnd(20)}${span(comparison.before)}  ${money(comparison.dailyAverageBefore).padStart(10)}`,
+      `  ${'after'.padEnd(20)}${span(comparison.after)}  ${money(comparison.dailyAverageAfter).padStart(10)}`,
+      `  ${'change'.padEnd(20)}${signed(comparison.dailyChange)} a day, ${signed(comparison.monthlyChange)} a month`,
     )
   } else {
     lines.push(`Cost Explorer: no before/after comparison (${report.costExplorer.note})`)
@@ -126,7 +128,8 @@ export function renderSavings(report: SavingsReport): string {
     if (redis.withSchedule) lines.push(`  self-hosted, with schedule ${money(redis.withSchedule.monthlyUsd).padStart(10)}  (stopped ${(redis.withSchedule.stoppedShare * 100).toFixed(1)}% of node-hours)`)
     if (redis.elastiCache) {
       lines.push(`  ElastiCache ${redis.elastiCache.nodeTypes.join(', ').padEnd(15)}${money(redis.elastiCache.monthlyUsd).padStart(10)}  (cannot be stopped)`)
-      if (redis.differenceMonthlyUsd !== null) lines.push(`  ElastiCache would cost ${signed(redis.differenceMonthlyUsd)} a month more`)
+      const difference = redis.differenceMonthlyUsd
+      if (difference !== null) lines.push(`  ElastiCache would cost ${money(Math.abs(difference))} a month ${difference >= 0 ? 'more' : 'less'}`)
     }
   } else {
     lines.push(`Redis: ${redis?.note ?? 'no self-hosted Redis node in the templates of this env'}`)

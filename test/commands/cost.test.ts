@@ -208,6 +208,7 @@ describe('fintech cost forecast', () => {
     const text = await runCli(CostForecast, ['--config', CONFIG, '--env', 'prod'])
     expect(text.stdout).toMatch(/2026-11\s+1,234\.50\s+2,634\.50\s+2,534\.50 – 2,784\.50/)
     expect(text.stdout).toMatch(/2026-12\s+2,700\.00\s+2,400\.00 – 3,000\.00/)
+    expect(text.stdout).toContain('2026-11: 1,234.50 up to 2026-11-14, plus 1,400.00 (1,300.00 – 1,550.00) forecast from 2026-11-15 to the end of the month.')
     expect(text.stdout).toContain("Cost Explorer: 0 requests ($0.00), 2 answers from today's cache")
     expect(ce.calls()).toHaveLength(2)
   })
@@ -333,6 +334,8 @@ describe('fintech cost savings', () => {
     expect(text.stdout).toMatch(/before the schedule 2026-11-03 – 2026-11-09\s+9\.00/)
     expect(text.stdout).toMatch(/change\s+-3\.00 a day, -91\.20 a month/)
     expect(text.stdout).toMatch(/ElastiCache cache\.t4g\.small\s+78\.84\s+\(cannot be stopped\)/)
+    expect(text.stdout).toMatch(/self-hosted, with schedule\s+45\.37\s+\(stopped 0\.5% of node-hours\)/)
+    expect(text.stdout).toContain('ElastiCache would cost 33.47 a month more')
     expect(text.stdout.trimEnd().split('\n').at(-1)).toBe("Cost Explorer: 0 requests ($0.00), answer from today's cache (fetched 09:30 UTC); --refresh fetches again")
   })
 
