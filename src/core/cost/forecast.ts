@@ -2,7 +2,7 @@ import {FintechError} from '../errors.js'
 import type {CostMetric, ForecastPeriod} from './api.js'
 import type {CostExplorerSession, CostExplorerUsage} from './explorer.js'
 import {addMonths, startOfMonth} from './period.js'
-import type {AccountEnv} from './report.js'
+import {accountsOf, type AccountEnv} from './report.js'
 
 export const PREDICTION_INTERVAL_LEVEL = 80
 
@@ -45,7 +45,7 @@ export async function buildForecast(
   options: {today: string; metric: CostMetric; envs: AccountEnv[]},
 ): Promise<CostForecastReport> {
   const {today, metric} = options
-  const accounts = options.envs.map((env) => env.account)
+  const accounts = accountsOf(options.envs)
   const monthStart = startOfMonth(today)
   const nextMonthStart = addMonths(monthStart, 1)
 

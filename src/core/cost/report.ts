@@ -72,6 +72,9 @@ export interface ReportOptions {
 
 const cents = (amount: number) => Math.round(amount * 100) / 100
 
+/** The accounts of some envs, each once (two envs may share one). */
+export const accountsOf = (envs: AccountEnv[]): string[] => [...new Set(envs.map((env) => env.account))]
+
 function labelOf(key: string, options: ReportOptions): string {
   if (options.grouping.kind === 'env') return options.knownEnvs.find((env) => env.account === key)?.name ?? key
   if (options.grouping.kind === 'tag') {
@@ -139,7 +142,7 @@ export async function buildCostReport(session: CostExplorerSession, options: Rep
     granularity: options.period.granularity === 'daily' ? 'DAILY' : 'MONTHLY',
     metric: options.metric,
     groupBy: costGroupBy(options.grouping),
-    accounts: options.envs.map((env) => env.account),
+    accounts: accountsOf(options.envs),
   })
   return summarise(buckets, options, session.usage())
 }
