@@ -5,7 +5,7 @@
 #
 #   docker build --platform linux/amd64 -t fintech:<version> .
 #
-# The image carries the project's fintech.config.yaml, templates and runbooks as they are
+# The image carries the project's fintech.config.yaml, templates, runbooks and price snapshot as they are
 # when it is built: rebuild and redeploy the schedule after changing them.
 ARG NODE_IMAGE=node:20-slim
 
@@ -30,6 +30,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY bin/run.js ./bin/run.js
 COPY templates ./templates
+COPY data ./data
 COPY runbooks ./runbooks
 COPY fintech.config.yaml ./
 # The official Node images ship this unprivileged user (uid 1000).

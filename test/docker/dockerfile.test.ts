@@ -96,7 +96,7 @@ describe('Dockerfile', () => {
 
   it('copies from the build context only files that exist and that .dockerignore lets through', () => {
     const sources = [...copies(build!.steps), ...copies(runtime!.steps)].filter((copy) => !copy.from).flatMap((copy) => copy.sources)
-    expect(sources).toEqual(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src', 'bin/run.js', 'templates', 'runbooks', 'fintech.config.yaml'])
+    expect(sources).toEqual(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src', 'bin/run.js', 'templates', 'data', 'runbooks', 'fintech.config.yaml'])
     for (const source of sources) {
       expect(existsSync(join(root, source)), source).toBe(true)
       expect(ignored(source), `${source} is ignored`).toBe(false)
