@@ -5,6 +5,7 @@
 // template hash, every parameter's effective value (defaults included), same tags. The
 // expected values come from the project's own config, plan and parameter modules in dist/,
 // so the bench keeps up with the config instead of copying it.
+import {createHash} from 'node:crypto'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -21,7 +22,7 @@ import {selectStages} from '../dist/core/stages/select.js'
 /** A placeholder value per output, shaped like what the output holds so nothing trips on its form. */
 const placeholderOutput = (env, stackName, key) =>
   /KeyArn$|KeyId$/.test(key)
-    ? `arn:aws:kms:${env.region}:${env.account}:key/${stackName}-${key}`
+    ? `arn:aws:kms:${env.region}:${env.account}:key/${createHash('sha256').update(`${stackName}.${key}`).digest('hex').slice(0, 32)}`
     : /Arn$/.test(key)
       ? `arn:aws:sns:${env.region}:${env.account}:${stackName}-${key}`
       : `${stackName}-${key}`
