@@ -5,6 +5,7 @@ import {dirname} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {countCostReportCalls} from './cost-report.js'
 import {countNoopDeployCalls} from './noop-deploy.js'
+import {measureShutdown} from './shutdown.js'
 import {fmt, percentile, timeNode} from './stats.js'
 
 const repoRoot = dirname(dirname(fileURLToPath(import.meta.url)))
@@ -63,12 +64,41 @@ async function costReport() {
   console.log(`  warm cache ${requests(warm)}   target: 0           ${label(warm === 0)}\n`)
 }
 
+async function shutdownRuns() {
+  const {size, runs, peakRssMb, baselineRssMb, maxRssMb} = await measureShutdown(repoRoot)
+  const n = (value) => value.toLocaleString('en')
+  const appInstances = size.instances - size.redisNodes
+  console.log(
+    `6. \`shutdown stop\` then \`shutdown start --env dev\` (aws-sdk-client-mock): ${n(size.instances)} instances (${size.redisNodes} Redis), ` +
+      `${size.ecsClusters * size.servicesPerCluster} services with scaling targets in ${size.ecsClusters} clusters, ${size.auroraClusters} Aurora clusters\n`,
+  )
+  const [stop, start] = runs
+  const kinds = [...new Set([...stop.byCommand.keys(), ...start.byCommand.keys()])]
+  console.log(`  ${'request'.padEnd(26)}${'stop'.padStart(6)}${'start'.padStart(7)}`)
+  for (const kind of kinds) console.log(`  ${kind.padEnd(26)}${String(stop.byCommand.get(kind) ?? 0).padStart(6)}${String(start.byCommand.get(kind) ?? 0).padStart(7)}`)
+  console.log(`  ${'total'.padEnd(26)}${String(stop.total).padStart(6)}${String(start.total).padStart(7)}\n`)
+  // Tiers stop in order (Redis after the ledger tier has drained), so each tier has its own calls.
+  const bound = Math.ceil(appInstances / 50) + Math.ceil(size.redisNodes / 50)
+  for (const [run, kind] of [[stop, 'StopInstances'], [start, 'StartInstances']]) {
+    const calls = run.byCommand.get(kind) ?? 0
+    console.log(
+      `  ${kind} ${calls} (at most ${run.largestInstanceBatch} ids a call)   target: one per 50 instances of a tier, ` +
+        `ceil(${n(appInstances)}/50) + ceil(${size.redisNodes}/50) = ${bound}   ${label(calls <= bound && run.largestInstanceBatch <= 50)}`,
+    )
+  }
+  const ms = (value) => `${value.toFixed(0)} ms`
+  console.log(`  CLI CPU (user+system)   stop ${ms(stop.cpuMs)}   start ${ms(start.cpuMs)}   (SDK modules already loaded by the mocks)`)
+  console.log(`  wall                    stop ${ms(stop.wallMs)}   start ${ms(start.wallMs)}   (the Redis probe waits 1 s before its first poll, src/aws/ssm.ts)`)
+  console.log(`  peak RSS                ${peakRssMb.toFixed(0)} MB sampled during the runs (${baselineRssMb.toFixed(0)} MB before them; process max ${maxRssMb.toFixed(0)} MB)\n`)
+}
+
 try {
   startup()
   await awsCalls()
   offlinePlan()
   validate()
   await costReport()
+  await shutdownRuns()
 } catch (error) {
   console.error(`bench: cannot measure: ${error.message}`)
   process.exit(1)
