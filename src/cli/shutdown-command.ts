@@ -81,7 +81,8 @@ export abstract class ShutdownCommand extends FintechCommand {
     }
     const partial = !options.dryRun && counts.failed + counts.skipped > 0
     return this.deliver({
-      text: renderShutdownOutcome(outcome, session.stateBucket),
+      // The table of a big env costs more CPU than the run itself (cli-table3 is superlinear): never for --json.
+      text: this.jsonEnabled() ? '' : renderShutdownOutcome(outcome, session.stateBucket),
       exitCode: partial ? ExitCode.partial : ExitCode.ok,
       result: {...outcome, ...(options.dryRun ? {} : {runId}), stateBucket: session.stateBucket},
     })
