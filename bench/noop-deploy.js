@@ -20,12 +20,13 @@ import {planEnvironment} from '../dist/core/stages/plan.js'
 import {selectStages} from '../dist/core/stages/select.js'
 
 /** A placeholder value per output, shaped like what the output holds so nothing trips on its form. */
-const placeholderOutput = (env, stackName, key) =>
-  /KeyArn$|KeyId$/.test(key)
-    ? `arn:aws:kms:${env.region}:${env.account}:key/${createHash('sha256').update(`${stackName}.${key}`).digest('hex').slice(0, 32)}`
-    : /Arn$/.test(key)
-      ? `arn:aws:sns:${env.region}:${env.account}:${stackName}-${key}`
-      : `${stackName}-${key}`
+const placeholderOutput = (env, stackName, key) => {
+  const id = createHash('sha256').update(`${stackName}.${key}`).digest('hex')
+  if (/KeyArn$|KeyId$/.test(key)) return `arn:aws:kms:${env.region}:${env.account}:key/${id.slice(0, 32)}`
+  if (/SecretArn$/.test(key)) return `arn:aws:secretsmanager:${env.region}:${env.account}:secret:${stackName}-${key}-${id.slice(0, 6)}`
+  if (/Arn$/.test(key)) return `arn:aws:sns:${env.region}:${env.account}:${stackName}-${key}`
+  return `${stackName}-${key}`
+}
 
 /** What DescribeStacks and GetTemplate return for each stack of the env, deployed and unchanged. */
 function deployedState(configPath, envName) {
