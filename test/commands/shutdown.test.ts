@@ -121,7 +121,8 @@ describe('fintech shutdown stop', () => {
     const requests = sentRequests()
 
     // The exact changes.
-    expect(requestsOf('StopInstances')).toEqual([{InstanceIds: APP}, {InstanceIds: REDIS}])
+    // Every instance in one batched call: the Redis nodes and the instances that are not the ledger service.
+    expect(requestsOf('StopInstances')).toEqual([{InstanceIds: [...REDIS, ...APP]}])
     expect(updateServiceRequests()).toEqual([
       {cluster: CLUSTER, service: LEDGER, desiredCount: 0},
       {cluster: CLUSTER, service: OUTBOX, desiredCount: 0},
@@ -142,10 +143,9 @@ describe('fintech shutdown stop', () => {
 
     // The scaling target goes to sleep before its service is scaled in, so no policy scales it out again.
     expect(indexOf(requests, (r) => r.command === 'RegisterScalableTarget')).toBeLessThan(indexOf(requests, (r) => r.command === 'UpdateService' && r.input.service === LEDGER))
-    // Tier order: every ledger change before the Redis stop, the Redis stop before Aurora.
+    // Tier order: every ledger-service change before the instances stop, the instances before Aurora.
     const redisStop = indexOf(requests, (r) => r.command === 'StopInstances' && r.input.InstanceIds[0] === REDIS[0])
     for (const command of ['UpdateService', 'UpdateAutoScalingGroup', 'RegisterScalableTarget']) expect(lastIndexOf(requests, (r) => r.command === command)).toBeLessThan(redisStop)
-    expect(indexOf(requests, (r) => r.command === 'StopInstances' && r.input.InstanceIds[0] === APP[0])).toBeLessThan(redisStop)
     expect(redisStop).toBeLessThan(indexOf(requests, (r) => r.command === 'StopDBCluster'))
 
     // The lock is the first change; the manifest with the prior states comes before any Stop or Update; the lock goes last.
@@ -220,7 +220,7 @@ describe('fintech shutdown stop', () => {
     // One audit line per change, and one for the run.
     const lines = audit.auditLines()
     expect(lines.filter((line) => line.action === 'shutdown-stop-ec2-instance').map((line) => [line.resource, line.result])).toEqual(
-      [...APP, ...REDIS].map((id) => [id, 'ok']),
+      [...REDIS, ...APP].map((id) => [id, 'ok']),
     )
     expect(lines.filter((line) => line.action === 'shutdown-stop-ecs-service').map((line) => line.resource).sort()).toEqual([LEDGER, OUTBOX])
     expect(lines.find((line) => line.action === 'shutdown-stop-aurora-cluster')).toMatchObject({resource: AURORA, result: 'ok', detail: 'available -> stopped'})
@@ -241,8 +241,8 @@ describe('fintech shutdown stop', () => {
     const json = await runCli(ShutdownStop, ['--env', 'dev', '--config', fastConfig(), '--json'])
 
     expect(json.exitCode, json.stderr).toBe(3)
-    // The refused call, then the same batch without the instance EC2 named, then Redis.
-    expect(requestsOf('StopInstances')).toEqual([{InstanceIds: APP}, {InstanceIds: [APP[0]]}, {InstanceIds: REDIS}])
+    // The refused call, then the same batch without the instance EC2 named.
+    expect(requestsOf('StopInstances')).toEqual([{InstanceIds: [...REDIS, ...APP]}, {InstanceIds: [...REDIS, APP[0]]}])
     expect(account.instances.get(APP[0]!)!.state).toBe('stopped')
     expect(account.instances.get(APP[1]!)!.state).toBe('running')
     // The rest of the env went on: the failure of one instance holds nothing back.
@@ -289,7 +289,7 @@ describe('fintech shutdown start', () => {
     expect(snapshot(account)).toEqual(before)
     expect(requestsOf('StartDBCluster')).toEqual([{DBClusterIdentifier: AURORA}])
     // The hand-stopped instance was stopped before the night: it stays stopped.
-    expect(requestsOf('StartInstances')).toEqual([{InstanceIds: REDIS}, {InstanceIds: APP}])
+    expect(requestsOf('StartInstances')).toEqual([{InstanceIds: [...REDIS, ...APP]}])
     expect(requestsOf('RegisterScalableTarget')).toEqual([
       {
         ServiceNamespace: 'ecs',
@@ -313,7 +313,6 @@ describe('fintech shutdown start', () => {
     const at = (command: string, first = true) => (first ? indexOf : lastIndexOf)(requests, (r) => r.command === command)
     // Aurora available before Redis starts; Redis answering before the ledger tier starts.
     expect(lastIndexOf(requests, (r) => r.command === 'DescribeDBClusters')).toBeLessThan(at('StartInstances'))
-    expect(at('GetCommandInvocation', false)).toBeLessThan(indexOf(requests, (r) => r.command === 'StartInstances' && r.input.InstanceIds[0] === APP[0]))
     expect(at('GetCommandInvocation', false)).toBeLessThan(at('UpdateService'))
     expect(at('GetCommandInvocation', false)).toBeLessThan(at('UpdateAutoScalingGroup'))
     expect(requests[0]!.command).toBe('GetCallerIdentity')
@@ -349,19 +348,20 @@ describe('fintech shutdown start', () => {
     })
     // Aurora came back; nothing of the ledger tier did.
     expect(account.clusters.get(AURORA)!.status).toBe('available')
-    expect(requestsOf('StartInstances')).toEqual([{InstanceIds: REDIS}])
+    // The other instances start with Redis; only the ledger service waits for a healthy Redis.
+    expect(requestsOf('StartInstances')).toEqual([{InstanceIds: [...REDIS, ...APP]}])
     expect(requestsOf('UpdateService')).toEqual([])
     expect(requestsOf('RegisterScalableTarget')).toEqual([])
     expect(requestsOf('UpdateAutoScalingGroup')).toEqual([])
     expect(account.services.get(LEDGER)!.desired).toBe(0)
     expect(requestsOf('SendCommand')).toEqual([])
     const heldBack = run.json.results.filter((result: {result: string}) => result.result === 'skipped')
-    expect(heldBack.map((result: {id: string}) => result.id).sort()).toEqual([...APP, GROUP, LEDGER, OUTBOX].sort())
+    expect(heldBack.map((result: {id: string}) => result.id).sort()).toEqual([GROUP, LEDGER, OUTBOX].sort())
     for (const result of heldBack) expect(result.detail).toBe('not started: the Redis tier is not healthy')
 
     // The period stays open, so the next start picks it up.
     expect(account.object(run.json.manifestKey).status).toBe('starting')
-    expect(audit.auditLines().at(-1)).toMatchObject({action: 'shutdown-start', result: 'failed', detail: `run ${run.json.runId}: 3 done, 1 failed, 5 held back, 1 unchanged`})
+    expect(audit.auditLines().at(-1)).toMatchObject({action: 'shutdown-start', result: 'failed', detail: `run ${run.json.runId}: 5 done, 1 failed, 3 held back, 1 unchanged`})
   })
 })
 

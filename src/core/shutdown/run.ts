@@ -37,6 +37,7 @@ export interface ShutdownRunOptions {
 const PARALLEL_CALLS = 5
 
 const TIER_LABEL: Record<Tier, string> = {ledger: 'ledger service', redis: 'Redis', database: 'Aurora and RDS'}
+const STEP_LABEL: Record<Tier, string> = {ledger: 'the ledger service', redis: 'Redis and the other EC2 instances', database: 'Aurora and RDS'}
 
 /** The plan as results, without acting: what `plan` and `--dry-run` print. */
 export function dryRunResults(plan: ShutdownPlan): ResourceResult[] {
@@ -113,6 +114,19 @@ class Run {
     return this.plan.changes.filter((change) => change.entry.tier === tier && change.op === op && !this.results.has(change))
   }
 
+  /**
+   * What a tier's step acts on. EC2 instances that are not Redis nodes are not the ledger
+   * service: they go with Redis (after the service has drained, before it comes back), so
+   * all instances share the same batched calls.
+   */
+  step(tier: Tier, op: Exclude<Operation, 'none'>): PlannedChange[] {
+    const own = this.pending(tier, op)
+    const isInstance = (change: PlannedChange) => change.entry.kind === 'ec2-instance'
+    if (tier === 'ledger') return own.filter((change) => !isInstance(change))
+    if (tier === 'redis') return [...own, ...this.pending('ledger', op).filter(isInstance)]
+    return own
+  }
+
   finish(): ResourceResult[] {
     return this.plan.changes.map((change) => this.results.get(change) ?? {...base(change), result: 'unchanged', detail: change.note})
   }
@@ -144,9 +158,9 @@ export async function runStop(plan: ShutdownPlan, options: ShutdownRunOptions): 
   const {apis} = options
 
   for (const tier of TIERS) {
-    const changes = run.pending(tier, 'stop')
+    const changes = run.step(tier, 'stop')
     if (changes.length === 0) continue
-    options.progress(`stopping the ${TIER_LABEL[tier]} tier: ${changes.length} resource(s)`)
+    options.progress(`stopping ${STEP_LABEL[tier]}: ${changes.length} resource(s)`)
     await Promise.all([
       ...ofKind(changes, 'ecs-service').map((change) =>
         run.act(change, async () => {
@@ -264,7 +278,6 @@ async function startLedger(run: Run, changes: PlannedChange[], options: Shutdown
   const services = ofKind(changes, 'ecs-service')
   await Promise.all([
     ...ofKind(changes, 'auto-scaling-group').map((change) => run.act(change, () => apis.autoScaling.updateGroup(change.entry.id, change.entry.prior))),
-    startInstancesAndVerify(run, changes, options.waitMinutes.ledger, options),
     ...services.map((change) =>
       run.limitedCall(async () => {
         if (change.entry.prior.scaling) await apis.scaling.updateEcsTarget(change.entry.prior.scaling)
@@ -300,18 +313,21 @@ export async function runStart(plan: ShutdownPlan, options: ShutdownRunOptions):
 
   let unhealthyTier: Tier | undefined
   for (const tier of [...TIERS].reverse()) {
-    const changes = run.pending(tier, 'start')
+    const changes = run.step(tier, 'start')
     if (unhealthyTier) {
       for (const change of changes) run.record(change, 'skipped', `not started: the ${TIER_LABEL[unhealthyTier]} tier is not healthy`)
       continue
     }
     if (changes.length > 0) {
-      options.progress(`starting the ${TIER_LABEL[tier]} tier: ${changes.length} resource(s)`)
+      options.progress(`starting ${STEP_LABEL[tier]}: ${changes.length} resource(s)`)
       if (tier === 'database') await startDatabases(run, changes, options)
       if (tier === 'redis') await startInstancesAndVerify(run, changes, options.waitMinutes.redis, options)
       if (tier === 'ledger') await startLedger(run, changes, options)
     }
-    const healthy = changes.every((change) => run.results.get(change)?.result === 'done') && (tier !== 'redis' || (await redisAnswers(run, plan, options)))
+    // Only the tier's own resources gate the next one: a bastion that fails to start does not hold back the ledger.
+    const healthy =
+      changes.filter((change) => change.entry.tier === tier).every((change) => run.results.get(change)?.result === 'done') &&
+      (tier !== 'redis' || (await redisAnswers(run, plan, options)))
     if (!healthy) unhealthyTier = tier
     await run.save()
   }
