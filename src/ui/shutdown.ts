@@ -13,6 +13,26 @@ const KIND_LABEL: Record<ResourceResult['kind'], string> = {
 /** The last part of an ARN is what people recognise: the service name, not its cluster path. */
 const shortId = (id: string) => (id.startsWith('arn:') ? id.split('/').pop()! : id)
 
+/** Beyond this many resources a row each helps nobody at a terminal: the text shows counts per kind, and the failures in full. */
+const ROWS_IN_FULL = 60
+
+const COUNT_COLUMNS = ['planned', 'done', 'failed', 'skipped', 'unchanged'] as const
+
+function countsTable(results: ResourceResult[]): string {
+  const table = new Table({head: ['Tier', 'Resource', ...COUNT_COLUMNS], style: {head: [], border: [], compact: true}})
+  const groups = new Map<string, ResourceResult[]>()
+  for (const result of results) {
+    const key = `${result.tier} ${result.kind}`
+    if (!groups.has(key)) groups.set(key, [])
+    groups.get(key)!.push(result)
+  }
+  for (const members of groups.values()) {
+    const counts = summarize(members)
+    table.push([members[0]!.tier, KIND_LABEL[members[0]!.kind], ...COUNT_COLUMNS.map((column) => String(counts[column]))])
+  }
+  return table.toString()
+}
+
 export function summarize(results: ResourceResult[]): Record<ResourceResult['result'], number> {
   const counts = {done: 0, failed: 0, unchanged: 0, skipped: 0, planned: 0}
   for (const result of results) counts[result.result] += 1
@@ -25,7 +45,9 @@ export function renderShutdownOutcome(outcome: ShutdownOutcome, stateBucket: str
   const lines = [
     `${outcome.dryRun ? `Dry run of ${outcome.action}` : verb} of ${outcome.env}: manifest s3://${stateBucket}/${outcome.manifestKey}${outcome.action === 'stop' ? (outcome.newPeriod ? ' (new shutdown period)' : ' (adds to the open shutdown period)') : ''}`,
   ]
-  if (outcome.results.length > 0) {
+  if (outcome.results.length > ROWS_IN_FULL) {
+    lines.push(countsTable(outcome.results), `(${outcome.results.length} resources: one row per kind; --json lists each one)`)
+  } else if (outcome.results.length > 0) {
     const table = new Table({head: ['Tier', 'Resource', 'Id', 'Now', outcome.dryRun ? 'Would be' : 'Target', 'Result', 'Detail'], style: {head: [], border: [], compact: true}})
     for (const result of outcome.results) {
       table.push([result.tier, KIND_LABEL[result.kind], shortId(result.id), result.current, result.op === 'none' ? '' : result.target, result.result, result.detail ?? ''])
