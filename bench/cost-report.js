@@ -9,28 +9,9 @@ import {join} from 'node:path'
 import {CostExplorerClient, GetCostAndUsageCommand} from '@aws-sdk/client-cost-explorer'
 import {Config} from '@oclif/core'
 import {mockClient} from 'aws-sdk-client-mock'
+import {runQuietly} from './run-quietly.js'
 
 const nextDay = (date) => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)
-
-/** Runs the built command with stdout/stderr swallowed; returns its result and what it printed. */
-async function runQuietly(run) {
-  const writes = {stdout: process.stdout.write, stderr: process.stderr.write}
-  let printed = ''
-  const swallow = (chunk, encoding, callback) => {
-    printed += String(chunk)
-    if (typeof encoding === 'function') encoding()
-    else if (typeof callback === 'function') callback()
-    return true
-  }
-  process.stdout.write = swallow
-  process.stderr.write = swallow
-  try {
-    return {result: await run(), printed}
-  } finally {
-    process.stdout.write = writes.stdout
-    process.stderr.write = writes.stderr
-  }
-}
 
 /**
  * @returns {{command: string, cold: number, warm: number, reported: {cold: number, warm: number}}}

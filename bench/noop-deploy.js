@@ -18,6 +18,7 @@ import {loadConfig} from '../dist/core/config/load.js'
 import {resolveParameters} from '../dist/core/params/resolve.js'
 import {planEnvironment} from '../dist/core/stages/plan.js'
 import {selectStages} from '../dist/core/stages/select.js'
+import {runQuietly} from './run-quietly.js'
 
 /** A placeholder value per output, shaped like what the output holds so nothing trips on its form. */
 const placeholderOutput = (env, stackName, key) => {
@@ -65,26 +66,6 @@ function deployedState(configPath, envName) {
       },
     }
   })
-}
-
-/** Runs the built command with stdout/stderr swallowed; returns its result and what it printed. */
-async function runQuietly(run) {
-  const writes = {stdout: process.stdout.write, stderr: process.stderr.write}
-  let printed = ''
-  const swallow = (chunk, encoding, callback) => {
-    printed += String(chunk)
-    if (typeof encoding === 'function') encoding()
-    else if (typeof callback === 'function') callback()
-    return true
-  }
-  process.stdout.write = swallow
-  process.stderr.write = swallow
-  try {
-    return {result: await run(), printed}
-  } finally {
-    process.stdout.write = writes.stdout
-    process.stderr.write = writes.stderr
-  }
 }
 
 /**

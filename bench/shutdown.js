@@ -22,6 +22,7 @@ import {GetCommandInvocationCommand, SendCommandCommand, SSMClient} from '@aws-s
 import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
 import {Config} from '@oclif/core'
 import {mockClient} from 'aws-sdk-client-mock'
+import {runQuietly} from './run-quietly.js'
 
 export const SIZE = {instances: 2000, redisNodes: 3, ecsClusters: 20, servicesPerCluster: 10, auroraClusters: 20, membersPerCluster: 2}
 
@@ -256,26 +257,6 @@ function installMocks(account) {
   ssm.on(SendCommandCommand).resolves({Command: {CommandId: 'bench-probe'}})
   ssm.on(GetCommandInvocationCommand).resolves({Status: 'Success', StandardOutputContent: 'master 10.0.0.1:6379\nPONG\n', StandardErrorContent: ''})
   return mocks
-}
-
-/** Runs the built command with stdout/stderr swallowed; returns its result and what it printed. */
-async function runQuietly(run) {
-  const writes = {stdout: process.stdout.write, stderr: process.stderr.write}
-  let printed = ''
-  const swallow = (chunk, encoding, callback) => {
-    printed += String(chunk)
-    if (typeof encoding === 'function') encoding()
-    else if (typeof callback === 'function') callback()
-    return true
-  }
-  process.stdout.write = swallow
-  process.stderr.write = swallow
-  try {
-    return {result: await run(), printed}
-  } finally {
-    process.stdout.write = writes.stdout
-    process.stderr.write = writes.stderr
-  }
 }
 
 /**
