@@ -2,6 +2,7 @@ import type {AutoScalingGroup as SdkGroup} from '@aws-sdk/client-auto-scaling'
 import type {AutoScalingApi, AutoScalingGroup} from '../core/shutdown/api.js'
 import {clientSettings, type AwsTarget} from './clients.js'
 import {allPages, chunks} from './paging.js'
+import {tagMap} from './tags.js'
 
 /** DescribeAutoScalingGroups takes at most 100 names and returns at most 100 groups a page. */
 const BATCH = 100
@@ -12,7 +13,7 @@ function toGroup(group: SdkGroup): AutoScalingGroup {
     min: group.MinSize ?? 0,
     max: group.MaxSize ?? 0,
     desired: group.DesiredCapacity ?? 0,
-    tags: Object.fromEntries((group.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
+    tags: tagMap(group.Tags),
     instanceIds: (group.Instances ?? []).map((instance) => instance.InstanceId ?? ''),
   }
 }

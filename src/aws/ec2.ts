@@ -1,7 +1,8 @@
 import type {Instance} from '@aws-sdk/client-ec2'
-import {InstanceBatchError, type Ec2Api, type Ec2Instance, type InstanceState, type Tags} from '../core/shutdown/api.js'
+import {InstanceBatchError, type Ec2Api, type Ec2Instance, type InstanceState} from '../core/shutdown/api.js'
 import {clientSettings, type AwsTarget} from './clients.js'
 import {allPages, chunks} from './paging.js'
+import {tagMap} from './tags.js'
 
 /** DescribeInstances takes at most 1,000 ids (and filter values) per call. */
 const DESCRIBE_BATCH = 1000
@@ -12,16 +13,13 @@ const LIVE_STATES: InstanceState[] = ['pending', 'running', 'stopping', 'stopped
 /** Throttling left over after the SDK's adaptive retries: splitting the batch would only add calls. */
 const THROTTLING = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException'])
 
-const toTags = (tags: {Key?: string; Value?: string}[] | undefined): Tags =>
-  Object.fromEntries((tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']))
-
 function toInstance(instance: Instance): Ec2Instance {
   const reason = instance.StateReason
   return {
     id: instance.InstanceId ?? '',
     state: (instance.State?.Name ?? 'pending') as InstanceState,
     instanceType: instance.InstanceType ?? '',
-    tags: toTags(instance.Tags),
+    tags: tagMap(instance.Tags),
     ...(reason?.Code ? {stateReason: {code: reason.Code, message: reason.Message ?? ''}} : {}),
   }
 }

@@ -1,10 +1,8 @@
 import type {DBInstance} from '@aws-sdk/client-rds'
-import type {AuroraCluster, DbInstance, RdsApi, Tags} from '../core/shutdown/api.js'
+import type {AuroraCluster, DbInstance, RdsApi} from '../core/shutdown/api.js'
 import {clientSettings, type AwsTarget} from './clients.js'
 import {allPages} from './paging.js'
-
-const toTags = (tags: {Key?: string; Value?: string}[] | undefined): Tags =>
-  Object.fromEntries((tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']))
+import {tagMap} from './tags.js'
 
 function toDbInstance(instance: DBInstance): DbInstance {
   return {
@@ -13,7 +11,7 @@ function toDbInstance(instance: DBInstance): DbInstance {
     status: instance.DBInstanceStatus ?? '',
     engine: instance.Engine ?? '',
     instanceClass: instance.DBInstanceClass ?? '',
-    tags: toTags(instance.TagList),
+    tags: tagMap(instance.TagList),
     ...(instance.DBClusterIdentifier ? {clusterId: instance.DBClusterIdentifier} : {}),
   }
 }
@@ -50,7 +48,7 @@ export async function createRdsApi(target: AwsTarget): Promise<RdsApi> {
           arn: cluster.DBClusterArn ?? '',
           status: cluster.Status ?? '',
           engine: cluster.Engine ?? '',
-          tags: toTags(cluster.TagList),
+          tags: tagMap(cluster.TagList),
           memberClasses: classesByCluster.get(cluster.DBClusterIdentifier ?? '') ?? [],
         }),
       )

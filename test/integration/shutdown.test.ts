@@ -11,7 +11,7 @@ import {CreateClusterCommand, CreateServiceCommand, DescribeServicesCommand, ECS
 import {CreateDBClusterCommand, DescribeDBClustersCommand, RDSClient} from '@aws-sdk/client-rds'
 import {CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import {ACCOUNT, explain, readAudit, FIXTURE_CONFIG, instances, REGION, tagValue, useMoto} from './moto.js'
+import {ACCOUNT, explain, readAudit, FIXTURE_CONFIG, instances, REGION, useMoto} from './moto.js'
 
 // What a healthy Redis node prints for the probe the CLI sends through SSM Run Command.
 const ctx = useMoto({FINTECH_MOTO_SSM_OUTPUT: 'master 10.0.2.11:6379\nPONG'})
