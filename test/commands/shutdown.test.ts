@@ -5,16 +5,15 @@
  * the state bucket, audit lines, exit codes, text and JSON output.
  */
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
-import {createServer, type Server} from 'node:http'
-import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {beforeEach, describe, expect, it} from 'vitest'
 import ShutdownPlan from '../../src/commands/shutdown/plan.js'
 import ShutdownStart from '../../src/commands/shutdown/start.js'
 import ShutdownStop from '../../src/commands/shutdown/stop.js'
 import {CALLER_ARN} from '../helpers/aws-mocks.js'
+import {useLoopbackAws} from '../helpers/loopback-aws.js'
 import {runCli} from '../helpers/run-cli.js'
 import {
   clusterArn,
@@ -528,57 +527,34 @@ describe('bad input: exit 2 naming the place, nothing changed', () => {
  */
 describe('throttling', () => {
   const ec2Requests: Array<{action: string; ids: string[]}> = []
-  let server: Server
-  let endpoint: string
+  let throttleLeft = 1
 
   const instanceXml = (id: string, state: string) =>
     `<item><instanceId>${id}</instanceId><instanceType>t4g.medium</instanceType><instanceState><code>${state === 'running' ? 16 : 80}</code><name>${state}</name></instanceState>` +
     '<tagSet><item><key>Environment</key><value>dev</value></item></tagSet></item>'
 
+  const aws = useLoopbackAws((action, parameters) => {
+    const ids = [...parameters.entries()].filter(([name]) => name.startsWith('InstanceId.')).map(([, value]) => value)
+    ec2Requests.push({action, ids})
+    const envFilter = [...parameters.entries()].some(([name, value]) => /^Filter\.\d+\.Name$/.test(name) && value === 'tag:Environment')
+    if (action === 'DescribeInstances') {
+      const found = envFilter ? APP.map((id) => instanceXml(id, 'running')).join('') : ''
+      return {body: `<DescribeInstancesResponse><requestId>r</requestId><reservationSet>${found ? `<item><reservationId>r-1</reservationId><instancesSet>${found}</instancesSet></item>` : ''}</reservationSet></DescribeInstancesResponse>`}
+    }
+    if (action === 'StopInstances' && throttleLeft > 0) {
+      throttleLeft--
+      return {status: 503, body: '<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>r</RequestID></Response>'}
+    }
+    if (action === 'StopInstances') {
+      const items = ids.map((id) => `<item><instanceId>${id}</instanceId><currentState><code>64</code><name>stopping</name></currentState><previousState><code>16</code><name>running</name></previousState></item>`)
+      return {body: `<StopInstancesResponse><requestId>r</requestId><instancesSet>${items.join('')}</instancesSet></StopInstancesResponse>`}
+    }
+    return {status: 400, body: `<Response><Errors><Error><Code>InvalidAction</Code><Message>${action}</Message></Error></Errors><RequestID>r</RequestID></Response>`}
+  })
+
   beforeEach(() => {
     ec2.restore()
-    process.env.AWS_ENDPOINT_URL = endpoint
-  })
-
-  beforeAll(async () => {
-    let throttleLeft = 1
-    server = createServer((request, response) => {
-      let body = ''
-      request.on('data', (chunk) => (body += chunk))
-      request.on('end', () => {
-        const parameters = new URLSearchParams(body)
-        const action = parameters.get('Action') ?? ''
-        const ids = [...parameters.entries()].filter(([name]) => name.startsWith('InstanceId.')).map(([, value]) => value)
-        ec2Requests.push({action, ids})
-        response.setHeader('content-type', 'text/xml')
-        const envFilter = [...parameters.entries()].some(([name, value]) => /^Filter\.\d+\.Name$/.test(name) && value === 'tag:Environment')
-        if (action === 'DescribeInstances') {
-          const found = envFilter ? APP.map((id) => instanceXml(id, 'running')).join('') : ''
-          response.end(`<DescribeInstancesResponse><requestId>r</requestId><reservationSet>${found ? `<item><reservationId>r-1</reservationId><instancesSet>${found}</instancesSet></item>` : ''}</reservationSet></DescribeInstancesResponse>`)
-        } else if (action === 'StopInstances' && throttleLeft > 0) {
-          throttleLeft--
-          response.statusCode = 503
-          response.end('<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>r</RequestID></Response>')
-        } else if (action === 'StopInstances') {
-          const items = ids.map((id) => `<item><instanceId>${id}</instanceId><currentState><code>64</code><name>stopping</name></currentState><previousState><code>16</code><name>running</name></previousState></item>`)
-          response.end(`<StopInstancesResponse><requestId>r</requestId><instancesSet>${items.join('')}</instancesSet></StopInstancesResponse>`)
-        } else {
-          response.statusCode = 400
-          response.end(`<Response><Errors><Error><Code>InvalidAction</Code><Message>${action}</Message></Error></Errors><RequestID>r</RequestID></Response>`)
-        }
-      })
-    })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    process.env.AWS_ACCESS_KEY_ID = 'testing'
-    process.env.AWS_SECRET_ACCESS_KEY = 'testing'
-  })
-
-  afterAll(async () => {
-    delete process.env.AWS_ENDPOINT_URL
-    delete process.env.AWS_ACCESS_KEY_ID
-    delete process.env.AWS_SECRET_ACCESS_KEY
-    await new Promise((resolve) => server.close(resolve))
+    process.env.AWS_ENDPOINT_URL = aws.endpoint()
   })
 
   it('retries a throttled StopInstances (adaptive retries) and reports the instances stopped', async () => {

@@ -1,8 +1,7 @@
-import {createServer, type Server} from 'node:http'
-import {AddressInfo} from 'node:net'
-import {afterAll, beforeAll, expect, it} from 'vitest'
+import {beforeAll, expect, it} from 'vitest'
 import Status from '../../src/commands/status.js'
 import {makeProject} from '../helpers/project.js'
+import {useLoopbackAws} from '../helpers/loopback-aws.js'
 import {runCli} from '../helpers/run-cli.js'
 
 /**
@@ -11,53 +10,35 @@ import {runCli} from '../helpers/run-cli.js'
  * middleware, so only a real HTTP exchange shows that throttled calls are retried.
  */
 const requests: string[] = []
-let server: Server
 let throttleLeft = 2
 
 const xml = (action: string, result: string) =>
   `<${action}Response xmlns="http://example.com/"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></${action}Response>`
 
-beforeAll(async () => {
-  server = createServer((request, response) => {
-    let body = ''
-    request.on('data', (chunk) => (body += chunk))
-    request.on('end', () => {
-      const parameters = new URLSearchParams(body)
-      const action = parameters.get('Action') ?? ''
-      requests.push(`${action} ${parameters.get('StackName') ?? ''}`.trim())
-      response.setHeader('content-type', 'text/xml')
-      if (action === 'GetCallerIdentity') {
-        response.end(xml(action, '<Arn>arn:aws:iam::111111111111:user/alice</Arn><UserId>AID</UserId><Account>111111111111</Account>'))
-      } else if (action === 'DescribeStacks' && throttleLeft > 0) {
-        throttleLeft--
-        response.statusCode = 400
-        response.end('<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>')
-      } else if (action === 'DescribeStacks') {
-        const name = parameters.get('StackName')
-        response.end(
-          xml(
-            action,
-            `<Stacks><member><StackName>${name}</StackName><StackId>arn:aws:cloudformation:eu-west-1:111111111111:stack/${name}/1</StackId>` +
-              '<StackStatus>CREATE_COMPLETE</StackStatus><CreationTime>2026-11-01T00:00:00Z</CreationTime></member></Stacks>',
-          ),
-        )
-      } else {
-        response.statusCode = 400
-        response.end(`<ErrorResponse><Error><Code>InvalidAction</Code><Message>${action}</Message></Error></ErrorResponse>`)
-      }
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  process.env.AWS_ACCESS_KEY_ID = 'testing'
-  process.env.AWS_SECRET_ACCESS_KEY = 'testing'
+const aws = useLoopbackAws((action, parameters) => {
+  requests.push(`${action} ${parameters.get('StackName') ?? ''}`.trim())
+  if (action === 'GetCallerIdentity') {
+    return {body: xml(action, '<Arn>arn:aws:iam::111111111111:user/alice</Arn><UserId>AID</UserId><Account>111111111111</Account>')}
+  }
+  if (action === 'DescribeStacks' && throttleLeft > 0) {
+    throttleLeft--
+    return {status: 400, body: '<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>'}
+  }
+  if (action === 'DescribeStacks') {
+    const name = parameters.get('StackName')
+    return {
+      body: xml(
+        action,
+        `<Stacks><member><StackName>${name}</StackName><StackId>arn:aws:cloudformation:eu-west-1:111111111111:stack/${name}/1</StackId>` +
+          '<StackStatus>CREATE_COMPLETE</StackStatus><CreationTime>2026-11-01T00:00:00Z</CreationTime></member></Stacks>',
+      ),
+    }
+  }
+  return {status: 400, body: `<ErrorResponse><Error><Code>InvalidAction</Code><Message>${action}</Message></Error></ErrorResponse>`}
 })
 
-afterAll(async () => {
-  delete process.env.AWS_ENDPOINT_URL
-  delete process.env.AWS_ACCESS_KEY_ID
-  delete process.env.AWS_SECRET_ACCESS_KEY
-  await new Promise((resolve) => server.close(resolve))
+beforeAll(() => {
+  process.env.AWS_ENDPOINT_URL = aws.endpoint()
 })
 
 it('retries throttled calls through AWS_ENDPOINT_URL and still reports every stack', async () => {
