@@ -62,6 +62,8 @@ export const environmentSchema = z.strictObject({
   values: z.record(z.string(), z.union([z.string(), z.number().transform(String), z.boolean().transform(String)])).default({}),
   tags: z.record(z.string(), z.string()),
   schedule: scheduleSchema.optional(),
+  /** The AWS Organizations OU (by name) that holds the env's account; left out for an account directly under the root. */
+  ou: z.string().regex(/^[\w .-]{1,128}$/).optional(),
 })
 
 /** Where `fintech shutdown` keeps its manifests and lock, and how long it waits for each tier. */
@@ -88,6 +90,46 @@ export const shutdownSchema = z.strictObject({
     .default({aurora: 30, redis: 15, ledger: 15}),
 })
 
+/** Where a policy attaches: the organization root, an OU by name, or an account (an env name or a 12-digit id). */
+export const policyTargetSchema = z
+  .string()
+  .regex(/^(root|ou:[\w .-]{1,128}|account:([a-z][a-z0-9-]*|\d{12}))$/, 'root, ou:<OU name> or account:<env name or 12-digit account id>')
+
+export const scpSchema = z.strictObject({
+  name: z.string().regex(/^[\w+=,.@-]{1,128}$/, 'letters, digits and +=,.@-_, at most 128'),
+  file: z.string().min(1),
+  description: z.string().max(512).default(''),
+  targets: z.array(policyTargetSchema).min(1),
+})
+
+/**
+ * Service control policies and the tag policy, as code (`fintech scp`). The limits default to
+ * today's AWS quotas (10,240 characters and 10 policies per target since May 2026; 5,120 and
+ * 5 before): set them to the older figures for an organization that has not been raised.
+ */
+export const guardrailsSchema = z.strictObject({
+  policySizeLimit: z.number().int().min(1).default(10_240),
+  policiesPerTargetLimit: z.number().int().min(1).default(10),
+  /** The role (by name, in every account) that the guardrails must leave able to act in an emergency. */
+  breakGlassRole: z.string().regex(/^[\w+=,.@-]{1,64}$/).default('fintech-break-glass'),
+  scps: z.array(scpSchema).default([]),
+  tagPolicy: z.strictObject({name: z.string().regex(/^[\w+=,.@-]{1,128}$/), description: z.string().max(512).default(''), targets: z.array(policyTargetSchema).min(1)}).optional(),
+})
+
+/** Tag rules for `fintech tags`: the values each required tag may take, and how `fix` fills missing ones. */
+export const taggingSchema = z.strictObject({
+  allowedValues: z.record(z.string(), z.array(z.string().min(1)).min(1)).default({}),
+  /** Rules `tags fix` applies where the owning stack has no value: the first rule whose match holds sets its tags. */
+  rules: z
+    .array(
+      z.strictObject({
+        match: z.strictObject({resourceTypes: z.array(z.string()).optional(), tags: z.record(z.string(), z.string()).optional()}).default({}),
+        set: z.record(z.string(), z.string()),
+      }),
+    )
+    .default([]),
+})
+
 export const configSchema = z
   .strictObject({
     project: name.default('fintech'),
@@ -102,6 +144,8 @@ export const configSchema = z
       .default({initialMs: 1000, maxMs: 10_000}),
     audit: z.strictObject({path: z.string().optional()}).default({}),
     shutdown: shutdownSchema.default({lockTtlMinutes: 120, waitMinutes: {aurora: 30, redis: 15, ledger: 15}}),
+    guardrails: guardrailsSchema.default({policySizeLimit: 10_240, policiesPerTargetLimit: 10, breakGlassRole: 'fintech-break-glass', scps: []}),
+    tagging: taggingSchema.default({allowedValues: {}, rules: []}),
     environments: z.record(name, environmentSchema).refine((envs) => Object.keys(envs).length > 0, 'declare at least one environment'),
     stages: z.array(stageSchema).min(1),
   })
@@ -149,7 +193,27 @@ export const configSchema = z
         })
       })
     })
+    const targets = [
+      ...config.guardrails.scps.flatMap((policy, index) => policy.targets.map((target, at) => ({target, path: ['guardrails', 'scps', index, 'targets', at]}))),
+      ...(config.guardrails.tagPolicy?.targets ?? []).map((target, at) => ({target, path: ['guardrails', 'tagPolicy', 'targets', at]})),
+    ]
+    for (const {target, path} of targets) {
+      const account = /^account:([a-z][a-z0-9-]*)$/.exec(target)?.[1]
+      if (account && !config.environments[account]) ctx.addIssue({code: 'custom', message: `no environment is called "${account}"`, path})
+    }
+    const policyNames = new Set<string>()
+    config.guardrails.scps.forEach((policy, index) => {
+      if (policyNames.has(policy.name)) ctx.addIssue({code: 'custom', message: `policy "${policy.name}" is declared twice`, path: ['guardrails', 'scps', index, 'name']})
+      policyNames.add(policy.name)
+    })
+    for (const key of Object.keys(config.tagging.allowedValues)) {
+      if (!config.requiredTags.includes(key)) ctx.addIssue({code: 'custom', message: `${key} is not one of requiredTags`, path: ['tagging', 'allowedValues', key]})
+    }
     for (const [envName, env] of Object.entries(config.environments)) {
+      const allowed = config.tagging.allowedValues
+      for (const [tag, value] of Object.entries(env.tags)) {
+        if (allowed[tag] && !allowed[tag].includes(value)) ctx.addIssue({code: 'custom', message: `"${value}" is not an allowed value of ${tag} (tagging.allowedValues)`, path: ['environments', envName, 'tags', tag]})
+      }
       for (const tag of config.requiredTags) {
         if (!env.tags[tag]) ctx.addIssue({code: 'custom', message: `required tag ${tag} is missing`, path: ['environments', envName, 'tags']})
       }
@@ -165,6 +229,9 @@ export const configSchema = z
 export type FintechConfig = z.output<typeof configSchema>
 export type EnvironmentConfig = z.output<typeof environmentSchema>
 export type StageConfig = z.output<typeof stageSchema>
+export type GuardrailsConfig = z.output<typeof guardrailsSchema>
+export type ScpConfig = z.output<typeof scpSchema>
+export type TaggingConfig = z.output<typeof taggingSchema>
 export type ScheduleConfig = z.output<typeof scheduleSchema>
 export type ShutdownConfig = z.output<typeof shutdownSchema>
 export type StackConfig = z.output<typeof stackSchema>
