@@ -16,7 +16,7 @@ const shortId = (id: string) => (id.startsWith('arn:') ? id.split('/').pop()! : 
 /** Beyond this many resources a row each helps nobody at a terminal: the text shows counts per kind, and the failures in full. */
 const ROWS_IN_FULL = 60
 
-const COUNT_COLUMNS = ['planned', 'done', 'failed', 'skipped', 'unchanged'] as const
+const COUNT_COLUMNS = ['planned', 'done', 'failed', 'skipped', 'unchanged', 'gone'] as const
 
 function countsTable(results: ResourceResult[]): string {
   const table = new Table({head: ['Tier', 'Resource', ...COUNT_COLUMNS], style: {head: [], border: [], compact: true}})
@@ -34,7 +34,7 @@ function countsTable(results: ResourceResult[]): string {
 }
 
 export function summarize(results: ResourceResult[]): Record<ResourceResult['result'], number> {
-  const counts = {done: 0, failed: 0, unchanged: 0, skipped: 0, planned: 0}
+  const counts = {done: 0, failed: 0, unchanged: 0, skipped: 0, planned: 0, gone: 0}
   for (const result of results) counts[result.result] += 1
   return counts
 }
@@ -64,7 +64,7 @@ export function renderShutdownOutcome(outcome: ShutdownOutcome, stateBucket: str
   lines.push(
     outcome.dryRun
       ? `${counts.planned} to ${outcome.action}, ${counts.unchanged} unchanged, ${counts.failed} blocked; nothing was changed (dry run)`
-      : `${counts.done} done, ${counts.failed} failed, ${counts.skipped} held back, ${counts.unchanged} unchanged`,
+      : `${counts.done} done, ${counts.failed} failed, ${counts.skipped} held back, ${counts.unchanged} unchanged${counts.gone > 0 ? `, ${counts.gone} gone` : ''}`,
   )
   const failed = outcome.results.filter((result) => result.result === 'failed' || result.result === 'skipped')
   if (!outcome.dryRun && failed.length > 0) {

@@ -273,3 +273,105 @@ describe('manifest', () => {
     expect(() => parseManifest(body, 'm.json')).toThrow(/^m\.json: resources\[0\]\.prior\.state: Invalid option: expected one of "running"\|"stopped"; fix or remove it by hand before the next run$/)
   })
 })
+
+describe('review fixes', () => {
+  it('opens a new period after a start that did not finish: only what that start owes keeps its prior state', async () => {
+    const account = platform()
+    account.instances.set('i-bastion', instance('i-bastion', 'running'))
+    const clock = fakeClock()
+    await executeShutdown(request(account, 'stop', clock))
+    account.instances.get('i-redis2')!.kmsBroken = true
+    clock.advance(11 * 3600 * 1000)
+    await executeShutdown(request(account, 'start', clock))
+    // During the day someone stops the bastion by hand, and fixes the KMS grant.
+    account.instances.get('i-bastion')!.state = 'stopped'
+    account.instances.get('i-redis2')!.kmsBroken = false
+    clock.advance(13 * 3600 * 1000)
+    const stop = await executeShutdown(request(account, 'stop', clock, {night: '2026-11-21'}))
+    expect(stop.newPeriod).toBe(true)
+    expect(stop.manifestKey).toBe(manifestKey('dev', '2026-11-21'))
+    expect(JSON.parse(account.objects.get(manifestKey('dev', '2026-11-20'))!.body).status).toBe('started')
+    clock.advance(11 * 3600 * 1000)
+    await executeShutdown(request(account, 'start', clock))
+    expect(account.instances.get('i-bastion')!.state).toBe('stopped')
+    expect(account.instances.get('i-redis2')!.state).toBe('running')
+    expect(account.services.get(SERVICE)!.desiredCount).toBe(3)
+  })
+
+  it('reports a resource deleted overnight as gone, without holding back the tiers after it', async () => {
+    const account = platform()
+    account.dbInstances.set('reporting', {id: 'reporting', arn: 'arn:aws:rds:eu-west-1:111111111111:db:reporting', status: 'available', engine: 'postgres', instanceClass: 'db.t4g.medium', tags: ENV_TAGS})
+    const clock = fakeClock()
+    await executeShutdown(request(account, 'stop', clock))
+    account.dbInstances.delete('reporting')
+    account.instances.get('i-redis1')!.state = 'terminated'
+    const outcome = await executeShutdown(request(account, 'start', clock))
+    expect(outcome.results.find((result) => result.id === 'reporting')).toMatchObject({result: 'gone', detail: 'deleted since the shutdown: nothing to restore'})
+    expect(outcome.results.find((result) => result.id === 'i-redis1')).toMatchObject({result: 'gone', current: 'terminated'})
+    expect(account.services.get(SERVICE)!.desiredCount).toBe(3)
+    expect(await openManifest(account.apis.store, 'dev')).toBeUndefined()
+  })
+
+  it('stops again a database that was stopped before the night and that AWS restarted, and leaves it stopped in the morning', async () => {
+    const account = platform()
+    account.clusters.get('ledger')!.status = 'stopped'
+    const clock = fakeClock()
+    await executeShutdown(request(account, 'stop', clock))
+    account.clusters.get('ledger')!.status = 'available'
+    clock.advance(24 * 3600 * 1000)
+    const again = await executeShutdown(request(account, 'stop', clock))
+    expect(again.results.find((result) => result.id === 'ledger')).toMatchObject({
+      op: 'stop',
+      result: 'done',
+      detail: 'restarted since the shutdown (AWS starts a stopped database after 7 days); it was stopped before the night, so it is stopped again',
+    })
+    await executeShutdown(request(account, 'start', clock))
+    expect(account.clusters.get('ledger')!.status).toBe('stopped')
+  })
+
+  it('keeps a keep-awake date until midnight in the schedule\'s time zone', () => {
+    // 19:00 in Los Angeles on the 20th is 03:00 UTC on the 21st: still the 20th there.
+    const evening = new Date('2026-11-21T03:00:00Z')
+    expect(keepAwakeReason('2026-11-20', evening, 'America/Los_Angeles')).toBe('fintech:keep-awake until 2026-11-20')
+    expect(keepAwakeReason('2026-11-20', evening)).toBeUndefined()
+  })
+
+  it('gives a second period of the same night its own manifest, leaving the closed one as it was', async () => {
+    const account = platform()
+    const clock = fakeClock()
+    await executeShutdown(request(account, 'stop', clock))
+    await executeShutdown(request(account, 'start', clock))
+    const closed = account.objects.get(manifestKey('dev', '2026-11-20'))!.body
+    const again = await executeShutdown(request(account, 'stop', clock))
+    expect(again.manifestKey).toBe('fintech/shutdown/dev/manifests/2026-11-20_02.json')
+    expect(account.objects.get(manifestKey('dev', '2026-11-20'))!.body).toBe(closed)
+    expect((await openManifest(account.apis.store, 'dev'))?.key).toBe('fintech/shutdown/dev/manifests/2026-11-20_02.json')
+  })
+
+  it('keeps polling when a status check throws, and renews the lock while it waits', async () => {
+    const account = platform()
+    const clock = fakeClock()
+    await executeShutdown(request(account, 'stop', clock))
+    const listClusters = account.apis.rds.listClusters
+    // The first call (the inventory) answers; the next two, while start waits for Aurora, are throttled.
+    let calls = 0
+    account.apis.rds.listClusters = async () => {
+      calls += 1
+      if (calls === 2 || calls === 3) throw Object.assign(new Error('Rate exceeded'), {name: 'ThrottlingException'})
+      return listClusters()
+    }
+    const lockBodies: string[] = []
+    const putIfMatch = account.apis.store.putIfMatch
+    account.apis.store.putIfMatch = async (key, body, etag) => {
+      if (key === lockKey('dev')) lockBodies.push(body)
+      return putIfMatch(key, body, etag)
+    }
+    const run = request(account, 'start', clock)
+    const outcome = await executeShutdown(run)
+    expect(outcome.results.find((result) => result.id === 'ledger')!.result).toBe('done')
+    expect(run.progressLines).toContain('a status check failed and is tried again: ThrottlingException: Rate exceeded')
+    expect(lockBodies.length).toBeGreaterThan(0)
+    expect(JSON.parse(lockBodies[0]!).runId).toBe('run-start')
+  })
+})
+

@@ -217,6 +217,20 @@ describe('shutdown against moto', {timeout: 120_000}, () => {
     expect(await manifestKeys()).not.toContain('fintech/shutdown/dev/lock.json')
   })
 
+  it('does nothing while another run holds the lock', async () => {
+    const since = new Date()
+    const holder = {runId: 'other-run', command: 'stop', by: 'arn:aws:sts::123456789012:assumed-role/scheduler/task', since: since.toISOString(), expires: new Date(since.getTime() + 3_600_000).toISOString()}
+    await s3.send(new PutObjectCommand({Bucket: BUCKET, Key: 'fintech/shutdown/dev/lock.json', Body: JSON.stringify(holder)}))
+    const before = await states()
+    const stop = await shutdown('stop')
+    expect(stop.exitCode, explain(stop)).toBe(1)
+    expect(stop.json.error.message).toContain('another fintech shutdown run holds the lock of dev: stop run other-run by arn:aws:sts::123456789012:assumed-role/scheduler/task')
+    expect(await states()).toEqual(before)
+    expect((await service()).desiredCount).toBe(2)
+    expect(await manifestKeys()).toEqual(['fintech/shutdown/dev/lock.json'])
+    expect((await readObject('fintech/shutdown/dev/lock.json')).runId).toBe('other-run')
+  })
+
   it('refuses a damaged manifest with exit 2 and changes nothing', async () => {
     const stop = await shutdown('stop')
     expect(stop.exitCode, explain(stop)).toBe(0)

@@ -1,3 +1,4 @@
+import {DateTime} from 'luxon'
 import type {Tags} from './api.js'
 import type {Tier} from './manifest.js'
 
@@ -13,6 +14,8 @@ export interface ShutdownScope {
   stackNames: string[]
   /** Environment tag values that are off limits whatever else a resource says (protected envs, and prod). */
   protectedEnvs: string[]
+  /** The env's schedule time zone: a keep-awake date lasts until midnight there. UTC without a schedule. */
+  timezone?: string
 }
 
 /** Why a resource is left out of a shutdown; undefined when the run may act on it. */
@@ -20,7 +23,7 @@ export function exclusionOf(tags: Tags, scope: ShutdownScope, now: Date): string
   const environment = tags[ENVIRONMENT_TAG]
   if (environment !== undefined && isProtectedEnv(environment, scope)) return `tagged ${ENVIRONMENT_TAG}=${environment}: never touched`
   if (environment !== undefined && environment !== scope.env) return `tagged ${ENVIRONMENT_TAG}=${environment}, not ${scope.env}`
-  return keepAwakeReason(tags[KEEP_AWAKE_TAG], now)
+  return keepAwakeReason(tags[KEEP_AWAKE_TAG], now, scope.timezone)
 }
 
 export const isProtectedEnv = (environment: string, scope: ShutdownScope): boolean =>
@@ -31,15 +34,16 @@ export const belongsToScope = (tags: Tags, scope: ShutdownScope): boolean =>
 
 /**
  * `fintech:keep-awake`: any value but "false" keeps a resource running; a date (YYYY-MM-DD)
- * keeps it running through that day (UTC) and no longer, so opt-outs cannot be forgotten.
+ * keeps it running through that day in the env's time zone and no longer, so opt-outs cannot
+ * be forgotten.
  */
-export function keepAwakeReason(value: string | undefined, now: Date): string | undefined {
+export function keepAwakeReason(value: string | undefined, now: Date, timezone = 'UTC'): string | undefined {
   if (value === undefined || value.trim().toLowerCase() === 'false') return undefined
   const until = /^(\d{4}-\d{2}-\d{2})$/.exec(value.trim())?.[1]
   if (!until) return `${KEEP_AWAKE_TAG}=${value}`
-  const expires = Date.parse(`${until}T00:00:00Z`) + 24 * 3600 * 1000
-  if (Number.isNaN(expires)) return `${KEEP_AWAKE_TAG}=${value} (not a date; kept awake)`
-  return now.getTime() < expires ? `${KEEP_AWAKE_TAG} until ${until}` : undefined
+  const day = DateTime.fromISO(until, {zone: timezone})
+  if (!day.isValid) return `${KEEP_AWAKE_TAG}=${value} (not a date; kept awake)`
+  return now.getTime() < day.plus({days: 1}).toMillis() ? `${KEEP_AWAKE_TAG} until ${until}` : undefined
 }
 
 /** Redis nodes carry their bootstrap seed tag (templates/data/data.yaml); everything else on EC2 is the app tier. */

@@ -1,7 +1,7 @@
 import type {ShutdownScope} from './eligibility.js'
 import {discoverInventory, inventoryOfManifest} from './inventory.js'
 import {acquireLock} from './lock.js'
-import {openManifest} from './manifests.js'
+import {nextManifestKey, openManifest} from './manifests.js'
 import {planStart, planStop, type SkippedResource} from './plan.js'
 import {dryRunResults, runStart, runStop, type ResourceResult, type ShutdownRunOptions} from './run.js'
 
@@ -45,13 +45,23 @@ export async function executeShutdown(request: ShutdownRequest): Promise<Shutdow
     if (action === 'start' && !open) return {...empty, nothingToDo: `no open shutdown period for ${scope.env}: nothing was stopped, so nothing is started`}
     const plan =
       action === 'stop'
-        ? planStop(await discoverInventory(apis, scope), {scope, now: request.clock.now(), night: request.night, account: request.account, region: request.region, open})
+        ? planStop(await discoverInventory(apis, scope), {
+            scope,
+            now: request.clock.now(),
+            night: request.night,
+            newManifestKey: await nextManifestKey(apis.store, scope.env, request.night),
+            account: request.account,
+            region: request.region,
+            open,
+          })
         : planStart(open!, await inventoryOfManifest(apis, open!.manifest), scope, request.clock.now())
     const outcome = {...empty, manifestKey: plan.manifestKey, newPeriod: plan.newPeriod, skipped: plan.skipped}
     if (request.dryRun) return {...outcome, results: dryRunResults(plan)}
-    const results = action === 'stop' ? await runStop(plan, request) : await runStart(plan, request)
+    const options = lock ? {...request, heartbeat: () => lock.renew(request.clock.now())} : request
+    const results = action === 'stop' ? await runStop(plan, options) : await runStart(plan, options)
     return {...outcome, results}
   } finally {
-    await lock?.release()
+    // A failed release must not hide the run's own outcome or error: the lock expires on its own.
+    await lock?.release().catch((error: Error) => request.progress(`could not release the lock (${error.message}); it expires at ${lock.holder.expires}`))
   }
 }

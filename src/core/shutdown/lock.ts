@@ -34,6 +34,8 @@ const parseHolder = (body: string): LockHolder | undefined => {
 
 export interface HeldLock {
   holder: LockHolder
+  /** Pushes the expiry out by the TTL again, so a long run is never taken for a dead one; throws if the lock was lost. */
+  renew(now: Date): Promise<void>
   release(): Promise<void>
 }
 
@@ -69,8 +71,17 @@ export async function acquireLock(
     }
     if (!taken) throw new LockHeldError(env, undefined)
   }
+  const ttlMs = request.ttlMinutes * 60_000
   return {
     holder,
+    async renew(now) {
+      const current = await store.get(key)
+      const renewed = {...holder, expires: new Date(now.getTime() + ttlMs).toISOString()}
+      if (!current || parseHolder(current.body)?.runId !== holder.runId || !(await store.putIfMatch(key, JSON.stringify(renewed), current.etag))) {
+        throw new FintechError(`the lock of ${env} was taken over by another run while this one was working; stopping here`)
+      }
+      holder.expires = renewed.expires
+    },
     async release() {
       const current = await store.get(key)
       if (current && parseHolder(current.body)?.runId === holder.runId) await store.delete(key)

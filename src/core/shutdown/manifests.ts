@@ -1,5 +1,5 @@
 import type {StateStore} from './api.js'
-import {parseManifest, serializeManifest, statePrefix, type Manifest} from './manifest.js'
+import {manifestKey, parseManifest, serializeManifest, statePrefix, type Manifest} from './manifest.js'
 import type {OpenManifest} from './plan.js'
 
 /** Every manifest of an env, oldest first (keys are named after their night). */
@@ -24,3 +24,18 @@ export async function openManifest(store: StateStore, env: string): Promise<Open
 }
 
 export const saveManifest = (store: StateStore, key: string, manifest: Manifest): Promise<void> => store.put(key, serializeManifest(manifest))
+
+/**
+ * The key of a new period's manifest: `<night>.json`, or `<night>_02.json` and on when that
+ * night already has one (a manual stop after the morning start), so no history is overwritten.
+ * The suffix sorts after the plain key and before the next night's.
+ */
+export async function nextManifestKey(store: StateStore, env: string, night: string): Promise<string> {
+  const first = manifestKey(env, night)
+  const taken = new Set(await listManifestKeys(store, env))
+  if (!taken.has(first)) return first
+  for (let sequence = 2; ; sequence++) {
+    const key = first.replace(/\.json$/, `_${String(sequence).padStart(2, '0')}.json`)
+    if (!taken.has(key)) return key
+  }
+}

@@ -1,7 +1,7 @@
 import type {AuroraCluster, DbInstance, Ec2Instance, ScalableTarget, Tags} from './api.js'
 import {exclusionOf, instanceTier, type ShutdownScope} from './eligibility.js'
 import type {Inventory, ServiceState} from './inventory.js'
-import {MANIFEST_VERSION, manifestKey, TIERS, type Manifest, type ManifestEntry, type Tier} from './manifest.js'
+import {MANIFEST_VERSION, TIERS, type Manifest, type ManifestEntry, type Tier} from './manifest.js'
 
 export type Operation = 'stop' | 'start' | 'none'
 
@@ -14,6 +14,8 @@ export interface PlannedChange {
   note?: string
   /** The run cannot act on it now (e.g. a cluster still starting); reported as failed. */
   blocked?: string
+  /** Deleted or terminated since the shutdown: nothing to restore, and nothing for later tiers to wait for. */
+  gone?: boolean
 }
 
 /** A resource of the env the run leaves alone and keeps out of the manifest. */
@@ -29,6 +31,8 @@ export interface ShutdownPlan {
   manifestKey: string
   /** stop: whether this run opens a new shutdown period, or adds to the open one. */
   newPeriod: boolean
+  /** stop after a start that did not finish: that period, closed by this run, its unrestored resources carried over. */
+  supersedes?: OpenManifest
   /** In execution order: stop goes ledger → redis → database, start the other way. */
   changes: PlannedChange[]
   skipped: SkippedResource[]
@@ -42,11 +46,29 @@ export interface OpenManifest {
 export interface StopContext {
   scope: ShutdownScope
   now: Date
-  /** The local date of tonight in the env's schedule, which names a new manifest. */
+  /** The local date of tonight in the env's schedule. */
   night: string
+  /** Where a new period's manifest goes (manifests.ts nextManifestKey: unique per night). */
+  newManifestKey: string
   account: string
   region: string
   open?: OpenManifest
+}
+
+/** Whether `start` still owes this resource its prior state: it was awake before the night and has not been restored. */
+export function awaitsRestore(entry: ManifestEntry): boolean {
+  if (entry.start?.result === 'done') return false
+  switch (entry.kind) {
+    case 'ec2-instance':
+      return entry.prior.state === 'running'
+    case 'auto-scaling-group':
+      return entry.prior.min > 0 || entry.prior.max > 0 || entry.prior.desired > 0
+    case 'ecs-service':
+      return entry.prior.desiredCount > 0
+    case 'aurora-cluster':
+    case 'rds-instance':
+      return dbWasAwake(entry.prior.status)
+  }
 }
 
 const describeSize = (size: {min: number; max: number; desired: number}) => `min ${size.min}, max ${size.max}, desired ${size.desired}`
@@ -107,7 +129,13 @@ const tierRank = (tier: Tier) => TIERS.indexOf(tier)
  * instance started by hand) is stopped again.
  */
 export function planStop(inventory: Inventory, context: StopContext): ShutdownPlan {
-  const {scope, now, open} = context
+  const {scope, now} = context
+  // After a start that did not finish, tonight opens a new period: only what that start still
+  // owes keeps its recorded prior state; everything else is recorded as it is now.
+  const unfinished = context.open?.manifest.status === 'starting' ? context.open : undefined
+  const open: OpenManifest | undefined = unfinished
+    ? {key: unfinished.key, manifest: {...unfinished.manifest, resources: unfinished.manifest.resources.filter(awaitsRestore).map(({stop: _stop, start: _start, ...entry}) => entry as ManifestEntry)}}
+    : context.open
   const changes: PlannedChange[] = []
   const skipped: SkippedResource[] = []
   const eligible = (candidate: Candidate): boolean => {
@@ -165,7 +193,8 @@ export function planStop(inventory: Inventory, context: StopContext): ShutdownPl
   const seen = new Set(changes.map((change) => `${change.entry.kind}:${change.entry.id}`))
   const kept = (open?.manifest.resources ?? []).filter((entry) => !seen.has(`${entry.kind}:${entry.id}`))
   changes.sort((a, b) => tierRank(a.entry.tier) - tierRank(b.entry.tier))
-  const manifest: Manifest = open
+  const merging = open !== undefined && !unfinished
+  const manifest: Manifest = merging
     ? {...open.manifest, resources: [...changes.map((change) => change.entry), ...kept]}
     : {
         version: MANIFEST_VERSION,
@@ -176,9 +205,17 @@ export function planStop(inventory: Inventory, context: StopContext): ShutdownPl
         status: 'stopping',
         createdAt: now.toISOString(),
         runs: [],
-        resources: changes.map((change) => change.entry),
+        resources: [...changes.map((change) => change.entry), ...kept],
       }
-  return {action: 'stop', manifest, manifestKey: open?.key ?? manifestKey(scope.env, context.night), newPeriod: !open, changes, skipped}
+  return {
+    action: 'stop',
+    manifest,
+    manifestKey: merging ? open.key : context.newManifestKey,
+    newPeriod: !merging,
+    ...(unfinished ? {supersedes: unfinished} : {}),
+    changes,
+    skipped,
+  }
 }
 
 function stopInstanceChange(instance: Ec2Instance, existing: Extract<ManifestEntry, {kind: 'ec2-instance'}> | undefined): PlannedChange {
@@ -221,10 +258,12 @@ function stopServiceChange(service: ServiceState, existing: Extract<ManifestEntr
 
 function stopDatabaseChange(entry: Extract<ManifestEntry, {kind: 'aurora-cluster' | 'rds-instance'}>, current: AuroraCluster | DbInstance, known: boolean): PlannedChange {
   const wasAwake = dbWasAwake(entry.prior.status)
-  if (!wasAwake || DB_ASLEEP.has(current.status)) {
+  if (DB_ASLEEP.has(current.status)) {
     return {entry, op: 'none', current: current.status, target: current.status, note: wasAwake ? 'already stopped' : 'already stopped; stays stopped in the morning'}
   }
-  const note = known ? 'restarted since the shutdown (AWS starts a stopped database after 7 days)' : undefined
+  // AWS starts a database that has been stopped for 7 days, whoever stopped it: one that was
+  // asleep before the night is stopped again too, and stays stopped in the morning.
+  const note = known ? `restarted since the shutdown (AWS starts a stopped database after 7 days)${wasAwake ? '' : '; it was stopped before the night, so it is stopped again'}` : undefined
   if (current.status !== 'available') {
     return {entry, op: 'stop', current: current.status, target: 'stopped', note, blocked: `status ${current.status}: it can only be stopped when available; the next stop run tries again`}
   }
@@ -243,7 +282,14 @@ export function planStart(open: OpenManifest, inventory: Inventory, scope: Shutd
   const services = new Map(inventory.services.map((service) => [service.arn, service]))
   const clusters = new Map(inventory.clusters.map((cluster) => [cluster.id, cluster]))
   const dbInstances = new Map(inventory.dbInstances.map((instance) => [instance.id, instance]))
-  const gone = (entry: ManifestEntry): PlannedChange => ({entry, op: 'start', current: 'not found', target: 'restored', blocked: 'no longer exists'})
+  const gone = (entry: ManifestEntry, current = 'not found'): PlannedChange => ({
+    entry,
+    op: 'none',
+    current,
+    target: current,
+    gone: true,
+    note: 'deleted since the shutdown: nothing to restore',
+  })
   const excluded = (entry: ManifestEntry, tags: Tags): boolean => {
     const reason = exclusionOf({...tags, 'fintech:keep-awake': 'false'}, scope, now)
     if (reason) skipped.push({kind: entry.kind, id: entry.id, reason})
@@ -256,7 +302,7 @@ export function planStart(open: OpenManifest, inventory: Inventory, scope: Shutd
         const instance = instances.get(entry.id)
         if (entry.prior.state === 'stopped') {
           changes.push({entry, op: 'none', current: instance?.state ?? 'not found', target: instance?.state ?? 'not found', note: 'was stopped before the night; stays stopped'})
-        } else if (!instance) changes.push(gone(entry))
+        } else if (!instance || instance.state === 'terminated' || instance.state === 'shutting-down') changes.push(gone(entry, instance?.state))
         else if (!excluded(entry, instance.tags)) {
           const stopped = instance.state === 'stopped' || instance.state === 'stopping'
           changes.push({entry, op: stopped ? 'start' : 'none', current: instance.state, target: 'running', note: stopped ? undefined : 'already running'})

@@ -12,8 +12,8 @@ export interface ResourceResult {
   id: string
   tier: Tier
   op: Operation
-  /** unchanged: nothing to do; planned: a dry run's intent; skipped: a health gate held it back. */
-  result: 'done' | 'failed' | 'unchanged' | 'skipped' | 'planned'
+  /** unchanged: nothing to do; planned: a dry run's intent; skipped: a health gate held it back; gone: deleted since the shutdown. */
+  result: 'done' | 'failed' | 'unchanged' | 'skipped' | 'planned' | 'gone'
   current: string
   target: string
   detail?: string
@@ -31,7 +31,11 @@ export interface ShutdownRunOptions {
   waitMinutes: {aurora: number; redis: number; ledger: number}
   /** One line per step, for the progress stream (stderr). */
   progress(line: string): void
+  /** Keeps the env's lock alive during long waits (at most once a minute). */
+  heartbeat?(): Promise<void>
 }
+
+const HEARTBEAT_MS = 60_000
 
 /** Mutations in flight at once: enough to be quick for 200 services, few enough not to be throttled. */
 const PARALLEL_CALLS = 5
@@ -43,7 +47,7 @@ const STEP_LABEL: Record<Tier, string> = {ledger: 'the ledger service', redis: '
 export function dryRunResults(plan: ShutdownPlan): ResourceResult[] {
   return plan.changes.map((change) => ({
     ...base(change),
-    result: change.blocked ? 'failed' : change.op === 'none' ? 'unchanged' : 'planned',
+    result: change.gone ? 'gone' : change.blocked ? 'failed' : change.op === 'none' ? 'unchanged' : 'planned',
     detail: change.blocked ?? change.note,
   }))
 }
@@ -95,17 +99,37 @@ class Run {
   }
 
   async save(): Promise<void> {
+    await this.keepLock()
     await saveManifest(this.options.apis.store, this.plan.manifestKey, this.manifest)
   }
 
-  /** Polls `check` with backoff until it reports done or `minutes` pass; true when done. */
+  private lastHeartbeat = 0
+
+  /** Renews the lock when a minute has passed since the last renewal. */
+  async keepLock(): Promise<void> {
+    const now = this.options.clock.now().getTime()
+    if (!this.options.heartbeat || now - this.lastHeartbeat < HEARTBEAT_MS) return
+    this.lastHeartbeat = now
+    await this.options.heartbeat()
+  }
+
+  /**
+   * Polls `check` with backoff until it reports done or `minutes` pass; true when done. A check
+   * that throws (throttled past the SDK's retries, a network blip) counts as not yet, and is
+   * reported, so one failed poll does not end the run.
+   */
   async waitUntil(minutes: number, check: () => Promise<boolean>): Promise<boolean> {
     const {clock, signal, polling} = this.options
     const deadline = clock.now().getTime() + minutes * 60_000
     const backoff = new Backoff(polling.initialMs, polling.maxMs)
     for (;;) {
-      if (await check()) return true
+      try {
+        if (await check()) return true
+      } catch (error) {
+        this.options.progress(`a status check failed and is tried again: ${(error as Error).name}: ${(error as Error).message}`)
+      }
       if (clock.now().getTime() >= deadline) return false
+      await this.keepLock()
       await clock.sleep(backoff.next(false), signal)
     }
   }
@@ -128,7 +152,7 @@ class Run {
   }
 
   finish(): ResourceResult[] {
-    return this.plan.changes.map((change) => this.results.get(change) ?? {...base(change), result: 'unchanged', detail: change.note})
+    return this.plan.changes.map((change) => this.results.get(change) ?? {...base(change), result: change.gone ? 'gone' : 'unchanged', detail: change.note})
   }
 }
 
@@ -155,6 +179,10 @@ export async function runStop(plan: ShutdownPlan, options: ShutdownRunOptions): 
   run.manifest.status = 'stopping'
   run.manifest.runs.push({runId: options.runId, command: 'stop', at: options.clock.now().toISOString(), by: options.by})
   await run.save()
+  if (plan.supersedes) {
+    // The unfinished start's period closes; what it still owed lives on in the new manifest.
+    await saveManifest(options.apis.store, plan.supersedes.key, {...plan.supersedes.manifest, status: 'started'})
+  }
   const {apis} = options
 
   for (const tier of TIERS) {

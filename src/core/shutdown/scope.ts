@@ -11,6 +11,7 @@ export function scopeOf(config: FintechConfig, env: string): ShutdownScope {
     protectedEnvs: Object.entries(config.environments)
       .filter(([, candidate]) => candidate.protected)
       .map(([name]) => name),
+    ...(config.environments[env]?.schedule ? {timezone: config.environments[env].schedule.timezone} : {}),
   }
 }
 
