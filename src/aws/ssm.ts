@@ -87,35 +87,45 @@ export async function createRedisProbe(target: AwsTarget, options: RedisProbeOpt
     }
   }
 
-  return {
-    async masterReachable(instanceIds) {
-      const instanceId = instanceIds[0]
-      if (!instanceId) return {ok: false, detail: 'no running Redis instance to ask'}
-      const commandId = await send(instanceId)
-      if (typeof commandId !== 'string') return commandId
+  async function ask(instanceId: string): Promise<{ok: boolean; detail: string}> {
+    const commandId = await send(instanceId)
+    if (typeof commandId !== 'string') return commandId
 
-      let waited = 0
-      let status = 'Pending'
-      for (let attempt = 0; waited < POLL_BUDGET_MS; attempt++) {
-        const delay = Math.min(FIRST_POLL_MS * 2 ** attempt, MAX_POLL_MS)
-        await sleep(delay)
-        waited += delay
-        let invocation: GetCommandInvocationCommandOutput
-        try {
-          invocation = await client.send(new ssm.GetCommandInvocationCommand({CommandId: commandId, InstanceId: instanceId}))
-        } catch (error) {
-          // SSM makes the invocation visible a moment after SendCommand returns.
-          if ((error as {name?: string}).name === 'InvocationDoesNotExist') continue
-          throw error
-        }
-        status = invocation.Status ?? 'Pending'
-        if (!DONE.has(status)) continue
-        const output = outputOf(invocation)
-        const master = MASTER_LINE.exec(output)?.[1]
-        if (status === 'Success' && /^PONG$/m.test(output) && master) return {ok: true, detail: master}
-        return {ok: false, detail: `${status} on ${instanceId}: ${output || invocation.StatusDetails || 'no output'}`}
+    let waited = 0
+    let status = 'Pending'
+    for (let attempt = 0; waited < POLL_BUDGET_MS; attempt++) {
+      const delay = Math.min(FIRST_POLL_MS * 2 ** attempt, MAX_POLL_MS)
+      await sleep(delay)
+      waited += delay
+      let invocation: GetCommandInvocationCommandOutput
+      try {
+        invocation = await client.send(new ssm.GetCommandInvocationCommand({CommandId: commandId, InstanceId: instanceId}))
+      } catch (error) {
+        // SSM makes the invocation visible a moment after SendCommand returns.
+        if ((error as {name?: string}).name === 'InvocationDoesNotExist') continue
+        throw error
       }
-      return {ok: false, detail: `no answer from ${instanceId} within ${POLL_BUDGET_MS / 60_000} minutes (command ${commandId}, ${status})`}
+      status = invocation.Status ?? 'Pending'
+      if (!DONE.has(status)) continue
+      const output = outputOf(invocation)
+      const master = MASTER_LINE.exec(output)?.[1]
+      if (status === 'Success' && /^PONG$/m.test(output) && master) return {ok: true, detail: master}
+      return {ok: false, detail: `${status} on ${instanceId}: ${output || invocation.StatusDetails || 'no output'}`}
+    }
+    return {ok: false, detail: `no answer from ${instanceId} within ${POLL_BUDGET_MS / 60_000} minutes (command ${commandId}, ${status})`}
+  }
+
+  return {
+    /** Asks the nodes in turn until one answers: a node that failed to start or was replaced does not fail the check. */
+    async masterReachable(instanceIds) {
+      if (instanceIds.length === 0) return {ok: false, detail: 'no running Redis instance to ask'}
+      const answers: string[] = []
+      for (const instanceId of instanceIds) {
+        const answer = await ask(instanceId)
+        if (answer.ok) return answer
+        answers.push(answer.detail)
+      }
+      return {ok: false, detail: answers.join('; ')}
     },
   }
 }

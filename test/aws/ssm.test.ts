@@ -82,7 +82,7 @@ describe('masterReachable', () => {
     ssm.on(SendCommandCommand).resolves({Command: {CommandId: COMMAND_ID}})
     ssm.on(GetCommandInvocationCommand).resolves(answer)
     const {api} = await probe()
-    expect(await api.masterReachable(NODES)).toEqual({ok: false, detail})
+    expect(await api.masterReachable([NODES[0]!])).toEqual({ok: false, detail})
   })
 
   it('gives up after about three minutes without an answer', async () => {
@@ -90,7 +90,7 @@ describe('masterReachable', () => {
     ssm.on(GetCommandInvocationCommand).resolves(invocation('InProgress'))
     const {api, waits} = await probe()
 
-    const result = await api.masterReachable(NODES)
+    const result = await api.masterReachable([NODES[0]!])
 
     expect(result).toEqual({ok: false, detail: `no answer from ${NODES[0]} within 3 minutes (command ${COMMAND_ID}, InProgress)`})
     expect(waits.slice(0, 5)).toEqual([1000, 2000, 4000, 8000, 10_000])
@@ -102,11 +102,23 @@ describe('masterReachable', () => {
     ssm.on(SendCommandCommand).rejects(ssmError('InvalidInstanceId', 'Instances [[i-0aaa00000000000a1]] not in a valid state for account 111111111111'))
     const {api} = await probe()
 
-    expect(await api.masterReachable(NODES)).toEqual({
+    expect(await api.masterReachable([NODES[0]!])).toEqual({
       ok: false,
       detail: `SSM cannot run commands on ${NODES[0]} (yet): Instances [[i-0aaa00000000000a1]] not in a valid state for account 111111111111`,
     })
     expect(ssm.commandCalls(GetCommandInvocationCommand)).toHaveLength(0)
+  })
+
+  it('asks the next node when the first cannot answer', async () => {
+    ssm
+      .on(SendCommandCommand, {InstanceIds: [NODES[0]!]})
+      .rejects(ssmError('InvalidInstanceId', 'Instances [[i-0aaa00000000000a1]] not in a valid state for account 111111111111'))
+    ssm.on(SendCommandCommand, {InstanceIds: [NODES[1]!]}).resolves({Command: {CommandId: COMMAND_ID}})
+    ssm.on(GetCommandInvocationCommand).resolves(invocation('Success', 'master 10.0.2.12:6379\nPONG\n'))
+    const {api} = await probe()
+
+    expect(await api.masterReachable(NODES)).toEqual({ok: true, detail: '10.0.2.12:6379'})
+    expect(ssm.commandCalls(SendCommandCommand).map((call) => call.args[0].input.InstanceIds)).toEqual([[NODES[0]], [NODES[1]]])
   })
 
   it('has nothing to ask without a node', async () => {

@@ -368,7 +368,10 @@ export async function runStart(plan: ShutdownPlan, options: ShutdownRunOptions):
 
 /** The Redis gate: the tier counts as healthy once a Sentinel names a master that answers. */
 async function redisAnswers(run: Run, plan: ShutdownPlan, options: ShutdownRunOptions): Promise<boolean> {
-  const nodes = plan.changes.filter((change) => change.entry.kind === 'ec2-instance' && change.entry.tier === 'redis' && change.entry.prior.state === 'running')
+  const nodes = plan.changes.filter(
+    (change) =>
+      change.entry.kind === 'ec2-instance' && change.entry.tier === 'redis' && change.entry.prior.state === 'running' && !change.gone && run.results.get(change)?.result !== 'failed',
+  )
   if (nodes.length === 0) return true
   let detail = ''
   const answered = await run.waitUntil(options.waitMinutes.redis, async () => {
