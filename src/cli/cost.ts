@@ -37,7 +37,8 @@ export function globalTarget(loaded: LoadedConfig, envNames: string[] | undefine
 }
 
 export function openCostExplorer(target: AwsTarget, options: {refresh: boolean; clock: Clock}): CostExplorerSession {
-  const cache = new ResponseCache(costCacheDir(), utcDate(options.clock.now()))
+  const askedBy = `${target.profile ?? 'default credentials'} at ${process.env.AWS_ENDPOINT_URL || 'AWS'}`
+  const cache = new ResponseCache(costCacheDir(), utcDate(options.clock.now()), askedBy)
   return new CostExplorerSession(async () => (await import('../aws/cost-explorer.js')).createCostExplorerApi(target), cache, options)
 }
 

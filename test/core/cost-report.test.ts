@@ -254,3 +254,13 @@ describe('cost forecast', () => {
     )
   })
 })
+
+describe('ResponseCache scope', () => {
+  it('never answers a query asked under other credentials or at another endpoint', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fintech-cost-scope-'))
+    const request = {TimePeriod: {Start: '2026-10-01', End: '2026-11-01'}, Granularity: 'MONTHLY'}
+    new ResponseCache(dir, '2026-11-15', 'payer at AWS').put(request, {total: 100}, new Date('2026-11-15T08:00:00Z'))
+    expect(new ResponseCache(dir, '2026-11-15', 'payer at AWS').get(request)).toEqual({value: {total: 100}, fetchedAt: '2026-11-15T08:00:00.000Z'})
+    expect(new ResponseCache(dir, '2026-11-15', 'dev-member at AWS').get(request)).toBeUndefined()
+  })
+})

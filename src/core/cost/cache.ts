@@ -38,20 +38,29 @@ interface Entry<T> {
  * write. An unreadable file is a miss, never an error.
  */
 export class ResponseCache {
+  /**
+   * `scope` names who asks and where (profile, endpoint): the same query under other
+   * credentials (a member account sees only its own costs) must not get this answer.
+   */
   constructor(
     private readonly dir: string,
     private readonly today: string,
+    private readonly scope = '',
   ) {}
 
+  private keyOf(request: unknown): unknown {
+    return {scope: this.scope, request}
+  }
+
   private fileOf(request: unknown): string {
-    const hash = createHash('sha256').update(JSON.stringify(canonical(request))).digest('hex').slice(0, 32)
+    const hash = createHash('sha256').update(JSON.stringify(canonical(this.keyOf(request)))).digest('hex').slice(0, 32)
     return join(this.dir, `${this.today}-${hash}.json`)
   }
 
   get<T>(request: unknown): {value: T; fetchedAt: string} | undefined {
     try {
       const entry = JSON.parse(readFileSync(this.fileOf(request), 'utf8')) as Entry<T>
-      if (entry.date !== this.today || JSON.stringify(entry.request) !== JSON.stringify(canonical(request))) return undefined
+      if (entry.date !== this.today || JSON.stringify(entry.request) !== JSON.stringify(canonical(this.keyOf(request)))) return undefined
       return {value: entry.value, fetchedAt: entry.fetchedAt}
     } catch {
       return undefined
@@ -60,7 +69,7 @@ export class ResponseCache {
 
   put<T>(request: unknown, value: T, fetchedAt: Date): void {
     const file = this.fileOf(request)
-    const entry: Entry<T> = {date: this.today, fetchedAt: fetchedAt.toISOString(), request: canonical(request), value}
+    const entry: Entry<T> = {date: this.today, fetchedAt: fetchedAt.toISOString(), request: canonical(this.keyOf(request)), value}
     try {
       mkdirSync(this.dir, {recursive: true})
       for (const name of readdirSync(this.dir)) {
