@@ -7,6 +7,8 @@ export interface ShutdownApiOptions {
   ownerAccount: string
   redisMasterName: string
   redisAuthSecretArn?: string
+  /** The schedule stack's probe document (FINTECH_REDIS_PROBE_DOCUMENT in its task), instead of AWS-RunShellScript. */
+  redisProbeDocument?: string
 }
 
 /** Every AWS service a shutdown run talks to, each SDK loaded in parallel. */
@@ -18,7 +20,7 @@ export async function createShutdownApis(target: AwsTarget, options: ShutdownApi
     import('./application-autoscaling.js').then((module) => module.createScalingApi(target)),
     import('./rds.js').then((module) => module.createRdsApi(target)),
     import('./ssm.js').then((module) =>
-      module.createRedisProbe(target, {masterName: options.redisMasterName, authSecretArn: options.redisAuthSecretArn}),
+      module.createRedisProbe(target, {masterName: options.redisMasterName, authSecretArn: options.redisAuthSecretArn, documentName: options.redisProbeDocument}),
     ),
     import('./state-store.js').then((module) => module.createStateStore(target, options.stateBucket, options.ownerAccount)),
   ])

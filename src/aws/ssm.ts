@@ -1,5 +1,6 @@
 import type {GetCommandInvocationCommandOutput} from '@aws-sdk/client-ssm'
 import type {RedisProbe} from '../core/shutdown/api.js'
+import {PROBE_DOCUMENT_PARAMETER, probeScript} from '../core/shutdown/redis-probe.js'
 import {clientSettings, type AwsTarget} from './clients.js'
 
 export interface RedisProbeOptions {
@@ -7,6 +8,11 @@ export interface RedisProbeOptions {
   masterName: string
   /** Where the node reads the AUTH password when its sentinel.conf holds none (the bootstrap writes it there). */
   authSecretArn?: string
+  /**
+   * An SSM document that holds the probe script (the schedule stack's), so the scheduled task
+   * may run only that on the nodes; AWS-RunShellScript with the script otherwise.
+   */
+  documentName?: string
   /** Waits between polls of the command; tests pass one that returns at once. */
   sleep?: (ms: number) => Promise<void>
 }
@@ -22,34 +28,6 @@ const DONE = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled'])
 const MASTER_LINE = /^master (\S+)$/m
 
 const wait = (ms: number) => new Promise<void>((done) => setTimeout(done, ms))
-const shellQuote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`
-
-/**
- * Runs on a Redis node as root. The AUTH password never leaves the node: it is read from the
- * Sentinel config the bootstrap wrote (templates/data/data.yaml) and handed to redis-cli in
- * its environment, so it shows in neither the SSM command nor the process list.
- */
-export function probeScript(masterName: string, authSecretArn?: string): string[] {
-  return [
-    'set -u',
-    `NAME=${shellQuote(masterName)}`,
-    'CONF=/etc/fintech-redis/sentinel.conf',
-    'CLI=$(command -v redis-cli || command -v redis6-cli || echo /usr/local/bin/redis-cli)',
-    `AUTH=$(awk '$1 == "requirepass" {gsub(/"/, "", $2); print $2; exit}' "$CONF" 2>/dev/null)`,
-    `[ -n "$AUTH" ] || AUTH=$(awk -v name="$NAME" '$1 == "sentinel" && $2 == "auth-pass" && $3 == name {gsub(/"/, "", $4); print $4; exit}' "$CONF" 2>/dev/null)`,
-    ...(authSecretArn
-      ? [`[ -n "$AUTH" ] || AUTH=$(aws secretsmanager get-secret-value --secret-id ${shellQuote(authSecretArn)} --query SecretString --output text)`]
-      : []),
-    'if [ -z "$AUTH" ]; then echo "no AUTH password in $CONF"; exit 2; fi',
-    'export REDISCLI_AUTH="$AUTH"',
-    'ADDR=$("$CLI" -p 26379 SENTINEL get-master-addr-by-name "$NAME" 2>&1)',
-    `HOST=$(printf '%s\\n' "$ADDR" | sed -n 1p)`,
-    `PORT=$(printf '%s\\n' "$ADDR" | sed -n 2p)`,
-    'if [ -z "$PORT" ]; then echo "Sentinel names no master for $NAME: $ADDR"; exit 3; fi',
-    'echo "master $HOST:$PORT"',
-    '"$CLI" -h "$HOST" -p "$PORT" PING 2>&1',
-  ]
-}
 
 const outputOf = (invocation: GetCommandInvocationCommandOutput) =>
   [invocation.StandardOutputContent, invocation.StandardErrorContent]
@@ -66,15 +44,16 @@ export async function createRedisProbe(target: AwsTarget, options: RedisProbeOpt
   const ssm = await import('@aws-sdk/client-ssm')
   const client = new ssm.SSMClient(clientSettings(target))
   const sleep = options.sleep ?? wait
-  const commands = probeScript(options.masterName, options.authSecretArn)
+  const document: {DocumentName: string; Parameters: Record<string, string[]>} = options.documentName
+    ? {DocumentName: options.documentName, Parameters: {[PROBE_DOCUMENT_PARAMETER]: [options.masterName]}}
+    : {DocumentName: 'AWS-RunShellScript', Parameters: {commands: probeScript(options.masterName, options.authSecretArn), executionTimeout: [String(SCRIPT_TIMEOUT_SECONDS)]}}
 
   async function send(instanceId: string): Promise<string | {ok: false; detail: string}> {
     try {
       const {Command} = await client.send(
         new ssm.SendCommandCommand({
-          DocumentName: 'AWS-RunShellScript',
+          ...document,
           InstanceIds: [instanceId],
-          Parameters: {commands, executionTimeout: [String(SCRIPT_TIMEOUT_SECONDS)]},
           TimeoutSeconds: SCRIPT_TIMEOUT_SECONDS,
           Comment: `fintech: is the Redis master ${options.masterName} reachable?`.slice(0, 100),
         }),

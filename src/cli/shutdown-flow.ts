@@ -31,7 +31,8 @@ export async function openShutdownSession(loaded: LoadedConfig, envName: string,
   const env = config.environments[envName]!
   const stateBucket = stateBucketOf(config, envName)
   const [{createShutdownApis}, redisMasterName] = await Promise.all([import('../aws/shutdown.js'), readRedisMasterName(loaded, envName, target)])
-  const apis = await createShutdownApis(target, {stateBucket, ownerAccount: env.account, redisMasterName})
+  const redisProbeDocument = process.env.FINTECH_REDIS_PROBE_DOCUMENT || undefined
+  const apis = await createShutdownApis(target, {stateBucket, ownerAccount: env.account, redisMasterName, ...(redisProbeDocument ? {redisProbeDocument} : {})})
   return {...session, apis, stateBucket, scope: scopeOf(config, envName)}
 }
 

@@ -6,7 +6,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import {createRedisProbe, probeScript} from '../../src/aws/ssm.js'
+import {createRedisProbe} from '../../src/aws/ssm.js'
+import {probeDocumentScript, probeScript} from '../../src/core/shutdown/redis-probe.js'
 import {freePort} from '../integration/moto.js'
 
 const ssm = mockClient(SSMClient)
@@ -258,5 +259,25 @@ describe('the probe script on a real Redis and Sentinel', () => {
     const {code, output} = await run(probeScript(MASTER_NAME), empty)
     expect(code).toBe(2)
     expect(output).toBe(`no AUTH password in ${empty}\n`)
+  })
+})
+
+describe('the probe document of the schedule stack', () => {
+  it('runs the named document with the master name as its parameter, not AWS-RunShellScript', async () => {
+    ssm.on(SendCommandCommand).resolves({Command: {CommandId: COMMAND_ID}})
+    ssm.on(GetCommandInvocationCommand).resolves(invocation('Success', 'master 10.0.2.11:6379\nPONG\n'))
+    const api = await createRedisProbe(TARGET, {masterName: 'fintech-dev', documentName: 'fintech-dev-RedisProbeDocument-AbC123', sleep: async () => {}})
+
+    expect(await api.masterReachable([NODES[0]!])).toEqual({ok: true, detail: '10.0.2.11:6379'})
+    expect(ssm.commandCalls(SendCommandCommand)[0]!.args[0].input).toMatchObject({
+      DocumentName: 'fintech-dev-RedisProbeDocument-AbC123',
+      Parameters: {MasterName: ['fintech-dev']},
+      InstanceIds: [NODES[0]],
+    })
+  })
+
+  it('is the same script, with the master name left for SSM to fill in', () => {
+    expect(probeDocumentScript().split('\n')).toEqual(probeScript('{{ MasterName }}'))
+    expect(probeDocumentScript()).toContain("NAME='{{ MasterName }}'")
   })
 })

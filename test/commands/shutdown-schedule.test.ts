@@ -18,6 +18,7 @@ import ShutdownSchedule from '../../src/commands/shutdown/schedule.js'
 import {cfn, event, notFound, resetAws, stack, stackId, sts, tagList} from '../helpers/aws-mocks.js'
 import {makeProject} from '../helpers/project.js'
 import {runCli} from '../helpers/run-cli.js'
+import {probeDocumentScript} from '../../src/core/shutdown/redis-probe.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const CONFIG_TEXT = readFileSync(join(root, 'fintech.config.yaml'), 'utf8')
@@ -228,6 +229,7 @@ describe('fintech shutdown schedule --env dev', () => {
       StopExpression: 'cron(0 20 * * ? *)',
       StartExpression: 'cron(0 7 ? * MON-FRI *)',
       StateBucketName: 'fintech-artifacts-111111111111-eu-west-1',
+      RedisProbeScript: probeDocumentScript(),
       ClusterName: 'fintech-dev',
       VpcId: 'vpc-0abc',
       SubnetIds: 'subnet-a,subnet-b,subnet-c',

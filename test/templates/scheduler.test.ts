@@ -86,7 +86,10 @@ describe('templates/shutdown/scheduler.yaml', () => {
     expect(bySid.get('StopStartEnvInstances')!.Condition).toEqual(tagged)
     expect(bySid.get('ResizeEnvAutoScalingGroups')!.Condition).toEqual(tagged)
     expect(bySid.get('StopStartEnvDatabases')!.Condition).toEqual(tagged)
-    expect(bySid.get('RunShellScriptOnEnvInstances')!.Condition).toEqual({StringEquals: {'ssm:resourceTag/Environment': {Ref: 'EnvironmentName'}}})
+    expect(bySid.get('RunRedisProbeOnEnvInstances')!.Condition).toEqual({StringEquals: {'ssm:resourceTag/Environment': {Ref: 'EnvironmentName'}}})
+    // Run Command: the probe document of this stack only, never AWS-RunShellScript.
+    expect(bySid.get('RunRedisProbeDocument')!.Resource).toEqual({'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:document/${RedisProbeDocument}'})
+    expect(JSON.stringify(statements('TaskRole'))).not.toContain('AWS-RunShellScript')
     expect(bySid.get('ScaleEnvServices')!.Resource).toEqual({'Fn::Sub': 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/${ClusterName}/*'})
     expect(bySid.get('ShutdownState')!.Resource).toEqual({'Fn::Sub': 'arn:${AWS::Partition}:s3:::${StateBucketName}/fintech/shutdown/${EnvironmentName}/*'})
     expect(bySid.get('StartEncryptedVolumes')).toMatchObject({Action: 'kms:CreateGrant', Resource: {Ref: 'DataKeyArn'}})

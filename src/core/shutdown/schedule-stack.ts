@@ -8,6 +8,7 @@ import {selectEnvironment} from '../stages/select.js'
 import {formatKeyPath} from '../yaml.js'
 import {parseTemplate} from '../template/parse.js'
 import {eventBridgeExpressions, type EventBridgeExpressions} from './schedule.js'
+import {probeDocumentScript} from './redis-probe.js'
 import {stateBucketOf} from './scope.js'
 
 /**
@@ -120,6 +121,7 @@ export function planScheduleStack(loaded: LoadedConfig, envName: string, options
     StopExpression: expressions.stop,
     StartExpression: expressions.start ?? '',
     StateBucketName: stateBucket,
+    RedisProbeScript: probeDocumentScript(),
     ...Object.fromEntries(Object.entries(SCHEDULE_STACK_INPUTS).map(([name, output]) => [name, {stackOutput: output}])),
   }
   const stack: StackConfig = {id: SCHEDULE_STAGE, template: SCHEDULER_TEMPLATE, stackName: `${config.project}-${envName}-${SCHEDULE_STAGE}`, parameters, dependsOn: [], envs: [envName]}
