@@ -1,0 +1,45 @@
+import type {ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
+import {partitionOf} from '../core/tags/policy.js'
+import {clientSettings, type AwsTarget} from './clients.js'
+import {requestCounter, tagOneByOne, tagsOneByOne} from './tagging.js'
+import {tagMap} from './tags.js'
+
+/** DynamoDB tables, tagged or not. ListTables carries no tags: they are read per table, only where needed. */
+export async function createDynamoDbListing(target: AwsTarget, account: string): Promise<ResourceSource> {
+  const dynamodb = await import('@aws-sdk/client-dynamodb')
+  const client = new dynamodb.DynamoDBClient(clientSettings(target))
+  const counter = requestCounter()
+  const arnOf = (table: string) => `arn:${partitionOf(target.region)}:dynamodb:${target.region}:${account}:table/${table}`
+  return {
+    name: 'dynamodb',
+    region: target.region,
+    requests: counter.sent,
+    async *pages() {
+      let start: string | undefined
+      do {
+        const page = await counter.count(() => client.send(new dynamodb.ListTablesCommand({Limit: 100, ExclusiveStartTableName: start})))
+        start = page.LastEvaluatedTableName || undefined
+        yield (page.TableNames ?? []).map((table) => ({arn: arnOf(table)}))
+      } while (start)
+    },
+    tagsOf: (arns) =>
+      tagsOneByOne(arns, async (arn) => {
+        const tags: Tags = {}
+        let token: string | undefined
+        do {
+          const page = await counter.count(() => client.send(new dynamodb.ListTagsOfResourceCommand({ResourceArn: arn, NextToken: token})))
+          Object.assign(tags, tagMap(page.Tags))
+          token = page.NextToken || undefined
+        } while (token)
+        return tags
+      }),
+  }
+}
+
+/** dynamodb:TagResource, one table a call, for tables TagResources refused. */
+export async function tagDynamoDbTables(target: AwsTarget, arns: string[], tags: Tags): Promise<Map<string, ServiceTagging>> {
+  const dynamodb = await import('@aws-sdk/client-dynamodb')
+  const client = new dynamodb.DynamoDBClient(clientSettings(target))
+  const tagList = Object.entries(tags).map(([Key, Value]) => ({Key, Value}))
+  return tagOneByOne(arns, 'dynamodb:TagResource', (arn) => client.send(new dynamodb.TagResourceCommand({ResourceArn: arn, Tags: tagList})))
+}

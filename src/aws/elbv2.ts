@@ -1,0 +1,73 @@
+import type {ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
+import {clientSettings, type AwsTarget} from './clients.js'
+import {chunks} from './paging.js'
+import {isGone, requestCounter, tagsOneByOne} from './tagging.js'
+import {tagMap} from './tags.js'
+
+/** DescribeTags and AddTags take up to 20 ARNs a call. */
+const ARNS_PER_CALL = 20
+
+/** Application/network load balancers and target groups, tagged or not. Their tags are read 20 at a time, only where needed. */
+export async function createElbv2Listing(target: AwsTarget): Promise<ResourceSource> {
+  const elbv2 = await import('@aws-sdk/client-elastic-load-balancing-v2')
+  const client = new elbv2.ElasticLoadBalancingV2Client(clientSettings(target))
+  const counter = requestCounter()
+  return {
+    name: 'elbv2',
+    region: target.region,
+    requests: counter.sent,
+    async *pages() {
+      let marker: string | undefined
+      do {
+        const page = await counter.count(() => client.send(new elbv2.DescribeLoadBalancersCommand({PageSize: 400, Marker: marker})))
+        marker = page.NextMarker || undefined
+        yield (page.LoadBalancers ?? []).flatMap((balancer) => (balancer.LoadBalancerArn ? [{arn: balancer.LoadBalancerArn}] : []))
+      } while (marker)
+      do {
+        const page = await counter.count(() => client.send(new elbv2.DescribeTargetGroupsCommand({PageSize: 400, Marker: marker})))
+        marker = page.NextMarker || undefined
+        yield (page.TargetGroups ?? []).flatMap((group) => (group.TargetGroupArn ? [{arn: group.TargetGroupArn}] : []))
+      } while (marker)
+    },
+    async tagsOf(arns) {
+      const describe = async (batch: string[]) => (await counter.count(() => client.send(new elbv2.DescribeTagsCommand({ResourceArns: batch})))).TagDescriptions ?? []
+      const found = new Map<string, Tags>()
+      for (const batch of chunks(arns, ARNS_PER_CALL)) {
+        try {
+          for (const description of await describe(batch)) if (description.ResourceArn) found.set(description.ResourceArn, tagMap(description.Tags))
+        } catch (error) {
+          // One load balancer deleted since the listing fails the whole call: ask for each alone.
+          if (!isGone(error)) throw error
+          for (const [arn, tags] of await tagsOneByOne(batch, async (arn) => tagMap((await describe([arn]))[0]?.Tags))) found.set(arn, tags)
+        }
+      }
+      return found
+    },
+  }
+}
+
+/** elasticloadbalancing:AddTags, 20 ARNs a call (one by one when a call is refused), for what TagResources refused. */
+export async function tagElbv2Resources(target: AwsTarget, arns: string[], tags: Tags): Promise<Map<string, ServiceTagging>> {
+  const elbv2 = await import('@aws-sdk/client-elastic-load-balancing-v2')
+  const client = new elbv2.ElasticLoadBalancingV2Client(clientSettings(target))
+  const via = 'elasticloadbalancing:AddTags'
+  const tagList = Object.entries(tags).map(([Key, Value]) => ({Key, Value}))
+  const results = new Map<string, ServiceTagging>()
+  const add = (batch: string[]) => client.send(new elbv2.AddTagsCommand({ResourceArns: batch, Tags: tagList}))
+  for (const batch of chunks(arns, ARNS_PER_CALL)) {
+    try {
+      await add(batch)
+      for (const arn of batch) results.set(arn, {via})
+    } catch {
+      for (const arn of batch) {
+        try {
+          await add([arn])
+          results.set(arn, {via})
+        } catch (error) {
+          results.set(arn, {via, failure: {code: (error as {name?: string}).name ?? 'Error', message: (error as Error).message}})
+        }
+      }
+    }
+  }
+  return results
+}

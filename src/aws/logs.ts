@@ -1,0 +1,38 @@
+import type {ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
+import {clientSettings, type AwsTarget} from './clients.js'
+import {requestCounter, tagOneByOne, tagsOneByOne} from './tagging.js'
+
+/**
+ * CloudWatch Logs log groups, tagged or not. DescribeLogGroups carries no tags: they are read
+ * per group, only where needed. The ARN is the one without the trailing `:*`, as tagging takes it.
+ */
+export async function createLogsListing(target: AwsTarget): Promise<ResourceSource> {
+  const logs = await import('@aws-sdk/client-cloudwatch-logs')
+  const client = new logs.CloudWatchLogsClient(clientSettings(target))
+  const counter = requestCounter()
+  return {
+    name: 'logs',
+    region: target.region,
+    requests: counter.sent,
+    async *pages() {
+      let token: string | undefined
+      do {
+        const page = await counter.count(() => client.send(new logs.DescribeLogGroupsCommand({limit: 50, nextToken: token})))
+        token = page.nextToken || undefined
+        yield (page.logGroups ?? []).flatMap((group) => {
+          const arn = group.logGroupArn ?? group.arn?.replace(/:\*$/, '')
+          return arn ? [{arn}] : []
+        })
+      } while (token)
+    },
+    tagsOf: (arns) =>
+      tagsOneByOne(arns, async (arn) => (await counter.count(() => client.send(new logs.ListTagsForResourceCommand({resourceArn: arn})))).tags ?? {}),
+  }
+}
+
+/** logs:TagResource, one log group a call, for groups TagResources refused. */
+export async function tagLogGroups(target: AwsTarget, arns: string[], tags: Tags): Promise<Map<string, ServiceTagging>> {
+  const logs = await import('@aws-sdk/client-cloudwatch-logs')
+  const client = new logs.CloudWatchLogsClient(clientSettings(target))
+  return tagOneByOne(arns, 'logs:TagResource', (arn) => client.send(new logs.TagResourceCommand({resourceArn: arn, tags})))
+}

@@ -1,0 +1,154 @@
+import type {FoundResource, ResourceSource, ServiceTagging, TagFailure, Tags, TagWriter} from '../core/tags/api.js'
+import {TAGGING_API} from '../core/tags/inventory.js'
+import {clientSettings, type AwsTarget} from './clients.js'
+import {tagMap} from './tags.js'
+
+/** GetResources' largest page. */
+const RESOURCES_PER_PAGE = 100
+
+/** Awaited before each Tagging API request: the pacing that keeps a run under the API's rate. */
+export type Pace = () => Promise<void>
+
+/** Counts the requests a source sends, for the report. */
+export function requestCounter() {
+  let sent = 0
+  return {
+    count<T>(request: () => Promise<T>): Promise<T> {
+      sent += 1
+      return request()
+    },
+    sent: () => sent,
+  }
+}
+
+const errorName = (error: unknown) => (error as {name?: string}).name ?? 'Error'
+
+/** A resource gone between listing and reading its tags just leaves the inventory. */
+export const isGone = (error: unknown) =>
+  /NotFound|NoSuch|ResourceNotFoundException/.test(errorName(error)) || (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode === 404
+
+/** Runs `work` over `items`, at most `limit` at once. */
+export async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!)
+  }
+  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
+}
+
+/** Reads each ARN's tags with a per-resource call, a few at once; gone resources are left out. */
+export async function tagsOneByOne(arns: string[], read: (arn: string) => Promise<Tags>): Promise<Map<string, Tags>> {
+  const found = new Map<string, Tags>()
+  await eachLimited(arns, 4, async (arn) => {
+    try {
+      found.set(arn, await read(arn))
+    } catch (error) {
+      if (!isGone(error)) throw error
+    }
+  })
+  return found
+}
+
+/** Tags each ARN with a per-resource call; each failure is kept for its resource. */
+export async function tagOneByOne(arns: string[], via: string, write: (arn: string) => Promise<unknown>): Promise<Map<string, ServiceTagging>> {
+  const results = new Map<string, ServiceTagging>()
+  await eachLimited(arns, 4, async (arn) => {
+    try {
+      await write(arn)
+      results.set(arn, {via})
+    } catch (error) {
+      results.set(arn, {via, failure: {code: errorName(error), message: (error as Error).message}})
+    }
+  })
+  return results
+}
+
+export interface TaggingApi {
+  /** Every resource the Tagging API knows in the region (those that carry or carried tags), a page at a time. */
+  source: ResourceSource
+  /** TagResources for at most 20 ARNs; FailedResourcesMap as failures per ARN. */
+  tagResources(arns: string[], tags: Tags): Promise<Map<string, TagFailure>>
+}
+
+/**
+ * The Resource Groups Tagging API of one region. Every request waits for `pace` first; the
+ * SDK's adaptive retries absorb the throttling that remains. Pages are yielded as they come.
+ */
+export async function createTaggingApi(target: AwsTarget, pace: Pace): Promise<TaggingApi> {
+  const tagging = await import('@aws-sdk/client-resource-groups-tagging-api')
+  const client = new tagging.ResourceGroupsTaggingAPIClient(clientSettings(target))
+  const counter = requestCounter()
+
+  return {
+    source: {
+      name: TAGGING_API,
+      region: target.region,
+      async *pages(): AsyncIterable<FoundResource[]> {
+        let token: string | undefined
+        do {
+          await pace()
+          const page = await counter.count(() =>
+            client.send(new tagging.GetResourcesCommand({ResourcesPerPage: RESOURCES_PER_PAGE, ...(token ? {PaginationToken: token} : {})})),
+          )
+          token = page.PaginationToken || undefined
+          yield (page.ResourceTagMappingList ?? []).flatMap((mapping) => (mapping.ResourceARN ? [{arn: mapping.ResourceARN, tags: tagMap(mapping.Tags)}] : []))
+        } while (token)
+      },
+      requests: counter.sent,
+    },
+
+    async tagResources(arns, tags) {
+      await pace()
+      const output = await counter.count(() => client.send(new tagging.TagResourcesCommand({ResourceARNList: arns, Tags: tags})))
+      return new Map(
+        Object.entries(output.FailedResourcesMap ?? {}).map(([arn, info]) => [
+          arn,
+          {code: info.ErrorCode ?? `HTTP ${info.StatusCode ?? '?'}`, message: info.ErrorMessage ?? 'no message'},
+        ]),
+      )
+    },
+  }
+}
+
+/** The service of an ARN: arn:partition:service:region:account:resource. */
+const serviceOf = (arn: string) => arn.split(':')[2] ?? ''
+
+type ServiceTagger = (target: AwsTarget, arns: string[], tags: Tags) => Promise<Map<string, ServiceTagging>>
+
+/** The services whose own tagging call `fix` falls back to, loaded only when needed. */
+const SERVICE_TAGGERS: Record<string, () => Promise<ServiceTagger>> = {
+  ec2: async () => (await import('./ec2-inventory.js')).tagEc2Resources,
+  rds: async () => (await import('./rds-inventory.js')).tagRdsResources,
+  ecs: async () => (await import('./ecs-inventory.js')).tagEcsResources,
+  dynamodb: async () => (await import('./dynamodb.js')).tagDynamoDbTables,
+  s3: async () => (await import('./s3-inventory.js')).tagS3Buckets,
+  elasticloadbalancing: async () => (await import('./elbv2.js')).tagElbv2Resources,
+  logs: async () => (await import('./logs.js')).tagLogGroups,
+}
+
+/**
+ * Writes tags in the regions of a run: TagResources through each region's Tagging API (paced),
+ * then, for what it refused, the owning service's own call.
+ */
+export function createTagWriter(profile: string | undefined, taggingApi: (region: string) => Promise<TaggingApi>): TagWriter {
+  return {
+    async tagResources(region, arns, tags) {
+      return (await taggingApi(region)).tagResources(arns, tags)
+    },
+    async tagThroughService(region, arns, tags) {
+      const results = new Map<string, ServiceTagging>()
+      const byService = new Map<string, string[]>()
+      for (const arn of arns) byService.set(serviceOf(arn), [...(byService.get(serviceOf(arn)) ?? []), arn])
+      for (const [service, serviceArns] of byService) {
+        const load = SERVICE_TAGGERS[service]
+        if (!load) {
+          for (const arn of serviceArns) results.set(arn, {via: 'none', failure: {code: 'Unsupported', message: `fintech has no ${service} tagging call to fall back to`}})
+          continue
+        }
+        const tagger = await load()
+        for (const [arn, result] of await tagger({region, ...(profile ? {profile} : {})}, serviceArns, tags)) results.set(arn, result)
+      }
+      return results
+    },
+  }
+}
