@@ -23,6 +23,16 @@ export function requestCounter() {
 
 const errorName = (error: unknown) => (error as {name?: string}).name ?? 'Error'
 
+/**
+ * An answer the SDK could not parse (an HTML error page, a proxy's body) says more as its HTTP
+ * status than as the JSON parser's complaint.
+ */
+export function unreadableAnswer(service: string, error: unknown): unknown {
+  const status = (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode
+  if (errorName(error) !== 'SyntaxError' || status === undefined) return error
+  return Object.assign(new Error(`${service} answered HTTP ${status} with a body that is not its API's (a fault on its side, after retries)`), {name: `HTTP${status}`})
+}
+
 /** A resource gone between listing and reading its tags just leaves the inventory. */
 export const isGone = (error: unknown) =>
   /NotFound|NoSuch|ResourceNotFoundException/.test(errorName(error)) || (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode === 404
@@ -87,9 +97,11 @@ export async function createTaggingApi(target: AwsTarget, pace: Pace): Promise<T
         let token: string | undefined
         do {
           await pace()
-          const page = await counter.count(() =>
-            client.send(new tagging.GetResourcesCommand({ResourcesPerPage: RESOURCES_PER_PAGE, ...(token ? {PaginationToken: token} : {})})),
-          )
+          const page = await counter
+            .count(() => client.send(new tagging.GetResourcesCommand({ResourcesPerPage: RESOURCES_PER_PAGE, ...(token ? {PaginationToken: token} : {})})))
+            .catch((error: unknown) => {
+              throw unreadableAnswer('the Tagging API', error)
+            })
           token = page.PaginationToken || undefined
           yield (page.ResourceTagMappingList ?? []).flatMap((mapping) => (mapping.ResourceARN ? [{arn: mapping.ResourceARN, tags: tagMap(mapping.Tags)}] : []))
         } while (token)

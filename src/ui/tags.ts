@@ -134,9 +134,9 @@ export function renderFixPlan(plan: FixPlan, scope: {env: string; dryRun: boolea
     if (shown.length < plan.resources.length) lines.push(`… and ${n(plan.resources.length - shown.length)} more resources (--limit 0 shows all; --json for tools)`)
   }
   if (plan.kept.length > 0) {
-    lines.push('', `Kept (${plural(plan.kept.length, 'value')} in place; --overwrite replaces them):`)
+    lines.push('', `Kept (${plural(plan.kept.length, 'empty or not-allowed value')} in place; --overwrite replaces them):`)
     for (const kept of plan.kept.slice(0, scope.limit > 0 ? scope.limit : undefined)) {
-      lines.push(`  ${kept.arn}  ${kept.tag}="${kept.value}"${kept.valid ? '' : ' (not allowed)'} → ${kept.proposed} (${kept.source})`)
+      lines.push(`  ${kept.arn}  ${kept.tag}="${kept.value}" → ${kept.proposed} (${kept.source})`)
     }
   }
   if (plan.unresolved.length > 0) {

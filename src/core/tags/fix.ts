@@ -24,12 +24,11 @@ export interface PlannedResource {
   changes: TagChange[]
 }
 
-/** A value in place that a source would replace, left alone because --overwrite was not given. */
+/** An empty or not-allowed value in place that a source would replace, left alone because --overwrite was not given. */
 export interface KeptValue {
   arn: string
   tag: string
   value: string
-  valid: boolean
   proposed: string
   source: string
 }
@@ -88,8 +87,9 @@ export interface PlanOptions {
  * For each resource, the required tags to write and where each value comes from: the owning
  * stack's tags first (only valid values), then the first rule that matches and sets the tag,
  * then, for Environment only, the env itself. Without `overwrite` only missing keys are filled;
- * values in place, valid or not, are kept and listed. With it, every value that differs from
- * its source is replaced.
+ * empty or not-allowed values in place are kept and listed with what would replace them. With
+ * it, those are replaced too, and so is a valid value that differs from the owning stack's
+ * (rules and the env are defaults: they never replace a valid value).
  */
 export async function planFix(records: Iterable<ResourceRecord>, options: PlanOptions): Promise<FixPlan> {
   const {policy, rules, overwrite} = options
@@ -137,16 +137,18 @@ export async function planFix(records: Iterable<ResourceRecord>, options: PlanOp
     for (const tag of policy.required) {
       const current = tags[tag]
       const valid = isValidValue(policy, tag, current)
-      if (valid && !overwrite) continue
+      // A valid value gives way only to the owning stack's, and only with --overwrite: rules are defaults.
+      if (valid && !(overwrite && stackRef)) continue
       const found = await sourceOf(tag)
       if (current === undefined) {
         if (found) changes.push({tag, new: found.value, source: found.source})
         else unresolved.push(tag)
-      } else if (found && found.value !== current) {
-        if (overwrite) changes.push({tag, old: current, new: found.value, source: found.source})
-        else plan.kept.push({arn: record.arn, tag, value: current, valid, proposed: found.value, source: found.source})
-      } else if (!valid && !found) {
-        unresolved.push(tag)
+      } else if (!valid) {
+        if (!found) unresolved.push(tag)
+        else if (overwrite) changes.push({tag, old: current, new: found.value, source: found.source})
+        else plan.kept.push({arn: record.arn, tag, value: current, proposed: found.value, source: found.source})
+      } else if (found?.source.startsWith('stack:') && found.value !== current) {
+        changes.push({tag, old: current, new: found.value, source: found.source})
       }
     }
     if (changes.length > 0) plan.resources.push({arn: record.arn, type, region: record.region, changes})
