@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../cli/base-command.js'
 import {runCfnLint} from '../cli/cfn-lint.js'
+import {checkGuardrails} from '../cli/scp.js'
 import {ExitCode, FileError} from '../core/errors.js'
 import type {Finding, RuleInfo} from '../core/validate/finding.js'
 import {allRules, parseFinding, sortFindings, validateProject} from '../core/validate/run-validate.js'
@@ -17,7 +18,7 @@ interface ValidateOutput {
 export default class Validate extends FintechCommand {
   static summary = 'Check every template, parameter file and stage contract, offline.'
 
-  static description = `Runs the built-in checks (CloudFormation resource specification, references, unused parameters, template size), the security rules and the stage contracts of every environment, and cfn-lint when it is installed. Findings print as file:line:col rule-id message, grouped by file. Exit 1 on any error, 0 with warnings only. A security finding can be suppressed for one resource in its Metadata: fintech: {suppress: {RULE-ID: "the reason"}}.`
+  static description = `Runs the built-in checks (CloudFormation resource specification, references, unused parameters, template size), the security rules and the stage contracts of every environment, the guardrail checks of \`fintech scp validate\` (the SCPs under templates/scp/ and the tag policy), and cfn-lint when it is installed. Findings print as file:line:col rule-id message, grouped by file. Exit 1 on any error, 0 with warnings only. A security finding can be suppressed for one resource in its Metadata: fintech: {suppress: {RULE-ID: "the reason"}}.`
 
   static examples = ['<%= config.bin %> validate', '<%= config.bin %> validate --no-cfn-lint --json', '<%= config.bin %> validate --rules']
 
@@ -29,8 +30,12 @@ export default class Validate extends FintechCommand {
   async run(): Promise<ValidateOutput | {rules: RuleInfo[]}> {
     const {flags} = await this.parse(Validate)
     if (flags.rules) {
-      const [{securityRules}, {suppressionRules}] = await Promise.all([import('../core/validate/security/index.js'), import('../core/validate/suppress.js')])
-      const rules = allRules(securityRules, suppressionRules)
+      const [{securityRules}, {suppressionRules}, {SCP_RULES}] = await Promise.all([
+        import('../core/validate/security/index.js'),
+        import('../core/validate/suppress.js'),
+        import('../core/scp/checks.js'),
+      ])
+      const rules = allRules(securityRules, suppressionRules, Object.values(SCP_RULES))
       const text = rules.map((rule) => `${rule.id.padEnd(11)} ${rule.severity.padEnd(7)} ${rule.title}\n${' '.repeat(20)}${rule.rationale}`).join('\n')
       return this.deliver({text, exitCode: ExitCode.ok, result: {rules}})
     }
@@ -45,8 +50,9 @@ export default class Validate extends FintechCommand {
         import('../core/validate/suppress.js'),
       ])
       const result = validateProject({loaded, spec: await loadResourceSpec(), securityRules, applySuppressions})
-      findings = result.findings
-      files = [...result.templates, ...result.parameterFiles]
+      const guardrails = await checkGuardrails(loaded)
+      findings = sortFindings([...result.findings, ...guardrails.findings])
+      files = [...result.templates, ...result.parameterFiles, ...guardrails.files]
       if (flags['cfn-lint']) {
         const lint = await runCfnLint(loaded.root, result.templates)
         if (lint.available) findings = sortFindings([...findings, ...lint.findings])

@@ -12,7 +12,7 @@ import type {ResourceSpec} from './resource-spec.js'
 
 export const PARSE_RULE: RuleInfo = {id: 'FT-YAML-001', severity: 'error', title: 'File does not parse', rationale: 'Nothing else can be checked in a file that is not valid YAML or JSON.'}
 
-/** Folders under templates/ that hold other files than CloudFormation templates. */
+/** Folders under templates/ that hold other files than CloudFormation templates (SCPs are checked by src/core/scp/checks.ts). */
 const NOT_TEMPLATES = new Set(['params', 'scp'])
 
 export interface ValidateInput {
@@ -116,8 +116,8 @@ export function sortFindings(findings: Finding[]): Finding[] {
 }
 
 /** Every rule fintech itself applies, in the order `validate --rules` lists them. */
-export function allRules(security: RuleInfo[], suppression: RuleInfo[]): RuleInfo[] {
-  return [PARSE_RULE, ...Object.values(BUILTIN_RULES), ...security, ...suppression, ...Object.values(CONTRACT_RULES)].map(({id, severity, title, rationale}) => ({
+export function allRules(security: RuleInfo[], suppression: RuleInfo[], guardrails: RuleInfo[] = []): RuleInfo[] {
+  return [PARSE_RULE, ...Object.values(BUILTIN_RULES), ...security, ...suppression, ...Object.values(CONTRACT_RULES), ...guardrails].map(({id, severity, title, rationale}) => ({
     id,
     severity,
     title,
