@@ -72,13 +72,12 @@ export async function tagS3Buckets(target: AwsTarget, arns: string[], tags: Tags
   const client = new s3.S3Client({...clientSettings(target), forcePathStyle: usesCustomEndpoint()})
   return tagOneByOne(arns, 's3:PutBucketTagging', async (arn) => {
     const Bucket = arn.slice(arn.lastIndexOf(':') + 1)
-    const current = await client.send(new s3.GetBucketTaggingCommand({Bucket})).then(
-      (output) => tagMap(output.TagSet),
-      (error: unknown) => {
-        if (isNoTagSet(error)) return {}
-        throw error
-      },
-    )
+    let current: Tags = {}
+    try {
+      current = tagMap((await client.send(new s3.GetBucketTaggingCommand({Bucket}))).TagSet)
+    } catch (error) {
+      if (!isNoTagSet(error)) throw error
+    }
     const merged = {...current, ...tags}
     await client.send(new s3.PutBucketTaggingCommand({Bucket, Tagging: {TagSet: Object.entries(merged).map(([Key, Value]) => ({Key, Value}))}}))
   })

@@ -34,7 +34,7 @@ const logs = mockClient(CloudWatchLogsClient)
 const elbv2 = mockClient(ElasticLoadBalancingV2Client)
 const dynamodb = mockClient(DynamoDBClient)
 const ecs = mockClient(ECSClient)
-const mocks = [tagging, ec2, s3, logs, elbv2, dynamodb, ecs]
+const mocks: Array<{reset(): unknown; restore(): unknown; onAnyCommand(): {rejects(error: Error): unknown}}> = [tagging, ec2, s3, logs, elbv2, dynamodb, ecs]
 
 beforeEach(() => {
   for (const mock of mocks) {
@@ -235,7 +235,7 @@ describe('listings whose tags are read apart', () => {
     const arns = (await drain(source)).flat().map((resource) => resource.arn)
     expect(arns).toHaveLength(26)
     const tags = await source.tagsOf!(arns)
-    expect(elbv2.commandCalls(DescribeTagsCommand).map((call) => call.args[0].input.ResourceArns.length)).toEqual([20, 6, 1, 1, 1, 1, 1, 1])
+    expect(elbv2.commandCalls(DescribeTagsCommand).map((call) => call.args[0].input.ResourceArns!.length)).toEqual([20, 6, 1, 1, 1, 1, 1, 1])
     expect(tags.size).toBe(25)
     expect(tags.has(lb(24))).toBe(false)
   })

@@ -155,13 +155,15 @@ describe('planFix', () => {
   })
 
   it('rejects rules that set a tag that is not required or a value that is not allowed, naming the place', () => {
-    expect(() => validateRules(POLICY, [{match: {}, set: {Team: 'x'}}], 'fintech.config.yaml')).toThrow(
-      new InputError('fintech.config.yaml: tagging.rules[0].set.Team: Team is not one of requiredTags; tags fix writes only required tags'),
+    const where = {file: 'fintech.config.yaml', lineOf: (path: Array<string | number>) => (path[2] === 1 ? 42 : undefined)}
+    expect(() => validateRules(POLICY, [{match: {}, set: {Team: 'x'}}], where)).toThrow(InputError)
+    expect(() => validateRules(POLICY, [{match: {}, set: {Team: 'x'}}], where)).toThrow(
+      'fintech.config.yaml: tagging.rules[0].set.Team: Team is not one of requiredTags; tags fix writes only required tags',
     )
-    expect(() => validateRules(POLICY, [RULES[0]!, {match: {}, set: {Environment: 'staging'}}], 'f.yaml')).toThrow(
-      'f.yaml: tagging.rules[1].set.Environment: "staging" is not an allowed value of Environment (tagging.allowedValues)',
+    expect(() => validateRules(POLICY, [RULES[0]!, {match: {}, set: {Environment: 'staging'}}], where)).toThrow(
+      'fintech.config.yaml:42: tagging.rules[1].set.Environment: "staging" is not an allowed value of Environment (tagging.allowedValues)',
     )
-    expect(() => validateRules(POLICY, RULES, 'f.yaml')).not.toThrow()
+    expect(() => validateRules(POLICY, RULES, where)).not.toThrow()
   })
 })
 

@@ -49,7 +49,7 @@ export default class TagsFix extends FintechCommand {
     const regions = regionsOf(loaded, flags.env, flags.region)
     const policy = tagPolicyOf(loaded.config)
     const {rules} = loaded.config.tagging
-    validateRules(policy, rules, loaded.file)
+    validateRules(policy, rules, loaded)
     const dryRun = flags['dry-run']
     const mustConfirm = env.protected && !dryRun && !flags.yes
     if (mustConfirm && !process.stdin.isTTY) {

@@ -1,7 +1,9 @@
 import type {AuditSink} from '../audit/audit-log.js'
 import type {TaggingConfig} from '../config/schema.js'
 import {InterruptedError} from '../deploy/clock.js'
-import {InputError} from '../errors.js'
+import type {LoadedConfig} from '../config/load.js'
+import {FileError} from '../errors.js'
+import {formatKeyPath} from '../yaml.js'
 import {TAG_RESOURCES_BATCH, type ServiceTagging, type StackTagsReader, type TagFailure, type Tags, type TagWriter} from './api.js'
 import type {ResourceRecord} from './inventory.js'
 import {checkTags, isValidValue, resourceTypeOf, STACK_ID_TAG, STACK_NAME_TAG, type TagPolicy} from './policy.js'
@@ -54,12 +56,13 @@ export interface FixPlan {
  * Rules may only set required tags, to values the policy allows: a rule that writes anything
  * else is a config mistake, reported before anything is read from AWS.
  */
-export function validateRules(policy: TagPolicy, rules: readonly TagRule[], file: string): void {
+export function validateRules(policy: TagPolicy, rules: readonly TagRule[], where: Pick<LoadedConfig, 'file' | 'lineOf'>): void {
   rules.forEach((rule, index) => {
     for (const [tag, value] of Object.entries(rule.set)) {
-      const at = `${file}: tagging.rules[${index}].set.${tag}`
-      if (!policy.required.includes(tag)) throw new InputError(`${at}: ${tag} is not one of requiredTags; tags fix writes only required tags`)
-      if (!isValidValue(policy, tag, value)) throw new InputError(`${at}: "${value}" is not an allowed value of ${tag} (tagging.allowedValues)`)
+      const path = ['tagging', 'rules', index, 'set', tag]
+      const fail = (detail: string) => new FileError(where.file, detail, where.lineOf(path), formatKeyPath(path))
+      if (!policy.required.includes(tag)) throw fail(`${tag} is not one of requiredTags; tags fix writes only required tags`)
+      if (!isValidValue(policy, tag, value)) throw fail(`"${value}" is not an allowed value of ${tag} (tagging.allowedValues)`)
     }
   })
 }
