@@ -23,7 +23,7 @@ import {
 } from './desired.js'
 import {characterCount, parsePolicySource, PolicySyntaxError, readPolicyDocument, statementLabel, statementPath, type PolicyDocument, type PolicySource} from './document.js'
 import type {StatementMatcher} from './evaluate.js'
-import {breakGlassDenials, deniesEverything, describeDenial} from './guards.js'
+import {breakGlassDenials, deniesEverything, describeDenial, groupDenials} from './guards.js'
 import {offlineChain} from './simulate.js'
 import {TAG_POLICY_SIZE_LIMIT} from './tag-policy.js'
 
@@ -168,10 +168,11 @@ export async function validateGuardrails(loaded: LoadedConfig, catalogue: Action
 
   const targets = targetCounts(loaded, reads, tagPolicy)
   for (const count of targets.counts) {
-    for (const [kind, value] of [['SCPs', count.scps], ['tag policies', count.tagPolicies]] as const) {
+    for (const kind of ['scps', 'tagPolicies'] as const) {
+      const value = count[kind]
       if (value <= count.limit) continue
-      const what = kind === 'SCPs' ? `${value} SCPs (FullAWSAccess and ${value - 1} of the config)` : `${value} tag policies`
-      findings.push(inConfig(SCP_RULES.perTarget, count.lastPath, `${count.target} would have ${what}: the limit is ${count.limit} (guardrails.policiesPerTargetLimit)`))
+      const what = kind === 'scps' ? `${value} SCPs (FullAWSAccess and ${value - 1} of the config)` : `${value} tag policies`
+      findings.push(inConfig(SCP_RULES.perTarget, count.lastPath[kind], `${count.target} would have ${what}: the limit is ${count.limit} (guardrails.policiesPerTargetLimit)`))
     }
   }
 
@@ -201,7 +202,7 @@ export async function validateGuardrails(loaded: LoadedConfig, catalogue: Action
   for (const [envName, env] of Object.entries(config.environments)) {
     if (envName === MANAGEMENT_ENV) continue
     const {levels} = offlineChain(config, scpPolicies, {kind: 'account', account: env.account, env: envName})
-    for (const denial of breakGlassDenials(matcher, {env: envName, account: env.account, region: env.region, role: config.guardrails.breakGlassRole, levels})) {
+    for (const denial of groupDenials(breakGlassDenials(matcher, {env: envName, account: env.account, region: env.region, role: config.guardrails.breakGlassRole, levels}))) {
       const denying = scpPolicies.find((policy) => policy.name === denial.deniedBy.policy)
       const statement = denying?.document?.statements.find((candidate) => statementLabel(candidate) === denial.deniedBy.statement)
       findings.push(
@@ -258,8 +259,8 @@ async function statementFindings(
 }
 
 interface CountAtTarget extends TargetCount {
-  /** The config entry that names the target last: where an over-limit finding points. */
-  lastPath: KeyPath
+  /** The config entries that name the target last, per kind: where an over-limit finding points. */
+  lastPath: {scps: KeyPath; tagPolicies: KeyPath}
 }
 
 function targetCounts(loaded: LoadedConfig, reads: GuardrailFile[], tagPolicy: DesiredPolicy | undefined): {counts: CountAtTarget[]} {
@@ -267,9 +268,9 @@ function targetCounts(loaded: LoadedConfig, reads: GuardrailFile[], tagPolicy: D
   const counts = new Map<string, CountAtTarget>()
   const add = (target: DesiredTarget, kind: 'scps' | 'tagPolicies') => {
     const key = targetKey(target.spec)
-    const count = counts.get(key) ?? {target: targetLabel(target.spec), scps: 1, tagPolicies: 0, limit, lastPath: target.configPath}
+    const count = counts.get(key) ?? {target: targetLabel(target.spec), scps: 1, tagPolicies: 0, limit, lastPath: {scps: target.configPath, tagPolicies: target.configPath}}
     count[kind] += 1
-    count.lastPath = target.configPath
+    count.lastPath[kind] = target.configPath
     counts.set(key, count)
   }
   for (const read of reads) for (const target of new Map(read.targets.map((target) => [targetKey(target.spec), target])).values()) add(target, 'scps')

@@ -63,7 +63,23 @@ export function breakGlassDenials(
   })
 }
 
-export const describeDenial = (denial: BreakGlassDenial): string =>
-  denial.reason === 'explicit-deny'
-    ? `${denial.action} is denied to ${denial.principal} in ${denial.env} by ${denial.deniedBy.policy} (${denial.deniedBy.statement}) at ${denial.deniedBy.target}`
-    : `${denial.action} is not allowed to ${denial.principal} in ${denial.env}: nothing attached at ${denial.deniedBy.target} allows it`
+const listed = (items: string[]) => (items.length === 1 ? items[0]! : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`)
+
+/** Denials that share an env and a cause, as one: the actions listed together. */
+export function groupDenials(denials: BreakGlassDenial[]): Array<BreakGlassDenial & {actions: string[]}> {
+  const groups = new Map<string, BreakGlassDenial & {actions: string[]}>()
+  for (const denial of denials) {
+    const key = JSON.stringify([denial.env, denial.reason, denial.deniedBy])
+    if (!groups.has(key)) groups.set(key, {...denial, actions: []})
+    groups.get(key)!.actions.push(denial.action)
+  }
+  return [...groups.values()]
+}
+
+export const describeDenial = (denial: BreakGlassDenial & {actions?: string[]}): string => {
+  const actions = listed(denial.actions ?? [denial.action])
+  const verb = (denial.actions?.length ?? 1) > 1 ? 'are' : 'is'
+  return denial.reason === 'explicit-deny'
+    ? `${actions} ${verb} denied to ${denial.principal} in ${denial.env} by ${denial.deniedBy.policy} (${denial.deniedBy.statement}) at ${denial.deniedBy.target}`
+    : `${actions} ${verb} not allowed to ${denial.principal} in ${denial.env}: nothing attached at ${denial.deniedBy.target} allows it`
+}

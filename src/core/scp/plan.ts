@@ -3,7 +3,7 @@ import {MANAGEMENT_ENV, SCP, TAG_POLICY, targetKey, type DesiredPolicy, type Pol
 import {characterCount, parsePolicySource, readPolicyDocument, type PolicyDocument} from './document.js'
 import {canonicalJson, lineDiff, prettyJson} from './diff.js'
 import type {ChainLevel, StatementMatcher} from './evaluate.js'
-import {breakGlassDenials, denyEverythingStatements, describeDenial, hasAllow} from './guards.js'
+import {breakGlassDenials, denyEverythingStatements, describeDenial, groupDenials, hasAllow} from './guards.js'
 import {isManagedPolicy, liveTargetLabel, type LiveOrganization, type LivePolicy} from './live.js'
 
 export interface PlanTarget {
@@ -229,9 +229,9 @@ function guardRefusals(input: GuardInput): Refusal[] {
     const before = breakGlassDenials(matcher, {...options, levels: levelsOf(chain, (target) => live.attached.get(target)?.[SCP] ?? [], documentBefore)})
     const after = breakGlassDenials(matcher, {...options, levels: levelsOf(chain, (target) => attachedAfter.get(target)?.[SCP] ?? [], documentAfter)})
     const already = new Set(before.map((denial) => denial.action))
-    for (const denial of after) {
-      if (already.has(denial.action)) input.notes.push(`already now, not through this plan: ${describeDenial(denial)}`)
-      else refusals.push({guard: 'break-glass', message: `the break-glass role would be stopped: ${describeDenial(denial)}`})
+    for (const denial of groupDenials(after.filter((candidate) => already.has(candidate.action)))) input.notes.push(`already now, not through this plan: ${describeDenial(denial)}`)
+    for (const denial of groupDenials(after.filter((candidate) => !already.has(candidate.action)))) {
+      refusals.push({guard: 'break-glass', message: `the break-glass role would be stopped: ${describeDenial(denial)}`})
     }
   }
   return refusals
