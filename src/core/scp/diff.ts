@@ -40,8 +40,8 @@ export function lineDiff(before: string, after: string, context = 2): string {
     if (i < a.length && j < b.length && a[i] === b[j]) {
       lines.push({mark: ' ', text: a[i++]!})
       j++
-    } else if (j < b.length && (i === a.length || lengths[i]![j + 1]! >= lengths[i + 1]![j]!)) lines.push({mark: '+', text: b[j++]!})
-    else lines.push({mark: '-', text: a[i++]!})
+    } else if (i < a.length && (j === b.length || lengths[i + 1]![j]! >= lengths[i]![j + 1]!)) lines.push({mark: '-', text: a[i++]!})
+    else lines.push({mark: '+', text: b[j++]!})
   }
   const keep = lines.map((line, index) => line.mark !== ' ' || lines.slice(Math.max(0, index - context), index + context + 1).some((near) => near.mark !== ' '))
   const out: string[] = []

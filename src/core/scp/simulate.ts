@@ -21,7 +21,7 @@ export function resolveSimulationTarget(config: FintechConfig, text: string): Ta
   if (text === 'root') return {kind: 'root'}
   if (text.startsWith('ou:')) {
     const name = text.slice(3)
-    if (!ous.includes(name)) throw new InputError(`--target ${text}: the config knows no OU called ${name}`, `use one of ${options}`)
+    if (!ous.includes(name)) throw new InputError(`--target ${text}: the config knows no OU called ${name}; use one of ${options}`)
     return {kind: 'ou', name}
   }
   if (text.startsWith('account:')) {
@@ -29,13 +29,13 @@ export function resolveSimulationTarget(config: FintechConfig, text: string): Ta
     try {
       return parseTargetSpec(text, config)
     } catch (error) {
-      if (error instanceof InputError) throw new InputError(`--target ${text}: ${error.message}`, `use one of ${options}`)
+      if (error instanceof InputError) throw new InputError(`--target ${text}: ${error.message}; use one of ${options}`)
       throw error
     }
   }
   if (ous.includes(text)) return {kind: 'ou', name: text}
   if (config.environments[text]) return parseTargetSpec(`account:${text}`, config)
-  throw new InputError(`--target ${text}: not an OU or an environment of the config`, `use one of ${options}`)
+  throw new InputError(`--target ${text}: not an OU or an environment of the config; use one of ${options}`)
 }
 
 /** The SCPs at a target: FullAWSAccess (which stays attached) and the config's SCPs that target it. */
