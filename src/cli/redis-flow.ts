@@ -1,0 +1,141 @@
+import {Flags} from '@oclif/core'
+import {existsSync} from 'node:fs'
+import {userInfo} from 'node:os'
+import type {AwsTarget} from '../aws/clients.js'
+import {auditLogPath, jsonlAuditSink, type AuditSink} from '../core/audit/audit-log.js'
+import type {LoadedConfig} from '../core/config/load.js'
+import {ExitCode, FintechError, InputError} from '../core/errors.js'
+import {parseEndpoint, type RedisConnector, type RedisEndpoint} from '../core/redis/api.js'
+import {redisMasterStack} from '../core/shutdown/scope.js'
+import {selectEnvironment} from '../core/stages/select.js'
+import {openGuardedSession} from './aws-session.js'
+import {createRedisConnector} from './redis-connector.js'
+import {startSsmForwards} from './ssm-forward.js'
+
+/** The data stage's default master name (templates/data/data.yaml, parameter RedisMasterName). */
+export const DEFAULT_MASTER_NAME = 'fintech-ledger'
+
+/** Flags every `fintech redis` command shares: where the tier is and how to reach it. */
+export const redisFlags = {
+  env: Flags.string({description: 'environment whose data stack outputs give the Sentinels, master name, password secret and instances'}),
+  sentinel: Flags.string({multiple: true, description: 'a Sentinel as host:port (repeat for each), instead of the data stack\'s outputs'}),
+  'master-name': Flags.string({description: `the name Sentinel monitors the primary under (default: the data stack's RedisMasterName, else ${DEFAULT_MASTER_NAME})`}),
+  'via-ssm': Flags.boolean({description: 'reach the private addresses through SSM port forwarding (needs the AWS CLI and session-manager-plugin)', default: false}),
+}
+
+export interface RedisFlags {
+  config: string
+  profile?: string
+  region?: string
+  env?: string
+  sentinel?: string[]
+  'master-name'?: string
+  'via-ssm': boolean
+}
+
+/** The data stack's outputs this command reads (templates/data/data.yaml, Outputs). */
+export interface RedisStackOutputs {
+  stackName: string
+  instanceIds: string[]
+  nodes: RedisEndpoint[]
+  backupBucket?: string
+  authSecretArn?: string
+}
+
+export interface RedisTarget {
+  env?: string
+  /** The env is protected (prod): mutations need approval. */
+  protected: boolean
+  masterName: string
+  sentinels: RedisEndpoint[]
+  stack?: RedisStackOutputs
+  aws?: AwsTarget
+  connector: RedisConnector
+  audit: AuditSink
+  /** Who acts: the STS caller, or the OS user for a --sentinel setup without AWS. */
+  caller: string
+  close(): void
+}
+
+const list = (value: string | undefined) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean)
+
+/**
+ * Resolves where the Redis tier is, its password, and how to reach it: the data stack's
+ * outputs for --env (after the STS account guard), or --sentinel for other setups.
+ */
+export async function openRedisTarget(flags: RedisFlags, loadConfig: (path: string) => LoadedConfig): Promise<RedisTarget> {
+  if (!flags.env && !flags.sentinel?.length) throw new InputError('say where the Redis tier is: --env <name> (the data stack\'s outputs) or --sentinel host:port (repeat)')
+  const sentinelFlags = (flags.sentinel ?? []).map((text) => parseEndpoint(text, '--sentinel'))
+  const loaded = flags.env || existsSync(flags.config) ? loadConfig(flags.config) : undefined
+
+  if (!flags.env) {
+    if (flags['via-ssm']) throw new InputError('--via-ssm needs --env: the instances to forward through come from the data stack')
+    const user = userInfo().username
+    return {
+      protected: false,
+      masterName: flags['master-name'] ?? DEFAULT_MASTER_NAME,
+      sentinels: sentinelFlags,
+      connector: createRedisConnector({password: process.env.REDISCLI_AUTH || undefined}),
+      audit: jsonlAuditSink(auditLogPath(loaded?.config.audit.path), () => `os-user:${user}`),
+      caller: `os-user:${user}`,
+      close: () => undefined,
+    }
+  }
+
+  const envName = flags.env
+  const environment = selectEnvironment(loaded!.config, envName)
+  const aws: AwsTarget = {region: flags.region ?? environment.region, ...(flags.profile ?? environment.profile ? {profile: flags.profile ?? environment.profile} : {})}
+  const {caller, audit} = await openGuardedSession(loaded!, envName, aws)
+  const stackName = redisMasterStack(loaded!.config, envName)
+  if (!stackName) throw new InputError(`${loaded!.file}: no stack of ${envName} is wired to a RedisMasterName output; use --sentinel host:port instead`)
+  const {createStackApi} = await import('../aws/cloudformation.js')
+  const stack = await (await createStackApi(aws)).describeStack(stackName)
+  if (!stack) throw new FintechError(`the data stack ${stackName} of ${envName} does not exist: deploy it first (fintech deploy --stage data --env ${envName})`)
+  const outputs = stack.outputs
+  const stackOutputs: RedisStackOutputs = {
+    stackName,
+    instanceIds: list(outputs.RedisInstanceIds),
+    nodes: list(outputs.RedisNodeAddresses).map((text) => parseEndpoint(text, `${stackName} output RedisNodeAddresses`)),
+    ...(outputs.RedisBackupBucketName ? {backupBucket: outputs.RedisBackupBucketName} : {}),
+    ...(outputs.RedisAuthSecretArn ? {authSecretArn: outputs.RedisAuthSecretArn} : {}),
+  }
+  const sentinels = sentinelFlags.length > 0 ? sentinelFlags : list(outputs.RedisSentinelAddresses).map((text) => parseEndpoint(text, `${stackName} output RedisSentinelAddresses`))
+  if (sentinels.length === 0) throw new FintechError(`the data stack ${stackName} has no RedisSentinelAddresses output; pass --sentinel host:port`)
+
+  let password = process.env.REDISCLI_AUTH || undefined
+  if (!password && stackOutputs.authSecretArn) {
+    const {readSecretString} = await import('../aws/secrets.js')
+    password = await readSecretString(aws, stackOutputs.authSecretArn)
+  }
+
+  let forwards: Awaited<ReturnType<typeof startSsmForwards>> | undefined
+  if (flags['via-ssm']) {
+    const targets = stackOutputs.nodes.flatMap((node, index) => {
+      const instanceId = stackOutputs.instanceIds[index]
+      if (!instanceId) return []
+      const sentinel = sentinels.find((candidate) => candidate.host === node.host)
+      return [{instanceId, endpoint: node}, ...(sentinel ? [{instanceId, endpoint: sentinel}] : [])]
+    })
+    forwards = await startSsmForwards(targets, aws)
+  }
+  return {
+    env: envName,
+    protected: environment.protected || envName === 'prod',
+    masterName: flags['master-name'] ?? outputs.RedisMasterName ?? DEFAULT_MASTER_NAME,
+    sentinels,
+    stack: stackOutputs,
+    aws,
+    connector: createRedisConnector({password, ...(forwards ? {forwards: forwards.map} : {})}),
+    audit,
+    caller: caller.arn,
+    close: () => forwards?.close(),
+  }
+}
+
+/** Commands that act on instances (backup, restore, patch) need the data stack's instance ids. */
+export function requireStack(target: RedisTarget, flag: string): RedisStackOutputs & {aws: AwsTarget} {
+  if (!target.stack || !target.aws) throw new InputError(`${flag} acts on the Redis instances through SSM: pass --env <name> so their ids come from the data stack`)
+  return {...target.stack, aws: target.aws}
+}
+
+export const exitFor = (healthy: boolean) => (healthy ? ExitCode.ok : ExitCode.failed)
