@@ -100,6 +100,25 @@ describe('fintech validate', () => {
     expect(run.json.rules.every((rule: {rationale: string}) => rule.rationale.length > 20)).toBe(true)
   })
 
+  it('checks the SCPs under templates/scp/ with the templates: their findings, files and rules', async () => {
+    const scps = `guardrails:
+  scps:
+    - name: fintech-deny-leave
+      file: templates/scp/deny-leave.json
+      targets: [root]
+`
+    const policy = '{\n  "Version": "2012-10-17",\n  "Statement": [\n    {"Effect": "Deny", "Action": "organizations:LeaveOrganisation", "Resource": "*"}\n  ]\n}\n'
+    const run = await runCli(Validate, ['--config', project({'fintech.config.yaml': `${CONFIG}${scps}`, 'templates/scp/deny-leave.json': policy}), '--no-cfn-lint', '--json'])
+    expect(run.exitCode).toBe(1)
+    expect(run.json.files).toEqual(['templates/vpc.yaml', 'params/dev.yaml', 'templates/scp/deny-leave.json'])
+    expect(run.json.findings.map((finding: {file: string; line: number; column: number; ruleId: string; message: string}) => `${finding.file}:${finding.line}:${finding.column} ${finding.ruleId} ${finding.message}`)).toEqual([
+      'templates/scp/deny-leave.json:4:5 FT-SCP-008 statement 0 has no Sid',
+      'templates/scp/deny-leave.json:4:24 FT-SCP-005 organizations has no action LeaveOrganisation (did you mean organizations:LeaveOrganization?)',
+    ])
+    const rules = await runCli(Validate, ['--rules', '--json'])
+    expect(rules.json.rules.map((rule: {id: string}) => rule.id)).toEqual(expect.arrayContaining(['FT-SCP-001', 'FT-SCP-005', 'FT-SCP-012']))
+  })
+
   it('fails when cfn-lint crashes instead of passing as if it were missing', async () => {
     const {mkdtempSync, writeFileSync, chmodSync} = await import('node:fs')
     const {join} = await import('node:path')
