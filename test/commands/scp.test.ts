@@ -4,6 +4,7 @@
  * (test/fixtures/scp/fake-organization.ts). Exact mutating requests and their order, the
  * organization after, audit lines, exit codes, text and JSON.
  */
+import {AttachPolicyCommand} from '@aws-sdk/client-organizations'
 import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {beforeEach, describe, expect, it} from 'vitest'
@@ -195,8 +196,7 @@ describe('fintech scp apply', () => {
   })
 
   it('stops at the first failed change: exit 3, the failure audited, the rest not run', async () => {
-    org.install()
-    orgs.on(await import('@aws-sdk/client-organizations').then((sdk) => sdk.AttachPolicyCommand)).rejects(Object.assign(new Error('ConcurrentModificationException: try again'), {name: 'ConcurrentModificationException', $metadata: {}}))
+    orgs.on(AttachPolicyCommand).rejects(Object.assign(new Error('ConcurrentModificationException: try again'), {name: 'ConcurrentModificationException', $metadata: {}}))
     const run = await runCli(ScpApply, ['--config', project(), '--yes', '--json'])
     expect(run.exitCode).toBe(3)
     expect(run.json.results.map((result: {action: string; result: string}) => `${result.action} ${result.result}`)).toEqual([

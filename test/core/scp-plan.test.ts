@@ -60,7 +60,7 @@ describe('planGuardrails', () => {
     const loaded = load(CONFIG.replace('targets: [root]\n    - name: fintech-protect-prod-data', 'targets: [account:management]\n    - name: fintech-protect-prod-data'))
     org.addPolicy({name: 'fintech-deny-leave-organization', description: 'Accounts cannot leave the organization.', content: minified(DENY_LEAVE), tags: {'fintech:managed': 'true'}}, ['444444444444'])
     const result = await plan(loaded, withContent(desiredPolicies(loaded), 'fintech-deny-leave-organization', DENY_ALL))
-    expect(result.changes.filter((change) => change.policy === 'fintech-deny-leave-organization').map((change) => change.action)).toEqual(['update'])
+    expect(result.changes.filter((change) => 'policy' in change && change.policy === 'fintech-deny-leave-organization').map((change) => change.action)).toEqual(['update'])
     expect(result.refusals).toEqual([
       {guard: 'no-deny-all-at-the-top', message: 'fintech-deny-leave-organization denies every action (Lockout) with no condition and would be attached to the management account'},
     ])
