@@ -2,7 +2,8 @@ import {Flags} from '@oclif/core'
 import {withInterrupt} from '../../cli/aws-session.js'
 import {FintechCommand} from '../../cli/base-command.js'
 import {managementTarget, planFromAws} from '../../cli/scp.js'
-import {ExitCode} from '../../core/errors.js'
+import {InterruptedError} from '../../core/deploy/clock.js'
+import {ExitCode, FintechError} from '../../core/errors.js'
 import {applyGuardrailPlan, type ChangeResult} from '../../core/scp/apply.js'
 import {describeChange, type ScpPlan} from '../../core/scp/plan.js'
 import {createApprover} from '../../ui/approval.js'
@@ -53,7 +54,10 @@ export default class ScpApply extends FintechCommand {
           question: `Apply ${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'} to organization ${plan.organization.id}?`,
           reasons: plan.approval.reasons,
         }),
-      )
+      ).catch((error: unknown) => {
+        if (!(error instanceof InterruptedError)) throw error
+        throw new FintechError('interrupted at the approval prompt: nothing was changed', ExitCode.interrupted)
+      })
       if (!answer.approved) {
         return this.deliver({text: `Not approved: ${answer.why ?? 'declined'}. Nothing was changed.`, exitCode: ExitCode.usage, result: output('declined')})
       }
