@@ -1,0 +1,282 @@
+import {ExitCode, FintechError} from '../errors.js'
+import {pairs, parseEndpoint, parseInfo, realRedisClock, type RedisClock, type RedisConnection, type RedisConnector, type RedisEndpoint} from './api.js'
+import {readRedisStatus, type HealthLimits, type RedisStatus, DEFAULT_LIMITS} from './status.js'
+
+export interface FailoverOptions {
+  limits: HealthLimits
+  /** How long to wait for every replica to be in sync before excluding the ones that are not. */
+  syncTimeoutMs: number
+  /** The longest writes may stay paused; also the CLIENT PAUSE timeout, so a crashed CLI cannot leave them paused. */
+  pauseBudgetMs: number
+  /** How long to wait for Sentinel to promote and everyone to agree, and for the old primary to resync. */
+  promoteTimeoutMs: number
+  dryRun: boolean
+}
+
+export const DEFAULT_FAILOVER: FailoverOptions = {limits: DEFAULT_LIMITS, syncTimeoutMs: 60_000, pauseBudgetMs: 20_000, promoteTimeoutMs: 60_000, dryRun: false}
+
+export type FailoverEvent =
+  | {kind: 'waiting-for-sync'; replicas: string[]}
+  | {kind: 'excluded'; replica: string; why: string}
+  | {kind: 'paused'; primary: string}
+  | {kind: 'caught-up'; offset: number}
+  | {kind: 'failover-sent'; sentinel: string}
+  | {kind: 'promoted'; primary: string}
+  | {kind: 'unpaused'; pausedMs: number}
+
+export interface FailoverResult {
+  masterName: string
+  dryRun: boolean
+  oldPrimary: string
+  /** Replicas Sentinel may promote: every one in sync with the primary. */
+  candidates: string[]
+  /** Replicas kept out of the election (replica-priority 0 for the failover), and why. */
+  excluded: Array<{replica: string; why: string}>
+  newPrimary?: string
+  /** How long writes were paused on the old primary. */
+  writePauseMs?: number
+  /** How long the command waited for replicas to resync before starting. */
+  syncWaitMs: number
+  totalMs: number
+  preChecks: Array<{check: string; ok: boolean; detail: string}>
+}
+
+/** A failover refused or abandoned; nothing is left paused. */
+export class FailoverError extends FintechError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.failed, hint)
+  }
+}
+
+const endpointOf = (address: string) => parseEndpoint(address, 'address')
+
+function inSync(replica: RedisStatus['replicas'][number], primary: string, limits: HealthLimits): boolean {
+  return replica.reachable && replica.role === 'slave' && replica.following === primary && replica.link === 'up' &&
+    (replica.lagBytes ?? Infinity) <= limits.maxLagBytes && (replica.lagSeconds ?? Infinity) <= limits.maxLagSeconds && replica.priority !== 0
+}
+
+/** Sentinel's errors for SENTINEL FAILOVER, in words an engineer at 3 a.m. can act on. */
+function explainSentinelError(error: unknown): FailoverError {
+  const text = (error as Error).message ?? String(error)
+  if (/INPROG/.test(text)) return new FailoverError(`Sentinel refused: a failover is already in progress (${text})`, 'wait for it to finish, then check fintech redis status')
+  if (/NOGOODSLAVE/.test(text)) {
+    return new FailoverError(`Sentinel refused: no replica it may promote (${text})`, 'Sentinel promotes only replicas it sees connected, recently reported and with replica-priority above 0; check fintech redis status')
+  }
+  return new FailoverError(`SENTINEL FAILOVER failed: ${text}`)
+}
+
+/**
+ * A planned failover that loses no acknowledged write.
+ *
+ * Sentinel picks the replica it promotes; we cannot name it. So every replica Sentinel may pick
+ * must hold every acknowledged write: replicas not in sync (after waiting up to syncTimeoutMs for
+ * them, e.g. an old primary still resyncing after the last failover) get replica-priority 0 for
+ * the duration, and the command waits until the Sentinel it asks sees that. Then writes are
+ * paused on the primary (CLIENT PAUSE WRITE, with a timeout as a backstop), every candidate's
+ * offset must reach the primary's, SENTINEL FAILOVER runs, and once the Sentinels agree on the
+ * new primary and it answers ROLE master, the old primary is pointed at it (what Sentinel would
+ * do some seconds later) and its clients dropped, so the pause ends as early as it safely can.
+ * Writes stay paused until the old primary is a replica: a write it acknowledged afterwards
+ * would be lost. Every error path releases the pause and restores the priorities.
+ */
+export async function runFailover(
+  connector: RedisConnector,
+  sentinels: RedisEndpoint[],
+  masterName: string,
+  options: FailoverOptions = DEFAULT_FAILOVER,
+  progress: (event: FailoverEvent) => void = () => undefined,
+  clock: RedisClock = realRedisClock,
+): Promise<FailoverResult> {
+  const started = clock.now()
+  const preChecks: FailoverResult['preChecks'] = []
+  const check = (name: string, ok: boolean, detail: string) => preChecks.push({check: name, ok, detail})
+
+  let status = await readRedisStatus(connector, sentinels, masterName, options.limits)
+  const allAnswer = status.sentinels.every((sentinel) => sentinel.reachable)
+  check('sentinels agree', status.sentinelsAgree && allAnswer, status.sentinels.map((sentinel) => `${sentinel.address}: ${sentinel.reachable ? sentinel.master : 'no answer'}`).join(', '))
+  const quorumOk = status.sentinels.filter((sentinel) => sentinel.reachable).every((sentinel) => sentinel.quorum?.ok)
+  check('quorum', quorumOk && allAnswer, status.sentinels.map((sentinel) => sentinel.quorum?.detail ?? sentinel.error ?? '').join('; '))
+  const inProgress = status.sentinels.some((sentinel) => sentinel.failoverInProgress)
+  check('no failover in progress', !inProgress, status.sentinels.map((sentinel) => `${sentinel.address}: ${sentinel.flags ?? 'no answer'}`).join(', '))
+  const primary = status.primary
+  check('primary answers as master', Boolean(primary?.reachable && primary.role === 'master'), primary ? `${primary.address}: ${primary.reachable ? primary.role : primary.error}` : 'no primary named')
+
+  const failed = preChecks.filter((entry) => !entry.ok)
+  if (failed.length > 0 || !primary) {
+    throw new FailoverError(`pre-checks failed, nothing was changed: ${failed.map((entry) => `${entry.check} (${entry.detail})`).join('; ')}`, inProgress ? 'wait for the running failover to finish' : 'see fintech redis status')
+  }
+
+  // Replicas resyncing (e.g. the old primary right after the last failover) get time to catch up.
+  let syncWaitMs = 0
+  const lagging = () => status.replicas.filter((replica) => !inSync(replica, primary.address, options.limits))
+  if (lagging().length > 0 && !options.dryRun) {
+    progress({kind: 'waiting-for-sync', replicas: lagging().map((replica) => replica.address)})
+    const waitStart = clock.now()
+    while (lagging().length > 0 && clock.now() - waitStart < options.syncTimeoutMs) {
+      await clock.sleep(200)
+      status = await readRedisStatus(connector, sentinels, masterName, options.limits)
+      if (status.primary?.address !== primary.address) throw new FailoverError(`the primary changed from ${primary.address} to ${status.primary?.address} while waiting: someone else failed over`)
+    }
+    syncWaitMs = clock.now() - waitStart
+  }
+  const candidates = status.replicas.filter((replica) => inSync(replica, primary.address, options.limits)).map((replica) => replica.address)
+  const excluded = lagging().map((replica) => ({
+    replica: replica.address,
+    why: !replica.reachable ? 'does not answer' : replica.priority === 0 ? 'replica-priority 0' : replica.link !== 'up' ? 'link down' : `lags ${replica.lagBytes} bytes, ${replica.lagSeconds} s`,
+  }))
+  check('a replica in sync', candidates.length > 0, candidates.length > 0 ? candidates.join(', ') : 'none: every replica is down, lagging or has replica-priority 0')
+  const result: FailoverResult = {masterName, dryRun: options.dryRun, oldPrimary: primary.address, candidates, excluded, syncWaitMs, totalMs: 0, preChecks}
+  if (candidates.length === 0) {
+    throw new FailoverError(`no replica is in sync with ${primary.address}${options.dryRun ? '' : ` after ${Math.round(syncWaitMs / 1000)} s`}: NOGOODSLAVE — nothing was changed`, 'bring a replica back in sync (fintech redis status shows each link and lag)')
+  }
+  if (options.dryRun) {
+    result.totalMs = clock.now() - started
+    return result
+  }
+
+  const leader = status.sentinels.find((sentinel) => sentinel.reachable)!
+  const restorePriority: Array<{replica: string; priority: string}> = []
+  const open: RedisConnection[] = []
+  const connect = async (address: string) => {
+    const connection = await connector.connect(endpointOf(address))
+    open.push(connection)
+    return connection
+  }
+  let oldPrimary: RedisConnection | undefined
+  let paused = false
+  let pausedAt = 0
+  try {
+    for (const {replica, why} of excluded) {
+      progress({kind: 'excluded', replica, why})
+      const node = await connect(replica).catch(() => undefined)
+      if (!node) continue
+      const priority = pairs(await node.call('CONFIG', 'GET', 'replica-priority'))['replica-priority'] ?? '100'
+      if (priority === '0') continue
+      await node.call('CONFIG', 'SET', 'replica-priority', '0')
+      restorePriority.push({replica, priority})
+    }
+    // Sentinel reads replica-priority from INFO every 10 s: wait until the one we ask has seen it.
+    if (excluded.length > 0) {
+      const sentinel = await connect(leader.address)
+      await waitUntil(clock, options.promoteTimeoutMs, `Sentinel ${leader.address} to see the excluded replicas out of the election`, async () => {
+        const known = ((await sentinel.call('SENTINEL', 'REPLICAS', masterName)) as unknown[]).map(pairs)
+        const allOut = excluded.every(({replica}) => {
+          const entry = known.find((candidate) => `${candidate.ip}:${candidate.port}` === replica)
+          return !entry || entry['slave-priority'] === '0' || /s_down|disconnected/.test(entry.flags ?? '')
+        })
+        return allOut ? true : undefined
+      })
+    }
+
+    oldPrimary = await connect(primary.address)
+    const nodes = await Promise.all(candidates.map(async (address) => ({address, connection: await connect(address)})))
+    await oldPrimary.call('CLIENT', 'PAUSE', options.pauseBudgetMs, 'WRITE')
+    paused = true
+    pausedAt = clock.now()
+    progress({kind: 'paused', primary: primary.address})
+
+    const target = await waitUntil(clock, options.pauseBudgetMs / 2, 'every candidate replica to reach the primary\'s offset', async () => {
+      const offset = Number(parseInfo(String(await oldPrimary!.call('INFO', 'replication'))).master_repl_offset)
+      for (const {connection} of nodes) {
+        const info = parseInfo(String(await connection.call('INFO', 'replication')))
+        if (info.master_link_status !== 'up' || Number(info.slave_repl_offset) < offset) return undefined
+      }
+      return {offset}
+    })
+    progress({kind: 'caught-up', offset: target.offset})
+
+    const sentinel = await connect(leader.address)
+    await sentinel.call('SENTINEL', 'FAILOVER', masterName).catch((error: unknown) => {
+      throw explainSentinelError(error)
+    })
+    progress({kind: 'failover-sent', sentinel: leader.address})
+
+    const promoted = await waitUntil(clock, options.promoteTimeoutMs, 'the Sentinels to agree on a new primary', async () => {
+      const named = new Set<string>()
+      for (const endpoint of sentinels) {
+        const answer = await connector.connect(endpoint).then(
+          async (connection) => {
+            try {
+              return (await connection.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as [string, string]
+            } finally {
+              connection.close()
+            }
+          },
+          () => undefined,
+        )
+        if (answer) named.add(`${answer[0]}:${answer[1]}`)
+      }
+      const [only] = named
+      if (named.size !== 1 || only === primary.address) return undefined
+      const node = await connect(only!)
+      const role = ((await node.call('ROLE')) as unknown[])[0]
+      return role === 'master' ? only : undefined
+    })
+    result.newPrimary = promoted
+    progress({kind: 'promoted', primary: promoted})
+    if (!candidates.includes(promoted)) throw new FailoverError(`Sentinel promoted ${promoted}, which was not a checked candidate (${candidates.join(', ')})`)
+
+    // What Sentinel does to the old primary a few seconds later; done now so writes resume sooner.
+    const {host, port} = endpointOf(promoted)
+    await oldPrimary.call('REPLICAOF', host, port)
+    await oldPrimary.call('CONFIG', 'REWRITE').catch(() => undefined)
+    await oldPrimary.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes')
+    await oldPrimary.call('CLIENT', 'UNPAUSE')
+    paused = false
+    result.writePauseMs = clock.now() - pausedAt
+    progress({kind: 'unpaused', pausedMs: result.writePauseMs})
+
+    const newPrimary = await connect(promoted)
+    await waitUntil(clock, options.promoteTimeoutMs, `the new primary ${promoted} to accept a write`, async () => {
+      const answer = await newPrimary.call('SET', 'fintech:failover:probe', new Date(clock.now()).toISOString(), 'PX', 60_000).catch(() => undefined)
+      return answer === 'OK'
+    })
+    await waitUntil(clock, options.promoteTimeoutMs, `the old primary ${primary.address} to resync as a replica of ${promoted}`, async () => {
+      const info = parseInfo(String(await oldPrimary!.call('INFO', 'replication')))
+      return info.role === 'slave' && `${info.master_host}:${info.master_port}` === promoted && info.master_link_status === 'up' ? true : undefined
+    })
+    // Done only when every Sentinel has closed the failover: until then the next one gets INPROG.
+    await waitUntil(clock, options.promoteTimeoutMs, 'every Sentinel to finish the failover', async () => {
+      for (const endpoint of sentinels) {
+        const connection = await connector.connect(endpoint)
+        try {
+          const view = pairs(await connection.call('SENTINEL', 'MASTER', masterName))
+          if (`${view.ip}:${view.port}` !== promoted || view.flags !== 'master') return undefined
+        } finally {
+          connection.close()
+        }
+      }
+      return true
+    })
+    result.totalMs = clock.now() - started
+    return result
+  } finally {
+    if (paused && oldPrimary) {
+      await oldPrimary.call('CLIENT', 'UNPAUSE').catch(() => undefined)
+      result.writePauseMs = clock.now() - pausedAt
+    }
+    for (const {replica, priority} of restorePriority) {
+      const node = await connector.connect(endpointOf(replica)).catch(() => undefined)
+      await node?.call('CONFIG', 'SET', 'replica-priority', priority).catch(() => undefined)
+      node?.close()
+    }
+    for (const connection of open) connection.close()
+  }
+}
+
+/** Polls `probe` until it returns something other than undefined. */
+async function waitUntil<T>(clock: RedisClock, timeoutMs: number, what: string, probe: () => Promise<T | undefined>): Promise<Exclude<T, false>> {
+  const deadline = clock.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const value = await probe()
+      if (value !== undefined && value !== false) return value as Exclude<T, false>
+    } catch (error) {
+      if (error instanceof FailoverError) throw error
+      last = error
+    }
+    if (clock.now() > deadline) throw new FailoverError(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`)
+    await clock.sleep(20)
+  }
+}
