@@ -81,7 +81,7 @@ describe('fintech scp apply', () => {
       outcome: 'approved',
       reasons: [
         'enable TAG_POLICY on the root: reaches management, prod (protected)',
-        'attach SCP fintech-deny-leave-organization to root: reaches management, prod (protected)',
+        'attach SCP fintech-deny-leave-organization to root: reaches prod (protected)',
         'attach SCP fintech-protect-prod-data to ou:Prod: reaches prod (protected)',
         'attach tag policy fintech-required-tags to root: reaches management, prod (protected)',
       ],

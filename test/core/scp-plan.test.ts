@@ -88,7 +88,7 @@ describe('planGuardrails', () => {
 
     org.byName('fintech-deny-leave-organization')!.content = minified(DENY_LEAVE).replace('DenyLeavingTheOrganization', 'Renamed')
     const rootUpdate = await plan(loaded)
-    expect(rootUpdate.approval.reasons).toEqual(['update SCP fintech-deny-leave-organization: content: reaches management, prod (protected)'])
+    expect(rootUpdate.approval.reasons).toEqual(['update SCP fintech-deny-leave-organization: content: reaches prod (protected)'])
   })
 
   it('finds OUs by name anywhere under the root and evaluates the whole chain, nested OUs included', async () => {

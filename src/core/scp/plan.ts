@@ -253,7 +253,10 @@ function approvalFor(config: FintechConfig, live: LiveOrganization, changes: Pla
         : (change.action === 'update' && change.fields.includes('content')) || change.action === 'delete'
           ? targetsOfPolicy(change.policyId, change.policy)
           : []
-    const reached = protectedChains.filter(([, chain]) => targets.some((target) => chain.includes(target))).map(([name]) => name)
+    // SCPs never restrict the management account; tag policies do apply to it.
+    const reached = protectedChains
+      .filter(([name, chain]) => !(change.policyType === SCP && name === MANAGEMENT_ENV) && targets.some((target) => chain.includes(target)))
+      .map(([name]) => name)
     if (reached.length > 0) reasons.push(`${describeChange(change)}: reaches ${reached.join(', ')} (protected)`)
   }
   return {required: reasons.length > 0, reasons}
