@@ -26,10 +26,7 @@ export const MANAGED_TAG = {key: 'fintech:managed', value: 'true'} as const
 export const FULL_AWS_ACCESS = {
   id: 'p-FullAWSAccess',
   name: 'FullAWSAccess',
-  document: {
-    version: '2012-10-17',
-    statements: [{index: 0, effect: 'Allow', action: ['*'], resource: ['*'], conditions: []}],
-  } satisfies PolicyDocument as PolicyDocument,
+  document: {version: '2012-10-17', statements: [{index: 0, effect: 'Allow', action: ['*'], resource: ['*'], conditions: []}]} as PolicyDocument,
 }
 
 export type TargetSpec = {kind: 'root'} | {kind: 'ou'; name: string} | {kind: 'account'; account: string; env?: string}

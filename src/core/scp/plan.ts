@@ -32,7 +32,7 @@ export interface ScpPlan {
   organization: {id: string; rootId: string; managementAccount: string}
   /** In the order apply runs them: enable policy types, create, update, attach, detach, delete. */
   changes: PlannedChange[]
-  /** fintech's policies already as the config wants them. */
+  /** fintech's policies already as the config wants them: content, description, tag and attachments. */
   unchanged: string[]
   refusals: Refusal[]
   /** Changes that reach a protected env (prod) need approval: a prompt on a terminal, --yes elsewhere. */
@@ -83,7 +83,6 @@ export function planGuardrails({config, desired, live, matcher}: PlanInput): Scp
   const customer = [...live.policies.values()].filter((policy) => !policy.awsManaged)
   const byName = new Map(customer.map((policy) => [`${policy.type}/${policy.name}`, policy]))
   const changes: PlannedChange[] = []
-  const unchanged: string[] = []
   const notes = [...live.notes]
 
   /** Policy id (or `new:<name>`) → what apply leaves attached where, and the SCP contents it leaves. */
@@ -114,8 +113,7 @@ export function planGuardrails({config, desired, live, matcher}: PlanInput): Scp
       if (canonicalJson(existing.content ?? '') !== canonicalJson(policy.content)) fields.push('content')
       if ((existing.description ?? '') !== policy.description) fields.push('description')
       if (!isManagedPolicy(existing)) fields.push('managed-tag')
-      if (fields.length === 0) unchanged.push(policy.name)
-      else {
+      if (fields.length > 0) {
         const diff = fields.includes('content') ? lineDiff(prettyJson(existing.content ?? ''), prettyJson(policy.content)) : undefined
         changes.push({action: 'update', policy: policy.name, policyId: existing.id, policyType: policy.type, fields, characters, ...(diff ? {diff} : {})})
       }
@@ -153,8 +151,10 @@ export function planGuardrails({config, desired, live, matcher}: PlanInput): Scp
     if (attaching && !live.root.enabledPolicyTypes.includes(type)) changes.push({action: 'enable-policy-type', policyType: type, target: label(live.root.id)})
   }
   changes.sort((a, b) => ORDER.indexOf(a.action) - ORDER.indexOf(b.action))
+  const changed = new Set(changes.flatMap((change) => ('policy' in change ? [`${change.policyType}/${change.policy}`] : [])))
+  const unchanged = desired.filter((policy) => !changed.has(`${policy.type}/${policy.name}`)).map((policy) => policy.name)
 
-  const refusals = guardRefusals({config, live, matcher, attachedAfter, documentAfter, documentBefore, changedSomewhere, touchedTargets, updated: changes, notes, label})
+  const refusals = guardRefusals({config, live, matcher, attachedAfter, documentAfter, documentBefore, changedSomewhere, touchedTargets, changes, notes, label})
   return {
     organization: {id: live.id, rootId: live.root.id, managementAccount: live.managementAccountId},
     changes,
@@ -174,7 +174,7 @@ interface GuardInput {
   documentBefore: Map<string, PolicyDocument | undefined>
   changedSomewhere: Set<string>
   touchedTargets: Set<string>
-  updated: PlannedChange[]
+  changes: PlannedChange[]
   notes: string[]
   label: (id: string) => PlanTarget
 }
@@ -184,7 +184,7 @@ const policyName = (live: LiveOrganization, id: string) => (id.startsWith('new:'
 function guardRefusals(input: GuardInput): Refusal[] {
   const {config, live, matcher, attachedAfter, documentAfter, documentBefore, changedSomewhere, touchedTargets, label} = input
   const refusals: Refusal[] = []
-  const updatedIds = new Set(input.updated.flatMap((change) => (change.action === 'update' && change.fields.includes('content') ? [change.policyId] : [])))
+  const updatedIds = new Set(input.changes.flatMap((change) => (change.action === 'update' && change.fields.includes('content') ? [change.policyId] : [])))
   for (const id of updatedIds) for (const [target, byType] of attachedAfter) if (byType[SCP].has(id)) touchedTargets.add(target)
 
   for (const target of touchedTargets) {
