@@ -1,0 +1,79 @@
+import {clientSettings, type AwsTarget} from './clients.js'
+
+export interface ShellRun {
+  status: string
+  output: string
+  commandId: string
+}
+
+const FIRST_POLL_MS = 1000
+const MAX_POLL_MS = 10_000
+const DONE = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled'])
+const wait = (ms: number) => new Promise<void>((done) => setTimeout(done, ms))
+
+/**
+ * Runs a shell script on one instance through SSM Run Command (AWS-RunShellScript) and polls
+ * until it ends, the way src/aws/ssm.ts polls the Redis probe. Returns its status and output.
+ */
+export async function runShellScript(
+  target: AwsTarget,
+  instanceId: string,
+  commands: string[],
+  options: {comment: string; timeoutSeconds: number; sleep?: (ms: number) => Promise<void>},
+): Promise<ShellRun> {
+  const ssm = await import('@aws-sdk/client-ssm')
+  const client = new ssm.SSMClient(clientSettings(target))
+  const sleep = options.sleep ?? wait
+  const {Command} = await client.send(
+    new ssm.SendCommandCommand({
+      DocumentName: 'AWS-RunShellScript',
+      InstanceIds: [instanceId],
+      Parameters: {commands, executionTimeout: [String(options.timeoutSeconds)]},
+      TimeoutSeconds: options.timeoutSeconds,
+      Comment: options.comment.slice(0, 100),
+    }),
+  )
+  const commandId = Command?.CommandId ?? ''
+  let waited = 0
+  let status = 'Pending'
+  for (let attempt = 0; waited < (options.timeoutSeconds + 60) * 1000; attempt++) {
+    const delay = Math.min(FIRST_POLL_MS * 2 ** attempt, MAX_POLL_MS)
+    await sleep(delay)
+    waited += delay
+    try {
+      const invocation = await client.send(new ssm.GetCommandInvocationCommand({CommandId: commandId, InstanceId: instanceId}))
+      status = invocation.Status ?? 'Pending'
+      if (DONE.has(status)) {
+        const output = [invocation.StandardOutputContent, invocation.StandardErrorContent].map((text) => text?.trim()).filter(Boolean).join('\n')
+        return {status, output: output || invocation.StatusDetails || '', commandId}
+      }
+    } catch (error) {
+      // SSM makes the invocation visible a moment after SendCommand returns.
+      if ((error as {name?: string}).name !== 'InvocationDoesNotExist') throw error
+    }
+  }
+  return {status: `no end within ${options.timeoutSeconds + 60} s (last ${status})`, output: '', commandId}
+}
+
+export interface BackupObject {
+  key: string
+  size: number
+  lastModified?: string
+}
+
+/** Every RDB under `prefix` in the backup bucket, newest first. */
+export async function listBackups(target: AwsTarget, bucket: string, prefix: string): Promise<BackupObject[]> {
+  const {S3Client, ListObjectsV2Command} = await import('@aws-sdk/client-s3')
+  const {usesCustomEndpoint} = await import('./clients.js')
+  const client = new S3Client({...clientSettings(target), forcePathStyle: usesCustomEndpoint()})
+  const objects: BackupObject[] = []
+  let token: string | undefined
+  do {
+    const page = await client.send(new ListObjectsV2Command({Bucket: bucket, Prefix: prefix, ...(token ? {ContinuationToken: token} : {})}))
+    for (const object of page.Contents ?? []) {
+      if (object.Key?.endsWith('.rdb')) objects.push({key: object.Key, size: object.Size ?? 0, ...(object.LastModified ? {lastModified: object.LastModified.toISOString()} : {})})
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined
+  } while (token)
+  return objects.sort((a, b) => (b.lastModified ?? '').localeCompare(a.lastModified ?? ''))
+}
