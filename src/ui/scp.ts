@@ -13,6 +13,8 @@ const MARK: Record<PlannedChange['action'], string> = {
   delete: 'x',
 }
 
+const n = (value: number) => value.toLocaleString('en')
+
 const indent = (text: string, by: string) =>
   text
     .split('\n')
@@ -47,7 +49,7 @@ export function renderGuardrailSummary(policies: PolicySummary[], targets: Targe
   const table = new Table({head: ['Policy', 'Type', 'Characters (minified / as written / limit)', 'Targets'], style: {head: [], border: [], compact: true}})
   for (const policy of policies) {
     const {minified, asWritten, limit} = policy.characters
-    table.push([policy.name, policy.type === 'TAG_POLICY' ? 'tag policy' : 'SCP', `${minified} / ${asWritten ?? 'generated'} / ${limit}`, policy.targets.join(', ')])
+    table.push([policy.name, policy.type === 'TAG_POLICY' ? 'tag policy' : 'SCP', `${n(minified)} / ${asWritten === undefined ? 'generated' : n(asWritten)} / ${n(limit)}`, policy.targets.join(', ')])
   }
   const counts = new Table({head: ['Target', 'SCPs (with FullAWSAccess)', 'Tag policies', 'Limit'], style: {head: [], border: [], compact: true}})
   for (const target of targets) counts.push([target.target, String(target.scps), String(target.tagPolicies), String(target.limit)])
