@@ -5,6 +5,7 @@ import {dirname} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {countCostReportCalls} from './cost-report.js'
 import {countNoopDeployCalls} from './noop-deploy.js'
+import {measureRedisFailovers} from './redis-failover.js'
 import {measureShutdown} from './shutdown.js'
 import {fmt, percentile, timeNode} from './stats.js'
 
@@ -91,6 +92,18 @@ async function shutdownRuns() {
   console.log(`  peak RSS                ${peakRssMb.toFixed(0)} MB sampled during the runs (${baselineRssMb.toFixed(0)} MB before them; process max ${maxRssMb.toFixed(0)} MB)\n`)
 }
 
+async function redisFailovers() {
+  console.log('7. `redis failover` back to back against real redis-server and redis-sentinel on loopback, a writer at ~100 writes/s\n')
+  const {samples, acknowledged, missing} = await measureRedisFailovers(repoRoot)
+  const total = samples.map((sample) => sample.totalMs)
+  const pause = samples.map((sample) => sample.writePauseMs)
+  console.log(`  ${'run'.padEnd(6)}${'whole'.padStart(10)}${'writes paused'.padStart(15)}${'resync wait'.padStart(13)}`)
+  samples.forEach((sample, index) => console.log(`  ${String(index + 1).padEnd(6)}${fmt(sample.totalMs).padStart(10)}${fmt(sample.writePauseMs).padStart(15)}${fmt(sample.syncWaitMs).padStart(13)}`))
+  console.log(`  median whole${fmt(percentile(total, 50))}   median writes paused${fmt(percentile(pause, 50))}   max paused${fmt(Math.max(...pause))}`)
+  console.log(`  acknowledged writes ${acknowledged}, missing on the final primary ${missing}   target: 0 lost   ${label(missing === 0)}\n`)
+  if (missing > 0) throw new Error(`${missing} acknowledged writes lost across the failovers`)
+}
+
 try {
   startup()
   await awsCalls()
@@ -98,6 +111,7 @@ try {
   validate()
   await costReport()
   await shutdownRuns()
+  await redisFailovers()
 } catch (error) {
   console.error(`bench: cannot measure: ${error.message}`)
   process.exit(1)
