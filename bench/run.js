@@ -7,6 +7,7 @@ import {countCostReportCalls} from './cost-report.js'
 import {countNoopDeployCalls} from './noop-deploy.js'
 import {measureRedisFailovers} from './redis-failover.js'
 import {measureShutdown} from './shutdown.js'
+import {measureTagsAudit} from './tags-audit.js'
 import {fmt, percentile, timeNode} from './stats.js'
 
 const repoRoot = dirname(dirname(fileURLToPath(import.meta.url)))
@@ -104,6 +105,46 @@ async function redisFailovers() {
   if (missing > 0) throw new Error(`${missing} acknowledged writes lost across the failovers`)
 }
 
+/** A cap on V8's old generation that a 100,000-resource audit still runs in (its live heap stays well under it). */
+const OLD_SPACE_CAP_MB = 96
+
+async function tagsAudit() {
+  const n = (value) => value.toLocaleString('en')
+  const stacks = await measureTagsAudit(repoRoot, 'stacks')
+  const unique = await measureTagsAudit(repoRoot, 'unique')
+  const capped = await measureTagsAudit(repoRoot, 'stacks', [`--max-old-space-size=${OLD_SPACE_CAP_MB}`])
+  const {size, tps, pages, reportedPages, summary} = stacks
+  console.log(
+    `8. \`tags audit --env dev --json\` (aws-sdk-client-mock, a fresh node process each): ${n(size.tagged)} resources in the Tagging API, ` +
+      `the listings' share of them again plus ${n(size.neverTagged)} never tagged\n`,
+  )
+  if (reportedPages !== pages) throw new Error(`tags audit reported ${reportedPages} Tagging API requests but sent ${pages}`)
+  console.log(`  resources ${n(summary.resources)}, ${n(summary.nonCompliant)} not compliant (${summary.compliancePercent.toFixed(1)}% compliant); exit 1 as a CI gate`)
+  console.log(`  Tagging API pages ${n(pages)} (GetResources, 100 a page)   target: at most 1,000   ${label(pages <= 1000)}`)
+  const others = Object.entries(stacks.byCommand).filter(([name]) => name !== 'GetResources')
+  console.log(`  listings and tag reads ${n(others.reduce((sum, [, count]) => sum + count, 0))} requests: ${others.map(([name, count]) => `${name} ${count}`).join(', ')}`)
+  const defaultSeconds = Math.ceil(((pages - 5) / 5) * 10) / 10
+  console.log(
+    `  pacing: FINTECH_TAGGING_TPS=${tps} for the bench (waited ${stacks.pacedMs} ms); at the default 5 requests/s the same ${n(pages)} pages take at least ${defaultSeconds} s`,
+  )
+  const runs = [
+    ['tags from 60 stacks', stacks],
+    ['every tag set different', unique],
+    [`60 stacks, node --max-old-space-size=${OLD_SPACE_CAP_MB}`, capped],
+  ]
+  for (const [what, run] of runs) {
+    console.log(
+      `  ${what.padEnd(52)} wall ${(run.wallMs / 1000).toFixed(1)} s   CPU ${(run.cpuMs / 1000).toFixed(1)} s   peak RSS ${run.maxRssMb.toFixed(0)} MB ` +
+        `(${run.baselineRssMb.toFixed(0)} MB before the audit: node, oclif and the nine SDK clients; the audit's own ${(run.maxRssMb - run.baselineRssMb).toFixed(0)} MB)`,
+    )
+  }
+  const worst = Math.max(stacks.maxRssMb, unique.maxRssMb)
+  console.log(
+    `  target: peak under 200 MB   ${label(worst < 200)} with Node's defaults (the process peak, SDK included: V8 lets garbage pile up while memory is free); ` +
+      `${label(capped.maxRssMb < 200)} with the old generation capped at ${OLD_SPACE_CAP_MB} MB\n`,
+  )
+}
+
 try {
   startup()
   await awsCalls()
@@ -112,6 +153,7 @@ try {
   await costReport()
   await shutdownRuns()
   await redisFailovers()
+  await tagsAudit()
 } catch (error) {
   console.error(`bench: cannot measure: ${error.message}`)
   process.exit(1)

@@ -3,7 +3,7 @@ import type {AwsTarget} from '../aws/clients.js'
 import type {TaggingApi} from '../aws/tagging.js'
 import type {AuditSink} from '../core/audit/audit-log.js'
 import type {LoadedConfig} from '../core/config/load.js'
-import type {CallerIdentity} from '../core/deploy/api.js'
+import type {CallerIdentity, StackApi} from '../core/deploy/api.js'
 import {systemClock} from '../core/deploy/clock.js'
 import {InputError} from '../core/errors.js'
 import {selectEnvironment} from '../core/stages/select.js'
@@ -70,7 +70,7 @@ export async function openTagsSession(
   const {caller, audit} = await openGuardedSession(loaded, envName, targetIn(options.regions[0]!))
   const account = env.account
 
-  const [tagging, ec2, rds, ecs, dynamodb, elbv2, logs, s3, cloudformation] = await Promise.all([
+  const [tagging, ec2, rds, ecs, dynamodb, elbv2, logs, s3] = await Promise.all([
     import('../aws/tagging.js'),
     import('../aws/ec2-inventory.js'),
     import('../aws/rds-inventory.js'),
@@ -79,7 +79,6 @@ export async function openTagsSession(
     import('../aws/elbv2.js'),
     import('../aws/logs.js'),
     import('../aws/s3-inventory.js'),
-    import('../aws/cloudformation.js'),
   ])
   const buckets = new Map(options.regions.map((region) => [region, new TokenBucket(systemClock, rate)]))
   const taggingApis = new Map<string, Promise<TaggingApi>>()
@@ -109,11 +108,12 @@ export async function openTagsSession(
   }
   sources.push(await s3.createS3Listing(targetIn(options.regions[0]!), options.regions))
 
-  const stackApis = new Map<string, ReturnType<typeof cloudformation.createStackApi>>()
+  // Only fix reads stacks: CloudFormation's client is loaded on the first read.
+  const stackApis = new Map<string, Promise<StackApi>>()
   const stackTags: StackTagsReader = async (region, stack) => {
     let api = stackApis.get(region)
     if (!api) {
-      api = cloudformation.createStackApi(targetIn(region))
+      api = import('../aws/cloudformation.js').then((cloudformation) => cloudformation.createStackApi(targetIn(region)))
       stackApis.set(region, api)
     }
     return (await (await api).describeStack(stack))?.tags

@@ -89,7 +89,8 @@ export function renderAudit(report: AuditReport, options: {by: 'resource' | 'own
   if (problems.length > 0) {
     lines.push('', `By tag: ${problems.map((tag) => `${tag.tag} ${[tag.missing && `${n(tag.missing)} missing`, tag.empty && `${n(tag.empty)} empty`, tag.invalid && `${n(tag.invalid)} invalid`].filter(Boolean).join(', ')}`).join('; ')}`)
   }
-  lines.push('', sourcesLine(report.sources, summary.resources), ...gapLines(report.gaps))
+  const waited = report.pacing.waitedMs >= 1000 ? `; waited ${(report.pacing.waitedMs / 1000).toFixed(1)} s for the pacing (${report.pacing.requestsPerSecond} requests/s per region)` : ''
+  lines.push('', `${sourcesLine(report.sources, summary.resources)}${waited}`, ...gapLines(report.gaps))
   return lines.join('\n')
 }
 

@@ -247,7 +247,7 @@ describe('tags audit', () => {
       {owner: 'payments', resources: 2, compliant: 1, nonCompliant: 1, compliancePercent: 50},
       {owner: 'ledger-team', resources: 1, compliant: 1, nonCompliant: 0, compliancePercent: 100},
     ])
-    expect(run.json).toMatchObject({env: 'dev', account: DEV, regions: [REGION], complete: true, gaps: [], listed: 'non-compliant'})
+    expect(run.json).toMatchObject({env: 'dev', account: DEV, regions: [REGION], complete: true, gaps: [], listed: 'non-compliant', pacing: {requestsPerSecond: 1000}})
     // Three resources were tagged, two a page: two GetResources, the second with the first's token.
     expect(tagging.commandCalls(GetResourcesCommand).map((call) => call.args[0].input)).toEqual([{ResourcesPerPage: 100}, {ResourcesPerPage: 100, PaginationToken: '2'}])
     expect(run.json.sources.find((source: {source: string}) => source.source === 'tagging-api')).toEqual({source: 'tagging-api', region: REGION, requests: 2, resources: 3})

@@ -49,7 +49,11 @@ describe('resourceTypeOf', () => {
     ['arn:aws:logs:eu-west-1:111111111111:log-group:/ecs/ledger', 'logs:log-group'],
     ['arn:aws:dynamodb:eu-west-1:111111111111:table/sessions', 'dynamodb:table'],
     ['arn:aws:ecs:eu-west-1:111111111111:service/fintech-dev/ledger', 'ecs:service'],
-    ['arn:aws:sns:eu-west-1:111111111111:alarms', 'sns:alarms'],
+    ['arn:aws:sns:eu-west-1:111111111111:alarms', 'sns:topic'],
+    ['arn:aws:sqs:eu-west-1:111111111111:jobs', 'sqs:queue'],
+    ['arn:aws:lambda:eu-west-1:111111111111:function:ledger-export', 'lambda:function'],
+    ['arn:aws:apigateway:eu-west-1::/restapis/a1b2c3', 'apigateway:restapis'],
+    ['arn:aws:iam::111111111111:root', 'iam'],
   ])('%s is %s', (arn, type) => {
     expect(resourceTypeOf(arn)).toBe(type)
   })
@@ -246,7 +250,7 @@ describe('buildAuditReport', () => {
         [logArn('/ecs/ledger'), {...GOOD, Owner: 'platform', DataClassification: ''}],
       ]),
       POLICY,
-      {env: 'dev', account: '111111111111', regions: ['eu-west-1'], all: false},
+      {env: 'dev', account: '111111111111', regions: ['eu-west-1'], all: false, pacing: {requestsPerSecond: 5, waitedMs: 0}},
     )
     expect(report.summary).toEqual({resources: 4, compliant: 1, nonCompliant: 3, compliancePercent: 25, untagged: 1})
     expect(report.resources.map((resource) => resource.arn)).toEqual([arn('vol-1'), arn('vol-2'), logArn('/ecs/ledger')].sort())
@@ -283,7 +287,7 @@ describe('buildAuditReport', () => {
   })
 
   it('lists compliant resources too with `all`', () => {
-    const report = buildAuditReport(inventoryOf([[arn('vol-1'), GOOD]]), POLICY, {env: 'dev', account: '1', regions: [], all: true})
+    const report = buildAuditReport(inventoryOf([[arn('vol-1'), GOOD]]), POLICY, {env: 'dev', account: '1', regions: [], all: true, pacing: {requestsPerSecond: 5, waitedMs: 0}})
     expect(report.resources.map((resource) => resource.compliant)).toEqual([true])
     expect(report.summary.compliancePercent).toBe(100)
   })

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {Flags, ux} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
 import {withInterrupt} from '../../cli/aws-session.js'
 import {openTagsSession, readInventory, regionsOf, tagsFlags} from '../../cli/tags.js'
@@ -28,6 +28,11 @@ export default class TagsAudit extends FintechCommand {
     limit: Flags.integer({description: 'resources shown in the table (0: all); CSV and --json always hold all', default: 50, min: 0}),
   }
 
+  /** Plain JSON: oclif's colouring makes an object per token, hundreds of MB for a 100,000-resource report. */
+  protected logJson(json: unknown): void {
+    ux.stdout(JSON.stringify(json, null, 2))
+  }
+
   async run(): Promise<AuditReport> {
     const {flags} = await this.parse(TagsAudit)
     const loaded = this.readConfig(flags.config)
@@ -38,7 +43,8 @@ export default class TagsAudit extends FintechCommand {
     const report = await withInterrupt(async ({signal}) => {
       const session = await openTagsSession(loaded, flags.env, {regions, profile: flags.profile, signal})
       const inventory = await readInventory(session, policy, {concurrency: loaded.config.concurrency, note: (line) => this.note(line), signal})
-      return buildAuditReport(inventory, policy, {env: flags.env, account: session.account, regions, all: flags.all})
+      const pacing = {requestsPerSecond: session.rate, waitedMs: session.pacedMs()}
+      return buildAuditReport(inventory, policy, {env: flags.env, account: session.account, regions, all: flags.all, pacing})
     }).catch((error: unknown) => {
       if (!(error instanceof InterruptedError)) throw error
       throw new FintechError('interrupted: the audit stopped before reading every source; nothing was changed', ExitCode.interrupted)

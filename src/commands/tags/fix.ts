@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {Flags, ux} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
 import {withInterrupt} from '../../cli/aws-session.js'
 import {openTagsSession, readInventory, regionsOf, tagsFlags} from '../../cli/tags.js'
@@ -40,6 +40,11 @@ export default class TagsFix extends FintechCommand {
     overwrite: Flags.boolean({default: false, description: "also replace empty and not-allowed values, and valid ones that differ from the owning stack's"}),
     yes: Flags.boolean({char: 'y', default: false, description: 'skip the typed confirmation a protected env asks for'}),
     limit: Flags.integer({description: 'resources shown in the plan (0: all); --json always holds all', default: 50, min: 0}),
+  }
+
+  /** Plain JSON: oclif's colouring makes an object per token, hundreds of MB for a 100,000-resource report. */
+  protected logJson(json: unknown): void {
+    ux.stdout(JSON.stringify(json, null, 2))
   }
 
   async run(): Promise<TagsFixResult> {

@@ -2,12 +2,14 @@ import {InterruptedError} from '../deploy/clock.js'
 import type {ResourceSource, Tags} from './api.js'
 
 export const TAGGING_API = 'tagging-api'
+/** How many distinct tag sets the inventory shares between records (see collectInventory). */
+const SHARED_TAG_SETS = 4096
 
 /** One resource of the account, reduced to what the audit and fix read. */
 export interface ResourceRecord {
   arn: string
   region: string
-  /** Only the tags that matter (see relevantKeys); undefined while no source has told them. */
+  /** Only the tags that matter (see relevantKeys), frozen and shared by records with the same set; undefined while no source has told them. */
   tags: Tags | undefined
   /** How many tags it carries in all, relevant or not. */
   tagCount: number
@@ -67,17 +69,30 @@ export async function collectInventory(options: CollectOptions): Promise<Invento
   const records = new Map<string, ResourceRecord>()
   const summaries: SourceSummary[] = []
   const gaps: InventoryGap[] = []
-  // Tag keys and values repeat across thousands of resources: one string each.
-  const strings = new Map<string, string>()
+  // Resources stamped by the same stack carry the same tags: one frozen object per distinct set
+  // of kept tags, shared by every record that has it, and one string per region. Past
+  // SHARED_TAG_SETS distinct sets, new ones are not remembered, so an account where every
+  // resource differs pays no more than one object each.
+  const tagSets = new Map<string, Tags>()
+  const regions = new Map<string, string>()
   const intern = (value: string) => {
-    const known = strings.get(value)
+    const known = regions.get(value)
     if (known !== undefined) return known
-    strings.set(value, value)
+    regions.set(value, value)
     return value
   }
+  const parts: string[] = []
   const reduce = (tags: Tags): Tags => {
+    parts.length = 0
+    for (const key in tags) if (keep(key)) parts.push(key, tags[key]!)
+    // join() makes one flat string; += would leave a chain of pieces per resource for the GC.
+    const signature = parts.join('\u0000')
+    const shared = tagSets.get(signature)
+    if (shared) return shared
     const kept: Tags = {}
-    for (const [key, value] of Object.entries(tags)) if (keep(key)) kept[intern(key)] = intern(value)
+    for (const key in tags) if (keep(key)) kept[key] = tags[key]!
+    Object.freeze(kept)
+    if (tagSets.size < SHARED_TAG_SETS) tagSets.set(signature, kept)
     return kept
   }
 
@@ -93,7 +108,8 @@ export async function collectInventory(options: CollectOptions): Promise<Invento
           resources += 1
           let record = records.get(found.arn)
           if (!record) {
-            record = {arn: found.arn, region: intern(found.region ?? source.region), tags: undefined, tagCount: 0, inTaggingApi: false}
+            // Every field set from the start: one object shape for all records, no property store added later.
+            record = {arn: found.arn, region: intern(found.region ?? source.region), tags: undefined, tagCount: 0, inTaggingApi: false, listedBy: undefined}
             records.set(found.arn, record)
           }
           if (fromTaggingApi) record.inTaggingApi = true

@@ -50,17 +50,22 @@ export function checkTags(policy: TagPolicy, tags: Tags): TagIssue[] {
 /** The Owner tag when it has a usable value, else "(none)". */
 export const ownerOf = (tags: Tags): string => (tags.Owner?.trim() ? tags.Owner : NO_OWNER)
 
+/** Services whose ARNs name the resource without a type: arn:aws:sns:eu-west-1:111111111111:alarms. */
+const UNTYPED_RESOURCES: Record<string, string> = {s3: 'bucket', sns: 'topic', sqs: 'queue'}
+
 /**
  * The resource type of an ARN as the Tagging API names it (`ec2:instance`, `rds:cluster`,
- * `elasticloadbalancing:loadbalancer`, `logs:log-group`), and `s3:bucket` for a bucket.
+ * `elasticloadbalancing:loadbalancer`, `logs:log-group`, `sns:topic`, `s3:bucket`). Never the
+ * resource's own name, so an account of 100,000 resources has a handful of types, not thousands.
  */
 export function resourceTypeOf(arn: string): string {
   const parts = arn.split(':')
   const service = parts[2] ?? ''
-  const resource = parts.slice(5).join(':')
-  if (service === 's3' && !resource.includes('/')) return 's3:bucket'
+  const resource = parts.slice(5).join(':').replace(/^\//, '')
   const type = /^([^/:]+)[/:]/.exec(resource)?.[1]
-  return type ? `${service}:${type}` : `${service}:${resource}`
+  if (type) return `${service}:${type}`
+  const untyped = UNTYPED_RESOURCES[service]
+  return untyped ? `${service}:${untyped}` : service
 }
 
 /** Whether the tag key matters to `fintech tags`: kept per resource, everything else is dropped as pages arrive. */
