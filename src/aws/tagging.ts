@@ -33,7 +33,7 @@ const errorName = (error: unknown) => (error as {name?: string}).name ?? 'Error'
  * An answer the SDK could not parse (an HTML error page, a proxy's body) says more as its HTTP
  * status than as the JSON parser's complaint.
  */
-export function unreadableAnswer(service: string, error: unknown): unknown {
+function unreadableAnswer(service: string, error: unknown): unknown {
   const status = (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode
   if (errorName(error) !== 'SyntaxError' || status === undefined) return error
   return Object.assign(new Error(`${service} answered HTTP ${status} with a body that is not its API's (a fault on its side, after retries)`), {name: `HTTP${status}`})
@@ -44,7 +44,7 @@ export const isGone = (error: unknown) =>
   /NotFound|NoSuch|ResourceNotFoundException/.test(errorName(error)) || (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode === 404
 
 /** Runs `work` over `items`, at most `limit` at once. */
-export async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0
   const worker = async () => {
     while (next < items.length) await work(items[next++]!)

@@ -9,12 +9,12 @@ const plural = (count: number, one: string, many = `${one}s`) => `${n(count)} ${
 const percent = (value: number) => `${value.toFixed(1)}%`
 
 /** Columns padded to their widest cell (cli-table3 is too slow for thousands of rows). */
-export function columns(rows: string[][]): string {
+function columns(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => rows.reduce((widest, row) => Math.max(widest, (row[column] ?? '').length), 0))
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd()).join('\n')
 }
 
-export function issueText(issue: TagIssue): string {
+function issueText(issue: TagIssue): string {
   if (issue.problem === 'missing') return issue.foundAs ? `${issue.tag} (found as "${issue.foundAs}")` : issue.tag
   return issue.problem === 'empty' ? `${issue.tag}=""` : `${issue.tag}="${issue.value}"`
 }
@@ -30,7 +30,7 @@ const wrongOf = (resource: AuditedResource) =>
     .map(issueText)
     .join(', ')
 
-export function sourcesLine(sources: SourceSummary[], records: number): string {
+function sourcesLine(sources: SourceSummary[], records: number): string {
   const tagging = sources.filter((source) => source.source === 'tagging-api')
   const listings = sources.filter((source) => source.source !== 'tagging-api')
   const pages = tagging.reduce((sum, source) => sum + source.requests, 0)

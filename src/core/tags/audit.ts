@@ -70,7 +70,7 @@ const count = (resources: number, compliant: number): ComplianceCount => ({
   compliancePercent: percentOf(compliant, resources),
 })
 
-export function auditRecord(policy: TagPolicy, record: ResourceRecord): AuditedResource {
+function auditRecord(policy: TagPolicy, record: ResourceRecord): AuditedResource {
   const tags = record.tags ?? {}
   const issues = checkTags(policy, tags)
   const required: Record<string, string> = {}
