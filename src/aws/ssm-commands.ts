@@ -77,3 +77,18 @@ export async function listBackups(target: AwsTarget, bucket: string, prefix: str
   } while (token)
   return objects.sort((a, b) => (b.lastModified ?? '').localeCompare(a.lastModified ?? ''))
 }
+
+/** The backup object's size and date, or undefined when there is no such key. */
+export async function headBackup(target: AwsTarget, bucket: string, key: string): Promise<BackupObject | undefined> {
+  const {S3Client, HeadObjectCommand} = await import('@aws-sdk/client-s3')
+  const {usesCustomEndpoint} = await import('./clients.js')
+  const client = new S3Client({...clientSettings(target), forcePathStyle: usesCustomEndpoint()})
+  try {
+    const head = await client.send(new HeadObjectCommand({Bucket: bucket, Key: key}))
+    return {key, size: head.ContentLength ?? 0, ...(head.LastModified ? {lastModified: head.LastModified.toISOString()} : {})}
+  } catch (error) {
+    const {name, $metadata} = error as {name?: string; $metadata?: {httpStatusCode?: number}}
+    if (name === 'NotFound' || name === 'NoSuchKey' || $metadata?.httpStatusCode === 404) return undefined
+    throw error
+  }
+}

@@ -5,7 +5,8 @@ import type {AwsTarget} from '../aws/clients.js'
 import {auditLogPath, jsonlAuditSink, type AuditSink} from '../core/audit/audit-log.js'
 import type {LoadedConfig} from '../core/config/load.js'
 import {ExitCode, FintechError, InputError} from '../core/errors.js'
-import {parseEndpoint, type RedisConnector, type RedisEndpoint} from '../core/redis/api.js'
+import {addressOf, parseEndpoint, type RedisConnector, type RedisEndpoint} from '../core/redis/api.js'
+import type {NodeShell, RedisNode} from '../core/redis/patch.js'
 import {redisMasterStack} from '../core/shutdown/scope.js'
 import {selectEnvironment} from '../core/stages/select.js'
 import {openGuardedSession} from './aws-session.js'
@@ -136,6 +137,21 @@ export async function openRedisTarget(flags: RedisFlags, loadConfig: (path: stri
 export function requireStack(target: RedisTarget, flag: string): RedisStackOutputs & {aws: AwsTarget} {
   if (!target.stack || !target.aws) throw new InputError(`${flag} acts on the Redis instances through SSM: pass --env <name> so their ids come from the data stack`)
   return {...target.stack, aws: target.aws}
+}
+
+/** The data stack's nodes with their instances (RedisNodeAddresses and RedisInstanceIds are in the same order). */
+export function stackNodes(stack: RedisStackOutputs): RedisNode[] {
+  return stack.nodes.flatMap((node, index) => (stack.instanceIds[index] ? [{address: addressOf(node), instanceId: stack.instanceIds[index]!}] : []))
+}
+
+/** Scripts on the Redis instances through SSM Run Command (AWS-RunShellScript), with each node's own role. */
+export function ssmNodeShell(aws: AwsTarget, timeoutSeconds: number): NodeShell {
+  return {
+    async run(instanceId, commands, comment) {
+      const {runShellScript} = await import('../aws/ssm-commands.js')
+      return runShellScript(aws, instanceId, commands, {comment, timeoutSeconds})
+    },
+  }
 }
 
 export const exitFor = (healthy: boolean) => (healthy ? ExitCode.ok : ExitCode.failed)

@@ -63,7 +63,7 @@ export default class RedisFailover extends FintechCommand {
       if (target.protected) {
         const approver = createApprover({yes: flags.yes, input: process.stdin, output: process.stderr})
         const answer = await approver.approve({reasons: [`${target.env} is protected: writes to ${checks.oldPrimary} pause during the failover`], question: `Fail over Redis ${target.masterName} in ${target.env}?`, stackName: target.stack?.stackName ?? target.masterName})
-        if (!answer.approved) throw new FintechError(`failover of ${target.masterName} in ${target.env} not approved: ${answer.why}`, ExitCode.failed)
+        if (!answer.approved) throw new FintechError(`failover of ${target.masterName} in ${target.env} not approved: ${answer.why}; nothing was changed`, ExitCode.usage)
       }
       let result: FailoverResult
       try {

@@ -1,0 +1,163 @@
+import {ExitCode, FintechError} from '../errors.js'
+import {realRedisClock, type RedisClock, type RedisConnector, type RedisEndpoint} from './api.js'
+import {DEFAULT_FAILOVER, runFailover, type FailoverEvent, type FailoverOptions, type FailoverResult} from './failover.js'
+import {readRedisStatus, type HealthLimits, type RedisStatus} from './status.js'
+
+/** Runs a shell script on one instance (SSM Run Command in the CLI) and reports how it ended. */
+export interface NodeShell {
+  run(instanceId: string, commands: string[], comment: string): Promise<{status: string; output: string; commandId: string}>
+}
+
+/** What the data stage's nodes run (templates/data/data.yaml: the redis6 package, units fintech-redis and fintech-sentinel). */
+export const DEFAULT_PATCH_COMMAND = 'dnf upgrade -y --security redis6 && systemctl restart fintech-redis fintech-sentinel'
+
+/** One Redis node and the instance it runs on (the data stack's RedisNodeAddresses and RedisInstanceIds, same order). */
+export interface RedisNode {
+  address: string
+  instanceId: string
+}
+
+export interface PatchStep {
+  address: string
+  instanceId: string
+  /** The node's role when it is patched: the old primary is patched last, as a replica. */
+  as: 'replica' | 'old primary'
+}
+
+export interface PatchPlan {
+  primary: string
+  steps: PatchStep[]
+  command: string
+}
+
+export interface PatchedNode extends PatchStep {
+  commandId: string
+  output: string
+  /** Back as an in-sync replica after its command; false when the command ran but the wait for it failed. */
+  inSync: boolean
+  /** How long the node took to come back in sync after the command ended. */
+  resyncMs?: number
+}
+
+export interface PatchResult {
+  plan: PatchPlan
+  patched: PatchedNode[]
+  failover?: FailoverResult
+  totalMs: number
+}
+
+export type PatchEvent =
+  | {kind: 'patching'; step: PatchStep}
+  | {kind: 'waiting'; step: PatchStep}
+  | {kind: 'patched'; node: PatchedNode}
+  | {kind: 'failover'; event: FailoverEvent}
+
+/** Stopped part-way: `patched` lists the nodes whose command ran (exit 3 when any, else 1). */
+export class PatchError extends FintechError {
+  constructor(message: string, readonly patched: PatchedNode[], hint?: string) {
+    super(message, patched.length > 0 ? ExitCode.partial : ExitCode.failed, hint)
+  }
+}
+
+export interface PatchOptions {
+  limits: HealthLimits
+  /** How long a node may take to answer, resync and catch up after its patch command. */
+  resyncTimeoutMs: number
+  failover: Omit<FailoverOptions, 'dryRun' | 'limits'>
+}
+
+export const DEFAULT_PATCH: PatchOptions = {
+  limits: DEFAULT_FAILOVER.limits,
+  resyncTimeoutMs: 300_000,
+  failover: {syncTimeoutMs: DEFAULT_FAILOVER.syncTimeoutMs, pauseBudgetMs: DEFAULT_FAILOVER.pauseBudgetMs, promoteTimeoutMs: DEFAULT_FAILOVER.promoteTimeoutMs},
+}
+
+/**
+ * The rolling order: replicas one at a time, then the primary, which by then is a replica
+ * after a planned failover. Refuses an unhealthy tier: patching takes one node (and its
+ * Sentinel) away at a time, which is safe only when the others are in sync and in quorum.
+ */
+export function planPatch(status: RedisStatus, nodes: RedisNode[], command: string): PatchPlan {
+  if (!status.primary?.reachable || status.primary.role !== 'master') throw new FintechError(`the primary does not answer as master (${status.problems.join('; ') || 'no primary named'}); nothing was patched`)
+  if (!status.healthy) throw new FintechError(`the tier is not healthy, so no node may be taken down: ${status.problems.join('; ')}`, ExitCode.failed, 'fix what fintech redis status reports first')
+  const instanceOf = (address: string) => {
+    const node = nodes.find((candidate) => candidate.address === address)
+    if (!node) throw new FintechError(`${address} is not among the data stack's RedisNodeAddresses (${nodes.map((candidate) => candidate.address).join(', ')}), so its instance is unknown; nothing was patched`, ExitCode.usage)
+    return node.instanceId
+  }
+  const steps: PatchStep[] = status.replicas.map((replica) => ({address: replica.address, instanceId: instanceOf(replica.address), as: 'replica'}))
+  steps.push({address: status.primary.address, instanceId: instanceOf(status.primary.address), as: 'old primary'})
+  return {primary: status.primary.address, steps, command}
+}
+
+/**
+ * Patches node after node through `shell`, stopping at the first failure. After each node's
+ * command, waits until every Sentinel answers and agrees again (the command restarts the
+ * node's Sentinel too) and the node is a replica of the current primary with its link up and
+ * its lag within the limits, so no two nodes are ever out at once. Between the replicas and
+ * the old primary, the planned failover of failover.ts moves the primary without losing an
+ * acknowledged write.
+ */
+export async function runPatch(
+  connector: RedisConnector,
+  sentinels: RedisEndpoint[],
+  masterName: string,
+  shell: NodeShell,
+  plan: PatchPlan,
+  options: PatchOptions = DEFAULT_PATCH,
+  progress: (event: PatchEvent) => void = () => undefined,
+  clock: RedisClock = realRedisClock,
+): Promise<PatchResult> {
+  const started = clock.now()
+  const result: PatchResult = {plan, patched: [], totalMs: 0}
+  const patch = async (step: PatchStep) => {
+    progress({kind: 'patching', step})
+    const run = await shell.run(step.instanceId, ['set -euo pipefail', plan.command], `fintech redis patch ${step.address}`).catch((error: unknown) => {
+      throw new PatchError(`patching ${step.address} (${step.instanceId}): SSM Run Command failed: ${(error as Error).message}`, result.patched)
+    })
+    if (run.status !== 'Success') {
+      throw new PatchError(`patching ${step.address} (${step.instanceId}) ended ${run.status} (command ${run.commandId}): ${run.output || 'no output'}; stopped there`, result.patched, 'see fintech redis status before going on')
+    }
+    const node: PatchedNode = {...step, commandId: run.commandId, output: run.output, inSync: false}
+    result.patched.push(node)
+    progress({kind: 'waiting', step})
+    const waitStart = clock.now()
+    await waitForReplica(connector, sentinels, masterName, step, options, clock, result.patched)
+    node.inSync = true
+    node.resyncMs = clock.now() - waitStart
+    progress({kind: 'patched', node})
+  }
+
+  for (const step of plan.steps.filter((candidate) => candidate.as === 'replica')) await patch(step)
+  try {
+    result.failover = await runFailover(connector, sentinels, masterName, {...options.failover, limits: options.limits, dryRun: false}, (event) => progress({kind: 'failover', event}), clock)
+  } catch (error) {
+    throw new PatchError(`the failover away from ${plan.primary} failed, so it was not patched: ${(error as Error).message}`, result.patched, (error as FintechError).hint)
+  }
+  for (const step of plan.steps.filter((candidate) => candidate.as === 'old primary')) await patch(step)
+  result.totalMs = clock.now() - started
+  return result
+}
+
+/** Until the node is a replica of the primary the Sentinels agree on, link up, lag within the limits. */
+async function waitForReplica(connector: RedisConnector, sentinels: RedisEndpoint[], masterName: string, step: PatchStep, options: PatchOptions, clock: RedisClock, patched: PatchedNode[]): Promise<void> {
+  const deadline = clock.now() + options.resyncTimeoutMs
+  let why = ''
+  for (;;) {
+    const status = await readRedisStatus(connector, sentinels, masterName, options.limits)
+    const replica = status.replicas.find((candidate) => candidate.address === step.address)
+    const silent = status.sentinels.filter((sentinel) => !sentinel.reachable).map((sentinel) => sentinel.address)
+    if (silent.length > 0) why = `Sentinel ${silent.join(', ')} does not answer`
+    else if (!status.sentinelsAgree) why = 'the Sentinels disagree on the primary'
+    else if (status.primary?.address === step.address) why = `the Sentinels name ${step.address} the primary`
+    else if (!replica?.reachable) why = `${step.address} does not answer${replica?.error ? ` (${replica.error})` : ''}`
+    else if (replica.role !== 'slave' || replica.following !== status.primary?.address) why = `${step.address} is ${replica.role} following ${replica.following ?? 'nothing'}`
+    else if (replica.link !== 'up') why = `${step.address}'s link to the primary is down`
+    else if ((replica.lagBytes ?? Infinity) > options.limits.maxLagBytes || (replica.lagSeconds ?? Infinity) > options.limits.maxLagSeconds) why = `${step.address} lags ${replica.lagBytes} bytes, ${replica.lagSeconds} s`
+    else return
+    if (clock.now() > deadline) {
+      throw new PatchError(`${step.address} (${step.instanceId}) was patched but is not back in sync after ${Math.round(options.resyncTimeoutMs / 1000)} s: ${why}; stopped there`, patched, 'see fintech redis status; the next node was not touched')
+    }
+    await clock.sleep(250)
+  }
+}
