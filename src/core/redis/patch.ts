@@ -91,7 +91,8 @@ export function planPatch(status: RedisStatus, nodes: RedisNode[], command: stri
 }
 
 /**
- * Patches node after node through `shell`, stopping at the first failure. After each node's
+ * Patches node after node through `shell`, stopping at the first failure. No node goes down
+ * before the whole tier is healthy (every replica in sync, the Sentinels agree, quorum). After each node's
  * command, waits until every Sentinel answers and agrees again (the command restarts the
  * node's Sentinel too) and the node is a replica of the current primary with its link up and
  * its lag within the limits, so no two nodes are ever out at once. Between the replicas and
@@ -111,6 +112,8 @@ export async function runPatch(
   const started = clock.now()
   const result: PatchResult = {plan, patched: [], totalMs: 0}
   const patch = async (step: PatchStep) => {
+    // After the failover Sentinel re-points the other replicas, which then resync: no node goes down before that ends.
+    await waitForHealthyTier(connector, sentinels, masterName, step, options, clock, result.patched)
     progress({kind: 'patching', step})
     const run = await shell.run(step.instanceId, ['set -euo pipefail', plan.command], `fintech redis patch ${step.address}`).catch((error: unknown) => {
       throw new PatchError(`patching ${step.address} (${step.instanceId}): SSM Run Command failed: ${(error as Error).message}`, result.patched)
@@ -139,6 +142,18 @@ export async function runPatch(
   return result
 }
 
+async function waitForHealthyTier(connector: RedisConnector, sentinels: RedisEndpoint[], masterName: string, step: PatchStep, options: PatchOptions, clock: RedisClock, patched: PatchedNode[]): Promise<void> {
+  const deadline = clock.now() + options.resyncTimeoutMs
+  for (;;) {
+    const status = await readRedisStatus(connector, sentinels, masterName, options.limits)
+    if (status.healthy) return
+    if (clock.now() > deadline) {
+      throw new PatchError(`the tier is not healthy after ${Math.round(options.resyncTimeoutMs / 1000)} s, so ${step.address} was not taken down: ${status.problems.join('; ')}`, patched, 'see fintech redis status')
+    }
+    await clock.sleep(250)
+  }
+}
+
 /** Until the node is a replica of the primary the Sentinels agree on, link up, lag within the limits. */
 async function waitForReplica(connector: RedisConnector, sentinels: RedisEndpoint[], masterName: string, step: PatchStep, options: PatchOptions, clock: RedisClock, patched: PatchedNode[]): Promise<void> {
   const deadline = clock.now() + options.resyncTimeoutMs
@@ -149,10 +164,12 @@ async function waitForReplica(connector: RedisConnector, sentinels: RedisEndpoin
     const silent = status.sentinels.filter((sentinel) => !sentinel.reachable).map((sentinel) => sentinel.address)
     if (silent.length > 0) why = `Sentinel ${silent.join(', ')} does not answer`
     else if (!status.sentinelsAgree) why = 'the Sentinels disagree on the primary'
+    else if (status.sentinels.some((sentinel) => !sentinel.quorum?.ok)) why = `quorum not back: ${status.sentinels.map((sentinel) => sentinel.quorum?.detail).join('; ')}`
     else if (status.primary?.address === step.address) why = `the Sentinels name ${step.address} the primary`
     else if (!replica?.reachable) why = `${step.address} does not answer${replica?.error ? ` (${replica.error})` : ''}`
     else if (replica.role !== 'slave' || replica.following !== status.primary?.address) why = `${step.address} is ${replica.role} following ${replica.following ?? 'nothing'}`
     else if (replica.link !== 'up') why = `${step.address}'s link to the primary is down`
+    else if (replica.sentinelFlags && /s_down|disconnected/.test(replica.sentinelFlags)) why = `the Sentinels still flag ${step.address} ${replica.sentinelFlags}`
     else if ((replica.lagBytes ?? Infinity) > options.limits.maxLagBytes || (replica.lagSeconds ?? Infinity) > options.limits.maxLagSeconds) why = `${step.address} lags ${replica.lagBytes} bytes, ${replica.lagSeconds} s`
     else return
     if (clock.now() > deadline) {

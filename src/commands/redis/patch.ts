@@ -1,0 +1,97 @@
+import {Flags} from '@oclif/core'
+import {FintechCommand} from '../../cli/base-command.js'
+import {openRedisTarget, redisFlags, requireStack, ssmNodeShell, stackNodes} from '../../cli/redis-flow.js'
+import {ExitCode, InputError} from '../../core/errors.js'
+import {DEFAULT_FAILOVER} from '../../core/redis/failover.js'
+import {DEFAULT_PATCH, DEFAULT_PATCH_COMMAND, PatchError, planPatch, runPatch, type PatchEvent, type PatchPlan, type PatchResult, type PatchStep} from '../../core/redis/patch.js'
+import {DEFAULT_LIMITS, readRedisStatus} from '../../core/redis/status.js'
+import {createApprover} from '../../ui/approval.js'
+
+const seconds = (ms?: number) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`)
+const label = (step: PatchStep) => `${step.address} (${step.instanceId}, ${step.as})`
+
+function describe(event: PatchEvent): string | undefined {
+  switch (event.kind) {
+    case 'patching': return `patching ${label(event.step)} through SSM Run Command`
+    case 'waiting': return `waiting for ${event.step.address} to be back in sync`
+    case 'patched': return `${event.node.address} patched and in sync after ${seconds(event.node.resyncMs)}`
+    case 'failover':
+      if (event.event.kind === 'failover-sent') return `planned failover: SENTINEL FAILOVER sent to ${event.event.sentinel}`
+      if (event.event.kind === 'unpaused') return `planned failover done; writes were paused ${seconds(event.event.pausedMs)}`
+      return undefined
+  }
+}
+
+export default class RedisPatch extends FintechCommand {
+  static summary = 'Rolling patch of the Redis nodes through SSM Run Command: replicas one at a time, a planned failover, then the old primary.'
+
+  static description = [
+    'Each node runs the patch command (by default a security upgrade of redis6 and a restart of fintech-redis and fintech-sentinel);',
+    'the next node waits until that node is a replica in sync again and every Sentinel answers. Between the replicas and the primary,',
+    'the planned failover of `fintech redis failover` moves the primary without losing an acknowledged write. Stops at the first failure',
+    '(exit 1 when no node was touched, 3 when some were). On prod it asks for approval (--yes in advance).',
+  ].join(' ')
+
+  static examples = ['<%= config.bin %> redis patch --env dev --dry-run', '<%= config.bin %> redis patch --env prod --yes --json']
+
+  static flags = {
+    ...redisFlags,
+    'dry-run': Flags.boolean({description: 'print the order and the command, change nothing', default: false}),
+    yes: Flags.boolean({description: 'approve in a protected env (prod) without a prompt', default: false}),
+    command: Flags.string({description: 'shell run on each node as root', default: DEFAULT_PATCH_COMMAND}),
+    timeout: Flags.integer({description: 'seconds a node may take to be back in sync after its command', default: DEFAULT_PATCH.resyncTimeoutMs / 1000, min: 1}),
+    'command-timeout': Flags.integer({description: 'seconds the command may run on a node', default: 900, min: 1}),
+    'max-lag-bytes': Flags.integer({description: 'a node further behind is not back in sync', default: DEFAULT_LIMITS.maxLagBytes, min: 0}),
+  }
+
+  async run(): Promise<{dryRun: boolean; plan: PatchPlan; result?: PatchResult}> {
+    const {flags} = await this.parse(RedisPatch)
+    if (!flags.env) throw new InputError('--env is required: the instances to patch come from the data stack')
+    const target = await openRedisTarget(flags, (path) => this.readConfig(path))
+    try {
+      const env = target.env!
+      const stack = requireStack(target, 'redis patch')
+      const limits = {...DEFAULT_LIMITS, maxLagBytes: flags['max-lag-bytes']}
+      const status = await readRedisStatus(target.connector, target.sentinels, target.masterName, limits)
+      const plan = planPatch(status, stackNodes(stack), flags.command)
+      const order = plan.steps.map((step, index) => `  ${index + 1}. ${label(step)}${step.as === 'old primary' ? ', after a planned failover away from it' : ''}`)
+      if (flags['dry-run']) {
+        return this.deliver({text: [`Dry run: would patch ${env} in this order, running: ${plan.command}`, ...order].join('\n'), exitCode: ExitCode.ok, result: {dryRun: true, plan}})
+      }
+      if (target.protected) {
+        const approver = createApprover({yes: flags.yes, input: process.stdin, output: process.stderr})
+        const answer = await approver.approve({reasons: [`${env} is protected: each node restarts in turn and writes pause during the failover`, ...order], question: `Patch Redis ${target.masterName} in ${env}?`, stackName: stack.stackName})
+        if (!answer.approved) throw new InputError(`patch of ${target.masterName} in ${env} not approved: ${answer.why}; nothing was changed`)
+      }
+
+      const record = (resource: string, result: 'ok' | 'failed', detail: string) => target.audit.record({env, action: 'redis patch', resource, result, detail})
+      const options = {limits, resyncTimeoutMs: flags.timeout * 1000, failover: {syncTimeoutMs: DEFAULT_FAILOVER.syncTimeoutMs, pauseBudgetMs: DEFAULT_FAILOVER.pauseBudgetMs, promoteTimeoutMs: DEFAULT_FAILOVER.promoteTimeoutMs}}
+      let current: PatchStep | undefined
+      let result: PatchResult
+      try {
+        result = await runPatch(target.connector, target.sentinels, target.masterName, ssmNodeShell(stack.aws, flags['command-timeout']), plan, options, (event) => {
+          if (event.kind === 'patching') current = event.step
+          if (event.kind === 'patched') {
+            current = undefined
+            record(event.node.instanceId, 'ok', `${event.node.address} (${event.node.as}) patched (command ${event.node.commandId}), back in sync after ${event.node.resyncMs} ms`)
+          }
+          if (event.kind === 'failover' && event.event.kind === 'unpaused') record(target.masterName, 'ok', `planned failover from ${plan.primary}; writes paused ${event.event.pausedMs} ms`)
+          const text = describe(event)
+          if (text) this.note(text)
+        })
+      } catch (error) {
+        record(current?.instanceId ?? target.masterName, 'failed', (error as Error).message)
+        if (error instanceof PatchError && error.patched.length > 0) this.note(`patched before the failure: ${error.patched.map((node) => `${node.address}${node.inSync ? '' : ' (not back in sync)'}`).join(', ')}`)
+        throw error
+      }
+      const text = [
+        `Patched ${env}: ${result.patched.map((node) => node.address).join(', ')} in ${seconds(result.totalMs)}`,
+        `  the primary moved ${result.failover?.oldPrimary} -> ${result.failover?.newPrimary}; writes paused ${seconds(result.failover?.writePauseMs)}`,
+        ...result.patched.map((node) => `  ${label(node)}: back in sync after ${seconds(node.resyncMs)}${node.output ? ` — ${node.output.split('\n').at(-1)}` : ''}`),
+      ].join('\n')
+      return this.deliver({text, exitCode: ExitCode.ok, result: {dryRun: false, plan, result}})
+    } finally {
+      target.close()
+    }
+  }
+}
