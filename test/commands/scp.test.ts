@@ -250,8 +250,19 @@ describe('the guards of scp apply (exit 2, nothing changed, whatever the flags)'
     expect(run.exitCode).toBe(2)
     // The same Deny stops the break-glass role in every env: two more errors, one per env.
     expect(run.stderr).toContain('the guardrails have 3 errors; nothing was sent to AWS')
-    expect(run.stderr).toContain('templates/scp/deny-leave-organization.json:4:5 FT-SCP-011 fintech-deny-leave-organization denies every action with no condition')
+    expect(run.stderr).toContain('templates/scp/deny-leave-organization.json:4:5 FT-SCP-011 fintech-deny-leave-organization denies everything (an ordinary role is refused every everyday action tried)')
     expect(orgs.calls()).toHaveLength(0)
+  })
+
+  it('refuses a Deny of every action at the root that exempts only the break-glass role: it still locks everyone else out', async () => {
+    const breakGlassOnly = {Sid: 'AllButBreakGlass', Effect: 'Deny', Action: '*', Resource: '*', Condition: {ArnNotLike: {'aws:PrincipalArn': 'arn:aws:iam::*:role/fintech-break-glass'}}}
+    const config = project({'templates/scp/deny-leave-organization.json': JSON.stringify({Version: '2012-10-17', Statement: [breakGlassOnly]}, null, 2)})
+    const run = await runCli(ScpApply, ['--config', config, '--yes'])
+    expect(run.exitCode).toBe(2)
+    expect(errorText(run.stderr)).toContain('the guardrails have 1 error; nothing was sent to AWS')
+    expect(errorText(run.stderr)).toContain('templates/scp/deny-leave-organization.json:4:5 FT-SCP-011 fintech-deny-leave-organization denies everything')
+    expect(orgs.calls()).toHaveLength(0)
+    expect(org.mutations).toEqual([])
   })
 
   it('refuses to go over the policies per target, counting FullAWSAccess and others\' policies', async () => {

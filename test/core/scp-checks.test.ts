@@ -155,7 +155,7 @@ describe('scp validate checks', () => {
     const denyAll = policy([{Sid: 'Lockout', Effect: 'Deny', Action: '*', Resource: '*'}])
     const result = await validate({'templates/scp/deny-leave-organization.json': denyAll})
     expect(brief(result.findings).filter((line) => line.includes('FT-SCP-011'))).toEqual([
-      'templates/scp/deny-leave-organization.json:4:5 FT-SCP-011 fintech-deny-leave-organization denies every action with no condition and is attached to the root or the management account',
+      'templates/scp/deny-leave-organization.json:4:5 FT-SCP-011 fintech-deny-leave-organization denies everything (an ordinary role is refused every everyday action tried) and is attached to the root or the management account',
     ])
     const narrowed = policy([{Sid: 'RootUser', Effect: 'Deny', Action: '*', Resource: '*', Condition: {ArnLike: {'aws:PrincipalArn': 'arn:aws:iam::*:root'}}}])
     expect((await validate({'templates/scp/deny-leave-organization.json': narrowed})).findings).toEqual([])

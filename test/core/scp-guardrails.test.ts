@@ -8,7 +8,7 @@ import {beforeAll, describe, expect, it} from 'vitest'
 import {loadConfig, type LoadedConfig} from '../../src/core/config/load.js'
 import {desiredPolicies, type DesiredPolicy} from '../../src/core/scp/desired.js'
 import {loadStatementMatcher, type StatementMatcher} from '../../src/core/scp/evaluate.js'
-import {BREAK_GLASS_ACTIONS} from '../../src/core/scp/guards.js'
+import {BREAK_GLASS_ACTIONS, denyEverythingStatements} from '../../src/core/scp/guards.js'
 import {simulateOffline, type SimulateOptions} from '../../src/core/scp/simulate.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -32,6 +32,15 @@ const decide = (options: SimulateOptions) => {
   const result = simulate(options)
   return result.decision === 'allowed' ? 'allowed' : `denied by ${result.deniedBy!.policy} ${result.deniedBy!.statement}`
 }
+
+describe('the shipped guardrails as a whole', () => {
+  it('none of them counts as denying everything, in any env (scp apply would refuse it at the root)', () => {
+    expect(policies.filter((policy) => policy.document).length).toBe(6)
+    for (const policy of policies) {
+      if (policy.document) expect([policy.name, denyEverythingStatements(matcher, policy.document, Object.values(loaded.config.environments))]).toEqual([policy.name, []])
+    }
+  })
+})
 
 describe('fintech-deny-leave-organization (root)', () => {
   it.each(['dev', 'test', 'prod'] as const)('keeps every role of %s in the organization, the break-glass role too', (env) => {

@@ -52,8 +52,36 @@ describe('planGuardrails', () => {
     const loaded = load()
     const result = await plan(loaded, withContent(desiredPolicies(loaded), 'fintech-deny-leave-organization', DENY_ALL))
     expect(result.refusals.filter((refusal) => refusal.guard === 'no-deny-all-at-the-top')).toEqual([
-      {guard: 'no-deny-all-at-the-top', message: 'fintech-deny-leave-organization denies every action (Lockout) with no condition and would be attached to the root, reaching every account'},
+      {guard: 'no-deny-all-at-the-top', message: 'fintech-deny-leave-organization denies everything (Lockout: an ordinary role is refused every everyday action tried) and would be attached to the root, reaching every account'},
     ])
+  })
+
+  it.each([
+    ['a Deny of * that exempts only the break-glass role', {Sid: 'AllButBreakGlass', Effect: 'Deny', Action: '*', Resource: '*', Condition: {ArnNotLike: {'aws:PrincipalArn': 'arn:aws:iam::*:role/fintech-break-glass'}}}],
+    ['a Deny of * on Resource arn:*', {Sid: 'EveryArn', Effect: 'Deny', Action: '*', Resource: 'arn:*'}],
+    ['a Deny of * outside a dummy NotResource', {Sid: 'AllButDummy', Effect: 'Deny', Action: '*', NotResource: 'arn:aws:s3:::no-such-bucket'}],
+    ['a Deny of * under an always-true condition', {Sid: 'NoVpc', Effect: 'Deny', Action: '*', Resource: '*', Condition: {StringNotEquals: {'aws:SourceVpc': 'vpc-00000000'}}}],
+  ])('refuses %s at the root: what counts is what it denies, not its shape', async (_, statement) => {
+    const loaded = load()
+    const content = JSON.stringify({Version: '2012-10-17', Statement: [statement]})
+    const result = await plan(loaded, withContent(desiredPolicies(loaded), 'fintech-deny-leave-organization', content))
+    expect(result.refusals.filter((refusal) => refusal.guard === 'no-deny-all-at-the-top')).toEqual([
+      {
+        guard: 'no-deny-all-at-the-top',
+        message: `fintech-deny-leave-organization denies everything (${statement.Sid}: an ordinary role is refused every everyday action tried) and would be attached to the root, reaching every account`,
+      },
+    ])
+  })
+
+  it('lets a Deny of * on one bucket, or on everyday actions but one, reach the root', async () => {
+    const loaded = load()
+    const narrow = [
+      {Sid: 'AuditBucket', Effect: 'Deny', Action: '*', Resource: ['arn:aws:s3:::audit-bucket', 'arn:aws:s3:::audit-bucket/*']},
+      {Sid: 'AllButLogs', Effect: 'Deny', NotAction: 'logs:*', Resource: '*', Condition: {StringNotEquals: {'aws:RequestedRegion': 'eu-west-1'}}},
+    ]
+    const content = JSON.stringify({Version: '2012-10-17', Statement: narrow})
+    const result = await plan(loaded, withContent(desiredPolicies(loaded), 'fintech-deny-leave-organization', content))
+    expect(result.refusals.filter((refusal) => refusal.guard === 'no-deny-all-at-the-top')).toEqual([])
   })
 
   it('refuses an update that turns an attached policy into a Deny of everything at the management account', async () => {
@@ -62,7 +90,7 @@ describe('planGuardrails', () => {
     const result = await plan(loaded, withContent(desiredPolicies(loaded), 'fintech-deny-leave-organization', DENY_ALL))
     expect(result.changes.filter((change) => 'policy' in change && change.policy === 'fintech-deny-leave-organization').map((change) => change.action)).toEqual(['update'])
     expect(result.refusals).toEqual([
-      {guard: 'no-deny-all-at-the-top', message: 'fintech-deny-leave-organization denies every action (Lockout) with no condition and would be attached to the management account'},
+      {guard: 'no-deny-all-at-the-top', message: 'fintech-deny-leave-organization denies everything (Lockout: an ordinary role is refused every everyday action tried) and would be attached to the management account'},
     ])
   })
 

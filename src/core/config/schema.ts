@@ -111,7 +111,7 @@ export const guardrailsSchema = z.strictObject({
   policySizeLimit: z.number().int().min(1).default(10_240),
   policiesPerTargetLimit: z.number().int().min(1).default(10),
   /** The role (by name, in every account) that the guardrails must leave able to act in an emergency. */
-  breakGlassRole: z.string().regex(/^[\w+=,.@-]{1,64}$/).default('fintech-break-glass'),
+  breakGlassRole: z.string().regex(/^[\w+=,.@-]{1,64}$/).default('fintech-break-glass').describe('role name, at IAM path "/" in every account: the SCPs exempt role/<name>, so a role under a path (role/ops/<name>) is not exempt'),
   scps: z.array(scpSchema).default([]),
   tagPolicy: z.strictObject({name: z.string().regex(/^[\w+=,.@-]{1,128}$/), description: z.string().max(512).default(''), targets: z.array(policyTargetSchema).min(1)}).optional(),
 })

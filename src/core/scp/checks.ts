@@ -23,7 +23,7 @@ import {
 } from './desired.js'
 import {characterCount, parsePolicySource, PolicySyntaxError, readPolicyDocument, statementLabel, statementPath, type PolicyDocument, type PolicySource} from './document.js'
 import type {StatementMatcher} from './evaluate.js'
-import {breakGlassDenials, deniesEverything, describeDenial, groupDenials} from './guards.js'
+import {breakGlassDenials, denyEverythingStatements, describeDenial, groupDenials} from './guards.js'
 import {offlineChain} from './simulate.js'
 import {TAG_POLICY_SIZE_LIMIT} from './tag-policy.js'
 
@@ -40,7 +40,7 @@ export const SCP_RULES = {
   sid: rule('FT-SCP-008', 'warning', 'Statement without a Sid', 'simulate, plan and the audit name the statement that decided by its Sid.'),
   sidShape: rule('FT-SCP-009', 'warning', 'Sid repeated or not alphanumeric', 'Sids name statements uniquely; IAM accepts only letters and digits in them.'),
   conditionKey: rule('FT-SCP-010', 'warning', 'Unknown condition key', 'A key no request carries leaves the condition always false (or always true for a negated operator).'),
-  denyAll: rule('FT-SCP-011', 'error', 'Deny of every action at the root or the management account', 'Attached to the root it locks every account out; scp apply refuses it whatever the flags.'),
+  denyAll: rule('FT-SCP-011', 'error', 'Policy that denies everything at the root or the management account', 'Evaluated next to FullAWSAccess it refuses an ordinary role every everyday action: attached to the root it locks every account out; scp apply refuses it whatever the flags.'),
   breakGlass: rule('FT-SCP-012', 'error', 'Break-glass role denied an emergency action', 'The role named in guardrails.breakGlassRole must stay able to act in every env; scp apply refuses a plan that denies it.'),
   unused: rule('FT-SCP-013', 'warning', 'Policy file not used by the config', 'A file under templates/scp/ that no guardrails.scps entry names is never applied.'),
 } as const
@@ -181,9 +181,9 @@ export async function validateGuardrails(loaded: LoadedConfig, catalogue: Action
   for (const read of parsed) {
     const atTop = read.targets.some((target) => target.spec.kind === 'root' || (target.spec.kind === 'account' && target.spec.account === management?.account))
     if (!atTop) continue
-    for (const statement of read.document.statements.filter(deniesEverything)) {
+    for (const statement of denyEverythingStatements(matcher, read.document, Object.values(config.environments))) {
       findings.push(
-        inFile(SCP_RULES.denyAll, read.source, statementPath(read.source, statement.index), `${read.name} denies every action${statement.notAction ? ' not in NotAction' : ''} with no condition and is attached to the root or the management account`),
+        inFile(SCP_RULES.denyAll, read.source, statementPath(read.source, statement.index), `${read.name} denies everything (an ordinary role is refused every everyday action tried) and is attached to the root or the management account`),
       )
     }
   }

@@ -1,6 +1,7 @@
 import type {PolicyDocument, PolicyStatement} from './document.js'
 import {statementLabel} from './document.js'
 import {evaluateChain, type ChainLevel, type StatementMatcher, type StatementRef} from './evaluate.js'
+import {FULL_AWS_ACCESS} from './desired.js'
 import {buildRequest, parsePrincipal} from './request.js'
 
 /**
@@ -28,16 +29,40 @@ export const BREAK_GLASS_ACTIONS = [
 ] as const
 
 /**
- * A Deny that refuses every action (or every action but a NotAction list) on every resource,
- * with no condition to narrow it: attached to the root it locks every account out.
+ * Everyday work of any role, with the resource IAM would see (none for actions without resource
+ * types): a policy that denies all of it denies everything, whatever its shape or condition.
  */
-export function deniesEverything(statement: PolicyStatement): boolean {
-  if (statement.effect !== 'Deny' || statement.conditions.length > 0 || statement.notResource) return false
-  const everyResource = statement.resource?.includes('*') ?? false
-  return everyResource && (statement.action?.includes('*') || statement.notAction !== undefined)
-}
+const EVERYDAY_REQUESTS: Array<{action: string; resource?: (account: string, region: string) => string}> = [
+  {action: 'sts:GetCallerIdentity'},
+  {action: 's3:GetObject', resource: () => 'arn:aws:s3:::simulated-bucket/simulated-object'},
+  {action: 'ec2:DescribeInstances'},
+  {action: 'cloudformation:DescribeStacks', resource: (account, region) => `arn:aws:cloudformation:${region}:${account}:stack/simulated-stack/00000000-0000-0000-0000-000000000000`},
+  {action: 'ecs:UpdateService', resource: (account, region) => `arn:aws:ecs:${region}:${account}:service/simulated-cluster/simulated-service`},
+  {action: 'logs:PutLogEvents', resource: (account, region) => `arn:aws:logs:${region}:${account}:log-group:simulated-group:log-stream:simulated-stream`},
+]
 
-export const denyEverythingStatements = (document: PolicyDocument): string[] => document.statements.filter(deniesEverything).map(statementLabel)
+/**
+ * The statements by which a policy, evaluated on its own next to FullAWSAccess, refuses an
+ * ordinary role every everyday action in one of the envs (their account and region); empty when
+ * some everyday action still passes everywhere. Decided by evaluation, not by the statements'
+ * shape, so a Deny of `*` exempting only the break-glass role, `Resource: "arn:*"`, a dummy
+ * NotResource or an always-true condition count as what they are: a lockout.
+ */
+export function denyEverythingStatements(matcher: StatementMatcher, document: PolicyDocument, envs: Array<{account: string; region: string}>): PolicyStatement[] {
+  const levels: ChainLevel[] = [{target: 'probe', policies: [FULL_AWS_ACCESS, {name: 'probe', document}]}]
+  for (const {account, region} of envs) {
+    const principal = parsePrincipal(`arn:aws:iam::${account}:role/simulated-principal`)
+    const denying = new Set<string>()
+    const deniesAll = EVERYDAY_REQUESTS.every(({action, resource}) => {
+      const decision = evaluateChain(matcher, levels, buildRequest({action, principal, region, ...(resource ? {resource: resource(account, region)} : {})}))
+      if (decision.decision === 'allowed') return false
+      denying.add(decision.deniedBy!.statement)
+      return true
+    })
+    if (deniesAll) return document.statements.filter((statement) => denying.has(statementLabel(statement)))
+  }
+  return []
+}
 
 /** The SCP does not restrict itself to granting: at least one Allow statement, of any kind. */
 export const hasAllow = (document: PolicyDocument): boolean => document.statements.some((statement) => statement.effect === 'Allow')

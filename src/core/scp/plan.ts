@@ -1,6 +1,6 @@
 import type {FintechConfig} from '../config/schema.js'
 import {MANAGEMENT_ENV, SCP, TAG_POLICY, targetKey, type DesiredPolicy, type PolicyType} from './desired.js'
-import {characterCount, parsePolicySource, readPolicyDocument, type PolicyDocument} from './document.js'
+import {characterCount, parsePolicySource, readPolicyDocument, statementLabel, type PolicyDocument} from './document.js'
 import {canonicalJson, lineDiff, prettyJson} from './diff.js'
 import type {ChainLevel, StatementMatcher} from './evaluate.js'
 import {breakGlassDenials, denyEverythingStatements, describeDenial, groupDenials, hasAllow} from './guards.js'
@@ -207,11 +207,11 @@ function guardRefusals(input: GuardInput): Refusal[] {
   for (const target of [live.root.id, live.managementAccountId]) {
     for (const id of attachedAfter.get(target)?.[SCP] ?? []) {
       if (!changedSomewhere.has(id) && !changedSomewhere.has(`${id}@${target}`) && !id.startsWith('new:')) continue
-      const denying = documentAfter.get(id) ? denyEverythingStatements(documentAfter.get(id)!) : []
+      const denying = documentAfter.get(id) ? denyEverythingStatements(matcher, documentAfter.get(id)!, Object.values(config.environments)) : []
       if (denying.length > 0) {
         refusals.push({
           guard: 'no-deny-all-at-the-top',
-          message: `${policyName(live, id)} denies every action (${denying.join(', ')}) with no condition and would be attached to ${target === live.root.id ? 'the root, reaching every account' : 'the management account'}`,
+          message: `${policyName(live, id)} denies everything (${denying.map(statementLabel).join(', ')}: an ordinary role is refused every everyday action tried) and would be attached to ${target === live.root.id ? 'the root, reaching every account' : 'the management account'}`,
         })
       }
     }
