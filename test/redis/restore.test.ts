@@ -207,6 +207,7 @@ describe('restore pieces', () => {
     expect(at("s/^appendonly yes$/appendonly no/")).toBeLessThan(at('systemctl start fintech-redis'))
     expect(at('systemctl start fintech-redis')).toBeLessThan(at('CONFIG SET appendonly yes'))
     expect(at('CONFIG SET appendonly yes')).toBeLessThan(at('CONFIG REWRITE'))
+    expect(script[at('REDISCLI_AUTH')]).toBe(`export REDISCLI_AUTH="$(awk '$1 == "requirepass" {gsub(/"/, "", $2); print $2}' /etc/fintech-redis/redis.conf)"`)
     expect(script.join('\n')).not.toContain('harness-pass')
   })
 })

@@ -29,12 +29,14 @@ export function restoreScript(bucket: string, key: string, stamp: string): strin
   const source = shellQuote(`s3://${bucket}/${key}`)
   const incoming = `${DATA_DIR}/restore-${stamp}.rdb`
   const aside = asideDir(stamp)
-  const loaded = `redis-cli INFO persistence | grep -q '^loading:0'`
+  // grep without -q reads all its input: with pipefail, an early exit could fail redis-cli with SIGPIPE.
+  const loaded = `redis-cli INFO persistence | grep '^loading:0' >/dev/null`
   return [
     'set -euo pipefail',
-    `export REDISCLI_AUTH="$(awk '$1 == "requirepass" {print $2}' ${CONF})"`,
+    // CONFIG REWRITE (failover, restore) writes the password in quotes.
+    `export REDISCLI_AUTH="$(awk '$1 == "requirepass" {gsub(/"/, "", $2); print $2}' ${CONF})"`,
     `aws s3 cp ${source} ${incoming} --only-show-errors`,
-    `if [ "$(head -c 5 ${incoming})" != REDIS ]; then rm -f ${incoming}; echo "not an RDB file: ${key.replaceAll('"', '')}" >&2; exit 1; fi`,
+    `if [ "$(head -c 5 ${incoming})" != REDIS ]; then rm -f ${incoming}; echo not an RDB file: ${shellQuote(key)} >&2; exit 1; fi`,
     `chown redis:redis ${incoming} && chmod 0640 ${incoming}`,
     `AOF=$(awk '$1 == "appendonly" {print $2}' ${CONF})`,
     'systemctl stop fintech-redis',
@@ -43,12 +45,12 @@ export function restoreScript(bucket: string, key: string, stamp: string): strin
     `mv ${incoming} ${DATA_DIR}/dump.rdb`,
     `if [ "$AOF" = yes ]; then sed -i 's/^appendonly yes$/appendonly no/' ${CONF}; fi`,
     'systemctl start fintech-redis',
-    `for second in $(seq 1 600); do if redis-cli PING 2>/dev/null | grep -q PONG && ${loaded}; then break; fi; sleep 1; done`,
+    `for second in $(seq 1 600); do if redis-cli PING 2>/dev/null | grep PONG >/dev/null && ${loaded}; then break; fi; sleep 1; done`,
     `${loaded} || { echo 'redis did not answer with the RDB loaded within 600 s' >&2; exit 1; }`,
     'if [ "$AOF" = yes ]; then',
     '  redis-cli CONFIG SET appendonly yes',
-    `  for second in $(seq 1 600); do if redis-cli INFO persistence | grep -q '^aof_rewrite_in_progress:0' && redis-cli INFO persistence | grep -q '^aof_rewrite_scheduled:0'; then break; fi; sleep 1; done`,
-    `  redis-cli INFO persistence | grep -q '^aof_last_bgrewrite_status:ok' || { echo 'the AOF rewrite after the restore failed' >&2; exit 1; }`,
+    `  for second in $(seq 1 600); do if redis-cli INFO persistence | grep '^aof_rewrite_in_progress:0' >/dev/null && redis-cli INFO persistence | grep '^aof_rewrite_scheduled:0' >/dev/null; then break; fi; sleep 1; done`,
+    `  redis-cli INFO persistence | grep '^aof_last_bgrewrite_status:ok' >/dev/null || { echo 'the AOF rewrite after the restore failed' >&2; exit 1; }`,
     '  redis-cli CONFIG REWRITE',
     'fi',
     `echo "restored $(redis-cli DBSIZE) keys; the files it replaced are in ${aside}"`,
