@@ -65,6 +65,13 @@ describe('fintech-protect-security-services (root)', () => {
     ['guardduty:DisassociateFromAdministratorAccount', 'ProtectGuardDuty'],
     ['securityhub:DisableSecurityHub', 'ProtectSecurityHub'],
     ['securityhub:BatchDisableStandards', 'ProtectSecurityHub'],
+    ['cloudtrail:DeleteEventDataStore', 'ProtectCloudTrail'],
+    ['cloudtrail:StopEventDataStoreIngestion', 'ProtectCloudTrail'],
+    ['config:PutConfigurationRecorder', 'ProtectConfig'],
+    ['config:PutDeliveryChannel', 'ProtectConfig'],
+    ['config:DeleteConfigurationAggregator', 'ProtectConfig'],
+    ['securityhub:DeleteInsight', 'ProtectSecurityHub'],
+    ['securityhub:UpdateStandardsControl', 'ProtectSecurityHub'],
   ])('denies %s to the deploy role in every env', (action, sid) => {
     for (const env of ['dev', 'prod'] as const) {
       expect(decide({target: env, action, principal: deployRole(env)})).toBe(`denied by fintech-protect-security-services ${sid}`)
@@ -80,6 +87,12 @@ describe('fintech-protect-security-services (root)', () => {
   it('lets the break-glass role change or delete a trail (a whole non-prod env torn down)', () => {
     expect(decide({target: 'dev', action: 'cloudtrail:DeleteTrail', principal: breakGlass('dev')})).toBe('allowed')
     expect(decide({target: 'prod', action: 'cloudtrail:UpdateTrail', principal: breakGlass('prod')})).toBe('allowed')
+  })
+
+  it('leaves setting up or changing the Config recorder and delivery channel, event data stores and Security Hub controls to the break-glass role', () => {
+    for (const action of ['config:PutConfigurationRecorder', 'config:PutDeliveryChannel', 'config:DeleteConfigurationAggregator', 'cloudtrail:DeleteEventDataStore', 'cloudtrail:StopEventDataStoreIngestion', 'securityhub:DeleteInsight', 'securityhub:UpdateStandardsControl']) {
+      expect(decide({target: 'prod', action, principal: breakGlass('prod')}), action).toBe('allowed')
+    }
   })
 })
 
@@ -128,6 +141,19 @@ describe('fintech-require-encryption (root)', () => {
     expect(deploy('rds:CreateDBInstance')).toBe('allowed')
   })
 
+  it('denies Aurora clusters restored from S3 without storage encryption, the other action carrying rds:StorageEncrypted', () => {
+    expect(deploy('rds:RestoreDBClusterFromS3')).toBe('denied by fintech-require-encryption DenyAuroraClustersWithoutStorageEncryption')
+    expect(deploy('rds:RestoreDBClusterFromS3', ['rds:StorageEncrypted=false'])).toBe('denied by fintech-require-encryption DenyAuroraClustersWithoutStorageEncryption')
+    expect(deploy('rds:RestoreDBClusterFromS3', ['rds:StorageEncrypted=true'])).toBe('allowed')
+  })
+
+  it.each(['rds:CreateDBInstanceReadReplica', 'rds:RestoreDBClusterFromSnapshot', 'rds:RestoreDBInstanceFromDBSnapshot', 'rds:RestoreDBClusterToPointInTime', 'rds:RestoreDBInstanceToPointInTime'])(
+    'leaves %s alone: it carries no rds:StorageEncrypted, so a BoolIfExists on it would deny every call (a restore takes its source\'s encryption unless given a key)',
+    (action) => {
+      expect(deploy(action)).toBe('allowed')
+    },
+  )
+
   it('denies unencrypted EBS volumes, alone or at launch, and allows encrypted ones', () => {
     expect(deploy('ec2:CreateVolume', ['ec2:Encrypted=false'])).toBe('denied by fintech-require-encryption DenyUnencryptedEbsVolumes')
     expect(deploy('ec2:CreateVolume', ['ec2:Encrypted=true'])).toBe('allowed')
@@ -161,6 +187,10 @@ describe('fintech-protect-prod-data (ou:Prod)', () => {
     ['dynamodb:DeleteTable', 'DenyDeletingProdDataExceptBreakGlass'],
     ['rds:DeleteDBClusterSnapshot', 'DenyDeletingProdBackupsExceptBreakGlass'],
     ['dynamodb:DeleteBackup', 'DenyDeletingProdBackupsExceptBreakGlass'],
+    ['rds:DeleteGlobalCluster', 'DenyDeletingProdDataExceptBreakGlass'],
+    ['rds:DeleteDBSnapshot', 'DenyDeletingProdBackupsExceptBreakGlass'],
+    ['rds:DeleteDBClusterAutomatedBackup', 'DenyDeletingProdBackupsExceptBreakGlass'],
+    ['backup:DeleteRecoveryPoint', 'DenyDeletingProdBackupsExceptBreakGlass'],
   ])('denies %s in prod to the deploy role and to any other role', (action, sid) => {
     expect(decide({target: 'account:prod', action, principal: deployRole('prod')})).toBe(`denied by fintech-protect-prod-data ${sid}`)
     expect(decide({target: 'ou:Prod', action})).toBe(`denied by fintech-protect-prod-data ${sid}`)
@@ -168,7 +198,7 @@ describe('fintech-protect-prod-data (ou:Prod)', () => {
 
   it('lets the break-glass role delete in an emergency, signed in as the role or as a session of it', () => {
     for (const principal of [breakGlass('prod'), 'arn:aws:sts::333333333333:assumed-role/fintech-break-glass/on-call']) {
-      for (const action of ['rds:DeleteDBCluster', 'dynamodb:DeleteTable', 'rds:DeleteDBClusterSnapshot']) {
+      for (const action of ['rds:DeleteDBCluster', 'rds:DeleteGlobalCluster', 'dynamodb:DeleteTable', 'rds:DeleteDBClusterSnapshot', 'rds:DeleteDBSnapshot', 'backup:DeleteRecoveryPoint']) {
         expect(decide({target: 'account:prod', action, principal}), `${action} as ${principal}`).toBe('allowed')
       }
     }
@@ -197,6 +227,8 @@ describe('fintech-protect-prod-data (ou:Prod)', () => {
       'cloudformation:SetStackPolicy',
       'rds:ModifyDBCluster',
       'rds:CreateDBInstance',
+      // Deploys remove reader instances; the data stays in the cluster.
+      'rds:DeleteDBInstance',
       'dynamodb:CreateTable',
       'dynamodb:UpdateTable',
       'iam:PassRole',
