@@ -8,6 +8,7 @@ import type {Finding, RuleInfo} from '../validate/finding.js'
 import type {KeyPath} from '../yaml.js'
 import type {ActionCatalogue} from './catalogue.js'
 import {
+  scpOf,
   FULL_AWS_ACCESS,
   MANAGEMENT_ENV,
   SCP,
@@ -188,17 +189,7 @@ export async function validateGuardrails(loaded: LoadedConfig, catalogue: Action
     }
   }
 
-  const scpPolicies: DesiredPolicy[] = parsed.map((read) => ({
-    name: read.name,
-    type: SCP,
-    description: read.description,
-    file: read.file,
-    source: read.source,
-    document: read.document,
-    content: read.source.minified,
-    targets: read.targets,
-    configPath: read.configPath,
-  }))
+  const scpPolicies: DesiredPolicy[] = parsed.map(scpOf)
   for (const [envName, env] of Object.entries(config.environments)) {
     if (envName === MANAGEMENT_ENV) continue
     const {levels} = offlineChain(config, scpPolicies, {kind: 'account', account: env.account, env: envName})

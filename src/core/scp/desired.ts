@@ -127,6 +127,19 @@ export function desiredTagPolicy(config: FintechConfig): DesiredPolicy | undefin
   }
 }
 
+/** A guardrail file that parsed as a policy, as the desired state carries it. */
+export const scpOf = (read: GuardrailFile & {source: PolicySource; document: PolicyDocument}): DesiredPolicy => ({
+  name: read.name,
+  type: SCP,
+  description: read.description,
+  file: read.file,
+  source: read.source,
+  document: read.document,
+  content: read.source.minified,
+  targets: read.targets,
+  configPath: read.configPath,
+})
+
 /**
  * What the config wants in the organization: its SCPs and the tag policy. Any policy that cannot
  * be read or is not valid SCP grammar is bad input: nothing reaches AWS until every file is right.
@@ -139,17 +152,7 @@ export function desiredPolicies(loaded: LoadedConfig): DesiredPolicy[] {
       const position = read.source?.positionOf(problem?.path ?? [])
       throw new FileError(read.file, `${problem?.message ?? 'not a policy'} (fintech scp validate lists every problem)`, position?.line)
     }
-    return {
-      name: read.name,
-      type: SCP,
-      description: read.description,
-      file: read.file,
-      source: read.source,
-      document: read.document,
-      content: read.source.minified,
-      targets: read.targets,
-      configPath: read.configPath,
-    }
+    return scpOf({...read, source: read.source, document: read.document})
   })
   const tagPolicy = desiredTagPolicy(loaded.config)
   return tagPolicy ? [...policies, tagPolicy] : policies
