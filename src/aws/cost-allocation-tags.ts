@@ -2,7 +2,7 @@ import type {CostAllocationApi, CostAllocationTag} from '../core/tags/api.js'
 import {clientSettings, type AwsTarget} from './clients.js'
 import {COST_EXPLORER_REGION} from './cost-explorer.js'
 import {chunks} from './paging.js'
-import {requestCounter} from './tagging.js'
+import {requestCounter} from './resource-tags.js'
 
 /** ListCostAllocationTags takes up to 100 keys a request. */
 const KEYS_PER_LIST = 100

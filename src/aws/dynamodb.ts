@@ -1,7 +1,7 @@
 import type {ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
 import {partitionOf} from '../core/tags/policy.js'
 import {clientSettings, type AwsTarget} from './clients.js'
-import {requestCounter, tagOneByOne, tagsOneByOne} from './tagging.js'
+import {requestCounter, tagOneByOne, tagsOneByOne} from './resource-tags.js'
 import {tagMap} from './tags.js'
 
 /** DynamoDB tables, tagged or not. ListTables carries no tags: they are read per table, only where needed. */

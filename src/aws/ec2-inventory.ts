@@ -2,7 +2,7 @@ import type {FoundResource, ResourceSource, ServiceTagging, Tags} from '../core/
 import {partitionOf} from '../core/tags/policy.js'
 import {clientSettings, type AwsTarget} from './clients.js'
 import {chunks} from './paging.js'
-import {requestCounter} from './tagging.js'
+import {requestCounter} from './resource-tags.js'
 import {tagMap} from './tags.js'
 
 type Ec2Tags = {Key?: string; Value?: string}[] | undefined

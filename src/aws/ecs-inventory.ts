@@ -1,7 +1,7 @@
 import type {FoundResource, ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
 import {clientSettings, type AwsTarget} from './clients.js'
 import {chunks} from './paging.js'
-import {requestCounter, tagOneByOne} from './tagging.js'
+import {requestCounter, tagOneByOne} from './resource-tags.js'
 
 /** DescribeClusters takes up to 100 clusters, DescribeServices up to 10 services. */
 const CLUSTERS_PER_DESCRIBE = 100

@@ -1,7 +1,7 @@
 import type {ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
 import {clientSettings, type AwsTarget} from './clients.js'
 import {chunks} from './paging.js'
-import {isGone, requestCounter, tagsOneByOne} from './tagging.js'
+import {isGone, requestCounter, tagsOneByOne} from './resource-tags.js'
 import {tagMap} from './tags.js'
 
 /** DescribeTags and AddTags take up to 20 ARNs a call. */

@@ -1,6 +1,6 @@
 import type {ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
 import {clientSettings, type AwsTarget} from './clients.js'
-import {requestCounter, tagOneByOne, tagsOneByOne} from './tagging.js'
+import {requestCounter, tagOneByOne, tagsOneByOne} from './resource-tags.js'
 
 /**
  * CloudWatch Logs log groups, tagged or not. DescribeLogGroups carries no tags: they are read

@@ -1,6 +1,6 @@
 import type {ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
 import {clientSettings, type AwsTarget} from './clients.js'
-import {requestCounter, tagOneByOne} from './tagging.js'
+import {requestCounter, tagOneByOne} from './resource-tags.js'
 import {tagMap} from './tags.js'
 
 /** RDS clusters (Aurora among them) and DB instances, tagged or not, with their tags. */

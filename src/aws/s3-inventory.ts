@@ -1,7 +1,7 @@
 import type {ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
 import {partitionOf} from '../core/tags/policy.js'
 import {clientSettings, usesCustomEndpoint, type AwsTarget} from './clients.js'
-import {requestCounter, tagOneByOne, tagsOneByOne} from './tagging.js'
+import {requestCounter, tagOneByOne, tagsOneByOne} from './resource-tags.js'
 import {tagMap} from './tags.js'
 
 /** GetBucketLocation's answer for a region: none for us-east-1, EU for the oldest eu-west-1 buckets. */

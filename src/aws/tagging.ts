@@ -1,6 +1,7 @@
 import type {FoundResource, ResourceSource, ServiceTagging, TagFailure, Tags, TagWriter} from '../core/tags/api.js'
 import {TAGGING_API} from '../core/tags/inventory.js'
 import {clientSettings, type AwsTarget} from './clients.js'
+import {errorName, requestCounter} from './resource-tags.js'
 
 /** GetResources' largest page. */
 const RESOURCES_PER_PAGE = 100
@@ -8,26 +9,12 @@ const RESOURCES_PER_PAGE = 100
 /** Awaited before each Tagging API request: the pacing that keeps a run under the API's rate. */
 export type Pace = () => Promise<void>
 
-/** Counts the requests a source sends, for the report. */
-export function requestCounter() {
-  let sent = 0
-  return {
-    async count<T>(request: () => Promise<T>): Promise<T> {
-      sent += 1
-      return request()
-    },
-    sent: () => sent,
-  }
-}
-
 /** AWS tag lists as a map, without the intermediate arrays of tagMap: at 100,000 resources that garbage counts. */
 function tagsOfList(list: {Key?: string; Value?: string}[] | undefined): Tags {
   const tags: Tags = {}
   for (const tag of list ?? []) tags[tag.Key ?? ''] = tag.Value ?? ''
   return tags
 }
-
-const errorName = (error: unknown) => (error as {name?: string}).name ?? 'Error'
 
 /**
  * An answer the SDK could not parse (an HTML error page, a proxy's body) says more as its HTTP
@@ -37,46 +24,6 @@ function unreadableAnswer(service: string, error: unknown): unknown {
   const status = (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode
   if (errorName(error) !== 'SyntaxError' || status === undefined) return error
   return Object.assign(new Error(`${service} answered HTTP ${status} with a body that is not its API's (a fault on its side, after retries)`), {name: `HTTP${status}`})
-}
-
-/** A resource gone between listing and reading its tags just leaves the inventory. */
-export const isGone = (error: unknown) =>
-  /NotFound|NoSuch|ResourceNotFoundException/.test(errorName(error)) || (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode === 404
-
-/** Runs `work` over `items`, at most `limit` at once. */
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!)
-  }
-  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
-}
-
-/** Reads each ARN's tags with a per-resource call, a few at once; gone resources are left out. */
-export async function tagsOneByOne(arns: string[], read: (arn: string) => Promise<Tags>): Promise<Map<string, Tags>> {
-  const found = new Map<string, Tags>()
-  await eachLimited(arns, 4, async (arn) => {
-    try {
-      found.set(arn, await read(arn))
-    } catch (error) {
-      if (!isGone(error)) throw error
-    }
-  })
-  return found
-}
-
-/** Tags each ARN with a per-resource call; each failure is kept for its resource. */
-export async function tagOneByOne(arns: string[], via: string, write: (arn: string) => Promise<unknown>): Promise<Map<string, ServiceTagging>> {
-  const results = new Map<string, ServiceTagging>()
-  await eachLimited(arns, 4, async (arn) => {
-    try {
-      await write(arn)
-      results.set(arn, {via})
-    } catch (error) {
-      results.set(arn, {via, failure: {code: errorName(error), message: (error as Error).message}})
-    }
-  })
-  return results
 }
 
 export interface TaggingApi {
