@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../cli/base-command.js'
 import {runCfnLint} from '../cli/cfn-lint.js'
+import {projectRunbooks} from '../cli/runbooks.js'
 import {checkGuardrails} from '../cli/scp.js'
 import {ExitCode, FileError} from '../core/errors.js'
 import type {Finding, RuleInfo} from '../core/validate/finding.js'
@@ -18,7 +19,7 @@ interface ValidateOutput {
 export default class Validate extends FintechCommand {
   static summary = 'Check every template, parameter file and stage contract, offline.'
 
-  static description = `Runs the built-in checks (CloudFormation resource specification, references, unused parameters, template size), the security rules and the stage contracts of every environment, the guardrail checks of \`fintech scp validate\` (the SCPs under templates/scp/ and the tag policy), and cfn-lint when it is installed. Findings print as file:line:col rule-id message, grouped by file. Exit 1 on any error, 0 with warnings only. A security finding can be suppressed for one resource in its Metadata: fintech: {suppress: {RULE-ID: "the reason"}}.`
+  static description = `Runs the built-in checks (CloudFormation resource specification, references, unused parameters, template size), the security rules and the stage contracts of every environment, the guardrail checks of \`fintech scp validate\` (the SCPs under templates/scp/ and the tag policy), the runbooks under runbooks/ (schema and references, as \`fintech runbook\` reads them), and cfn-lint when it is installed. Findings print as file:line:col rule-id message, grouped by file. Exit 1 on any error, 0 with warnings only. A security finding can be suppressed for one resource in its Metadata: fintech: {suppress: {RULE-ID: "the reason"}}.`
 
   static examples = ['<%= config.bin %> validate', '<%= config.bin %> validate --no-cfn-lint --json', '<%= config.bin %> validate --rules']
 
@@ -30,12 +31,13 @@ export default class Validate extends FintechCommand {
   async run(): Promise<ValidateOutput | {rules: RuleInfo[]}> {
     const {flags} = await this.parse(Validate)
     if (flags.rules) {
-      const [{securityRules}, {suppressionRules}, {SCP_RULES}] = await Promise.all([
+      const [{securityRules}, {suppressionRules}, {SCP_RULES}, {RUNBOOK_RULES}] = await Promise.all([
         import('../core/validate/security/index.js'),
         import('../core/validate/suppress.js'),
         import('../core/scp/checks.js'),
+        import('../core/runbook/findings.js'),
       ])
-      const rules = allRules(securityRules, suppressionRules, Object.values(SCP_RULES))
+      const rules = allRules(securityRules, suppressionRules, [...Object.values(SCP_RULES), ...Object.values(RUNBOOK_RULES)])
       const text = rules.map((rule) => `${rule.id.padEnd(11)} ${rule.severity.padEnd(7)} ${rule.title}\n${' '.repeat(20)}${rule.rationale}`).join('\n')
       return this.deliver({text, exitCode: ExitCode.ok, result: {rules}})
     }
@@ -51,8 +53,10 @@ export default class Validate extends FintechCommand {
       ])
       const result = validateProject({loaded, spec: await loadResourceSpec(), securityRules, applySuppressions})
       const guardrails = await checkGuardrails(loaded)
-      findings = sortFindings([...result.findings, ...guardrails.findings])
-      files = [...result.templates, ...result.parameterFiles, ...guardrails.files]
+      const runbooks = projectRunbooks(loaded)
+      const {runbookFindings} = await import('../core/runbook/findings.js')
+      findings = sortFindings([...result.findings, ...guardrails.findings, ...runbookFindings(runbooks)])
+      files = [...result.templates, ...result.parameterFiles, ...guardrails.files, ...runbooks.files]
       if (flags['cfn-lint']) {
         const lint = await runCfnLint(loaded.root, result.templates)
         if (lint.available) findings = sortFindings([...findings, ...lint.findings])

@@ -1,0 +1,5 @@
+import type {LoadedConfig} from '../core/config/load.js'
+import {loadRunbooks, type RunbookSet} from '../core/runbook/load.js'
+
+/** The project's runbooks: runbooks/ next to the config file, envs checked against the config. */
+export const projectRunbooks = (loaded: LoadedConfig): RunbookSet => loadRunbooks(loaded.root, Object.keys(loaded.config.environments))

@@ -1,0 +1,54 @@
+import {Args, Flags} from '@oclif/core'
+import {writeFileSync} from 'node:fs'
+import {stringify} from 'yaml'
+import {FintechCommand} from '../../cli/base-command.js'
+import {projectRunbooks} from '../../cli/runbooks.js'
+import {ExitCode, InputError} from '../../core/errors.js'
+import {findRunbook} from '../../core/runbook/load.js'
+import {exportSsm, type SsmDocument, type Unmappable} from '../../core/runbook/ssm.js'
+import {renderUnmappable} from '../../ui/runbook.js'
+
+interface RunbookExportOutput {
+  runbook: string
+  format: 'ssm'
+  document?: SsmDocument
+  unmappable: Unmappable[]
+  output?: string
+}
+
+export default class RunbookExport extends FintechCommand {
+  static summary = 'Write a runbook as an SSM Automation document (schemaVersion 0.3).'
+
+  static description = [
+    'aws → aws:executeAwsApi, wait → aws:waitForAwsResourceProperty, assert → aws:assertAwsResourceProperty, approve → aws:approve (Approvers is a document parameter),',
+    'shell and redis status → aws:runCommand (AWS-RunShellScript) on the instances of the step\'s instanceTag, script → aws:executeScript, runbook → aws:executeAutomation of fintech-NAME.',
+    'retries become maxAttempts, onFailure Abort/Continue/step:NAME, timeout timeoutSeconds, {{ params.X }} → {{ X }}, {{ steps.S.outputs.O }} → {{ S.O }}.',
+    'When a step has no SSM equivalent the command names each such step with the reason, writes nothing and exits 1: a document with a check left out would be worse than none.',
+    'The document goes to stdout (JSON), or to --output (YAML when the name ends in .yaml or .yml, JSON otherwise).',
+  ].join(' ')
+
+  static examples = ['<%= config.bin %> runbook export ledger-scale --format ssm', '<%= config.bin %> runbook export ledger-rollback --format ssm --output ledger-rollback.yaml']
+
+  static args = {name: Args.string({description: 'the runbook (fintech runbook list)', required: true})}
+
+  static flags = {
+    format: Flags.string({description: 'the document format', options: ['ssm'], required: true}),
+    output: Flags.string({char: 'o', description: 'write the document to this file instead of stdout'}),
+  }
+
+  async run(): Promise<RunbookExportOutput> {
+    const {args, flags} = await this.parse(RunbookExport)
+    const runbook = findRunbook(projectRunbooks(this.readConfig(flags.config)), args.name)
+    const exported = exportSsm(runbook)
+    const result: RunbookExportOutput = {runbook: runbook.name, format: 'ssm', ...exported}
+    if (!exported.document) return this.deliver({text: renderUnmappable(runbook.name, exported.unmappable), exitCode: ExitCode.failed, result})
+    const text = JSON.stringify(exported.document, null, 2)
+    if (!flags.output) return this.deliver({text, exitCode: ExitCode.ok, result})
+    try {
+      writeFileSync(flags.output, /\.ya?ml$/.test(flags.output) ? stringify(exported.document, {lineWidth: 0}) : `${text}\n`)
+    } catch (error) {
+      throw new InputError(`cannot write ${flags.output}: ${(error as Error).message}`)
+    }
+    return this.deliver({text: `wrote ${flags.output}: SSM Automation document fintech-${runbook.name}, ${exported.document.mainSteps.length} steps`, exitCode: ExitCode.ok, result: {...result, output: flags.output}})
+  }
+}
