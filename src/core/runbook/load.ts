@@ -40,7 +40,9 @@ function references(value: unknown, path: KeyPath): Array<{expression: string; p
 
 function issueProblems(error: z.ZodError, file: string, yaml: LocatedYaml, base: KeyPath): RunbookProblem[] {
   return error.issues.map((issue) => {
-    const path = [...base, ...(issue.path as KeyPath)]
+    // A misspelt key is shown at its own line, not at the step that holds it.
+    const misspelt = issue.code === 'unrecognized_keys' && issue.keys.length === 1 ? issue.keys : []
+    const path = [...base, ...(issue.path as KeyPath), ...misspelt]
     const where = formatKeyPath(path)
     return {kind: 'schema', file, line: yaml.lineOf(path) ?? 1, message: `${where ? `${where}: ` : ''}${issue.message}`}
   })
