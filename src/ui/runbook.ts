@@ -21,9 +21,9 @@ export function stepSummary(step: Step): string {
     case 'aws':
       return `${step.service}:${step.api} ${JSON.stringify(step.parameters)}`
     case 'wait':
-      return `until ${step.service}:${step.api} ${step.selector} is ${step.desiredValues.join(' or ')}`
+      return `until ${step.service}:${step.api} ${JSON.stringify(step.parameters)} ${step.selector} is ${step.desiredValues.join(' or ')}`
     case 'assert':
-      return `${step.service}:${step.api} ${step.selector} must be ${step.expected.join(' or ')}`
+      return `${step.service}:${step.api} ${JSON.stringify(step.parameters)} ${step.selector} must be ${step.expected.join(' or ')}`
     case 'approve':
       return `a human approves: ${step.summary}`
     case 'shell':

@@ -1,0 +1,143 @@
+import {mkdtempSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {describe, expect, it} from 'vitest'
+import {parse} from 'yaml'
+import RunbookExport from '../../src/commands/runbook/export.js'
+import RunbookList from '../../src/commands/runbook/list.js'
+import RunbookShow from '../../src/commands/runbook/show.js'
+import {makeProject} from '../helpers/project.js'
+import {runCli} from '../helpers/run-cli.js'
+
+const CONFIG = fileURLToPath(new URL('../../fintech.config.yaml', import.meta.url))
+
+describe('fintech runbook list', () => {
+  it('lists the shipped runbooks with severity, envs and title', async () => {
+    const run = await runCli(RunbookList, ['--config', CONFIG])
+    expect(run.exitCode).toBe(0)
+    const lines = run.stdout.trim().split('\n')
+    expect(lines[0]).toMatch(/^NAME\s+SEVERITY\s+ENVS\s+TITLE$/)
+    expect(lines.slice(1).map((line) => line.split(/\s+/).slice(0, 3))).toEqual([
+      ['failover', 'sev1', 'dev,test,prod'],
+      ['ledger-rollback', 'sev2', 'dev,test,prod'],
+      ['ledger-scale', 'routine', 'dev,test,prod'],
+      ['redis-failover', 'sev2', 'dev,test,prod'],
+      ['restore-aurora-snapshot', 'sev3', 'dev,test'],
+    ])
+  })
+
+  it('--json gives each runbook and no problems', async () => {
+    const run = await runCli(RunbookList, ['--config', CONFIG, '--json'])
+    expect(run.json.problems).toEqual([])
+    expect(run.json.runbooks[0]).toEqual({name: 'failover', title: 'Fail the Aurora ledger database over to a reader', severity: 'sev1', envs: ['dev', 'test', 'prod'], file: 'runbooks/failover.yaml'})
+  })
+
+  it('leaves a broken file out and names its problem at file:line', async () => {
+    const config = makeProject({'runbooks/broken.yaml': 'name: broken\ntitle: [\n'})
+    const run = await runCli(RunbookList, ['--config', config, '--json'])
+    expect(run.exitCode).toBe(0)
+    expect(run.json.runbooks).toEqual([])
+    expect(run.json.problems).toEqual([expect.objectContaining({kind: 'parse', file: 'runbooks/broken.yaml', line: 3})])
+  })
+})
+
+describe('fintech runbook show', () => {
+  it('prints parameters, numbered steps with their options, and the prose', async () => {
+    const run = await runCli(RunbookShow, ['failover', '--config', CONFIG])
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toContain('Fail the Aurora ledger database over to a reader (failover, sev1, envs dev, test, prod)')
+    expect(run.stdout).toContain('  maxReplicaLagMs (number, default 100): ')
+    expect(run.stdout).toContain('  targetInstance (string, required): ')
+    expect(run.stdout).toMatch(/^ {3}1\. cluster \[assert\]\n {6}rds:DescribeDBClusters \{"DBClusterIdentifier":"\{\{ params\.clusterId \}\}"\} \$\.DBClusters\[0\]\.Status must be available$/m)
+    expect(run.stdout).toMatch(/^ {2}10\. failover \[aws\]\n {6}rds:FailoverDBCluster \{"DBClusterIdentifier":"\{\{ params\.clusterId \}\}","TargetDBInstanceIdentifier":"\{\{ params\.targetInstance \}\}"\}$/m)
+    expect(run.stdout).toMatch(/targets-healthy \[wait\] \(timeout 300 s, on failure → redeploy\)/)
+    expect(run.stdout).toMatch(/## Rolling back by hand\n/)
+  })
+
+  it('--json gives the parsed runbook with defaults filled in', async () => {
+    const run = await runCli(RunbookShow, ['ledger-scale', '--config', CONFIG, '--json'])
+    expect(run.json.steps.map((step: {name: string; kind: string}) => `${step.name}:${step.kind}`)).toEqual(['current:aws', 'min-not-above-desired:script', 'scaling-minimum:aws', 'desired-count:aws', 'stable:wait'])
+    expect(run.json.steps[0]).toMatchObject({retries: 0, onFailure: 'abort'})
+  })
+
+  it('an unknown runbook is bad input: exit 2, the runbooks named', async () => {
+    const run = await runCli(RunbookShow, ['failvoer', '--config', CONFIG])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain('no runbook failvoer')
+    expect(run.stdout).toBe('')
+  })
+
+  it('a runbook whose file is broken is bad input at its line', async () => {
+    const config = makeProject({'runbooks/broken.yaml': 'name: broken\ntitle: [\n'})
+    const run = await runCli(RunbookShow, ['broken', '--config', config])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain('runbooks/broken.yaml:3: ')
+  })
+})
+
+describe('fintech runbook export --format ssm', () => {
+  it('maps ledger-scale onto an SSM Automation 0.3 document', async () => {
+    const run = await runCli(RunbookExport, ['ledger-scale', '--format', 'ssm', '--config', CONFIG])
+    expect(run.exitCode).toBe(0)
+    const document = JSON.parse(run.stdout)
+    expect(document.schemaVersion).toBe('0.3')
+    expect(document.assumeRole).toBe('{{ AutomationAssumeRole }}')
+    expect(document.description).toMatch(/^# Scale the ledger service\n[\s\S]*## Rolling back by hand/)
+    expect(Object.keys(document.parameters)).toEqual(['AutomationAssumeRole', 'ecsCluster', 'service', 'desiredCount', 'minCapacity'])
+    expect(document.parameters.desiredCount).toEqual({type: 'Integer', description: 'The number of tasks to run now.'})
+    expect(document.mainSteps.map((step: {name: string; action: string}) => `${step.name} ${step.action}`)).toEqual([
+      'current aws:executeAwsApi',
+      'min_not_above_desired aws:executeScript',
+      'scaling_minimum aws:executeAwsApi',
+      'desired_count aws:executeAwsApi',
+      'stable aws:waitForAwsResourceProperty',
+    ])
+    expect(document.mainSteps[0]).toEqual({
+      name: 'current',
+      action: 'aws:executeAwsApi',
+      inputs: {Service: 'ecs', Api: 'DescribeServices', cluster: '{{ ecsCluster }}', services: ['{{ service }}']},
+      outputs: [{Name: 'DesiredCount', Selector: '$.services[0].desiredCount', Type: 'Integer'}],
+    })
+    expect(document.mainSteps[1].inputs).toMatchObject({Runtime: 'python3.11', Handler: 'check', InputPayload: {value: '{{ minCapacity }}', limit: '{{ desiredCount }}'}})
+    expect(document.mainSteps[1].inputs.Script).toContain('if not (value <= limit):')
+    expect(document.mainSteps[4]).toEqual({
+      name: 'stable',
+      action: 'aws:waitForAwsResourceProperty',
+      timeoutSeconds: 900,
+      inputs: {Service: 'ecs', Api: 'DescribeServices', cluster: '{{ ecsCluster }}', services: ['{{ service }}'], PropertySelector: '$.services[0].runningCount', DesiredValues: ['{{ desiredCount }}']},
+    })
+  })
+
+  it('maps an approval step and writes YAML to --output', async () => {
+    const output = join(mkdtempSync(join(tmpdir(), 'fintech-export-')), 'rollback.yaml')
+    const run = await runCli(RunbookExport, ['ledger-rollback', '--format', 'ssm', '--output', output, '--config', CONFIG, '--json'])
+    expect(run.exitCode).toBe(0)
+    expect(run.json).toMatchObject({runbook: 'ledger-rollback', format: 'ssm', unmappable: [], output})
+    const document = parse(readFileSync(output, 'utf8'))
+    expect(document).toEqual(run.json.document)
+    expect(document.parameters.Approvers).toEqual({type: 'StringList', description: 'IAM users or roles that may approve the approval steps.'})
+    expect(document.mainSteps[2]).toEqual({name: 'approve', action: 'aws:approve', inputs: {Approvers: ['{{ Approvers }}'], MinRequiredApprovals: 1, Message: 'Roll {{ service }} back from {{ current.TaskDefinition }} (rollout {{ current.RolloutState }}) to {{ taskDefinition }}.'}})
+  })
+
+  it('names the steps that do not map, writes nothing and exits 1', async () => {
+    const output = join(mkdtempSync(join(tmpdir(), 'fintech-export-')), 'failover.json')
+    const run = await runCli(RunbookExport, ['failover', '--format', 'ssm', '--output', output, '--config', CONFIG])
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain('failover: 2 steps with no SSM Automation equivalent; no document written:')
+    expect(run.stdout).toContain('  replica-lag [aws]: SSM has no relative time')
+    expect(run.stdout).toContain('  errors-5xx [aws]: SSM has no relative time')
+    expect(() => readFileSync(output)).toThrow()
+    const json = await runCli(RunbookExport, ['redis-failover', '--format', 'ssm', '--config', CONFIG, '--json'])
+    expect(json.exitCode).toBe(1)
+    expect(json.json.document).toBeUndefined()
+    expect(json.json.unmappable).toEqual([{step: 'failover', kind: 'redis', reason: expect.stringContaining('SENTINEL FAILOVER alone skips the write pause')}])
+  })
+
+  it('refuses an unknown format and an unknown runbook with exit 2', async () => {
+    expect((await runCli(RunbookExport, ['ledger-scale', '--format', 'cfn', '--config', CONFIG])).exitCode).toBe(2)
+    const unknown = await runCli(RunbookExport, ['nope', '--format', 'ssm', '--config', CONFIG])
+    expect(unknown.exitCode).toBe(2)
+    expect(unknown.stderr).toContain('no runbook nope')
+  })
+})

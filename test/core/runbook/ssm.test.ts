@@ -1,0 +1,55 @@
+import {describe, expect, it} from 'vitest'
+import {parseRunbook} from '../../../src/core/runbook/load.js'
+import {exportSsm} from '../../../src/core/runbook/ssm.js'
+
+const runbook = (steps: string) => {
+  const read = parseRunbook(`name: sample\ntitle: t\ndescription: d\nwhenToUse: w\nseverity: routine\nenvs: [dev]\nparameters:\n  size: {type: number, default: 2, description: n}\n  mode: {type: enum, values: [a, b], default: a, description: m}\nsteps:\n${steps}prose: p\n`, 'runbooks/sample.yaml')
+  expect(read.problems).toEqual([])
+  return read.runbook!
+}
+
+describe('SSM Automation export', () => {
+  it('maps retries, onFailure, timeout and end onto SSM step options, and parameters onto typed document parameters', () => {
+    const exported = exportSsm(
+      runbook(`  - {name: scale-up, kind: aws, service: ecs, api: UpdateService, parameters: {desiredCount: '{{ params.size }}'}, retries: 2, timeout: 30, onFailure: 'step:tidy-up', end: true}
+  - {name: tidy-up, kind: aws, service: ecs, api: UpdateService, onFailure: continue}
+`),
+    )
+    expect(exported.unmappable).toEqual([])
+    expect(exported.document?.mainSteps).toEqual([
+      {name: 'scale_up', action: 'aws:executeAwsApi', onFailure: 'step:tidy_up', maxAttempts: 3, timeoutSeconds: 30, isEnd: true, inputs: {Service: 'ecs', Api: 'UpdateService', desiredCount: '{{ size }}'}},
+      {name: 'tidy_up', action: 'aws:executeAwsApi', onFailure: 'Continue', inputs: {Service: 'ecs', Api: 'UpdateService'}},
+    ])
+    expect(exported.document?.parameters).toEqual({
+      AutomationAssumeRole: {type: 'String', description: 'The IAM role the automation assumes.', default: ''},
+      size: {type: 'Integer', description: 'n', default: 2},
+      mode: {type: 'String', description: 'm', default: 'a', allowedValues: ['a', 'b']},
+    })
+  })
+
+  it('runs shell and redis status on the tagged instances, calls another runbook as fintech-NAME', () => {
+    const exported = exportSsm(
+      runbook(`  - {name: uptime, kind: shell, command: uptime, instanceTag: {key: 'fintech:component', value: redis}}
+  - {name: sentinel, kind: redis, operation: status, instanceTag: {key: 'fintech:component', value: redis}}
+  - {name: nested, kind: runbook, runbook: other, parameters: {size: 3}}
+`),
+    )
+    expect(exported.document?.mainSteps.map((step) => [step.action, step.inputs])).toEqual([
+      ['aws:runCommand', {DocumentName: 'AWS-RunShellScript', Targets: [{Key: 'tag:fintech:component', Values: ['redis']}], Parameters: {commands: ['uptime']}}],
+      ['aws:runCommand', {DocumentName: 'AWS-RunShellScript', Targets: [{Key: 'tag:fintech:component', Values: ['redis']}], Parameters: {commands: ['redis-cli -p {{ SentinelPort }} SENTINEL MASTER {{ RedisMasterName }}']}}],
+      ['aws:executeAutomation', {DocumentName: 'fintech-other', RuntimeParameters: {size: [3]}}],
+    ])
+    expect(Object.keys(exported.document?.parameters ?? {})).toEqual(['AutomationAssumeRole', 'size', 'mode', 'SentinelPort', 'RedisMasterName'])
+  })
+
+  it('names a shell step without instances and a redis failover as unmappable, and produces no document', () => {
+    const exported = exportSsm(
+      runbook(`  - {name: local, kind: shell, command: date}
+  - {name: move, kind: redis, operation: failover, instanceTag: {key: k, value: v}}
+`),
+    )
+    expect(exported.document).toBeUndefined()
+    expect(exported.unmappable.map((entry) => `${entry.step} ${entry.kind}`)).toEqual(['local shell', 'move redis'])
+    expect(exported.unmappable[0]?.reason).toBe('a shell step runs on instances in SSM: give it instanceTag {key, value}')
+  })
+})
