@@ -7,6 +7,7 @@ import {parse} from 'yaml'
 import RunbookExport from '../../src/commands/runbook/export.js'
 import RunbookList from '../../src/commands/runbook/list.js'
 import RunbookShow from '../../src/commands/runbook/show.js'
+import Validate from '../../src/commands/validate.js'
 import {makeProject} from '../helpers/project.js'
 import {runCli} from '../helpers/run-cli.js'
 
@@ -139,5 +140,21 @@ describe('fintech runbook export --format ssm', () => {
     const unknown = await runCli(RunbookExport, ['nope', '--format', 'ssm', '--config', CONFIG])
     expect(unknown.exitCode).toBe(2)
     expect(unknown.stderr).toContain('no runbook nope')
+  })
+})
+
+describe('fintech validate and runbooks', () => {
+  it('reports runbook problems as FT-RUNBOOK findings at file:line, lists the files, exits 1', async () => {
+    const config = makeProject({'runbooks/broken.yaml': 'name: broken\ntitle: [\n', 'runbooks/loose.yaml': 'name: loose\ntitle: t\ndescription: d\nwhenToUse: w\nseverity: sev2\nenvs: [dev, qa]\nsteps:\n  - {name: a, kind: teleport}\nprose: p\n'})
+    const run = await runCli(Validate, ['--config', config, '--no-cfn-lint', '--json'])
+    expect(run.exitCode).toBe(1)
+    expect(run.json.files).toEqual(expect.arrayContaining(['runbooks/broken.yaml', 'runbooks/loose.yaml']))
+    const runbookFindings = run.json.findings.filter((finding: {ruleId: string}) => finding.ruleId.startsWith('FT-RUNBOOK'))
+    expect(runbookFindings.map((finding: {file: string; line: number; ruleId: string}) => `${finding.file}:${finding.line} ${finding.ruleId}`)).toEqual(['runbooks/broken.yaml:3 FT-RUNBOOK-001', 'runbooks/loose.yaml:8 FT-RUNBOOK-002'])
+  })
+
+  it('--rules lists the runbook rules', async () => {
+    const run = await runCli(Validate, ['--rules', '--json'])
+    expect(run.json.rules.filter((rule: {id: string}) => rule.id.startsWith('FT-RUNBOOK')).map((rule: {id: string}) => rule.id)).toEqual(['FT-RUNBOOK-001', 'FT-RUNBOOK-002', 'FT-RUNBOOK-003'])
   })
 })
