@@ -51,7 +51,7 @@ describe('fintech runbook show', () => {
     expect(run.stdout).toContain('  maxReplicaLagMs (number, default 100): ')
     expect(run.stdout).toContain('  targetInstance (string, required): ')
     expect(run.stdout).toMatch(/^ {3}1\. cluster \[assert\]\n {6}rds:DescribeDBClusters \{"DBClusterIdentifier":"\{\{ params\.clusterId \}\}"\} \$\.DBClusters\[0\]\.Status must be available$/m)
-    expect(run.stdout).toMatch(/^ {2}10\. failover \[aws\]\n {6}rds:FailoverDBCluster \{"DBClusterIdentifier":"\{\{ params\.clusterId \}\}","TargetDBInstanceIdentifier":"\{\{ params\.targetInstance \}\}"\}$/m)
+    expect(run.stdout).toMatch(/^ {2}11\. failover \[aws\]\n {6}rds:FailoverDBCluster \{"DBClusterIdentifier":"\{\{ params\.clusterId \}\}","TargetDBInstanceIdentifier":"\{\{ params\.targetInstance \}\}"\}$/m)
     expect(run.stdout).toMatch(/targets-healthy \[wait\] \(timeout 300 s, on failure → redeploy\)/)
     expect(run.stdout).toMatch(/## Rolling back by hand\n/)
   })
