@@ -42,17 +42,18 @@ const SENTINEL_COMMANDS: Partial<Record<string, (params: Record<string, unknown>
   status: (params) => `redis-cli -p {{ SentinelPort }} SENTINEL MASTER ${String(params.masterName ?? '{{ RedisMasterName }}')}`,
 }
 
-/** `{{ params.X }}` → `{{ X }}`, `{{ steps.S.outputs.O }}` → `{{ S.O }}`: the same references in SSM's spelling. */
+/** SSM step names are letters, digits and underscores. */
+const ssmName = (name: string) => name.replace(/-/g, '_')
+
+/** `{{ params.X }}` → `{{ X }}`, `{{ steps.S-T.outputs.O }}` → `{{ S_T.O }}`: the same references in SSM's spelling. */
 export function toSsmReferences<T>(value: T): T {
   if (typeof value === 'string') {
-    return value.replace(/\{\{\s*params\.([^.\s}]+)\s*\}\}/g, '{{ $1 }}').replace(/\{\{\s*steps\.([^.\s}]+)\.outputs\.([^.\s}]+)\s*\}\}/g, '{{ $1.$2 }}') as T
+    return value.replace(/\{\{\s*params\.([^.\s}]+)\s*\}\}/g, '{{ $1 }}').replace(/\{\{\s*steps\.([^.\s}]+)\.outputs\.([^.\s}]+)\s*\}\}/g, (_, step: string, output: string) => `{{ ${ssmName(step)}.${output} }}`) as T
   }
   if (Array.isArray(value)) return value.map((item) => toSsmReferences(item)) as T
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toSsmReferences(item)])) as T
   return value
 }
-
-const ssmName = (name: string) => name.replace(/-/g, '_')
 
 const onFailure = (step: Step) => (step.onFailure === 'abort' ? 'Abort' : step.onFailure === 'continue' ? 'Continue' : `step:${ssmName(step.onFailure.slice('step:'.length))}`)
 

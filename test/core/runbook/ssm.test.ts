@@ -12,18 +12,21 @@ describe('SSM Automation export', () => {
   it('maps retries, onFailure, timeout and end onto SSM step options, and parameters onto typed document parameters', () => {
     const exported = exportSsm(
       runbook(`  - {name: scale-up, kind: aws, service: ecs, api: UpdateService, parameters: {desiredCount: '{{ params.size }}'}, retries: 2, timeout: 30, onFailure: 'step:tidy-up', end: true}
-  - {name: tidy-up, kind: aws, service: ecs, api: UpdateService, onFailure: continue}
+  - {name: tidy-up, kind: aws, service: ecs, api: UpdateService, onFailure: continue, outputs: {Arn: $.service.serviceArn}}
+  - {name: report, kind: approve, summary: 'scaled {{ steps.tidy-up.outputs.Arn }}'}
 `),
     )
     expect(exported.unmappable).toEqual([])
     expect(exported.document?.mainSteps).toEqual([
       {name: 'scale_up', action: 'aws:executeAwsApi', onFailure: 'step:tidy_up', maxAttempts: 3, timeoutSeconds: 30, isEnd: true, inputs: {Service: 'ecs', Api: 'UpdateService', desiredCount: '{{ size }}'}},
-      {name: 'tidy_up', action: 'aws:executeAwsApi', onFailure: 'Continue', inputs: {Service: 'ecs', Api: 'UpdateService'}},
+      {name: 'tidy_up', action: 'aws:executeAwsApi', onFailure: 'Continue', inputs: {Service: 'ecs', Api: 'UpdateService'}, outputs: [{Name: 'Arn', Selector: '$.service.serviceArn', Type: 'String'}]},
+      {name: 'report', action: 'aws:approve', inputs: {Approvers: ['{{ Approvers }}'], Message: 'scaled {{ tidy_up.Arn }}', MinRequiredApprovals: 1}},
     ])
     expect(exported.document?.parameters).toEqual({
       AutomationAssumeRole: {type: 'String', description: 'The IAM role the automation assumes.', default: ''},
       size: {type: 'Integer', description: 'n', default: 2},
       mode: {type: 'String', description: 'm', default: 'a', allowedValues: ['a', 'b']},
+      Approvers: {type: 'StringList', description: 'IAM users or roles that may approve the approval steps.'},
     })
   })
 
