@@ -36,3 +36,17 @@ export async function tagLogGroups(target: AwsTarget, arns: string[], tags: Tags
   const client = new logs.CloudWatchLogsClient(clientSettings(target))
   return tagOneByOne(arns, 'logs:TagResource', (arn) => client.send(new logs.TagResourceCommand({resourceArn: arn, tags})))
 }
+
+/** A run's audit lines in CloudWatch Logs: one stream per run, one event per line, sent as it happens. */
+export async function createRunLogWriter(target: AwsTarget, group: string, stream: string): Promise<{record(line: Record<string, unknown>): Promise<void>}> {
+  const logs = await import('@aws-sdk/client-cloudwatch-logs')
+  const client = new logs.CloudWatchLogsClient(clientSettings(target))
+  await client.send(new logs.CreateLogStreamCommand({logGroupName: group, logStreamName: stream})).catch((error: unknown) => {
+    if ((error as {name?: string}).name !== 'ResourceAlreadyExistsException') throw error
+  })
+  return {
+    async record(line) {
+      await client.send(new logs.PutLogEventsCommand({logGroupName: group, logStreamName: stream, logEvents: [{timestamp: Date.now(), message: JSON.stringify(line)}]}))
+    },
+  }
+}

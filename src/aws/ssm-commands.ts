@@ -1,3 +1,4 @@
+import type {CommandInvocation} from '@aws-sdk/client-ssm'
 import {clientSettings, type AwsTarget} from './clients.js'
 
 export interface ShellRun {
@@ -53,6 +54,56 @@ export async function runShellScript(
     }
   }
   return {status: `no end within ${options.timeoutSeconds + 60} s (last ${status})`, output: '', commandId}
+}
+
+/**
+ * Runs a shell script through SSM Run Command on every instance carrying `tag` in the env
+ * (its Environment tag too, so a tag shared across envs never reaches another env's hosts),
+ * and waits until every invocation ended. Exit code 0 only when all succeeded.
+ */
+export async function runShellScriptOnTagged(
+  target: AwsTarget,
+  on: {tag: {key: string; value: string}; environment: string},
+  commands: string[],
+  options: {comment: string; timeoutSeconds: number; signal?: AbortSignal; sleep?: (ms: number) => Promise<void>},
+): Promise<{exitCode: number; stdout: string; stderr: string}> {
+  const ssm = await import('@aws-sdk/client-ssm')
+  const client = new ssm.SSMClient(clientSettings(target))
+  const sleep = options.sleep ?? wait
+  const {Command} = await client.send(
+    new ssm.SendCommandCommand({
+      DocumentName: 'AWS-RunShellScript',
+      Targets: [
+        {Key: `tag:${on.tag.key}`, Values: [on.tag.value]},
+        {Key: 'tag:Environment', Values: [on.environment]},
+      ],
+      Parameters: {commands, executionTimeout: [String(options.timeoutSeconds)]},
+      TimeoutSeconds: options.timeoutSeconds,
+      Comment: options.comment.slice(0, 100),
+    }),
+    {abortSignal: options.signal},
+  )
+  const commandId = Command?.CommandId ?? ''
+  const deadline = Date.now() + (options.timeoutSeconds + 60) * 1000
+  for (let attempt = 0; Date.now() < deadline; attempt++) {
+    await sleep(Math.min(FIRST_POLL_MS * 2 ** attempt, MAX_POLL_MS))
+    const invocations: CommandInvocation[] = []
+    let token: string | undefined
+    do {
+      const page = await client.send(new ssm.ListCommandInvocationsCommand({CommandId: commandId, Details: true, ...(token ? {NextToken: token} : {})}), {abortSignal: options.signal})
+      invocations.push(...(page.CommandInvocations ?? []))
+      token = page.NextToken
+    } while (token)
+    if (invocations.length === 0 || !invocations.every((invocation) => DONE.has(invocation.Status ?? ''))) continue
+    const outputOf = (invocation: CommandInvocation) => (invocation.CommandPlugins ?? []).map((plugin) => plugin.Output ?? '').join('').trim()
+    const failed = invocations.filter((invocation) => invocation.Status !== 'Success')
+    return {
+      exitCode: failed.length === 0 ? 0 : 1,
+      stdout: invocations.map((invocation) => `${invocation.InstanceId}: ${outputOf(invocation)}`).join('\n'),
+      stderr: failed.map((invocation) => `${invocation.InstanceId}: ${invocation.Status} ${invocation.StatusDetails ?? ''}`.trim()).join('\n'),
+    }
+  }
+  return {exitCode: 1, stdout: '', stderr: `command ${commandId} did not end within ${options.timeoutSeconds + 60} s`}
 }
 
 export interface BackupObject {

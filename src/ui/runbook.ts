@@ -53,7 +53,8 @@ export function renderRunbook(runbook: Runbook): string {
     lines.push('Parameters:')
     for (const [name, spec] of params) {
       const type = spec.type === 'enum' ? spec.values.join('|') : spec.type
-      lines.push(`  ${name} (${type}${spec.default === undefined ? ', required' : `, default ${spec.default}`}): ${spec.description}`)
+      const source = spec.from ? ('stackOutput' in spec.from ? `from stack output ${spec.from.stackOutput}` : `from the env's ${spec.from.env}`) : undefined
+      lines.push(`  ${name} (${type}${source ? `, ${source}` : spec.default === undefined ? ', required' : `, default ${spec.default}`}): ${spec.description}`)
     }
     lines.push('')
   }

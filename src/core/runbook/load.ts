@@ -114,9 +114,10 @@ export function parseRunbook(text: string, file: string): {runbook?: Runbook; pr
 
 /**
  * Reads every runbook under `<root>/runbooks/`, then checks what no single file can: the
- * runbooks a step calls exist, get only parameters they declare, and call no circle.
+ * runbooks a step calls exist, get only parameters they declare, and call no circle; envs
+ * and the stacks parameters read outputs of are the config's.
  */
-export function loadRunbooks(root: string, environments?: readonly string[]): RunbookSet {
+export function loadRunbooks(root: string, environments?: readonly string[], stackIds?: readonly string[]): RunbookSet {
   let names: string[]
   try {
     names = readdirSync(join(root, RUNBOOK_DIR)).filter((entry) => /\.ya?ml$/.test(entry)).sort()
@@ -145,6 +146,12 @@ export function loadRunbooks(root: string, environments?: readonly string[]): Ru
         if (!environments.includes(env)) problems.push({kind: 'reference', file: runbook.file, line: lineOf(['envs', position]), message: `env ${env} is not in the config (${environments.join(', ')})`})
       })
     }
+    if (stackIds) {
+      for (const [param, spec] of Object.entries(runbook.parameters)) {
+        const stackId = spec.from && 'stackOutput' in spec.from ? spec.from.stackOutput.split('.')[0]! : undefined
+        if (stackId && !stackIds.includes(stackId)) problems.push({kind: 'reference', file: runbook.file, line: lineOf(['parameters', param, 'from', 'stackOutput']), message: `parameter ${param} reads an output of stack ${stackId}, which is not a stack of the config (${stackIds.join(', ')})`})
+      }
+    }
     runbook.steps.forEach((step, position) => {
       if (step.kind !== 'runbook') return
       const called = runbooks.get(step.runbook)
@@ -156,7 +163,7 @@ export function loadRunbooks(root: string, environments?: readonly string[]): Ru
         if (!(param in called.parameters)) problems.push({kind: 'reference', file: runbook.file, line: lineOf(['steps', position, 'parameters', param]), message: `runbook ${called.name} has no parameter ${param}`})
       }
       for (const [param, spec] of Object.entries(called.parameters)) {
-        if (spec.default === undefined && !(param in step.parameters)) problems.push({kind: 'reference', file: runbook.file, line: lineOf(['steps', position]), message: `step ${step.name} must pass ${param} to runbook ${called.name} (it has no default)`})
+        if (spec.default === undefined && !spec.from && !(param in step.parameters)) problems.push({kind: 'reference', file: runbook.file, line: lineOf(['steps', position]), message: `step ${step.name} must pass ${param} to runbook ${called.name} (it has no default)`})
       }
     })
   }

@@ -12,7 +12,8 @@ const apiCall = {
 }
 const selector = z.string().regex(/^\$\./, 'a selector is a JSONPath starting with $., e.g. $.DBClusters[0].Status')
 const outputType = z.enum(['String', 'Integer', 'Boolean', 'StringList', 'MapList', 'StringMap'])
-const output = z.union([selector, z.strictObject({selector, type: outputType.default('String')})])
+/** `default` stands in when the selector matches nothing (CloudWatch leaves out a minute with no 5xx). */
+const output = z.union([selector, z.strictObject({selector, type: outputType.default('String'), default: z.union([z.string(), z.number(), z.boolean()]).optional()})])
 const values = z.array(z.union([z.string(), z.number(), z.boolean()])).min(1)
 const instanceTag = z.strictObject({key: z.string().min(1), value: z.string().min(1)})
 
@@ -22,7 +23,7 @@ const common = {
   timeout: duration.optional().describe('seconds'),
   retries: z.number().int().min(0).default(0),
   onFailure: z.union([z.enum(['abort', 'continue']), z.string().regex(/^step:.+$/, 'onFailure is abort, continue or step:<name>')]).default(DEFAULT_ON_FAILURE),
-  /** The run ends after this step when it succeeds; the steps after it run only as an onFailure target. */
+  /** The run ends after this step when it succeeds or fails with onFailure continue; the steps after it run only as an onFailure target. */
   end: z.boolean().default(false),
   outputs: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/), output).default({}),
 }
@@ -30,7 +31,8 @@ const common = {
 export const COMPARISONS = ['lessThan', 'lessThanOrEqual', 'greaterThan', 'greaterThanOrEqual', 'equals', 'notEquals'] as const
 export type Comparison = (typeof COMPARISONS)[number]
 
-export const REDIS_OPERATIONS = ['status', 'failover', 'patch', 'backup', 'restore'] as const
+/** The `fintech redis` operations a step runs; backup, restore and patch need their own flags and prompts, so they stay commands. */
+export const REDIS_OPERATIONS = ['status', 'failover'] as const
 
 export const STEP_SCHEMAS = {
   aws: z.strictObject({...common, kind: z.literal('aws'), ...apiCall}),
@@ -60,11 +62,23 @@ export type ScriptStep = Parsed<'script'> & Partial<Record<Comparison, number | 
 export type Step = AwsStep | WaitStep | AssertStep | ApproveStep | ShellStep | RedisStep | RunbookStep | ScriptStep
 export type StepOutput = z.output<typeof output>
 
+/**
+ * Where a parameter's value comes from when `--param` does not give it: a value of the env as
+ * stack parameters read it (`{env: name}`), or an output of one of the env's deployed stacks
+ * (`{stackOutput: compute.ServiceName}`), so at 3 a.m. nobody looks up an ARN by hand.
+ */
+export const parameterSource = z.union([
+  z.strictObject({env: z.string().min(1)}),
+  z.strictObject({stackOutput: z.string().regex(/^[a-z][a-z0-9-]*\.[A-Za-z0-9]+$/, 'write it as <stack id>.<OutputKey>')}),
+])
+export type ParameterSource = z.output<typeof parameterSource>
+
+const parameterCommon = {description: z.string().min(1), from: parameterSource.optional()}
 const parameter = z.discriminatedUnion('type', [
-  z.strictObject({type: z.literal('string'), description: z.string().min(1), default: z.string().optional()}),
-  z.strictObject({type: z.literal('number'), description: z.string().min(1), default: z.number().optional()}),
-  z.strictObject({type: z.literal('boolean'), description: z.string().min(1), default: z.boolean().optional()}),
-  z.strictObject({type: z.literal('enum'), description: z.string().min(1), values: z.array(z.string()).min(1), default: z.string().optional()}),
+  z.strictObject({type: z.literal('string'), ...parameterCommon, default: z.string().optional()}),
+  z.strictObject({type: z.literal('number'), ...parameterCommon, default: z.number().optional()}),
+  z.strictObject({type: z.literal('boolean'), ...parameterCommon, default: z.boolean().optional()}),
+  z.strictObject({type: z.literal('enum'), ...parameterCommon, values: z.array(z.string()).min(1), default: z.string().optional()}),
 ])
 export type RunbookParameter = z.output<typeof parameter>
 

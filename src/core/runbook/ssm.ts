@@ -113,7 +113,12 @@ export function exportSsm(runbook: Runbook): SsmExport {
   const unmappable: Unmappable[] = []
   const mainSteps: SsmStep[] = []
   for (const step of runbook.steps) {
-    const mapped = JSON.stringify(step).match(/\{\{\s*time\./) ? 'SSM has no relative time ({{ time.… }}) to fill an API parameter with' : action(step)
+    const outputDefault = Object.values(step.outputs as Record<string, StepOutput>).some((output) => typeof output !== 'string' && output.default !== undefined)
+    const mapped = JSON.stringify(step).match(/\{\{\s*time\./)
+      ? 'SSM has no relative time ({{ time.… }}) to fill an API parameter with'
+      : outputDefault
+        ? 'SSM has no default for an output whose selector matches nothing'
+        : action(step)
     if (typeof mapped === 'string') {
       unmappable.push({step: step.name, kind: step.kind, reason: mapped})
       continue

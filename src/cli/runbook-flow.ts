@@ -1,0 +1,220 @@
+import {appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
+import {homedir} from 'node:os'
+import {join} from 'node:path'
+import type {AwsTarget} from '../aws/clients.js'
+import type {AuditSink} from '../core/audit/audit-log.js'
+import type {LoadedConfig} from '../core/config/load.js'
+import {systemClock} from '../core/deploy/clock.js'
+import {FileError, InputError} from '../core/errors.js'
+import {executeRunbook, type RunbookApprover, type RunbookAuditEntry, type RunbookDeps, type RunbookRedis, type RunbookShell} from '../core/runbook/engine.js'
+import {findRunbook, type RunbookSet} from '../core/runbook/load.js'
+import {resolveRunbookParams, type SourceReader} from '../core/runbook/parameters.js'
+import {hashRunbookText, runStateSchema, type RunState} from '../core/runbook/run-state.js'
+import type {ParameterSource, Runbook} from '../core/runbook/schema.js'
+import {selectEnvironment, stackNameOf, stacksFor} from '../core/stages/select.js'
+import type {RunbookReporter} from '../ui/runbook-run.js'
+import {createApprover} from '../ui/approval.js'
+import {typedConfirmation} from '../ui/typed-confirmation.js'
+import {openRedisTarget, type RedisTarget} from './redis-flow.js'
+
+/** `FINTECH_RUNS_DIR`, else the user's state directory: one state file and one audit log per run. */
+export function runsDirectory(): string {
+  if (process.env.FINTECH_RUNS_DIR) return process.env.FINTECH_RUNS_DIR
+  return join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'fintech', 'runs')
+}
+
+export const stateFileOf = (id: string): string => join(runsDirectory(), `${id}.json`)
+export const auditFileOf = (id: string): string => join(runsDirectory(), `${id}.audit.jsonl`)
+
+/** Written whole to a temporary file, then renamed: a crash mid-write leaves the previous state, never half a file. */
+export function saveRunState(state: RunState): void {
+  mkdirSync(runsDirectory(), {recursive: true})
+  const file = stateFileOf(state.id)
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`)
+  renameSync(`${file}.tmp`, file)
+}
+
+/** The runs a resume could continue, newest first, for the hint of a wrong id. */
+function resumableRuns(): string[] {
+  if (!existsSync(runsDirectory())) return []
+  return readdirSync(runsDirectory())
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .reverse()
+    .slice(0, 5)
+    .map((name) => name.slice(0, -'.json'.length))
+}
+
+export function loadRunState(id: string): RunState {
+  if (!/^[\w.-]+$/.test(id)) throw new InputError(`${id} is not a run id (fintech runbook run prints it, e.g. failover-dev-20261201T031502Z-7f3a)`)
+  const file = stateFileOf(id)
+  if (!existsSync(file)) {
+    const recent = resumableRuns()
+    throw new InputError(`no run ${id} in ${runsDirectory()}`, recent.length > 0 ? `recent runs: ${recent.join(', ')}` : 'FINTECH_RUNS_DIR says where the state files are')
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (error) {
+    throw new FileError(file, `not a run state file: ${(error as Error).message}`)
+  }
+  const checked = runStateSchema.safeParse(parsed)
+  if (!checked.success) throw new FileError(file, `not a run state file: ${checked.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`)
+  return checked.data
+}
+
+/** The runbook's file text, so a run records which version of it ran. */
+export const runbookHash = (loaded: LoadedConfig, runbook: Runbook): string => hashRunbookText(readFileSync(join(loaded.root, runbook.file), 'utf8'))
+
+/** A runbook and every runbook it calls must be free of problems before anything runs. */
+export function runnableRunbook(set: RunbookSet, name: string): Runbook {
+  const runbook = findRunbook(set, name)
+  const problem = set.problems.find((entry) => entry.file === runbook.file)
+  if (problem) throw new FileError(problem.file, problem.message, problem.line)
+  for (const step of runbook.steps) if (step.kind === 'runbook') runnableRunbook(set, step.runbook)
+  return runbook
+}
+
+/** A runbook may run only in the envs it names. */
+export function assertRunbookEnv(runbook: Runbook, env: string): void {
+  if (!runbook.envs.includes(env)) throw new InputError(`runbook ${runbook.name} may run in ${runbook.envs.join(', ')}, not in ${env} (${runbook.file}, envs)`)
+}
+
+/** Parameter sources: the env's values from the config, a stack's outputs read once per stack from CloudFormation. */
+export function parameterSources(loaded: LoadedConfig, env: string, aws: AwsTarget): SourceReader {
+  const environment = selectEnvironment(loaded.config, env)
+  const outputs = new Map<string, Promise<Record<string, string> | undefined>>()
+  return async (source: ParameterSource) => {
+    if ('env' in source) {
+      if (source.env === 'name') return env
+      if (source.env === 'account') return environment.account
+      if (source.env === 'region') return environment.region
+      return environment.values[source.env]
+    }
+    const [stackId, key] = source.stackOutput.split('.') as [string, string]
+    if (!outputs.has(stackId)) {
+      const stage = loaded.config.stages.find((candidate) => stacksFor(candidate, env).some((stack) => stack.id === stackId))
+      const stack = stage && stacksFor(stage, env).find((candidate) => candidate.id === stackId)
+      if (!stage || !stack) throw new InputError(`stack ${stackId} is not deployed to ${env} by the config (${loaded.file})`)
+      const stackName = stackNameOf(loaded.config, env, stage, stack)
+      outputs.set(
+        stackId,
+        import('../aws/cloudformation.js')
+          .then(({createStackApi}) => createStackApi(aws))
+          .then((api) => api.describeStack(stackName))
+          .then((described) => described?.outputs),
+      )
+    }
+    return (await outputs.get(stackId)!)?.[key]
+  }
+}
+
+export interface ApprovalSettings {
+  env: string
+  protectedEnv: boolean
+  yes: boolean
+  input: NodeJS.ReadStream
+  output: NodeJS.WriteStream
+  reporter: RunbookReporter
+}
+
+/**
+ * Approval steps: a "y" at a terminal, or --yes given in advance; in a protected env the
+ * env's name typed at a terminal, whatever the flags, so nobody approves prod by habit.
+ */
+export function runbookApprover(settings: ApprovalSettings): RunbookApprover {
+  const {env, input, output, reporter} = settings
+  return {
+    async approve({runbook, step, summary}) {
+      if (settings.protectedEnv) {
+        if (!input.isTTY) return {approved: false, why: `${env} is protected: step ${step} needs the env's name typed at a terminal (--yes does not apply there)`}
+        reporter.suspend()
+        output.write(`\n  ${summary}\n`)
+        const typed = await typedConfirmation(`Approve step ${step} of ${runbook} in ${env}?`, env, input, output)
+        return typed ? {approved: true} : {approved: false, why: `${env} was not typed`}
+      }
+      if (!settings.yes && input.isTTY) reporter.suspend()
+      const answer = await createApprover({yes: settings.yes, input, output}).approve({stackName: runbook, reasons: [summary], question: `Approve step ${step} of ${runbook} in ${env}?`})
+      return answer
+    },
+  }
+}
+
+/** Shell steps run here through execa; with instanceTag, on the tagged instances of the env through SSM Run Command. */
+export function runbookShell(aws: AwsTarget, env: string): RunbookShell {
+  return {
+    async run(command, {instanceTag, timeoutSeconds, signal}) {
+      if (instanceTag) {
+        const {runShellScriptOnTagged} = await import('../aws/ssm-commands.js')
+        return runShellScriptOnTagged(aws, {tag: instanceTag, environment: env}, [command], {comment: `fintech runbook: ${command}`, timeoutSeconds: timeoutSeconds ?? 600, signal})
+      }
+      const {execa} = await import('execa')
+      const result = await execa('bash', ['-c', command], {reject: false, cancelSignal: signal, ...(timeoutSeconds ? {timeout: timeoutSeconds * 1000} : {})})
+      return {exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr)}
+    },
+  }
+}
+
+/** Redis steps: the env's Redis tier from the data stack's outputs, opened at the first redis step. */
+export function runbookRedis(flags: {config: string; profile?: string; region?: string; env: string}, loadConfig: (path: string) => LoadedConfig): RunbookRedis & {close(): void} {
+  let target: Promise<RedisTarget> | undefined
+  return {
+    async run(operation, parameters) {
+      target ??= openRedisTarget({...flags, 'via-ssm': false}, loadConfig)
+      const redis = await target
+      const {DEFAULT_LIMITS, readRedisStatus} = await import('../core/redis/status.js')
+      const limits = {...DEFAULT_LIMITS, ...(parameters.maxLagBytes === undefined ? {} : {maxLagBytes: Number(parameters.maxLagBytes)})}
+      if (operation === 'status') {
+        const status = await readRedisStatus(redis.connector, redis.sentinels, redis.masterName, limits)
+        return {ok: status.healthy, detail: status.healthy ? `healthy, primary ${status.primary?.address ?? '?'}` : `unhealthy: ${status.problems.join('; ')}`, result: status}
+      }
+      const {DEFAULT_FAILOVER, runFailover} = await import('../core/redis/failover.js')
+      const result = await runFailover(redis.connector, redis.sentinels, redis.masterName, {...DEFAULT_FAILOVER, limits, dryRun: false})
+      redis.audit.record({env: flags.env, action: 'redis failover', resource: redis.masterName, result: 'ok', detail: `${result.oldPrimary} -> ${result.newPrimary}; writes paused ${result.writePauseMs} ms`})
+      return {ok: true, detail: `${result.oldPrimary} -> ${result.newPrimary}, writes paused ${result.writePauseMs} ms`, result}
+    },
+    close() {
+      void target?.then((redis) => redis.close()).catch(() => undefined)
+    },
+  }
+}
+
+export interface RunContext {
+  loaded: LoadedConfig
+  set: RunbookSet
+  aws: AwsTarget
+  deps: Omit<RunbookDeps, 'save' | 'audit' | 'childRunbook' | 'clock'>
+  /** The env's audit log: one line per step that changes something. */
+  audit: AuditSink
+  /** Optional copy of the run's audit lines in CloudWatch Logs. */
+  cloudWatch?: {record(line: Record<string, unknown>): Promise<void>}
+}
+
+/** Runs (or resumes) a run: the engine with state saved after every step and the per-run audit log. */
+export async function runWithState(runbook: Runbook, state: RunState, context: RunContext): Promise<RunState> {
+  const sources = parameterSources(context.loaded, state.env, context.aws)
+  const pending: Array<Promise<void>> = []
+  const record = (entry: RunbookAuditEntry) => {
+    const line = {time: new Date().toISOString(), caller: state.caller, env: state.env, dryRun: state.dryRun, ...entry}
+    if (!state.dryRun) {
+      mkdirSync(runsDirectory(), {recursive: true})
+      appendFileSync(auditFileOf(state.id), `${JSON.stringify(line)}\n`)
+    }
+    if (entry.changes && entry.result !== 'planned') context.audit.record({env: state.env, action: `runbook ${entry.runbook} step ${entry.step}`, resource: state.id, result: entry.result === 'ok' ? 'ok' : entry.result === 'interrupted' ? 'in-progress' : 'failed', detail: entry.request.slice(0, 500)})
+    if (context.cloudWatch) pending.push(context.cloudWatch.record(line))
+  }
+  try {
+    return await executeRunbook(runbook, state, {
+      ...context.deps,
+      clock: systemClock,
+      save: state.dryRun ? () => undefined : saveRunState,
+      audit: record,
+      async childRunbook(name, given) {
+        const child = runnableRunbook(context.set, name)
+        return {runbook: child, params: await resolveRunbookParams(child, given, sources, `step parameters of runbook`), hash: runbookHash(context.loaded, child)}
+      },
+    })
+  } finally {
+    await Promise.all(pending)
+  }
+}

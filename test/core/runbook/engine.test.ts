@@ -1,0 +1,416 @@
+import {describe, expect, it} from 'vitest'
+import {executeRunbook, isReadOnlyApi} from '../../../src/core/runbook/engine.js'
+import type {RunState} from '../../../src/core/runbook/run-state.js'
+import {fakes, freshState, runbookOf} from '../../helpers/runbook-fakes.js'
+
+const CLUSTER = {DBClusters: [{Status: 'available', DBClusterMembers: [{DBInstanceIdentifier: 'db-1', IsClusterWriter: true}, {DBInstanceIdentifier: 'db-2', IsClusterWriter: false}]}]}
+
+/** Read, check, approve, change, wait: the shape of every shipped runbook. */
+const FAILOVER = runbookOf(
+  `  - name: cluster
+    kind: assert
+    service: rds
+    api: DescribeDBClusters
+    parameters: {DBClusterIdentifier: '{{ params.clusterId }}'}
+    selector: $.DBClusters[0].Status
+    expected: [available]
+    outputs:
+      Writer: $.DBClusters[0].DBClusterMembers[?(@.IsClusterWriter == true)].DBInstanceIdentifier
+      Writers: {selector: '$.DBClusters[0].DBClusterMembers[?(@.IsClusterWriter == true)].length()', type: Integer}
+  - name: one-writer
+    kind: script
+    value: '{{ steps.cluster.outputs.Writers }}'
+    equals: 1
+  - name: approve
+    kind: approve
+    summary: 'Fail over from {{ steps.cluster.outputs.Writer }} to {{ params.target }}'
+  - name: failover
+    kind: aws
+    service: rds
+    api: FailoverDBCluster
+    parameters: {DBClusterIdentifier: '{{ params.clusterId }}', TargetDBInstanceIdentifier: '{{ params.target }}'}
+  - name: flipped
+    kind: wait
+    service: rds
+    api: DescribeDBClusters
+    parameters: {DBClusterIdentifier: '{{ params.clusterId }}'}
+    selector: $.DBClusters[0].DBClusterMembers[?(@.IsClusterWriter == true)].DBInstanceIdentifier
+    desiredValues: ['{{ params.target }}']
+    timeout: 60`,
+  '{clusterId: {type: string, description: c}, target: {type: string, description: t}}',
+)
+const PARAMS = {clusterId: 'ledger', target: 'db-2'}
+
+/** A cluster whose writer becomes db-2 once FailoverDBCluster was called and `flipAfter` more reads went by. */
+function aurora(flipAfter = 2) {
+  let failedOverAt: number | undefined
+  let reads = 0
+  return {
+    'rds:DescribeDBClusters': () => {
+      reads++
+      const flipped = failedOverAt !== undefined && reads - failedOverAt > flipAfter
+      return {DBClusters: [{Status: 'available', DBClusterMembers: [{DBInstanceIdentifier: 'db-1', IsClusterWriter: !flipped}, {DBInstanceIdentifier: 'db-2', IsClusterWriter: flipped}]}]}
+    },
+    'rds:FailoverDBCluster': () => {
+      failedOverAt = reads
+      return {DBCluster: {Status: 'failing-over'}}
+    },
+  }
+}
+
+describe('runbook engine: order and outputs', () => {
+  it('runs the steps in order, passing outputs on, and polls the wait until the writer flipped', async () => {
+    const fake = fakes(aurora(2))
+    const state = await executeRunbook(FAILOVER, freshState(FAILOVER, PARAMS), fake.deps)
+    expect(state.status).toBe('succeeded')
+    expect(state.next).toBeUndefined()
+    expect(fake.calls.map((call) => call.api)).toEqual(['rds:DescribeDBClusters', 'rds:FailoverDBCluster', 'rds:DescribeDBClusters', 'rds:DescribeDBClusters', 'rds:DescribeDBClusters'])
+    expect(fake.calls[1]!.parameters).toEqual({DBClusterIdentifier: 'ledger', TargetDBInstanceIdentifier: 'db-2'})
+    expect(fake.approvals).toEqual(['Fail over from db-1 to db-2'])
+    expect(state.steps.cluster!.outputs).toEqual({Writer: 'db-1', Writers: 1})
+    expect(state.steps.flipped).toMatchObject({status: 'succeeded', attempts: 1})
+    expect(fake.slept).toEqual([5000, 5000])
+    expect(Object.values(state.steps).map((record) => record.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded'])
+  })
+
+  it('keeps a whole-string reference in its type and gives times as Dates', async () => {
+    const runbook = runbookOf(
+      `  - name: scale
+    kind: aws
+    service: ecs
+    api: UpdateService
+    parameters: {desiredCount: '{{ params.count }}', note: 'to {{ params.count }} tasks'}
+  - name: metric
+    kind: aws
+    service: cloudwatch
+    api: GetMetricStatistics
+    parameters: {StartTime: '{{ time.minus5m }}', EndTime: '{{ time.now }}'}`,
+      '{count: {type: number, description: n}}',
+    )
+    const fake = fakes({'ecs:UpdateService': () => ({}), 'cloudwatch:GetMetricStatistics': () => ({Datapoints: []})})
+    await executeRunbook(runbook, freshState(runbook, {count: 6}), fake.deps)
+    expect(fake.calls[0]!.parameters).toEqual({desiredCount: 6, note: 'to 6 tasks'})
+    expect(fake.calls[1]!.parameters).toEqual({StartTime: new Date('2026-12-01T02:55:00Z'), EndTime: new Date('2026-12-01T03:00:00Z')})
+  })
+
+  it('fails a step whose reference has no value, naming it', async () => {
+    const runbook = runbookOf(
+      `  - name: lag
+    kind: aws
+    service: cloudwatch
+    api: GetMetricStatistics
+    parameters: {}
+    outputs:
+      Lag: {selector: '$.Datapoints[0].Maximum', type: Integer}
+  - name: under
+    kind: script
+    value: '{{ steps.lag.outputs.Lag }}'
+    lessThan: 100`,
+    )
+    const fake = fakes({'cloudwatch:GetMetricStatistics': () => ({Datapoints: []})})
+    const state = await executeRunbook(runbook, freshState(runbook), fake.deps)
+    expect(state).toMatchObject({status: 'failed', next: 'under'})
+    expect(state.steps.under!.detail).toBe('{{ steps.lag.outputs.Lag }}: step lag produced no Lag (its selector matched nothing)')
+  })
+})
+
+describe('runbook engine: failures', () => {
+  const THREE = (onFailure: string, end = false) =>
+    runbookOf(`  - name: first
+    kind: shell
+    command: echo one
+  - name: check
+    kind: shell
+    command: fail now
+    onFailure: ${onFailure}
+    end: ${end}
+  - name: after
+    kind: shell
+    command: echo after
+  - name: rescue
+    kind: shell
+    command: echo rescue`)
+
+  it('stops at the first failure by default (abort), leaving the failed step as the one to resume at', async () => {
+    const fake = fakes({})
+    const state = await executeRunbook(THREE('abort'), freshState(THREE('abort')), fake.deps)
+    expect(state).toMatchObject({status: 'failed', next: 'check'})
+    expect(state.steps.check).toMatchObject({status: 'failed', detail: 'exit code 3: it failed'})
+    expect(fake.calls.map((call) => call.parameters.command)).toEqual(['echo one', 'fail now'])
+    expect(state.steps.after).toBeUndefined()
+  })
+
+  it('goes on after a failure marked continue, and the run succeeds with the failure recorded', async () => {
+    const fake = fakes({})
+    const state = await executeRunbook(THREE('continue'), freshState(THREE('continue')), fake.deps)
+    expect(state.status).toBe('succeeded')
+    expect(state.steps.check!.status).toBe('failed')
+    expect(fake.calls.map((call) => call.parameters.command)).toEqual(['echo one', 'fail now', 'echo after', 'echo rescue'])
+  })
+
+  it('ends the run at an end step that failed and continued, as SSM isEnd does', async () => {
+    const fake = fakes({})
+    const state = await executeRunbook(THREE('continue', true), freshState(THREE('continue', true)), fake.deps)
+    expect(state.status).toBe('succeeded')
+    expect(fake.calls.map((call) => call.parameters.command)).toEqual(['echo one', 'fail now'])
+  })
+
+  it('jumps to the onFailure step', async () => {
+    const fake = fakes({})
+    const state = await executeRunbook(THREE('step:rescue'), freshState(THREE('step:rescue')), fake.deps)
+    expect(state.status).toBe('succeeded')
+    expect(fake.calls.map((call) => call.parameters.command)).toEqual(['echo one', 'fail now', 'echo rescue'])
+  })
+
+  it('retries a failing step as often as it says, backing off between attempts', async () => {
+    const runbook = runbookOf(`  - name: flaky
+    kind: aws
+    service: ecs
+    api: DescribeServices
+    retries: 2
+    outputs: {Count: {selector: '$.services[0].runningCount', type: Integer}}`)
+    const fake = fakes({'ecs:DescribeServices': (_, call) => {
+      if (call < 3) throw Object.assign(new Error('Rate exceeded'), {name: 'ThrottlingException'})
+      return {services: [{runningCount: 4}]}
+    }})
+    const state = await executeRunbook(runbook, freshState(runbook), fake.deps)
+    expect(state.steps.flaky).toMatchObject({status: 'succeeded', attempts: 3, outputs: {Count: 4}})
+    expect(fake.slept).toEqual([1000, 2000])
+  })
+
+  it('fails once the retries are used up, with what AWS said', async () => {
+    const runbook = runbookOf(`  - name: flaky
+    kind: aws
+    service: ecs
+    api: DescribeServices
+    retries: 1`)
+    const fake = fakes({'ecs:DescribeServices': () => {
+      throw Object.assign(new Error('Cluster not found.'), {name: 'ClusterNotFoundException'})
+    }})
+    const state = await executeRunbook(runbook, freshState(runbook), fake.deps)
+    expect(state.steps.flaky).toMatchObject({status: 'failed', attempts: 2, detail: 'ClusterNotFoundException: Cluster not found.'})
+  })
+
+  it('fails a wait that does not reach its value within its timeout', async () => {
+    const fake = fakes({...aurora(1000)})
+    const state = await executeRunbook(FAILOVER, freshState(FAILOVER, PARAMS), fake.deps)
+    expect(state).toMatchObject({status: 'failed', next: 'flipped'})
+    expect(state.steps.flipped!.detail).toBe('$.DBClusters[0].DBClusterMembers[?(@.IsClusterWriter == true)].DBInstanceIdentifier still "db-1" after 60 s, waiting for db-2')
+    expect(fake.slept.reduce((sum, ms) => sum + ms, 0)).toBe(60_000)
+  })
+
+  it('times out a call that hangs longer than the step timeout', async () => {
+    const runbook = runbookOf(`  - name: hang
+    kind: aws
+    service: rds
+    api: DescribeDBClusters
+    timeout: 1`)
+    const fake = fakes({'rds:DescribeDBClusters': () => new Promise(() => undefined)})
+    const state = await executeRunbook(runbook, freshState(runbook), fake.deps)
+    expect(state.steps.hang).toMatchObject({status: 'failed', detail: 'timed out after 1 s'})
+  })
+
+  it('stops at a refused approval: the change after it is never sent and the run says refused', async () => {
+    const fake = fakes(aurora(), {approve: false})
+    const state = await executeRunbook(FAILOVER, freshState(FAILOVER, PARAMS), fake.deps)
+    expect(state).toMatchObject({status: 'refused', next: 'approve'})
+    expect(state.steps.approve!.detail).toBe('not approved: declined at the prompt')
+    expect(fake.calls.map((call) => call.api)).not.toContain('rds:FailoverDBCluster')
+    expect(fake.audit.find((entry) => entry.step === 'approve')).toMatchObject({result: 'refused', changes: false})
+  })
+
+  it('ends a runbook whose step: jumps go round in a circle', async () => {
+    const runbook = runbookOf(`  - name: a
+    kind: shell
+    command: fail a
+    onFailure: step:b
+  - name: b
+    kind: shell
+    command: fail b
+    onFailure: step:a`)
+    const fake = fakes({})
+    const state = await executeRunbook(runbook, freshState(runbook), fake.deps)
+    expect(state.status).toBe('failed')
+    expect(fake.calls.length).toBe(40)
+  })
+
+  it('audits every step with its request and whether it changes anything', async () => {
+    const fake = fakes(aurora(0))
+    await executeRunbook(FAILOVER, freshState(FAILOVER, PARAMS), fake.deps)
+    expect(fake.audit.map((entry) => [entry.step, entry.result, entry.changes])).toEqual([
+      ['cluster', 'ok', false],
+      ['one-writer', 'ok', false],
+      ['approve', 'ok', false],
+      ['failover', 'ok', true],
+      ['flipped', 'ok', false],
+    ])
+    expect(fake.audit[3]!.request).toBe('rds:FailoverDBCluster {"DBClusterIdentifier":"ledger","TargetDBInstanceIdentifier":"db-2"}')
+    expect(fake.audit.every((entry) => entry.run === 'run-1')).toBe(true)
+  })
+})
+
+describe('runbook engine: dry run', () => {
+  it('makes the reads before the first change, shows the approval and the change, and sends no mutating call', async () => {
+    const fake = fakes(aurora())
+    const state = await executeRunbook(FAILOVER, freshState(FAILOVER, PARAMS, true), fake.deps)
+    expect(state.status).toBe('succeeded')
+    expect(fake.calls.map((call) => call.api)).toEqual(['rds:DescribeDBClusters'])
+    expect(fake.approvals).toEqual([])
+    expect(state.steps.approve).toMatchObject({status: 'planned', detail: 'would ask: Fail over from db-1 to db-2'})
+    expect(state.steps.failover).toMatchObject({status: 'planned', detail: 'would run: rds:FailoverDBCluster {"DBClusterIdentifier":"ledger","TargetDBInstanceIdentifier":"db-2"}'})
+    expect(state.steps.flipped).toMatchObject({status: 'planned'})
+    expect(fake.calls.every((call) => isReadOnlyApi(call.api.split(':')[1]!))).toBe(true)
+  })
+
+  it('stops where a pre-check fails, as the real run would', async () => {
+    const fake = fakes({'rds:DescribeDBClusters': () => ({DBClusters: [{Status: 'stopped', DBClusterMembers: []}]})})
+    const state = await executeRunbook(FAILOVER, freshState(FAILOVER, PARAMS, true), fake.deps)
+    expect(state).toMatchObject({status: 'failed', next: 'cluster'})
+    expect(state.steps.cluster!.detail).toBe('$.DBClusters[0].Status is "stopped", expected available')
+  })
+
+  it('shows later references it cannot know yet as written', async () => {
+    const runbook = runbookOf(`  - name: create
+    kind: aws
+    service: rds
+    api: RestoreDBClusterFromSnapshot
+    parameters: {DBClusterIdentifier: copy}
+    outputs: {Arn: $.DBCluster.DBClusterArn}
+  - name: tag
+    kind: aws
+    service: rds
+    api: AddTagsToResource
+    parameters: {ResourceName: '{{ steps.create.outputs.Arn }}'}`)
+    const fake = fakes({})
+    const state = await executeRunbook(runbook, freshState(runbook, {}, true), fake.deps)
+    expect(fake.calls).toEqual([])
+    expect(state.steps.tag!.detail).toBe('would run: rds:AddTagsToResource {"ResourceName":"{{ steps.create.outputs.Arn }}"}')
+  })
+
+  it('does not run shell steps or changing redis operations, but reads redis status', async () => {
+    const runbook = runbookOf(`  - name: before
+    kind: redis
+    operation: status
+  - name: move
+    kind: redis
+    operation: failover
+  - name: script
+    kind: shell
+    command: echo hi`)
+    const fake = fakes({})
+    const state = await executeRunbook(runbook, freshState(runbook, {}, true), fake.deps)
+    expect(fake.calls.map((call) => call.api)).toEqual(['redis:status'])
+    expect(state.steps.move!.status).toBe('planned')
+    expect(state.steps.script!.status).toBe('planned')
+  })
+})
+
+describe('runbook engine: resume', () => {
+  class Crash extends Error {}
+
+  /** Runs until the state file says `step` started, then dies (a crash, a kill -9): the saved state is what a resume gets. */
+  async function crashAt(step: string, world: ReturnType<typeof aurora>): Promise<{saved: RunState; fake: ReturnType<typeof fakes>}> {
+    const fake = fakes(world)
+    const save = fake.deps.save
+    fake.deps.save = (state) => {
+      save(state)
+      if (state.steps[step]?.status === 'running') throw new Crash()
+    }
+    await expect(executeRunbook(FAILOVER, freshState(FAILOVER, PARAMS), fake.deps)).rejects.toBeInstanceOf(Crash)
+    return {saved: fake.saves.at(-1)!, fake}
+  }
+
+  for (const step of FAILOVER.steps.map((candidate) => candidate.name)) {
+    it(`after a crash as ${step} started, resumes at ${step} and runs no finished step again`, async () => {
+      // The cluster outlives the crash: a failover sent before it is still under way.
+      const world = aurora(0)
+      const {saved, fake: first} = await crashAt(step, world)
+      expect(saved.next).toBe(step)
+      const second = fakes(world)
+      const state = await executeRunbook(FAILOVER, saved, second.deps)
+      expect(state.status).toBe('succeeded')
+      const position = FAILOVER.steps.findIndex((candidate) => candidate.name === step)
+      const ranBefore = first.audit.map((entry) => entry.step)
+      const ranAfter = second.audit.map((entry) => entry.step)
+      expect(ranBefore).toEqual(FAILOVER.steps.slice(0, position).map((candidate) => candidate.name))
+      expect(ranAfter).toEqual(FAILOVER.steps.slice(position).map((candidate) => candidate.name))
+      expect(first.calls.filter((call) => call.api === 'rds:FailoverDBCluster').length + second.calls.filter((call) => call.api === 'rds:FailoverDBCluster').length).toBe(1)
+      expect(first.approvals.length + second.approvals.length).toBe(1)
+    })
+  }
+
+  it('resumes a failed run at the failed step with the earlier outputs', async () => {
+    const broken = fakes({...aurora(0), 'rds:FailoverDBCluster': () => {
+      throw Object.assign(new Error('Cluster is not available'), {name: 'InvalidDBClusterStateFault'})
+    }})
+    const failed = await executeRunbook(FAILOVER, freshState(FAILOVER, PARAMS), broken.deps)
+    expect(failed).toMatchObject({status: 'failed', next: 'failover'})
+    const fixed = fakes(aurora(0))
+    const state = await executeRunbook(FAILOVER, structuredClone(failed), fixed.deps)
+    expect(state.status).toBe('succeeded')
+    expect(fixed.calls.map((call) => call.api)).toEqual(['rds:FailoverDBCluster', 'rds:DescribeDBClusters'])
+    expect(fixed.approvals).toEqual([])
+  })
+
+  it('saves the state before each step and after each one ends', async () => {
+    const fake = fakes(aurora(0))
+    await executeRunbook(FAILOVER, freshState(FAILOVER, PARAMS), fake.deps)
+    const statuses = fake.saves.map((saved) => `${saved.next ?? '-'}:${saved.next ? saved.steps[saved.next]?.status : saved.status}`)
+    expect(statuses).toEqual(['cluster:running', 'one-writer:running', 'approve:running', 'failover:running', 'flipped:running', '-:succeeded'])
+  })
+})
+
+describe('runbook engine: runbook steps', () => {
+  const CHILD = runbookOf(
+    `  - name: scale
+    kind: aws
+    service: ecs
+    api: UpdateService
+    parameters: {desiredCount: '{{ params.count }}'}
+  - name: read
+    kind: aws
+    service: ecs
+    api: DescribeServices
+    outputs: {Running: {selector: '$.services[0].runningCount', type: Integer}}`,
+    '{count: {type: number, description: n, default: 2}}',
+    'child',
+  )
+  const PARENT = runbookOf(`  - name: call
+    kind: runbook
+    runbook: child
+    parameters: {count: 5}
+    outputs: {Running: {selector: $.steps.read.Running, type: Integer}}
+  - name: check
+    kind: script
+    value: '{{ steps.call.outputs.Running }}'
+    equals: 5`)
+
+  it('runs the called runbook with its parameters and reads its outputs', async () => {
+    const fake = fakes({'ecs:UpdateService': () => ({}), 'ecs:DescribeServices': () => ({services: [{runningCount: 5}]})}, {childRunbooks: {child: CHILD}})
+    const state = await executeRunbook(PARENT, freshState(PARENT), fake.deps)
+    expect(state.status).toBe('succeeded')
+    expect(fake.calls[0]).toEqual({api: 'ecs:UpdateService', parameters: {desiredCount: 5}})
+    expect(state.steps.call!.child).toMatchObject({id: 'run-1/call', status: 'succeeded'})
+    expect(state.steps.call!.outputs).toEqual({Running: 5})
+  })
+
+  it('resumes inside the called runbook without repeating its finished steps', async () => {
+    const failing = fakes({'ecs:UpdateService': () => ({}), 'ecs:DescribeServices': () => {
+      throw new Error('network down')
+    }}, {childRunbooks: {child: CHILD}})
+    const failed = await executeRunbook(PARENT, freshState(PARENT), failing.deps)
+    expect(failed).toMatchObject({status: 'failed', next: 'call'})
+    expect(failed.steps.call!.child).toMatchObject({status: 'failed', next: 'read'})
+    const fixed = fakes({'ecs:UpdateService': () => ({}), 'ecs:DescribeServices': () => ({services: [{runningCount: 5}]})}, {childRunbooks: {child: CHILD}})
+    const state = await executeRunbook(PARENT, structuredClone(failed), fixed.deps)
+    expect(state.status).toBe('succeeded')
+    expect(fixed.calls.map((call) => call.api)).toEqual(['ecs:DescribeServices'])
+  })
+})
+
+describe('read-only APIs', () => {
+  it('knows reads from changes by the action name', () => {
+    expect(['DescribeDBClusters', 'GetMetricStatistics', 'ListTasks', 'DescribeTargetHealth'].every(isReadOnlyApi)).toBe(true)
+    expect(['FailoverDBCluster', 'UpdateService', 'RegisterScalableTarget', 'Describe', 'GetawayCar', 'DeleteDBCluster'].some(isReadOnlyApi)).toBe(false)
+  })
+})
