@@ -55,6 +55,12 @@ export function toSsmReferences<T>(value: T): T {
   return value
 }
 
+/** SSM writes Boolean desired values with a capital letter (True, False); anything else as text. */
+const desiredValues = (values: Array<string | number | boolean>) => values.map((value) => (typeof value === 'boolean' ? (value ? 'True' : 'False') : String(value)))
+
+/** aws:executeScript runs for 600 s at most, whatever timeoutSeconds says. */
+const SCRIPT_LIMIT_SECONDS = 600
+
 const onFailure = (step: Step) => (step.onFailure === 'abort' ? 'Abort' : step.onFailure === 'continue' ? 'Continue' : `step:${ssmName(step.onFailure.slice('step:'.length))}`)
 
 const outputs = (step: Step) =>
@@ -71,12 +77,13 @@ function action(step: Step): {action: string; inputs: Record<string, unknown>} |
     case 'aws':
       return {action: 'aws:executeAwsApi', inputs: {Service: step.service, Api: step.api, ...step.parameters}}
     case 'wait':
-      return {action: 'aws:waitForAwsResourceProperty', inputs: {Service: step.service, Api: step.api, ...step.parameters, PropertySelector: step.selector, DesiredValues: step.desiredValues.map(String)}}
+      return {action: 'aws:waitForAwsResourceProperty', inputs: {Service: step.service, Api: step.api, ...step.parameters, PropertySelector: step.selector, DesiredValues: desiredValues(step.desiredValues)}}
     case 'assert':
-      return {action: 'aws:assertAwsResourceProperty', inputs: {Service: step.service, Api: step.api, ...step.parameters, PropertySelector: step.selector, DesiredValues: step.expected.map(String)}}
+      return {action: 'aws:assertAwsResourceProperty', inputs: {Service: step.service, Api: step.api, ...step.parameters, PropertySelector: step.selector, DesiredValues: desiredValues(step.expected)}}
     case 'approve':
       return {action: 'aws:approve', inputs: {Approvers: ['{{ Approvers }}'], Message: step.summary, MinRequiredApprovals: 1}}
     case 'script': {
+      if ((step.timeout ?? 0) > SCRIPT_LIMIT_SECONDS) return `aws:executeScript runs for ${SCRIPT_LIMIT_SECONDS} s at most; this step's timeout is ${step.timeout} s`
       const operator = COMPARISONS.find((op) => step[op] !== undefined)!
       return {
         action: 'aws:executeScript',

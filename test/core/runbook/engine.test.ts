@@ -3,7 +3,6 @@ import {executeRunbook, isReadOnlyApi} from '../../../src/core/runbook/engine.js
 import type {RunState} from '../../../src/core/runbook/run-state.js'
 import {fakes, freshState, runbookOf} from '../../helpers/runbook-fakes.js'
 
-const CLUSTER = {DBClusters: [{Status: 'available', DBClusterMembers: [{DBInstanceIdentifier: 'db-1', IsClusterWriter: true}, {DBInstanceIdentifier: 'db-2', IsClusterWriter: false}]}]}
 
 /** Read, check, approve, change, wait: the shape of every shipped runbook. */
 const FAILOVER = runbookOf(
