@@ -1,4 +1,5 @@
 import {InterruptedError, type Clock} from '../deploy/clock.js'
+import {FintechError} from '../errors.js'
 import {newRunState, type RunState, type StepRecord} from './run-state.js'
 import type {Runbook, Step, StepOutput} from './schema.js'
 import {asJson, compare, operatorOf, outputValue, resolveReferences, selectedText, textOf, UnresolvedReference, type ReferenceContext} from './values.js'
@@ -345,10 +346,11 @@ async function walkRunbook(walk: Walk): Promise<RunState> {
   return finish(walk, 'succeeded')
 }
 
-/** The SDK's error name and message, which say what AWS refused (InvalidDBClusterStateFault: …). */
+/** An AWS error's name with its message, which together say what AWS refused (InvalidDBClusterStateFault: …). */
 function awsMessage(error: unknown): string {
-  const named = error as {name?: string; message?: string}
-  return named.name && named.name !== 'Error' && !named.message?.startsWith(named.name) ? `${named.name}: ${named.message}` : String(named.message ?? error)
+  const named = error as {name?: string; message?: string; $metadata?: unknown}
+  const fromAws = named.$metadata !== undefined || /(Exception|Fault|Error)$/.test(named.name ?? '')
+  return fromAws && named.name && named.name !== 'Error' && !(error instanceof FintechError) ? `${named.name}: ${named.message}` : String(named.message ?? error)
 }
 
 /**

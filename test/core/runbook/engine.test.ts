@@ -1,5 +1,7 @@
+import {fileURLToPath} from 'node:url'
 import {describe, expect, it} from 'vitest'
 import {executeRunbook, isReadOnlyApi} from '../../../src/core/runbook/engine.js'
+import {loadRunbooks} from '../../../src/core/runbook/load.js'
 import type {RunState} from '../../../src/core/runbook/run-state.js'
 import {fakes, freshState, runbookOf} from '../../helpers/runbook-fakes.js'
 
@@ -411,5 +413,31 @@ describe('read-only APIs', () => {
   it('knows reads from changes by the action name', () => {
     expect(['DescribeDBClusters', 'GetMetricStatistics', 'ListTasks', 'DescribeTargetHealth'].every(isReadOnlyApi)).toBe(true)
     expect(['FailoverDBCluster', 'UpdateService', 'RegisterScalableTarget', 'Describe', 'GetawayCar', 'DeleteDBCluster'].some(isReadOnlyApi)).toBe(false)
+  })
+})
+
+describe('the shipped failover runbook', () => {
+  const shipped = loadRunbooks(fileURLToPath(new URL('../../..', import.meta.url)), ['dev', 'test', 'prod', 'management']).runbooks.get('failover')!
+  const params = {environment: 'dev', clusterId: 'ledger', targetInstance: 'db-2', maxReplicaLagMs: 100, ecsCluster: 'fintech-dev', service: 'ledger', targetGroupArn: 'arn:tg', loadBalancer: 'app/fintech-dev/1', max5xx: 5}
+
+  it('waits out the target health timeout on polls, then forces a new deployment and waits for it', async () => {
+    const fake = fakes({
+      ...aurora(0),
+      'rds:DescribeDBInstances': ({DBInstanceIdentifier}) => ({DBInstances: [{DBInstanceStatus: 'available', AvailabilityZone: DBInstanceIdentifier === 'db-1' ? 'eu-west-1a' : 'eu-west-1b'}]}),
+      'cloudwatch:GetMetricStatistics': () => ({Datapoints: [{Maximum: 3}]}),
+      'cloudwatch:DescribeAlarms': () => ({MetricAlarms: []}),
+      'elbv2:DescribeTargetHealth': () => ({TargetHealthDescriptions: [{TargetHealth: {State: 'unhealthy'}}]}),
+      'ecs:UpdateService': () => ({}),
+      'ecs:DescribeServices': (_, call) => ({services: [{deployments: [{rolloutState: call < 3 ? 'IN_PROGRESS' : 'COMPLETED'}]}]}),
+    })
+    const state = await executeRunbook(shipped, freshState(shipped, params), fake.deps)
+    expect(state.status).toBe('succeeded')
+    const health = fake.calls.filter((call) => call.api === 'elbv2:DescribeTargetHealth').length
+    expect(health).toBe(61)
+    expect(fake.calls.map((call) => call.api).filter((api) => api !== 'elbv2:DescribeTargetHealth').slice(-4)).toEqual(['ecs:UpdateService', 'ecs:DescribeServices', 'ecs:DescribeServices', 'ecs:DescribeServices'])
+    expect(fake.calls.find((call) => call.api === 'ecs:UpdateService')!.parameters).toEqual({cluster: 'fintech-dev', service: 'ledger', forceNewDeployment: true})
+    expect(state.steps['targets-healthy']).toMatchObject({status: 'failed'})
+    expect(state.steps['errors-5xx']).toBeUndefined()
+    expect(fake.calls.map((call) => call.api)).not.toContain('redis:status')
   })
 })

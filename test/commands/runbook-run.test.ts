@@ -1,0 +1,306 @@
+/**
+ * `fintech runbook run` and `resume` as the on-call engineer types them, with the shipped
+ * failover runbook, through the real AWS adapter against aws-sdk-client-mock'd RDS, CloudWatch,
+ * ELBv2, ECS, CloudFormation and STS: the exact calls in order, state files, audit lines, exits.
+ */
+import {CloudFormationClient, DescribeStacksCommand} from '@aws-sdk/client-cloudformation'
+import {CloudWatchClient, DescribeAlarmsCommand, GetMetricStatisticsCommand} from '@aws-sdk/client-cloudwatch'
+import {DescribeServicesCommand, ECSClient, UpdateServiceCommand} from '@aws-sdk/client-ecs'
+import {DescribeTargetHealthCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
+import {DescribeDBClustersCommand, DescribeDBInstancesCommand, FailoverDBClusterCommand, RDSClient} from '@aws-sdk/client-rds'
+import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
+import {mockClient} from 'aws-sdk-client-mock'
+import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {beforeEach, describe, expect, it} from 'vitest'
+import RunbookResume from '../../src/commands/runbook/resume.js'
+import RunbookRun from '../../src/commands/runbook/run.js'
+import {makeProject} from '../helpers/project.js'
+import {runCli} from '../helpers/run-cli.js'
+
+const CONFIG = fileURLToPath(new URL('../../fintech.config.yaml', import.meta.url))
+const mocks = {
+  cfn: mockClient(CloudFormationClient),
+  cloudwatch: mockClient(CloudWatchClient),
+  ecs: mockClient(ECSClient),
+  elbv2: mockClient(ElasticLoadBalancingV2Client),
+  rds: mockClient(RDSClient),
+  sts: mockClient(STSClient),
+}
+
+/** Every call to any mocked client, in the order they were sent. */
+let sent: Array<{call: string; input: Record<string, any>}>
+let runsDir: string
+let auditFile: string
+
+function answer<T>(service: keyof typeof mocks, command: new (input: any) => T, name: string, respond: (input: any) => unknown) {
+  ;(mocks[service] as any).on(command).callsFake((input: Record<string, any>) => {
+    sent.push({call: `${service}:${name}`, input})
+    return respond(input)
+  })
+}
+
+const DATA_OUTPUTS = {AuroraClusterId: 'fintech-dev-ledger'}
+const COMPUTE_OUTPUTS = {
+  ClusterName: 'fintech-dev',
+  ServiceName: 'fintech-dev-ledger',
+  TargetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/fintech-dev-ledger/abc',
+  LoadBalancerFullName: 'app/fintech-dev/123',
+}
+
+/** An Aurora cluster (writer db-1 in eu-west-1a, reader db-2 in eu-west-1b) whose writer flips on FailoverDBCluster. */
+function platform(options: {lag?: number; alarms?: string[]; failover?: () => unknown; unhealthyTargets?: number; errors5xx?: number; account?: string} = {}) {
+  let writer = 'db-1'
+  answer('sts', GetCallerIdentityCommand, 'GetCallerIdentity', () => ({Account: options.account ?? '111111111111', Arn: `arn:aws:sts::${options.account ?? '111111111111'}:assumed-role/oncall/alice`}))
+  answer('cfn', DescribeStacksCommand, 'DescribeStacks', ({StackName}) => {
+    const outputs: Record<string, string> = StackName.endsWith('-data') ? DATA_OUTPUTS : StackName.endsWith('-compute') ? COMPUTE_OUTPUTS : {}
+    return {Stacks: [{StackName, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({OutputKey, OutputValue}))}]}
+  })
+  answer('rds', DescribeDBClustersCommand, 'DescribeDBClusters', () => ({
+    DBClusters: [{DBClusterIdentifier: 'fintech-dev-ledger', Status: 'available', DBClusterMembers: ['db-1', 'db-2'].map((id) => ({DBInstanceIdentifier: id, IsClusterWriter: id === writer}))}],
+  }))
+  answer('rds', DescribeDBInstancesCommand, 'DescribeDBInstances', ({DBInstanceIdentifier}) => ({
+    DBInstances: [{DBInstanceIdentifier, DBInstanceStatus: 'available', AvailabilityZone: DBInstanceIdentifier === 'db-1' ? 'eu-west-1a' : 'eu-west-1b'}],
+  }))
+  answer('rds', FailoverDBClusterCommand, 'FailoverDBCluster', (input) => {
+    const refused = options.failover?.()
+    if (refused) throw refused
+    writer = input.TargetDBInstanceIdentifier
+    return {DBCluster: {Status: 'failing-over'}}
+  })
+  answer('cloudwatch', GetMetricStatisticsCommand, 'GetMetricStatistics', ({MetricName}) =>
+    MetricName === 'AuroraReplicaLag' ? {Datapoints: [{Maximum: options.lag ?? 12}]} : {Datapoints: options.errors5xx === undefined ? [] : [{Sum: options.errors5xx}]},
+  )
+  answer('cloudwatch', DescribeAlarmsCommand, 'DescribeAlarms', () => ({MetricAlarms: (options.alarms ?? []).map((AlarmName) => ({AlarmName, StateValue: 'ALARM'}))}))
+  answer('elbv2', DescribeTargetHealthCommand, 'DescribeTargetHealth', () => ({
+    TargetHealthDescriptions: [{TargetHealth: {State: 'healthy'}}, ...Array.from({length: options.unhealthyTargets ?? 0}, () => ({TargetHealth: {State: 'unhealthy'}}))],
+  }))
+  answer('ecs', DescribeServicesCommand, 'DescribeServices', () => ({services: [{serviceName: 'fintech-dev-ledger', deployments: [{status: 'PRIMARY', rolloutState: 'COMPLETED'}]}]}))
+  answer('ecs', UpdateServiceCommand, 'UpdateService', () => ({service: {serviceName: 'fintech-dev-ledger'}}))
+}
+
+const calls = () => sent.map((entry) => entry.call)
+const auditLines = () => (existsSync(auditFile) ? readFileSync(auditFile, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line)) : [])
+
+beforeEach(() => {
+  for (const mock of Object.values(mocks)) mock.reset()
+  sent = []
+  runsDir = mkdtempSync(join(tmpdir(), 'fintech-runs-'))
+  process.env.FINTECH_RUNS_DIR = runsDir
+  auditFile = join(mkdtempSync(join(tmpdir(), 'fintech-audit-')), 'audit.jsonl')
+  process.env.FINTECH_AUDIT_LOG = auditFile
+  delete process.env.AWS_ENDPOINT_URL
+})
+
+const FAILOVER = ['failover', '--env', 'dev', '--config', CONFIG, '--param', 'targetInstance=db-2']
+
+/** The pre-checks, in the runbook's order, after the account check and the stack outputs. */
+const PRE_CHECKS = [
+  'sts:GetCallerIdentity',
+  'cfn:DescribeStacks',
+  'cfn:DescribeStacks',
+  'rds:DescribeDBClusters',
+  'rds:DescribeDBInstances',
+  'rds:DescribeDBInstances',
+  'cloudwatch:GetMetricStatistics',
+  'cloudwatch:DescribeAlarms',
+]
+
+describe('fintech runbook run failover', () => {
+  it('pre-checks, fails over to the chosen reader, waits for it to be writer and checks the ledger recovered', async () => {
+    platform()
+    const run = await runCli(RunbookRun, [...FAILOVER, '--yes', '--json'])
+    expect(run.exitCode).toBe(0)
+    expect(calls()).toEqual([
+      ...PRE_CHECKS,
+      'rds:FailoverDBCluster',
+      'rds:DescribeDBClusters',
+      'rds:DescribeDBClusters',
+      'elbv2:DescribeTargetHealth',
+      'cloudwatch:GetMetricStatistics',
+      'ecs:DescribeServices',
+      // The Redis status step: the data stack has no Sentinel outputs here, so it fails and the run goes on.
+      'sts:GetCallerIdentity',
+      'cfn:DescribeStacks',
+    ])
+    expect(sent.find((entry) => entry.call === 'rds:FailoverDBCluster')!.input).toEqual({DBClusterIdentifier: 'fintech-dev-ledger', TargetDBInstanceIdentifier: 'db-2'})
+    expect(sent[1]!.input).toEqual({StackName: 'fintech-dev-data'})
+    expect(sent[2]!.input).toEqual({StackName: 'fintech-dev-compute'})
+    const lag = sent.find((entry) => entry.call === 'cloudwatch:GetMetricStatistics')!.input
+    expect(lag).toMatchObject({Namespace: 'AWS/RDS', MetricName: 'AuroraReplicaLag', Dimensions: [{Name: 'DBInstanceIdentifier', Value: 'db-2'}], Period: 300, Statistics: ['Maximum']})
+    expect(lag.EndTime.getTime() - lag.StartTime.getTime()).toBe(5 * 60_000)
+    expect(sent.find((entry) => entry.call === 'cloudwatch:DescribeAlarms')!.input).toEqual({AlarmNamePrefix: 'fintech-dev-ledger-', StateValue: 'ALARM'})
+
+    const {run: state, stateFile, auditFile: runAudit} = run.json
+    expect(state).toMatchObject({runbook: 'failover', env: 'dev', status: 'succeeded', params: {environment: 'dev', clusterId: 'fintech-dev-ledger', targetInstance: 'db-2', maxReplicaLagMs: 100, service: 'fintech-dev-ledger', loadBalancer: 'app/fintech-dev/123'}})
+    expect(state.steps['redis-sentinel']).toMatchObject({status: 'failed'})
+    expect(state.steps.redeploy).toBeUndefined()
+    expect(JSON.parse(readFileSync(stateFile, 'utf8'))).toEqual(state)
+    const perRun = readFileSync(runAudit, 'utf8').trim().split('\n').map((line) => JSON.parse(line))
+    expect(perRun.map((line) => line.step)).toEqual(['cluster', 'one-writer', 'writer-instance', 'target-instance', 'target-in-other-az', 'replica-lag', 'lag-under-threshold', 'ledger-alarms', 'ledger-alarms-ok', 'approve', 'failover', 'target-is-writer', 'cluster-available', 'targets-healthy', 'errors-5xx', 'errors-under-threshold', 'service-stable', 'redis-sentinel'])
+    expect(perRun.every((line) => line.caller === 'arn:aws:sts::111111111111:assumed-role/oncall/alice')).toBe(true)
+    expect(auditLines()).toEqual([expect.objectContaining({env: 'dev', action: 'runbook failover step failover', result: 'ok', resource: state.id})])
+  })
+
+  it('forces a new deployment of the ledger service when 5xx stay high after the failover, and waits for it', async () => {
+    platform({errors5xx: 40})
+    const run = await runCli(RunbookRun, [...FAILOVER, '--yes', '--json'])
+    expect(run.exitCode).toBe(0)
+    expect(calls().slice(PRE_CHECKS.length)).toEqual(['rds:FailoverDBCluster', 'rds:DescribeDBClusters', 'rds:DescribeDBClusters', 'elbv2:DescribeTargetHealth', 'cloudwatch:GetMetricStatistics', 'ecs:UpdateService', 'ecs:DescribeServices'])
+    expect(sent.find((entry) => entry.call === 'ecs:UpdateService')!.input).toEqual({cluster: 'fintech-dev', service: 'fintech-dev-ledger', forceNewDeployment: true})
+    expect(run.json.run.steps['errors-under-threshold']).toMatchObject({status: 'failed', detail: '40 is not lessThan 5'})
+    expect(run.json.run.steps['service-stable']).toBeUndefined()
+    expect(run.json.run.steps['redeploy-stable'].status).toBe('succeeded')
+  })
+
+  it('shows the approver the writer, the target, the AZs, the lag and the alarms, and stops on a refusal without a terminal', async () => {
+    platform({alarms: ['fintech-dev-ledger-5xx']})
+    const run = await runCli(RunbookRun, [...FAILOVER, '--json'])
+    expect(run.exitCode).toBe(2)
+    expect(calls()).toEqual(PRE_CHECKS)
+    const state = run.json.run
+    expect(state).toMatchObject({status: 'refused', next: 'approve'})
+    expect(state.steps['ledger-alarms-ok']).toMatchObject({status: 'failed', detail: '1 is not equals 0'})
+    expect(state.steps.approve.detail).toMatch(/^not approved: needs approval \(Fail fintech-dev-ledger over from db-1 \(eu-west-1a\) to db-2 \(eu-west-1b\), replica lag 12 ms, 1 ledger alarms in ALARM \(fintech-dev-ledger-5xx\)\. Writes fail for 30-60 s\.\) and there is no terminal to ask/)
+    expect(auditLines()).toEqual([])
+  })
+
+  it('stops before any change when the reader lags', async () => {
+    platform({lag: 250})
+    const run = await runCli(RunbookRun, [...FAILOVER, '--yes'])
+    expect(run.exitCode).toBe(1)
+    expect(calls()).toEqual(PRE_CHECKS.slice(0, 7))
+    expect(run.stdout).toContain('✗ lag-under-threshold')
+    expect(run.stdout).toContain('250 is not lessThan 100')
+    expect(run.stdout).toMatch(/resume at lag-under-threshold: fintech runbook resume failover-dev-\d{8}T\d{6}Z-[0-9a-f]{4}/)
+  })
+
+  it('in prod needs the env name typed at a terminal: --yes does not approve, and nothing changes', async () => {
+    platform({account: '333333333333'})
+    const run = await runCli(RunbookRun, ['failover', '--env', 'prod', '--config', CONFIG, '--param', 'targetInstance=db-2', '--yes', '--json'])
+    expect(run.exitCode).toBe(2)
+    expect(run.json.run.steps.approve.detail).toBe('not approved: prod is protected: step approve needs the env\'s name typed at a terminal (--yes does not apply there)')
+    expect(calls()).not.toContain('rds:FailoverDBCluster')
+    expect(sent[1]!.input).toEqual({StackName: 'fintech-prod-data'})
+  })
+
+  it('--dry-run makes only read-only calls, shows the failover it would send, and leaves no state file', async () => {
+    platform()
+    const run = await runCli(RunbookRun, [...FAILOVER, '--dry-run', '--json'])
+    expect(run.exitCode).toBe(0)
+    expect(calls()).toEqual(PRE_CHECKS)
+    expect(run.json.run.steps.failover).toMatchObject({status: 'planned', detail: 'would run: rds:FailoverDBCluster {"DBClusterIdentifier":"fintech-dev-ledger","TargetDBInstanceIdentifier":"db-2"}'})
+    expect(run.json.stateFile).toBeUndefined()
+    expect(existsSync(join(runsDir, `${run.json.run.id}.json`))).toBe(false)
+    expect(auditLines()).toEqual([])
+  })
+
+  it('prints the plan with the parameters filled, then each step with its result', async () => {
+    platform()
+    const run = await runCli(RunbookRun, [...FAILOVER, '--yes'])
+    expect(run.stderr).toContain('Fail the Aurora ledger database over to a reader: runbook failover in dev, run failover-dev-')
+    expect(run.stderr).toContain('  11. failover [aws]  rds:FailoverDBCluster {"DBClusterIdentifier":"fintech-dev-ledger","TargetDBInstanceIdentifier":"db-2"}')
+    expect(run.stderr).toMatch(/Z {2}failover {2}✓ cluster {2}\d+\.\d s {2}Writer=db-1 WriterCount=1\n/)
+    expect(run.stdout).toMatch(/^Runbook failover in dev succeeded after .*; 1 failed step let the run continue\n/)
+  })
+})
+
+describe('fintech runbook resume', () => {
+  it('continues a failed run at the failed step, with the earlier outputs, and never repeats a finished step', async () => {
+    let refuse = true
+    platform({failover: () => (refuse ? Object.assign(new Error('DB cluster is not in available state'), {name: 'InvalidDBClusterStateFault'}) : undefined)})
+    const first = await runCli(RunbookRun, [...FAILOVER, '--yes', '--json'])
+    expect(first.exitCode).toBe(1)
+    expect(first.json.run).toMatchObject({status: 'failed', next: 'failover'})
+    expect(first.json.run.steps.failover.detail).toBe('InvalidDBClusterStateFault: DB cluster is not in available state')
+
+    refuse = false
+    sent = []
+    const resumed = await runCli(RunbookResume, [first.json.run.id, '--config', CONFIG, '--yes', '--json'])
+    expect(resumed.exitCode).toBe(0)
+    expect(calls().slice(0, 4)).toEqual(['sts:GetCallerIdentity', 'rds:FailoverDBCluster', 'rds:DescribeDBClusters', 'rds:DescribeDBClusters'])
+    expect(calls()).not.toContain('rds:DescribeDBInstances')
+    expect(resumed.json.run.status).toBe('succeeded')
+    expect(resumed.json.run.steps.cluster.outputs).toEqual(first.json.run.steps.cluster.outputs)
+    expect(auditLines().map((line) => `${line.action} ${line.result}`)).toEqual(['runbook failover step failover failed', 'runbook failover resumed at failover ok', 'runbook failover step failover ok'])
+  })
+
+  it('--from starts at another step', async () => {
+    platform({lag: 250})
+    const first = await runCli(RunbookRun, [...FAILOVER, '--yes', '--json'])
+    sent = []
+    const resumed = await runCli(RunbookResume, [first.json.run.id, '--config', CONFIG, '--from', 'ledger-alarms', '--yes', '--json'])
+    expect(resumed.exitCode).toBe(0)
+    expect(calls()[1]).toBe('cloudwatch:DescribeAlarms')
+  })
+
+  it('asks before running again a change that was interrupted while it ran', async () => {
+    platform()
+    const first = await runCli(RunbookRun, [...FAILOVER, '--yes', '--json'])
+    const file = first.json.stateFile
+    const state = JSON.parse(readFileSync(file, 'utf8'))
+    // As the state file is when the CLI died inside FailoverDBCluster.
+    Object.assign(state, {status: 'running', next: 'failover'})
+    state.steps.failover = {status: 'running', attempts: 1, outputs: {}}
+    writeFileSync(file, JSON.stringify(state))
+    sent = []
+    const refused = await runCli(RunbookResume, [state.id, '--config', CONFIG])
+    expect(refused.exitCode).toBe(2)
+    expect(refused.stderr).toContain('step failover not run again: needs approval (Step failover was interrupted while it ran: its change may already have been made.')
+    expect(calls()).not.toContain('rds:FailoverDBCluster')
+  })
+
+  it('refuses a run that succeeded, an unknown id and a broken state file (exit 2)', async () => {
+    platform()
+    const done = await runCli(RunbookRun, [...FAILOVER, '--yes', '--json'])
+    expect((await runCli(RunbookResume, [done.json.run.id, '--config', CONFIG])).stderr).toContain(`run ${done.json.run.id} succeeded: nothing to resume`)
+    const unknown = await runCli(RunbookResume, ['failover-dev-20260101T000000Z-0000', '--config', CONFIG])
+    expect(unknown.exitCode).toBe(2)
+    expect(unknown.stderr).toContain(`no run failover-dev-20260101T000000Z-0000 in ${runsDir}`)
+    writeFileSync(join(runsDir, 'broken.json'), '{"id": "broken", "steps": ')
+    const broken = await runCli(RunbookResume, ['broken', '--config', CONFIG])
+    expect(broken.exitCode).toBe(2)
+    expect(broken.stderr).toContain(`${join(runsDir, 'broken.json')}: not a run state file`)
+  })
+})
+
+describe('fintech runbook run: bad input changes nothing (exit 2, no AWS call)', () => {
+  const cases: Array<[string, string[], RegExp]> = [
+    ['an unknown runbook', ['nope', '--env', 'dev', '--config', CONFIG], /no runbook nope/],
+    ['a missing parameter', ['failover', '--env', 'dev', '--config', CONFIG], /runbook failover needs a parameter: targetInstance \(The reader to promote/],
+    ['an unknown parameter', [...FAILOVER, '--param', 'colour=red'], /--param colour: runbook failover has no such parameter/],
+    ['a parameter of the wrong type', [...FAILOVER, '--param', 'maxReplicaLagMs=fast'], /--param maxReplicaLagMs=fast: maxReplicaLagMs is a number/],
+    ['a --param without =', [...FAILOVER, '--param', 'targetInstance'], /--param targetInstance: write it as --param NAME=VALUE/],
+    ['an env the runbook does not allow', ['restore-aurora-snapshot', '--env', 'prod', '--config', CONFIG], /runbook restore-aurora-snapshot may run in dev, test, not in prod \(runbooks\/restore-aurora-snapshot\.yaml, envs\)/],
+    ['an unknown env', ['failover', '--env', 'staging', '--config', CONFIG, '--param', 'targetInstance=db-2'], /staging/],
+  ]
+  for (const [what, argv, message] of cases) {
+    it(what, async () => {
+      platform()
+      const run = await runCli(RunbookRun, argv)
+      expect(run.exitCode).toBe(2)
+      expect(run.stderr).toMatch(message)
+      expect(sent).toEqual([])
+    })
+  }
+
+  it('a runbook file that does not parse, at its line', async () => {
+    platform()
+    const config = makeProject({'runbooks/broken.yaml': 'name: broken\ntitle: [\n'})
+    const run = await runCli(RunbookRun, ['broken', '--env', 'dev', '--config', config])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toMatch(/runbooks\/broken\.yaml:3: /)
+    expect(sent).toEqual([])
+  })
+
+  it('a bad step kind, at its line', async () => {
+    platform()
+    const text = 'name: odd\ntitle: t\ndescription: d\nwhenToUse: w\nseverity: sev3\nenvs: [dev]\nsteps:\n  - name: pray\n    kind: pray\nprose: p\n'
+    const run = await runCli(RunbookRun, ['odd', '--env', 'dev', '--config', makeProject({'runbooks/odd.yaml': text})])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain('runbooks/odd.yaml:9: unknown step kind "pray"')
+    expect(sent).toEqual([])
+  })
+})
