@@ -1,0 +1,102 @@
+/**
+ * `fintech runbook run failover` against moto_server: an Aurora cluster with a writer and a
+ * reader in other AZs, the ledger's ECS service and target group, the reader's replica lag in
+ * CloudWatch — all made in the emulator — then the built CLI fails the cluster over and the
+ * writer is checked in the emulator.
+ */
+import {CloudWatchClient, PutMetricDataCommand} from '@aws-sdk/client-cloudwatch'
+import {CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand} from '@aws-sdk/client-ec2'
+import {CreateClusterCommand, CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand} from '@aws-sdk/client-ecs'
+import {CreateTargetGroupCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
+import {CreateDBClusterCommand, CreateDBInstanceCommand, DescribeDBClustersCommand, RDSClient} from '@aws-sdk/client-rds'
+import {cpSync, readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {ACCOUNT, explain, REGION, REPO_ROOT, scratchDir, useMoto} from './moto.js'
+
+const ctx = useMoto()
+const scratch = scratchDir('fintech-it-runbook-')
+let rds: RDSClient
+let cloudwatch: CloudWatchClient
+let ecs: ECSClient
+let elbv2: ElasticLoadBalancingV2Client
+let config: string
+
+beforeAll(() => {
+  const settings = {endpoint: ctx.moto.endpoint, region: REGION, credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'}}
+  rds = new RDSClient(settings)
+  cloudwatch = new CloudWatchClient(settings)
+  ecs = new ECSClient(settings)
+  elbv2 = new ElasticLoadBalancingV2Client(settings)
+  // The repository's config, runbooks and templates, with dev in moto's account and region.
+  for (const part of ['runbooks', 'templates']) cpSync(join(REPO_ROOT, part), join(scratch.dir, part), {recursive: true})
+  config = join(scratch.dir, 'fintech.config.yaml')
+  const text = readFileSync(join(REPO_ROOT, 'fintech.config.yaml'), 'utf8').replace(/(\n {2}dev:\n {4}account: )"\d{12}"\n {4}region: [a-z0-9-]+/, `$1"${ACCOUNT}"\n    region: ${REGION}`)
+  writeFileSync(config, text)
+  // Run state files go to the scratch folder, not the user's home (the CLI's XDG_STATE_HOME).
+  process.env.XDG_STATE_HOME = join(scratch.dir, 'state')
+})
+afterAll(() => {
+  for (const client of [rds, cloudwatch, ecs, elbv2]) client?.destroy()
+  scratch.cleanup()
+})
+
+interface Platform {
+  targetGroupArn: string
+}
+
+async function createPlatform(lag: number): Promise<Platform> {
+  await rds.send(new CreateDBClusterCommand({DBClusterIdentifier: 'fintech-dev-ledger', Engine: 'aurora-postgresql', MasterUsername: 'ledger_admin', MasterUserPassword: 'not-a-real-secret-1'}))
+  for (const [id, zone] of [['ledger-1', `${REGION}a`], ['ledger-2', `${REGION}b`]] as const) {
+    await rds.send(new CreateDBInstanceCommand({DBInstanceIdentifier: id, DBClusterIdentifier: 'fintech-dev-ledger', Engine: 'aurora-postgresql', DBInstanceClass: 'db.r6g.large', AvailabilityZone: zone}))
+  }
+  await cloudwatch.send(new PutMetricDataCommand({Namespace: 'AWS/RDS', MetricData: [{MetricName: 'AuroraReplicaLag', Dimensions: [{Name: 'DBInstanceIdentifier', Value: 'ledger-2'}], Value: lag, Unit: 'Milliseconds', Timestamp: new Date()}]}))
+  const {Vpc} = await ctx.moto.ec2.send(new CreateVpcCommand({CidrBlock: '10.20.0.0/16'}))
+  const {Subnet} = await ctx.moto.ec2.send(new CreateSubnetCommand({VpcId: Vpc!.VpcId!, CidrBlock: '10.20.1.0/24'}))
+  const {GroupId} = await ctx.moto.ec2.send(new CreateSecurityGroupCommand({GroupName: 'ledger', Description: 'ledger tasks', VpcId: Vpc!.VpcId!}))
+  const {TargetGroups} = await elbv2.send(new CreateTargetGroupCommand({Name: 'fintech-dev-ledger', Protocol: 'HTTP', Port: 8080, VpcId: Vpc!.VpcId!, TargetType: 'ip'}))
+  await ecs.send(new CreateClusterCommand({clusterName: 'fintech-dev'}))
+  await ecs.send(new RegisterTaskDefinitionCommand({family: 'ledger', containerDefinitions: [{name: 'ledger', image: 'ledger:1', memory: 512}]}))
+  await ecs.send(new CreateServiceCommand({cluster: 'fintech-dev', serviceName: 'fintech-dev-ledger', taskDefinition: 'ledger', desiredCount: 1, networkConfiguration: {awsvpcConfiguration: {subnets: [Subnet!.SubnetId!], securityGroups: [GroupId!]}}}))
+  return {targetGroupArn: TargetGroups![0]!.TargetGroupArn!}
+}
+
+const writerOf = async () => (await rds.send(new DescribeDBClustersCommand({DBClusterIdentifier: 'fintech-dev-ledger'}))).DBClusters![0]!.DBClusterMembers!.find((member) => member.IsClusterWriter)?.DBInstanceIdentifier
+
+const failover = (platform: Platform, ...extra: string[]) => [
+  'runbook', 'run', 'failover', '--env', 'dev', '--config', config, '--json',
+  '--param', 'clusterId=fintech-dev-ledger', '--param', 'targetInstance=ledger-2', '--param', 'ecsCluster=fintech-dev',
+  '--param', 'service=fintech-dev-ledger', '--param', `targetGroupArn=${platform.targetGroupArn}`, '--param', 'loadBalancer=app/fintech-dev/1',
+  ...extra,
+]
+
+describe('fintech runbook run failover against moto_server', () => {
+  it('fails the cluster over: the reader becomes the writer in the emulator, and the run says succeeded', async () => {
+    const platform = await createPlatform(8)
+    expect(await writerOf()).toBe('ledger-1')
+    const run = await ctx.run(failover(platform, '--yes'))
+    expect(run.exitCode, explain(run)).toBe(0)
+    expect(await writerOf()).toBe('ledger-2')
+    const state = run.json.run
+    expect(state.status).toBe('succeeded')
+    expect(state.steps.cluster.outputs).toEqual({Writer: 'ledger-1', WriterCount: 1})
+    expect(state.steps['replica-lag'].outputs).toEqual({ReplicaLag: 8})
+    expect(state.steps['target-is-writer'].status).toBe('succeeded')
+    // No data stack in the emulator: the Redis check fails, is recorded, and ends the run.
+    expect(state.steps['redis-sentinel'].status).toBe('failed')
+    expect(state.steps.redeploy).toBeUndefined()
+    expect(run.audit).toEqual([expect.objectContaining({env: 'dev', action: 'runbook failover step failover', result: 'ok'})])
+  })
+
+  it('a dry run leaves the writer where it is; a lagging reader stops the run before the failover', async () => {
+    const platform = await createPlatform(500)
+    const dry = await ctx.run(failover(platform, '--dry-run'))
+    expect(dry.exitCode, explain(dry)).toBe(1)
+    expect(dry.json.run.steps['lag-under-threshold']).toMatchObject({status: 'failed', detail: '500 is not lessThan 100'})
+    const real = await ctx.run(failover(platform, '--yes'))
+    expect(real.exitCode, explain(real)).toBe(1)
+    expect(real.json.run).toMatchObject({status: 'failed', next: 'lag-under-threshold'})
+    expect(await writerOf()).toBe('ledger-1')
+    expect(real.audit).toEqual([])
+  })
+})
