@@ -44,7 +44,7 @@ export function RunbookView({runbook, env, runId, progress, startedAt}: {runbook
   return (
     <Box flexDirection="column">
       <Text bold>
-        {runbook.title} — {env} — run {runId} — {seconds(now - startedAt)}
+        {runbook.title} — {env} — run {runId} — {seconds(Math.max(0, now - startedAt))}
       </Text>
       {runbook.steps.map((step, index) => {
         const record = ended.get(step.name)
@@ -55,7 +55,7 @@ export function RunbookView({runbook, env, runId, progress, startedAt}: {runbook
           return (
             <Text key={step.name} color="yellow">
               {number}
-              {SPINNER_FRAMES[Math.floor(now / 100) % SPINNER_FRAMES.length]} {step.name} [{step.kind}] {seconds(now - current.startedAt)}
+              {SPINNER_FRAMES[Math.floor(now / 100) % SPINNER_FRAMES.length]} {step.name} [{step.kind}] {seconds(Math.max(0, now - current.startedAt))}
               {current.attempt > 1 ? ` (attempt ${current.attempt})` : ''}
               {current.runbook === runbook.name ? '' : ` in ${current.runbook}`}
               {current.waitingFor === undefined ? '' : `  now ${current.waitingFor}`}
