@@ -105,12 +105,3 @@ export function renderRunReport(runbook: Runbook, state: RunState, files: {state
   if (state.status !== 'succeeded' && state.next) lines.push(`resume at ${state.next}: fintech runbook resume ${state.id}`)
   return lines.join('\n')
 }
-
-/** ink on an interactive terminal (outside CI and --json), plain lines on stderr everywhere else. */
-export async function createRunbookReporter(options: {stderr: NodeJS.WriteStream; json: boolean; runbook: Runbook; env: string; runId: string}): Promise<RunbookReporter> {
-  if (options.stderr.isTTY && !process.env.CI && !options.json) {
-    const {InkRunbookReporter} = await import('./ink/runbook-view.js')
-    return new InkRunbookReporter(options.stderr, options)
-  }
-  return new PlainRunbookReporter((line) => options.stderr.write(`${line}\n`))
-}
