@@ -41,9 +41,12 @@ export async function tagLogGroups(target: AwsTarget, arns: string[], tags: Tags
 export async function createRunLogWriter(target: AwsTarget, group: string, stream: string): Promise<{record(line: Record<string, unknown>): Promise<void>}> {
   const logs = await import('@aws-sdk/client-cloudwatch-logs')
   const client = new logs.CloudWatchLogsClient(clientSettings(target))
-  await client.send(new logs.CreateLogStreamCommand({logGroupName: group, logStreamName: stream})).catch((error: unknown) => {
+  try {
+    await client.send(new logs.CreateLogStreamCommand({logGroupName: group, logStreamName: stream}))
+  } catch (error) {
+    // A resumed run writes on to its stream.
     if ((error as {name?: string}).name !== 'ResourceAlreadyExistsException') throw error
-  })
+  }
   return {
     async record(line) {
       await client.send(new logs.PutLogEventsCommand({logGroupName: group, logStreamName: stream, logEvents: [{timestamp: Date.now(), message: JSON.stringify(line)}]}))

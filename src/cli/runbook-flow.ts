@@ -201,7 +201,8 @@ export async function runWithState(runbook: Runbook, state: RunState, context: R
       appendFileSync(auditFileOf(state.id), `${JSON.stringify(line)}\n`)
     }
     if (entry.changes && entry.result !== 'planned') context.audit.record({env: state.env, action: `runbook ${entry.runbook} step ${entry.step}`, resource: state.id, result: entry.result === 'ok' ? 'ok' : entry.result === 'interrupted' ? 'in-progress' : 'failed', detail: entry.request.slice(0, 500)})
-    if (context.cloudWatch) pending.push(context.cloudWatch.record(line))
+    // The local audit file is the record; a CloudWatch copy that fails is said, and the run goes on.
+    if (context.cloudWatch) pending.push(context.cloudWatch.record(line).catch((error: unknown) => void process.stderr.write(`warning: audit line of step ${entry.step} not copied to CloudWatch Logs: ${(error as Error).message}\n`)))
   }
   try {
     return await executeRunbook(runbook, state, {

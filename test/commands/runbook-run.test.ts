@@ -5,6 +5,7 @@
  */
 import {CloudFormationClient, DescribeStacksCommand} from '@aws-sdk/client-cloudformation'
 import {CloudWatchClient, DescribeAlarmsCommand, GetMetricStatisticsCommand} from '@aws-sdk/client-cloudwatch'
+import {CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand} from '@aws-sdk/client-cloudwatch-logs'
 import {DescribeServicesCommand, ECSClient, UpdateServiceCommand} from '@aws-sdk/client-ecs'
 import {DescribeTargetHealthCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
 import {DescribeDBClustersCommand, DescribeDBInstancesCommand, FailoverDBClusterCommand, RDSClient} from '@aws-sdk/client-rds'
@@ -24,6 +25,7 @@ const CONFIG = fileURLToPath(new URL('../../fintech.config.yaml', import.meta.ur
 const mocks = {
   cfn: mockClient(CloudFormationClient),
   cloudwatch: mockClient(CloudWatchClient),
+  logs: mockClient(CloudWatchLogsClient),
   ecs: mockClient(ECSClient),
   elbv2: mockClient(ElasticLoadBalancingV2Client),
   rds: mockClient(RDSClient),
@@ -204,6 +206,19 @@ describe('fintech runbook run failover', () => {
     expect(run.stderr).toContain('  11. failover [aws]  rds:FailoverDBCluster {"DBClusterIdentifier":"fintech-dev-ledger","TargetDBInstanceIdentifier":"db-2"}')
     expect(run.stderr).toMatch(/Z {2}failover {2}✓ cluster {2}\d+\.\d s {2}Writer=db-1 WriterCount=1\n/)
     expect(run.stdout).toMatch(/^Runbook failover in dev succeeded after .*; 1 failed step let the run continue\n/)
+  })
+  it('--log-group copies every audit line of the run to a CloudWatch Logs stream named after it', async () => {
+    platform({lag: 250})
+    answer('logs', CreateLogStreamCommand, 'CreateLogStream', () => ({}))
+    answer('logs', PutLogEventsCommand, 'PutLogEvents', () => ({}))
+    const run = await runCli(RunbookRun, [...FAILOVER, '--yes', '--json', '--log-group', '/fintech/runbooks'])
+    expect(run.exitCode).toBe(1)
+    const id = run.json.run.id
+    expect(sent.find((entry) => entry.call === 'logs:CreateLogStream')!.input).toEqual({logGroupName: '/fintech/runbooks', logStreamName: id})
+    const events = sent.filter((entry) => entry.call === 'logs:PutLogEvents').map((entry) => JSON.parse(entry.input.logEvents[0].message))
+    const perRun = readFileSync(run.json.auditFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line))
+    expect(events).toEqual(perRun)
+    expect(events.map((event) => `${event.step} ${event.result}`).at(-1)).toBe('lag-under-threshold failed')
   })
 })
 
