@@ -77,6 +77,17 @@ describe('fintech redis failover against real Redis and Sentinel', () => {
     expect(lines[0].detail).toContain(`127.0.0.1:${first} -> 127.0.0.1:${second}`)
   })
 
+  it('keeps writes paused past a short pause budget until the promotion is done, and loses no acknowledged write', async () => {
+    const writer = startWriter(harness, 'short')
+    await waitFor('the writer to get going', async () => (await harness.client(await harness.masterPort()).exists('short:50')) === 1)
+    // A 1 s CLIENT PAUSE expires before Sentinel has promoted (about 1-2 s here) unless it is renewed.
+    const run = await runCli(RedisFailover, [...args(), '--pause-budget', '1', '--json'])
+    expect(run.exitCode, run.stderr).toBe(0)
+    const {acknowledged} = await writer.stop()
+    expect(acknowledged.length).toBeGreaterThan(50)
+    expect(await missingOnPrimary(acknowledged)).toEqual([])
+  })
+
   it('waits for a replica that lost its link to resync instead of promoting it stale', async () => {
     const primaryPort = await harness.masterPort()
     const stale = harness.nodes.find((node) => node.port !== primaryPort)!

@@ -38,7 +38,7 @@ export default class RedisFailover extends FintechCommand {
     yes: Flags.boolean({description: 'approve a failover in a protected env (prod) without a prompt', default: false}),
     'max-lag-bytes': Flags.integer({description: 'a replica further behind is not a candidate', default: DEFAULT_LIMITS.maxLagBytes, min: 0}),
     'sync-timeout': Flags.integer({description: 'seconds to wait for lagging replicas to resync before leaving them out', default: DEFAULT_FAILOVER.syncTimeoutMs / 1000, min: 0}),
-    'pause-budget': Flags.integer({description: 'seconds writes may stay paused at most (the CLIENT PAUSE timeout)', default: DEFAULT_FAILOVER.pauseBudgetMs / 1000, min: 1}),
+    'pause-budget': Flags.integer({description: 'the CLIENT PAUSE timeout in seconds: how long a crashed CLI could leave writes paused; renewed while Sentinel promotes', default: DEFAULT_FAILOVER.pauseBudgetMs / 1000, min: 1}),
     timeout: Flags.integer({description: 'seconds to wait for the promotion and for the old primary to resync', default: DEFAULT_FAILOVER.promoteTimeoutMs / 1000, min: 1}),
   }
 

@@ -6,7 +6,11 @@ export interface FailoverOptions {
   limits: HealthLimits
   /** How long to wait for every replica to be in sync before excluding the ones that are not. */
   syncTimeoutMs: number
-  /** The longest writes may stay paused; also the CLIENT PAUSE timeout, so a crashed CLI cannot leave them paused. */
+  /**
+   * The CLIENT PAUSE timeout, so a crashed CLI leaves writes paused this long at most; renewed
+   * while Sentinel promotes, which bounds the whole pause by promoteTimeoutMs. Also the limit for
+   * the replicas to catch up (half of it).
+   */
   pauseBudgetMs: number
   /** How long to wait for Sentinel to promote and everyone to agree, and for the old primary to resync. */
   promoteTimeoutMs: number
@@ -191,7 +195,14 @@ export async function runFailover(
     })
     progress({kind: 'failover-sent', sentinel: leader.address})
 
+    let pauseRenewedAt = pausedAt
     const promoted = await waitUntil(clock, options.promoteTimeoutMs, 'the Sentinels to agree on a new primary', async () => {
+      // CLIENT PAUSE ends by itself after the budget (so a dead CLI cannot leave writes paused);
+      // a promotion that takes longer must not let the old primary acknowledge writes it then loses.
+      if (clock.now() - pauseRenewedAt >= options.pauseBudgetMs / 2) {
+        await oldPrimary!.call('CLIENT', 'PAUSE', options.pauseBudgetMs, 'WRITE').catch(() => undefined)
+        pauseRenewedAt = clock.now()
+      }
       const named = new Set<string>()
       for (const endpoint of sentinels) {
         const answer = await connector.connect(endpoint).then(
