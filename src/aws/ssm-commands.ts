@@ -10,7 +10,12 @@ export interface ShellRun {
 const FIRST_POLL_MS = 1000
 const MAX_POLL_MS = 10_000
 const DONE = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled'])
-const wait = (ms: number) => new Promise<void>((done) => setTimeout(done, ms))
+const wait = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((done, fail) => {
+    if (signal?.aborted) return fail(new Error('aborted'))
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', () => (clearTimeout(timer), fail(new Error('aborted'))), {once: true})
+  })
 
 /**
  * Runs a shell script on one instance through SSM Run Command (AWS-RunShellScript) and polls
@@ -56,20 +61,24 @@ export async function runShellScript(
   return {status: `no end within ${options.timeoutSeconds + 60} s (last ${status})`, output: '', commandId}
 }
 
+/** SSM lists a command's invocations once it has resolved its targets; none by then means no instance matched. */
+const NO_TARGET_AFTER_MS = 30_000
+
 /**
  * Runs a shell script through SSM Run Command on every instance carrying `tag` in the env
  * (its Environment tag too, so a tag shared across envs never reaches another env's hosts),
- * and waits until every invocation ended. Exit code 0 only when all succeeded.
+ * and waits until every invocation ended. Exit code 0 only when all succeeded. Aborting (the
+ * step's timeout, Ctrl-C) cancels the command on the instances.
  */
 export async function runShellScriptOnTagged(
   target: AwsTarget,
   on: {tag: {key: string; value: string}; environment: string},
   commands: string[],
-  options: {comment: string; timeoutSeconds: number; signal?: AbortSignal; sleep?: (ms: number) => Promise<void>},
+  options: {comment: string; timeoutSeconds: number; signal: AbortSignal; sleep?: (ms: number) => Promise<void>},
 ): Promise<{exitCode: number; stdout: string; stderr: string}> {
   const ssm = await import('@aws-sdk/client-ssm')
   const client = new ssm.SSMClient(clientSettings(target))
-  const sleep = options.sleep ?? wait
+  const sleep = options.sleep ?? ((ms: number) => wait(ms, options.signal))
   const {Command} = await client.send(
     new ssm.SendCommandCommand({
       DocumentName: 'AWS-RunShellScript',
@@ -81,29 +90,37 @@ export async function runShellScriptOnTagged(
       TimeoutSeconds: options.timeoutSeconds,
       Comment: options.comment.slice(0, 100),
     }),
-    {abortSignal: options.signal},
   )
   const commandId = Command?.CommandId ?? ''
-  const deadline = Date.now() + (options.timeoutSeconds + 60) * 1000
-  for (let attempt = 0; Date.now() < deadline; attempt++) {
-    await sleep(Math.min(FIRST_POLL_MS * 2 ** attempt, MAX_POLL_MS))
-    const invocations: CommandInvocation[] = []
-    let token: string | undefined
-    do {
-      const page = await client.send(new ssm.ListCommandInvocationsCommand({CommandId: commandId, Details: true, ...(token ? {NextToken: token} : {})}), {abortSignal: options.signal})
-      invocations.push(...(page.CommandInvocations ?? []))
-      token = page.NextToken
-    } while (token)
-    if (invocations.length === 0 || !invocations.every((invocation) => DONE.has(invocation.Status ?? ''))) continue
-    const outputOf = (invocation: CommandInvocation) => (invocation.CommandPlugins ?? []).map((plugin) => plugin.Output ?? '').join('').trim()
-    const failed = invocations.filter((invocation) => invocation.Status !== 'Success')
-    return {
-      exitCode: failed.length === 0 ? 0 : 1,
-      stdout: invocations.map((invocation) => `${invocation.InstanceId}: ${outputOf(invocation)}`).join('\n'),
-      stderr: failed.map((invocation) => `${invocation.InstanceId}: ${invocation.Status} ${invocation.StatusDetails ?? ''}`.trim()).join('\n'),
+  const started = Date.now()
+  try {
+    for (let attempt = 0; Date.now() - started < (options.timeoutSeconds + 60) * 1000; attempt++) {
+      await sleep(Math.min(FIRST_POLL_MS * 2 ** attempt, MAX_POLL_MS))
+      const invocations: CommandInvocation[] = []
+      let token: string | undefined
+      do {
+        const page = await client.send(new ssm.ListCommandInvocationsCommand({CommandId: commandId, Details: true, ...(token ? {NextToken: token} : {})}), {abortSignal: options.signal})
+        invocations.push(...(page.CommandInvocations ?? []))
+        token = page.NextToken
+      } while (token)
+      if (invocations.length === 0 && Date.now() - started >= NO_TARGET_AFTER_MS) {
+        return {exitCode: 1, stdout: '', stderr: `no instance of ${on.environment} carries the tag ${on.tag.key}=${on.tag.value} (command ${commandId} has no invocation)`}
+      }
+      if (invocations.length === 0 || !invocations.every((invocation) => DONE.has(invocation.Status ?? ''))) continue
+      const outputOf = (invocation: CommandInvocation) => (invocation.CommandPlugins ?? []).map((plugin) => plugin.Output ?? '').join('').trim()
+      const failed = invocations.filter((invocation) => invocation.Status !== 'Success')
+      return {
+        exitCode: failed.length === 0 ? 0 : 1,
+        stdout: invocations.map((invocation) => `${invocation.InstanceId}: ${outputOf(invocation)}`).join('\n'),
+        stderr: failed.map((invocation) => `${invocation.InstanceId}: ${invocation.Status} ${invocation.StatusDetails ?? ''}`.trim()).join('\n'),
+      }
     }
+    return {exitCode: 1, stdout: '', stderr: `command ${commandId} did not end within ${options.timeoutSeconds + 60} s`}
+  } catch (error) {
+    // Stopped from here (timeout, Ctrl-C): stop it on the instances too.
+    if (options.signal.aborted) await client.send(new ssm.CancelCommandCommand({CommandId: commandId})).catch(() => undefined)
+    throw error
   }
-  return {exitCode: 1, stdout: '', stderr: `command ${commandId} did not end within ${options.timeoutSeconds + 60} s`}
 }
 
 export interface BackupObject {

@@ -8,7 +8,7 @@ import {ExitCode, FintechError, InputError} from '../core/errors.js'
 import {addressOf, parseEndpoint, type RedisConnector, type RedisEndpoint} from '../core/redis/api.js'
 import type {NodeShell, RedisNode} from '../core/redis/patch.js'
 import {redisMasterStack} from '../core/shutdown/scope.js'
-import {selectEnvironment} from '../core/stages/select.js'
+import {isProtectedEnv, selectEnvironment} from '../core/stages/select.js'
 import {openGuardedSession} from './aws-session.js'
 import {createRedisConnector} from './redis-connector.js'
 import {startSsmForwards} from './ssm-forward.js'
@@ -121,7 +121,7 @@ export async function openRedisTarget(flags: RedisFlags, loadConfig: (path: stri
   }
   return {
     env: envName,
-    protected: environment.protected || envName === 'prod',
+    protected: isProtectedEnv(loaded!.config, envName),
     masterName: flags['master-name'] ?? outputs.RedisMasterName ?? DEFAULT_MASTER_NAME,
     sentinels,
     stack: stackOutputs,

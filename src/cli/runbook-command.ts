@@ -2,15 +2,16 @@ import {Flags} from '@oclif/core'
 import type {AwsTarget} from '../aws/clients.js'
 import type {AuditSink} from '../core/audit/audit-log.js'
 import type {LoadedConfig} from '../core/config/load.js'
-import {ExitCode} from '../core/errors.js'
+import {ExitCode, InputError} from '../core/errors.js'
 import type {RunbookSet} from '../core/runbook/load.js'
 import type {RunState} from '../core/runbook/run-state.js'
 import type {Runbook} from '../core/runbook/schema.js'
-import {selectEnvironment} from '../core/stages/select.js'
+import {isProtectedEnv} from '../core/stages/select.js'
 import {createRunbookReporter} from '../ui/runbook-reporter.js'
+import type {RunbookReporter} from '../ui/runbook-run.js'
 import {renderPlan, renderRunReport} from '../ui/runbook-run.js'
 import {withInterrupt} from './aws-session.js'
-import {auditFileOf, runbookApprover, runbookRedis, runbookShell, runWithState, stateFileOf} from './runbook-flow.js'
+import {auditFileOf, lockRun, runbookApprover, runbookRedis, runbookShell, runWithState, stateFileOf} from './runbook-flow.js'
 
 /** Flags `run` and `resume` share. */
 export const runFlags = {
@@ -22,6 +23,16 @@ export interface RunbookRunOutput {
   run: RunState
   stateFile?: string
   auditFile?: string
+}
+
+/** Every API step of the runbook and of the runbooks it calls, with where it is written. */
+function apiStepsOf(runbook: Runbook, set: RunbookSet, seen = new Set<string>()): Array<{service: string; api: string; where: string}> {
+  seen.add(runbook.name)
+  return runbook.steps.flatMap((step) => {
+    if (step.kind === 'aws' || step.kind === 'wait' || step.kind === 'assert') return [{service: step.service, api: step.api, where: `${runbook.file} step ${step.name}`}]
+    const called = step.kind === 'runbook' && !seen.has(step.runbook) ? set.runbooks.get(step.runbook) : undefined
+    return called ? apiStepsOf(called, set, seen) : []
+  })
 }
 
 export const EXIT_BY_STATUS: Record<RunState['status'], number> = {
@@ -41,19 +52,20 @@ export async function conductRun(
   state: RunState,
   context: {loaded: LoadedConfig; set: RunbookSet; aws: AwsTarget; audit: AuditSink; yes: boolean; json: boolean; logGroup?: string},
 ): Promise<{text: string; exitCode: number; result: RunbookRunOutput}> {
-  const environment = selectEnvironment(context.loaded.config, state.env)
-  const protectedEnv = environment.protected || state.env === 'prod'
-  process.stderr.write(`${renderPlan(runbook, state, new Date())}\n\n`)
-  const reporter = await createRunbookReporter({stderr: process.stderr, json: context.json, runbook, env: state.env, runId: state.id})
+  const protectedEnv = isProtectedEnv(context.loaded.config, state.env)
+  const {createRunbookAws, unknownApis} = await import('../aws/api-call.js')
+  // A misspelt API in a step after the change would fail only once the change is made.
+  const unknown = await unknownApis(apiStepsOf(runbook, context.set))
+  if (unknown.length > 0) throw new InputError(`runbook ${runbook.name} calls what the AWS SDK does not have: ${unknown.join('; ')}`)
+  const unlock = state.dryRun ? () => undefined : lockRun(state.id)
   const redis = runbookRedis({config: context.loaded.file, env: state.env, ...(context.aws.profile ? {profile: context.aws.profile} : {}), region: context.aws.region}, () => context.loaded)
-  let cloudWatch: {record(line: Record<string, unknown>): Promise<void>} | undefined
-  if (context.logGroup && !state.dryRun) {
-    const {createRunLogWriter} = await import('../aws/logs.js')
-    cloudWatch = await createRunLogWriter(context.aws, context.logGroup, state.id)
-  }
-  const {createRunbookAws} = await import('../aws/api-call.js')
+  let reporter: RunbookReporter | undefined
   let finished: RunState
   try {
+    const cloudWatch = context.logGroup && !state.dryRun ? await (await import('../aws/logs.js')).createRunLogWriter(context.aws, context.logGroup, state.id) : undefined
+    process.stderr.write(`${renderPlan(runbook, state, new Date())}\n\n`)
+    const shown = await createRunbookReporter({stderr: process.stderr, json: context.json, runbook, env: state.env, runId: state.id, done: state.steps})
+    reporter = shown
     finished = await withInterrupt(({signal}) =>
       runWithState(runbook, state, {
         loaded: context.loaded,
@@ -63,16 +75,18 @@ export async function conductRun(
         ...(cloudWatch ? {cloudWatch} : {}),
         deps: {
           aws: createRunbookAws(context.aws),
-          approver: runbookApprover({env: state.env, protectedEnv, yes: context.yes, input: process.stdin, output: process.stderr, reporter}),
+          approver: runbookApprover({env: state.env, protectedEnv, yes: context.yes, input: process.stdin, output: process.stderr, reporter: shown}),
           shell: runbookShell(context.aws, state.env),
           redis,
-          onEvent: (event) => reporter.event(event),
+          protectedEnv,
+          onEvent: (event) => shown.event(event),
           signal,
         },
       }),
     )
   } finally {
-    await reporter.close()
+    unlock()
+    await reporter?.close()
     redis.close()
   }
   const files = state.dryRun ? {} : {state: stateFileOf(state.id), audit: auditFileOf(state.id)}

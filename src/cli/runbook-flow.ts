@@ -1,10 +1,10 @@
-import {appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
-import {homedir} from 'node:os'
+import {existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {homedir, hostname} from 'node:os'
 import {join} from 'node:path'
 import type {AwsTarget} from '../aws/clients.js'
-import type {AuditSink} from '../core/audit/audit-log.js'
+import {appendJsonLine, type AuditSink} from '../core/audit/audit-log.js'
 import type {LoadedConfig} from '../core/config/load.js'
-import {systemClock} from '../core/deploy/clock.js'
+import {InterruptedError, systemClock} from '../core/deploy/clock.js'
 import {FileError, InputError} from '../core/errors.js'
 import {executeRunbook, type RunbookApprover, type RunbookAuditEntry, type RunbookDeps, type RunbookRedis, type RunbookShell} from '../core/runbook/engine.js'
 import {findRunbook, type RunbookSet} from '../core/runbook/load.js'
@@ -34,22 +34,59 @@ export function saveRunState(state: RunState): void {
   renameSync(`${file}.tmp`, file)
 }
 
-/** The runs a resume could continue, newest first, for the hint of a wrong id. */
-function resumableRuns(): string[] {
+/** The five runs saved last, for the hint of a wrong id. */
+function recentRuns(): string[] {
   if (!existsSync(runsDirectory())) return []
   return readdirSync(runsDirectory())
     .filter((name) => name.endsWith('.json'))
-    .sort()
-    .reverse()
+    .map((name) => ({id: name.slice(0, -'.json'.length), saved: statSync(join(runsDirectory(), name)).mtimeMs}))
+    .sort((a, b) => b.saved - a.saved)
     .slice(0, 5)
-    .map((name) => name.slice(0, -'.json'.length))
+    .map((run) => run.id)
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Holds a run for this process (a lock file created exclusively), so two engineers resuming
+ * the same run cannot both act on it. A lock left by a process of this host that is gone is
+ * taken over; one from another host is said, with the file to delete.
+ */
+export function lockRun(id: string): () => void {
+  mkdirSync(runsDirectory(), {recursive: true})
+  const file = join(runsDirectory(), `${id}.lock`)
+  const mine = JSON.stringify({pid: process.pid, host: hostname(), since: new Date().toISOString()})
+  try {
+    writeFileSync(file, mine, {flag: 'wx'})
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    const holder = (() => {
+      try {
+        return JSON.parse(readFileSync(file, 'utf8')) as {pid: number; host: string; since: string}
+      } catch {
+        return undefined
+      }
+    })()
+    if (holder && (holder.host !== hostname() || alive(holder.pid))) {
+      throw new InputError(`run ${id} is being run by process ${holder.pid} on ${holder.host} since ${holder.since}`, `if that process is gone, delete ${file}`)
+    }
+    writeFileSync(file, mine)
+  }
+  return () => rmSync(file, {force: true})
 }
 
 export function loadRunState(id: string): RunState {
   if (!/^[\w.-]+$/.test(id)) throw new InputError(`${id} is not a run id (fintech runbook run prints it, e.g. failover-dev-20261201T031502Z-7f3a)`)
   const file = stateFileOf(id)
   if (!existsSync(file)) {
-    const recent = resumableRuns()
+    const recent = recentRuns()
     throw new InputError(`no run ${id} in ${runsDirectory()}`, recent.length > 0 ? `recent runs: ${recent.join(', ')}` : 'FINTECH_RUNS_DIR says where the state files are')
   }
   let parsed: unknown
@@ -130,7 +167,11 @@ export function runbookApprover(settings: ApprovalSettings): RunbookApprover {
         if (!input.isTTY) return {approved: false, why: `${env} is protected: step ${step} needs the env's name typed at a terminal (--yes does not apply there)`}
         reporter.suspend()
         output.write(`\n  ${summary}\n`)
-        const typed = await typedConfirmation(`Approve step ${step} of ${runbook} in ${env}?`, env, input, output)
+        const typed = await typedConfirmation(`Approve step ${step} of ${runbook} in ${env}?`, env, input, output).catch((error: unknown) => {
+          // Ctrl-C at a raw-mode prompt is a key, not a signal: readline rejects with AbortError.
+          if ((error as Error).name === 'AbortError') throw new InterruptedError()
+          throw error
+        })
         return typed ? {approved: true} : {approved: false, why: `${env} was not typed`}
       }
       if (!settings.yes && input.isTTY) reporter.suspend()
@@ -159,7 +200,7 @@ export function runbookShell(aws: AwsTarget, env: string): RunbookShell {
 export function runbookRedis(flags: {config: string; profile?: string; region?: string; env: string}, loadConfig: (path: string) => LoadedConfig): RunbookRedis & {close(): void} {
   let target: Promise<RedisTarget> | undefined
   return {
-    async run(operation, parameters) {
+    async run(operation, parameters, {timeoutSeconds}) {
       target ??= openRedisTarget({...flags, 'via-ssm': false}, loadConfig)
       const redis = await target
       const {DEFAULT_LIMITS, readRedisStatus} = await import('../core/redis/status.js')
@@ -169,8 +210,7 @@ export function runbookRedis(flags: {config: string; profile?: string; region?: 
         return {ok: status.healthy, detail: status.healthy ? `healthy, primary ${status.primary?.address ?? '?'}` : `unhealthy: ${status.problems.join('; ')}`, result: status}
       }
       const {DEFAULT_FAILOVER, runFailover} = await import('../core/redis/failover.js')
-      const result = await runFailover(redis.connector, redis.sentinels, redis.masterName, {...DEFAULT_FAILOVER, limits, dryRun: false})
-      redis.audit.record({env: flags.env, action: 'redis failover', resource: redis.masterName, result: 'ok', detail: `${result.oldPrimary} -> ${result.newPrimary}; writes paused ${result.writePauseMs} ms`})
+      const result = await runFailover(redis.connector, redis.sentinels, redis.masterName, {...DEFAULT_FAILOVER, limits, dryRun: false, ...(timeoutSeconds ? {promoteTimeoutMs: timeoutSeconds * 1000} : {})})
       return {ok: true, detail: `${result.oldPrimary} -> ${result.newPrimary}, writes paused ${result.writePauseMs} ms`, result}
     },
     close() {
@@ -183,7 +223,7 @@ export interface RunContext {
   loaded: LoadedConfig
   set: RunbookSet
   aws: AwsTarget
-  deps: Omit<RunbookDeps, 'save' | 'audit' | 'childRunbook' | 'clock'>
+  deps: Omit<RunbookDeps, 'save' | 'audit' | 'childRunbook' | 'clock' | 'runbookNamed'>
   /** The env's audit log: one line per step that changes something. */
   audit: AuditSink
   /** Optional copy of the run's audit lines in CloudWatch Logs. */
@@ -195,12 +235,15 @@ export async function runWithState(runbook: Runbook, state: RunState, context: R
   const sources = parameterSources(context.loaded, state.env, context.aws)
   const pending: Array<Promise<void>> = []
   const record = (entry: RunbookAuditEntry) => {
-    const line = {time: new Date().toISOString(), caller: state.caller, env: state.env, dryRun: state.dryRun, ...entry}
-    if (!state.dryRun) {
-      mkdirSync(runsDirectory(), {recursive: true})
-      appendFileSync(auditFileOf(state.id), `${JSON.stringify(line)}\n`)
+    if (state.dryRun) return
+    const line = {time: new Date().toISOString(), caller: state.caller, env: state.env, ...entry}
+    appendJsonLine(auditFileOf(state.id), line)
+    // The env's audit log holds what changed, and who approved what in a protected env.
+    const approval = entry.kind === 'approve' && context.deps.protectedEnv && entry.result !== 'started'
+    if ((entry.changes && entry.result !== 'planned') || approval) {
+      const result = entry.result === 'ok' ? 'ok' : entry.result === 'started' || entry.result === 'interrupted' ? 'in-progress' : 'failed'
+      context.audit.record({env: state.env, action: `runbook ${entry.runbook} step ${entry.step}${approval ? ' approval' : ''}`, resource: state.id, result, detail: (entry.detail ? `${entry.request}: ${entry.detail}` : entry.request).slice(0, 500)})
     }
-    if (entry.changes && entry.result !== 'planned') context.audit.record({env: state.env, action: `runbook ${entry.runbook} step ${entry.step}`, resource: state.id, result: entry.result === 'ok' ? 'ok' : entry.result === 'interrupted' ? 'in-progress' : 'failed', detail: entry.request.slice(0, 500)})
     // The local audit file is the record; a CloudWatch copy that fails is said, and the run goes on.
     if (context.cloudWatch) pending.push(context.cloudWatch.record(line).catch((error: unknown) => void process.stderr.write(`warning: audit line of step ${entry.step} not copied to CloudWatch Logs: ${(error as Error).message}\n`)))
   }
@@ -210,6 +253,7 @@ export async function runWithState(runbook: Runbook, state: RunState, context: R
       clock: systemClock,
       save: state.dryRun ? () => undefined : saveRunState,
       audit: record,
+      runbookNamed: (name) => context.set.runbooks.get(name),
       async childRunbook(name, given) {
         const child = runnableRunbook(context.set, name)
         return {runbook: child, params: await resolveRunbookParams(child, given, sources, `step parameters of runbook`), hash: runbookHash(context.loaded, child)}

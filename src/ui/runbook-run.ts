@@ -11,9 +11,13 @@ export interface RunbookReporter {
   close(): Promise<void>
 }
 
-const MARKS: Record<StepRecord['status'], string> = {pending: ' ', running: '…', succeeded: '✓', failed: '✗', planned: '○'}
+const MARKS: Record<StepRecord['status'], string> = {running: '…', succeeded: '✓', failed: '✗', planned: '○'}
 
-export const seconds = (ms: number): string => (ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`)
+export function seconds(ms: number): string {
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
+  const whole = Math.round(ms / 1000)
+  return `${Math.floor(whole / 60)} min ${whole % 60} s`
+}
 
 export const durationOf = (record: StepRecord): number | undefined =>
   record.startedAt && record.endedAt ? new Date(record.endedAt).getTime() - new Date(record.startedAt).getTime() : undefined
@@ -69,7 +73,7 @@ export function renderPlan(runbook: Runbook, state: RunState, now: Date): string
   if (params.length > 0) lines.push(`  parameters: ${params.map(([name, value]) => `${name}=${textOf(value)}`).join(' ')}`)
   const resumeAt = state.next ? runbook.steps.findIndex((step) => step.name === state.next) : -1
   runbook.steps.forEach((step, index) => {
-    const filled = resolveReferences(step, context, true) as typeof step
+    const filled = resolveReferences(step, context, {lenient: true}) as typeof step
     const done = index < resumeAt && state.steps[step.name]?.status === 'succeeded'
     lines.push(`  ${String(index + 1).padStart(2)}. ${step.name} [${step.kind}]${done ? ' (done)' : ''}  ${stepSummary(filled)}`)
   })

@@ -12,7 +12,7 @@ import {DescribeDBClustersCommand, DescribeDBInstancesCommand, FailoverDBCluster
 import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
 import {mockClient} from 'aws-sdk-client-mock'
 import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {beforeEach, describe, expect, it} from 'vitest'
@@ -80,7 +80,7 @@ function platform(options: {lag?: number; alarms?: string[]; failover?: () => un
     TargetHealthDescriptions: [{TargetHealth: {State: 'healthy'}}, ...Array.from({length: options.unhealthyTargets ?? 0}, () => ({TargetHealth: {State: 'unhealthy'}}))],
   }))
   answer('ecs', DescribeServicesCommand, 'DescribeServices', () => ({services: [{serviceName: 'fintech-dev-ledger', deployments: [{status: 'PRIMARY', rolloutState: 'COMPLETED'}]}]}))
-  answer('ecs', UpdateServiceCommand, 'UpdateService', () => ({service: {serviceName: 'fintech-dev-ledger'}}))
+  answer('ecs', UpdateServiceCommand, 'UpdateService', () => ({service: {serviceName: 'fintech-dev-ledger', desiredCount: 1}}))
 }
 
 const calls = () => sent.map((entry) => entry.call)
@@ -121,6 +121,7 @@ describe('fintech runbook run failover', () => {
       'rds:DescribeDBClusters',
       'rds:DescribeDBClusters',
       'elbv2:DescribeTargetHealth',
+      'elbv2:DescribeTargetHealth',
       'cloudwatch:GetMetricStatistics',
       'ecs:DescribeServices',
       // The Redis status step: the data stack has no Sentinel outputs here, so it fails and the run goes on.
@@ -131,7 +132,7 @@ describe('fintech runbook run failover', () => {
     expect(sent[1]!.input).toEqual({StackName: 'fintech-dev-data'})
     expect(sent[2]!.input).toEqual({StackName: 'fintech-dev-compute'})
     const lag = sent.find((entry) => entry.call === 'cloudwatch:GetMetricStatistics')!.input
-    expect(lag).toMatchObject({Namespace: 'AWS/RDS', MetricName: 'AuroraReplicaLag', Dimensions: [{Name: 'DBInstanceIdentifier', Value: 'db-2'}], Period: 300, Statistics: ['Maximum']})
+    expect(lag).toMatchObject({Namespace: 'AWS/RDS', MetricName: 'AuroraReplicaLag', Dimensions: [{Name: 'DBInstanceIdentifier', Value: 'db-2'}], Period: 600, Statistics: ['Maximum']})
     expect(lag.EndTime.getTime() - lag.StartTime.getTime()).toBe(5 * 60_000)
     expect(sent.find((entry) => entry.call === 'cloudwatch:DescribeAlarms')!.input).toEqual({AlarmNamePrefix: 'fintech-dev-ledger-', StateValue: 'ALARM'})
 
@@ -141,20 +142,39 @@ describe('fintech runbook run failover', () => {
     expect(state.steps.redeploy).toBeUndefined()
     expect(JSON.parse(readFileSync(stateFile, 'utf8'))).toEqual(state)
     const perRun = readFileSync(runAudit, 'utf8').trim().split('\n').map((line) => JSON.parse(line))
-    expect(perRun.map((line) => line.step)).toEqual(['cluster', 'one-writer', 'writer-instance', 'target-instance', 'target-in-other-az', 'replica-lag', 'lag-under-threshold', 'ledger-alarms', 'ledger-alarms-ok', 'approve', 'failover', 'target-is-writer', 'cluster-available', 'targets-healthy', 'errors-5xx', 'errors-under-threshold', 'service-stable', 'redis-sentinel'])
+    expect(perRun.filter((line) => line.result === 'started').map((line) => line.step)).toEqual(['failover'])
+    expect(perRun.filter((line) => line.result !== 'started').map((line) => line.step)).toEqual(['cluster', 'one-writer', 'writer-instance', 'target-instance', 'target-in-other-az', 'replica-lag', 'lag-under-threshold', 'ledger-alarms', 'ledger-alarms-ok', 'approve', 'failover', 'target-is-writer', 'cluster-available', 'targets-healthy', 'targets-serving', 'some-target-serving', 'errors-5xx', 'errors-under-threshold', 'service-stable', 'redis-sentinel'])
     expect(perRun.every((line) => line.caller === 'arn:aws:sts::111111111111:assumed-role/oncall/alice')).toBe(true)
-    expect(auditLines()).toEqual([expect.objectContaining({env: 'dev', action: 'runbook failover step failover', result: 'ok', resource: state.id})])
+    expect(auditLines()).toEqual([
+      expect.objectContaining({env: 'dev', action: 'runbook failover step failover', result: 'in-progress', resource: state.id}),
+      expect.objectContaining({env: 'dev', action: 'runbook failover step failover', result: 'ok', resource: state.id}),
+    ])
   })
 
   it('forces a new deployment of the ledger service when 5xx stay high after the failover, and waits for it', async () => {
     platform({errors5xx: 40})
     const run = await runCli(RunbookRun, [...FAILOVER, '--yes', '--json'])
     expect(run.exitCode).toBe(0)
-    expect(calls().slice(PRE_CHECKS.length)).toEqual(['rds:FailoverDBCluster', 'rds:DescribeDBClusters', 'rds:DescribeDBClusters', 'elbv2:DescribeTargetHealth', 'cloudwatch:GetMetricStatistics', 'ecs:UpdateService', 'ecs:DescribeServices'])
+    expect(calls().slice(PRE_CHECKS.length)).toEqual([
+      'rds:FailoverDBCluster',
+      'rds:DescribeDBClusters',
+      'rds:DescribeDBClusters',
+      'elbv2:DescribeTargetHealth',
+      'elbv2:DescribeTargetHealth',
+      'cloudwatch:GetMetricStatistics',
+      'ecs:UpdateService',
+      'ecs:DescribeServices',
+      // As many healthy targets as the service wants, then the Redis status (no Sentinel outputs here: failed, recorded).
+      'elbv2:DescribeTargetHealth',
+      'sts:GetCallerIdentity',
+      'cfn:DescribeStacks',
+    ])
+    expect(sent.find((entry) => entry.call === 'cloudwatch:GetMetricStatistics' && entry.input.MetricName === 'HTTPCode_Target_5XX_Count')!.input).toMatchObject({Period: 120, Statistics: ['Sum']})
     expect(sent.find((entry) => entry.call === 'ecs:UpdateService')!.input).toEqual({cluster: 'fintech-dev', service: 'fintech-dev-ledger', forceNewDeployment: true})
     expect(run.json.run.steps['errors-under-threshold']).toMatchObject({status: 'failed', detail: '40 is not lessThan 5'})
     expect(run.json.run.steps['service-stable']).toBeUndefined()
     expect(run.json.run.steps['redeploy-stable'].status).toBe('succeeded')
+    expect(run.json.run.steps['redeployed-targets-healthy'].status).toBe('succeeded')
   })
 
   it('shows the approver the writer, the target, the AZs, the lag and the alarms, and stops on a refusal without a terminal', async () => {
@@ -239,7 +259,13 @@ describe('fintech runbook resume', () => {
     expect(calls()).not.toContain('rds:DescribeDBInstances')
     expect(resumed.json.run.status).toBe('succeeded')
     expect(resumed.json.run.steps.cluster.outputs).toEqual(first.json.run.steps.cluster.outputs)
-    expect(auditLines().map((line) => `${line.action} ${line.result}`)).toEqual(['runbook failover step failover failed', 'runbook failover resumed at failover ok', 'runbook failover step failover ok'])
+    expect(auditLines().map((line) => `${line.action} ${line.result}`)).toEqual([
+      'runbook failover step failover in-progress',
+      'runbook failover step failover failed',
+      'runbook failover resumed at failover ok',
+      'runbook failover step failover in-progress',
+      'runbook failover step failover ok',
+    ])
   })
 
   it('--from starts at another step', async () => {
@@ -265,6 +291,20 @@ describe('fintech runbook resume', () => {
     expect(refused.exitCode).toBe(2)
     expect(refused.stderr).toContain('step failover not run again: needs approval (Step failover was interrupted while it ran: its change may already have been made.')
     expect(calls()).not.toContain('rds:FailoverDBCluster')
+  })
+
+  it('refuses a run another live process holds, and takes over one whose process is gone', async () => {
+    platform({lag: 250})
+    const first = await runCli(RunbookRun, [...FAILOVER, '--yes', '--json'])
+    const lock = join(runsDir, `${first.json.run.id}.lock`)
+    writeFileSync(lock, JSON.stringify({pid: process.pid, host: hostname(), since: '2026-12-01T03:00:00Z'}))
+    const held = await runCli(RunbookResume, [first.json.run.id, '--config', CONFIG, '--yes'])
+    expect(held.exitCode).toBe(2)
+    expect(held.stderr).toContain(`run ${first.json.run.id} is being run by process ${process.pid} on ${hostname()} since 2026-12-01T03:00:00Z`)
+    writeFileSync(lock, JSON.stringify({pid: 2 ** 22 + 7, host: hostname(), since: '2026-12-01T03:00:00Z'}))
+    const taken = await runCli(RunbookResume, [first.json.run.id, '--config', CONFIG, '--yes', '--json'])
+    expect(taken.json.run.status).toBe('failed')
+    expect(existsSync(lock)).toBe(false)
   })
 
   it('refuses a run that succeeded, an unknown id and a broken state file (exit 2)', async () => {
@@ -308,6 +348,15 @@ describe('fintech runbook run: bad input changes nothing (exit 2, no AWS call)',
     expect(run.exitCode).toBe(2)
     expect(run.stderr).toMatch(/runbooks\/broken\.yaml:3: /)
     expect(sent).toEqual([])
+  })
+
+  it('an API the SDK does not have, even in a step after the change', async () => {
+    platform()
+    const text = `name: typo\ntitle: t\ndescription: d\nwhenToUse: w\nseverity: sev3\nenvs: [dev]\nsteps:\n  - name: scale\n    kind: aws\n    service: ecs\n    api: UpdateService\n  - name: check\n    kind: aws\n    service: ecs\n    api: DescribeServicez\n  - name: other\n    kind: aws\n    service: ecz\n    api: ListTasks\nprose: p\n`
+    const run = await runCli(RunbookRun, ['typo', '--env', 'dev', '--config', makeProject({'runbooks/typo.yaml': text})])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain('runbook typo calls what the AWS SDK does not have: runbooks/typo.yaml step check: ecs has no API DescribeServicez; runbooks/typo.yaml step other: no service ecz')
+    expect(calls()).toEqual(['sts:GetCallerIdentity'])
   })
 
   it('a bad step kind, at its line', async () => {

@@ -30,7 +30,7 @@ export interface Fakes {
  * Engine dependencies with nothing real behind them: AWS answers from `handlers` (by
  * `service:Api`), a clock that moves only when slept on, approvals answered by `approve`.
  */
-export function fakes(handlers: Record<string, Handler>, options: {approve?: boolean | ((summary: string) => boolean); childRunbooks?: Record<string, Runbook>; start?: Date} = {}): Fakes {
+export function fakes(handlers: Record<string, Handler>, options: {approve?: boolean | ((summary: string) => boolean); childRunbooks?: Record<string, Runbook>; start?: Date; protectedEnv?: boolean} = {}): Fakes {
   let now = (options.start ?? new Date('2026-12-01T03:00:00Z')).getTime()
   const counts = new Map<string, number>()
   const result: Fakes = {calls: [], saves: [], audit: [], approvals: [], slept: [], deps: undefined as unknown as RunbookDeps}
@@ -72,6 +72,8 @@ export function fakes(handlers: Record<string, Handler>, options: {approve?: boo
         return {ok: true, detail: 'healthy', result: {primary: {address: '10.0.3.10:6379'}}}
       },
     },
+    runbookNamed: (name) => options.childRunbooks?.[name],
+    protectedEnv: options.protectedEnv ?? false,
     async childRunbook(name, given) {
       const runbook = options.childRunbooks?.[name]
       if (!runbook) throw new Error(`test: no child runbook ${name}`)

@@ -3,7 +3,7 @@ import {afterEach, describe, expect, it, vi} from 'vitest'
 
 import type {RunbookEvent} from '../../src/core/runbook/engine.js'
 import {reduceRunbookProgress, RunbookView, type RunbookProgress} from '../../src/ui/ink/runbook-view.js'
-import {PlainRunbookReporter, renderRunReport} from '../../src/ui/runbook-run.js'
+import {PlainRunbookReporter, renderRunReport, seconds} from '../../src/ui/runbook-run.js'
 import {freshState, runbookOf} from '../helpers/runbook-fakes.js'
 
 afterEach(() => {
@@ -35,7 +35,7 @@ const events: RunbookEvent[] = [
   {kind: 'step-started', runbook: 'sample', step: 'flipped', attempt: 2},
   {kind: 'waiting', runbook: 'sample', step: 'flipped', current: 'db-1', elapsedMs: 5000},
 ]
-const progressAfter = (list: RunbookEvent[]): RunbookProgress => list.reduce((progress, event) => reduceRunbookProgress(progress, event, Date.parse('2026-12-01T03:00:05Z')), {ended: []} as RunbookProgress)
+const progressAfter = (list: RunbookEvent[]): RunbookProgress => list.reduce((progress, event) => reduceRunbookProgress(progress, event, Date.parse('2026-12-01T03:00:05Z')), {ended: [], current: {}} as RunbookProgress)
 
 describe('the runbook view', () => {
   it('marks ended steps with their results, spins on the current one with what the wait sees, and greys the rest', () => {
@@ -84,5 +84,11 @@ describe('plain run lines and the report', () => {
         'resume at approve: fintech runbook resume run-1',
       ].join('\n'),
     )
+  })
+})
+
+describe('durations', () => {
+  it('read in tenths below a minute and in whole seconds above', () => {
+    expect([seconds(0), seconds(59_940), seconds(60_000), seconds(119_600), seconds(3_725_000)]).toEqual(['0.0 s', '59.9 s', '1 min 0 s', '2 min 0 s', '62 min 5 s'])
   })
 })

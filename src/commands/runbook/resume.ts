@@ -2,11 +2,11 @@ import {Args, Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
 import {openGuardedSession} from '../../cli/aws-session.js'
 import {conductRun, runFlags, type RunbookRunOutput} from '../../cli/runbook-command.js'
-import {loadRunState, runbookApprover, runbookHash, runnableRunbook} from '../../cli/runbook-flow.js'
+import {assertRunbookEnv, loadRunState, runbookApprover, runbookHash, runnableRunbook} from '../../cli/runbook-flow.js'
 import {projectRunbooks} from '../../cli/runbooks.js'
 import {ExitCode, FintechError, InputError} from '../../core/errors.js'
 import {stepChanges} from '../../core/runbook/engine.js'
-import {selectEnvironment} from '../../core/stages/select.js'
+import {isProtectedEnv} from '../../core/stages/select.js'
 import {PlainRunbookReporter} from '../../ui/runbook-run.js'
 
 export default class RunbookResume extends FintechCommand {
@@ -15,6 +15,7 @@ export default class RunbookResume extends FintechCommand {
   static description = [
     'Reads the run\'s state file (fintech runbook run prints its id and path), checks the caller\'s account for the run\'s env, and continues at the step',
     'that failed, was refused or was interrupted — after the engineer fixed the cause by hand — with the outputs of the finished steps.',
+    'In a protected env the first change of the resumed run needs an approval again, whatever was approved before.',
     '--from STEP starts at another step instead (one done by hand is skipped this way). A change that was interrupted while it ran may have been made:',
     'running it again needs a confirmation. A runbook file that changed since the run began is said before anything runs.',
     'Exit codes as for run.',
@@ -36,7 +37,7 @@ export default class RunbookResume extends FintechCommand {
     const loaded = this.readConfig(flags.config)
     const set = projectRunbooks(loaded)
     const runbook = runnableRunbook(set, state.runbook)
-    const environment = selectEnvironment(loaded.config, state.env)
+    assertRunbookEnv(runbook, state.env)
     if (flags.from) {
       if (!runbook.steps.some((step) => step.name === flags.from)) throw new InputError(`--from ${flags.from}: runbook ${runbook.name} has no such step (steps: ${runbook.steps.map((step) => step.name).join(', ')})`)
       state.next = flags.from
@@ -48,8 +49,8 @@ export default class RunbookResume extends FintechCommand {
 
     const step = runbook.steps.find((candidate) => candidate.name === state.next)!
     const interrupted = state.steps[step.name]?.status === 'running'
-    if (!flags.from && interrupted && stepChanges(step, (name) => set.runbooks.get(name))) {
-      const approver = runbookApprover({env: state.env, protectedEnv: environment.protected || state.env === 'prod', yes: flags.yes, input: process.stdin, output: process.stderr, reporter: new PlainRunbookReporter(() => undefined)})
+    if (interrupted && stepChanges(step, (name) => set.runbooks.get(name))) {
+      const approver = runbookApprover({env: state.env, protectedEnv: isProtectedEnv(loaded.config, state.env), yes: flags.yes, input: process.stdin, output: process.stderr, reporter: new PlainRunbookReporter(() => undefined)})
       const answer = await approver.approve({runbook: runbook.name, step: step.name, summary: `Step ${step.name} was interrupted while it ran: its change may already have been made. Check, then run it again (or resume --from the next step).`})
       if (!answer.approved) throw new FintechError(`step ${step.name} not run again: ${answer.why ?? 'declined'}; nothing was changed`, ExitCode.usage)
     }

@@ -26,16 +26,16 @@ export function auditLogPath(configured?: string): string {
   return join(stateHome, 'fintech', 'audit.jsonl')
 }
 
-/** Appends synchronously so that a crash or Ctrl-C right after a call still leaves its line. */
+/** Appends one JSON line synchronously, so that a crash or Ctrl-C right after a call still leaves its line. */
+export function appendJsonLine(path: string, record: Record<string, unknown>): void {
+  mkdirSync(dirname(path), {recursive: true})
+  appendFileSync(path, `${JSON.stringify(record)}\n`)
+}
+
 export function jsonlAuditSink(path: string, caller: () => string, now: () => Date = () => new Date()): AuditSink {
-  let ready = false
   return {
     record(entry) {
-      if (!ready) {
-        mkdirSync(dirname(path), {recursive: true})
-        ready = true
-      }
-      appendFileSync(path, `${JSON.stringify({time: now().toISOString(), caller: caller(), ...entry})}\n`)
+      appendJsonLine(path, {time: now().toISOString(), caller: caller(), ...entry})
     },
   }
 }

@@ -25,7 +25,8 @@ export interface RunbookShell {
 
 /** The `fintech redis` operations; `ok: false` is a failed step (an unhealthy tier, a refused failover). */
 export interface RunbookRedis {
-  run(operation: string, parameters: Record<string, unknown>, signal: AbortSignal): Promise<{ok: boolean; detail: string; result: unknown}>
+  /** Not aborted midway: a failover releases its write pause and restores priorities itself; `timeoutSeconds` bounds its waits. */
+  run(operation: string, parameters: Record<string, unknown>, options: {timeoutSeconds?: number}): Promise<{ok: boolean; detail: string; result: unknown}>
 }
 
 export interface RunbookAuditEntry {
@@ -35,7 +36,8 @@ export interface RunbookAuditEntry {
   kind: Step['kind']
   /** What was asked: the API and its parameters, the command, the approval's summary. */
   request: string
-  result: 'ok' | 'failed' | 'refused' | 'planned' | 'interrupted'
+  /** started: written before a step that changes something, so a crash inside its call still leaves a line. */
+  result: 'started' | 'ok' | 'failed' | 'refused' | 'planned' | 'interrupted'
   changes: boolean
   durationMs: number
   detail?: string
@@ -53,8 +55,17 @@ export interface RunbookDeps {
   redis: RunbookRedis
   /** A runbook a `runbook` step calls, with its parameters filled (defaults, `from` sources). */
   childRunbook(name: string, given: Record<string, unknown>): Promise<{runbook: Runbook; params: Record<string, unknown>; hash: string}>
+  /** The runbooks a step may call, by name, to tell whether calling one changes anything. */
+  runbookNamed(name: string): Runbook | undefined
+  /**
+   * A protected env (prod): in every invocation (a run, each resume) the first step that changes
+   * something needs an approval given in that same invocation — by an approve step before it, or
+   * asked for then — so neither a runbook without an approve step nor a resume hours later
+   * changes prod unasked.
+   */
+  protectedEnv: boolean
   clock: Clock
-  /** Called with the whole (outermost) run's state after every step, and before each one starts. */
+  /** Called with the whole (outermost) run's state before each step starts and after it ends. */
   save(state: RunState): void
   audit(entry: RunbookAuditEntry): void
   onEvent?(event: RunbookEvent): void
@@ -66,8 +77,8 @@ export interface RunbookDeps {
 /** SSM's default timeout for aws:waitForAwsResourceProperty. */
 export const DEFAULT_WAIT_TIMEOUT_SECONDS = 3600
 const DEFAULT_POLL_MS = 5000
-/** A step:NAME loop that never ends is a runbook bug; this many step runs end it. */
-const MAX_STEP_RUNS_PER_STEP = 20
+/** A step:NAME loop that never ends is a runbook bug: a step run this often in one invocation ends it. */
+const MAX_RUNS_PER_STEP = 20
 
 const READ_ONLY_API = /^(Describe|List|Get|Head|Lookup|Search|Scan|Query|BatchGet|Check|Validate|Simulate|Estimate|Preview|Select|Filter)[A-Z]/
 
@@ -106,6 +117,8 @@ interface Walk {
   deps: RunbookDeps
   /** Dry run: a change was shown instead of made, so later reads no longer tell what the run would see. */
   changed: {value: boolean}
+  /** An approval was given in this invocation (protectedEnv). */
+  approved: {value: boolean}
 }
 
 const request = (step: Step, fields: Record<string, unknown>): string => {
@@ -130,15 +143,15 @@ const request = (step: Step, fields: Record<string, unknown>): string => {
 const outputsOf = (step: Step, document: unknown): Record<string, unknown> =>
   Object.fromEntries(Object.entries(step.outputs as Record<string, StepOutput>).map(([name, output]) => [name, outputValue(document, output)]))
 
-/** Every earlier step's outputs, for references. */
+/** The outputs of every step that has run (validation lets a step name only earlier ones). */
 const referenceContext = (walk: Walk): ReferenceContext => ({
   params: walk.state.params,
   outputs: Object.fromEntries(Object.entries(walk.state.steps).map(([name, record]) => [name, record.outputs])),
   now: walk.deps.clock.now(),
 })
 
-/** Runs `work` under the step's timeout; the signal it gets aborts on the timeout or on Ctrl-C. */
-async function withinTimeout<T>(walk: Walk, seconds: number | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/** Runs `work` under a timeout; the signal it gets aborts on the timeout or on Ctrl-C. */
+async function withinTimeout<T>(walk: Walk, seconds: number | undefined, work: (signal: AbortSignal) => Promise<T>, what = `timed out after ${seconds} s`): Promise<T> {
   const controller = new AbortController()
   const outer = walk.deps.signal
   const stop = () => controller.abort()
@@ -152,7 +165,7 @@ async function withinTimeout<T>(walk: Walk, seconds: number | undefined, work: (
         new Promise<T>((_, reject) => {
           timer = setTimeout(() => {
             controller.abort()
-            reject(new StepFailure(`timed out after ${seconds} s`))
+            reject(new StepFailure(what))
           }, seconds * 1000)
         }),
       )
@@ -169,8 +182,11 @@ async function withinTimeout<T>(walk: Walk, seconds: number | undefined, work: (
 
 const matches = (value: string | undefined, wanted: unknown[]) => value !== undefined && wanted.some((item) => textOf(item) === value)
 
-/** One attempt at a step, for real. Returns its outputs, or throws StepFailure. */
-async function perform(walk: Walk, step: Step, fields: Record<string, unknown>): Promise<Record<string, unknown>> {
+/**
+ * One attempt at a step, for real. Returns its outputs, or throws StepFailure. `refill` fills the
+ * step's references again, for a wait whose every poll reads the clock anew ({{ time.now }}).
+ */
+async function perform(walk: Walk, step: Step, fields: Record<string, unknown>, refill: () => Record<string, unknown>): Promise<Record<string, unknown>> {
   const {deps, runbook} = walk
   switch (step.kind) {
     case 'aws': {
@@ -186,19 +202,19 @@ async function perform(walk: Walk, step: Step, fields: Record<string, unknown>):
     case 'wait': {
       const timeoutMs = (step.timeout ?? DEFAULT_WAIT_TIMEOUT_SECONDS) * 1000
       const started = deps.clock.now().getTime()
-      for (;;) {
-        const response = await withinTimeout(walk, step.timeout, (signal) => deps.aws.call(step.service, step.api, fields.parameters as Record<string, unknown>, signal))
+      for (let poll = fields; ; poll = refill()) {
+        const left = timeoutMs - (deps.clock.now().getTime() - started)
+        const response = await withinTimeout(walk, Math.max(1, Math.ceil(left / 1000)), (signal) => deps.aws.call(step.service, step.api, poll.parameters as Record<string, unknown>, signal), `timed out after ${step.timeout ?? DEFAULT_WAIT_TIMEOUT_SECONDS} s`)
         const value = selectedText(response, step.selector)
-        if (matches(value, fields.desiredValues as unknown[])) return outputsOf(step, response)
+        if (matches(value, poll.desiredValues as unknown[])) return outputsOf(step, response)
         const elapsedMs = deps.clock.now().getTime() - started
         deps.onEvent?.({kind: 'waiting', runbook: runbook.name, step: step.name, current: value, elapsedMs})
-        if (elapsedMs >= timeoutMs) throw new StepFailure(`${step.selector} still ${value === undefined ? 'nothing (no match)' : JSON.stringify(value)} after ${Math.round(elapsedMs / 1000)} s, waiting for ${(fields.desiredValues as unknown[]).map(textOf).join(' or ')}`)
+        if (elapsedMs >= timeoutMs) throw new StepFailure(`${step.selector} still ${value === undefined ? 'nothing (no match)' : JSON.stringify(value)} after ${Math.round(elapsedMs / 1000)} s, waiting for ${(poll.desiredValues as unknown[]).map(textOf).join(' or ')}`)
         await deps.clock.sleep(Math.min(deps.pollMs ?? DEFAULT_POLL_MS, timeoutMs - elapsedMs), deps.signal)
       }
     }
     case 'approve': {
-      const answer = await deps.approver.approve({runbook: runbook.name, step: step.name, summary: textOf(fields.summary)})
-      if (!answer.approved) throw new StepFailure(`not approved: ${answer.why ?? 'declined'}`, true)
+      await askApproval(walk, step.name, textOf(fields.summary))
       return {}
     }
     case 'script': {
@@ -212,13 +228,30 @@ async function perform(walk: Walk, step: Step, fields: Record<string, unknown>):
       return outputsOf(step, result)
     }
     case 'redis': {
-      const result = await withinTimeout(walk, step.timeout, (signal) => deps.redis.run(step.operation, fields.parameters as Record<string, unknown>, signal))
+      const result = await deps.redis.run(step.operation, fields.parameters as Record<string, unknown>, step.timeout ? {timeoutSeconds: step.timeout} : {})
       if (!result.ok) throw new StepFailure(result.detail)
       return outputsOf(step, result.result)
     }
     case 'runbook':
       return runChild(walk, step, fields.parameters as Record<string, unknown>)
   }
+}
+
+/**
+ * Asks the approver; only a yes goes on. An approver that fails (a prompt that broke, a closed
+ * terminal) is a refusal, never a step that onFailure could continue past; Ctrl-C at the prompt
+ * interrupts the run.
+ */
+async function askApproval(walk: Walk, step: string, summary: string): Promise<void> {
+  let answer: {approved: boolean; why?: string}
+  try {
+    answer = await walk.deps.approver.approve({runbook: walk.runbook.name, step, summary})
+  } catch (error) {
+    if (error instanceof InterruptedError || (error as Error).name === 'AbortError') throw new InterruptedError()
+    throw new StepFailure(`not approved: the approval could not be asked (${(error as Error).message})`, true)
+  }
+  if (!answer.approved) throw new StepFailure(`not approved: ${answer.why ?? 'declined'}`, true)
+  walk.approved.value = true
 }
 
 async function runChild(walk: Walk, step: Extract<Step, {kind: 'runbook'}>, given: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -236,7 +269,7 @@ async function runChild(walk: Walk, step: Extract<Step, {kind: 'runbook'}>, give
 
 /** What a dry run does with a step: reads until the first change, shows everything else. */
 async function rehearse(walk: Walk, step: Step, fields: Record<string, unknown>): Promise<{outputs: Record<string, unknown>; planned?: string}> {
-  const calls = (name: string) => (name === walk.runbook.name ? walk.runbook : undefined)
+  const calls = walk.deps.runbookNamed
   if (step.kind === 'runbook' && !walk.changed.value) {
     const outputs = await runChild(walk, step, fields.parameters as Record<string, unknown>)
     return {outputs}
@@ -251,7 +284,7 @@ async function rehearse(walk: Walk, step: Step, fields: Record<string, unknown>)
     if (matches(value, fields.desiredValues as unknown[])) return {outputs: outputsOf(step, response)}
     return {outputs: outputsOf(step, response), planned: `${step.selector} is ${value === undefined ? 'nothing' : JSON.stringify(value)} now: would wait up to ${step.timeout ?? DEFAULT_WAIT_TIMEOUT_SECONDS} s for ${(fields.desiredValues as unknown[]).map(textOf).join(' or ')}`}
   }
-  return {outputs: await perform(walk, step, fields)}
+  return {outputs: await perform(walk, step, fields, () => fields)}
 }
 
 function finish(walk: Walk, status: RunState['status'], next?: string): RunState {
@@ -263,16 +296,29 @@ function finish(walk: Walk, status: RunState['status'], next?: string): RunState
   return walk.state
 }
 
+/** A value inserted into a shell command, single-quoted: what an API returned never becomes shell syntax. */
+const shellQuoted = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`
+
+/** The step's fields with its references filled; a shell command gets its values quoted. */
+function fill(walk: Walk, step: Step, raw: Record<string, unknown>): Record<string, unknown> {
+  const lenient = walk.state.dryRun && walk.changed.value
+  const context = referenceContext(walk)
+  const fields = resolveReferences(raw, context, {lenient}) as Record<string, unknown>
+  if (step.kind === 'shell') fields.command = resolveReferences(step.command, context, {lenient, quote: shellQuoted})
+  return fields
+}
+
 async function walkRunbook(walk: Walk): Promise<RunState> {
   const {runbook, state, deps} = walk
   const positions = new Map(runbook.steps.map((step, index) => [step.name, index]))
   let index = state.next ? positions.get(state.next) ?? 0 : 0
-  let runs = 0
+  const runs = new Map<string, number>()
   state.status = 'running'
   while (index < runbook.steps.length) {
     const step = runbook.steps[index]!
-    if (++runs > runbook.steps.length * MAX_STEP_RUNS_PER_STEP) {
-      state.steps[step.name] = {status: 'failed', attempts: 0, outputs: {}, detail: `onFailure jumps went round ${MAX_STEP_RUNS_PER_STEP} times per step: stopped (check the runbook's step: targets)`}
+    runs.set(step.name, (runs.get(step.name) ?? 0) + 1)
+    if (runs.get(step.name)! > MAX_RUNS_PER_STEP) {
+      state.steps[step.name] = {status: 'failed', attempts: 0, outputs: {}, detail: `reached ${MAX_RUNS_PER_STEP} times through onFailure jumps: stopped (check the runbook's step: targets)`}
       return finish(walk, 'failed', step.name)
     }
     const previous = state.steps[step.name]
@@ -283,7 +329,10 @@ async function walkRunbook(walk: Walk): Promise<RunState> {
     deps.save(walk.root)
 
     const {name: _name, kind: _kind, outputs: _outputs, ...raw} = step
+    const changes = stepChanges(step, deps.runbookNamed)
     const started = deps.clock.now().getTime()
+    const audit = (result: RunbookAuditEntry['result'], fields: Record<string, unknown>, detail?: string) =>
+      deps.audit({run: walk.root.id, runbook: runbook.name, step: step.name, kind: step.kind, request: request(step, fields), result, changes, durationMs: deps.clock.now().getTime() - started, ...(detail ? {detail} : {})})
     let fields: Record<string, unknown> = raw
     let failure: StepFailure | undefined
     let planned: string | undefined
@@ -294,17 +343,23 @@ async function walkRunbook(walk: Walk): Promise<RunState> {
       failure = undefined
       try {
         if (deps.signal?.aborted) throw new InterruptedError()
-        fields = resolveReferences(raw, referenceContext(walk), state.dryRun && walk.changed.value) as Record<string, unknown>
+        fields = fill(walk, step, raw)
         if (state.dryRun) {
           const rehearsed = await rehearse(walk, step, fields)
           record.outputs = rehearsed.outputs
           planned = rehearsed.planned
-        } else record.outputs = await perform(walk, step, fields)
+        } else {
+          if (changes && step.kind !== 'runbook' && attempt === 1) {
+            if (deps.protectedEnv && !walk.approved.value) await askApproval(walk, step.name, `${state.env} is protected and nothing approved a change in this run yet: step ${step.name} will ${request(step, fields)}`)
+            audit('started', fields)
+          }
+          record.outputs = await perform(walk, step, fields, () => fill(walk, step, raw))
+        }
         break
       } catch (error) {
         if (error instanceof InterruptedError || deps.signal?.aborted) {
           record.detail = 'interrupted'
-          deps.audit({run: walk.root.id, runbook: runbook.name, step: step.name, kind: step.kind, request: request(step, fields), result: 'interrupted', changes: stepChanges(step, () => undefined), durationMs: deps.clock.now().getTime() - started})
+          audit('interrupted', fields)
           return finish(walk, 'interrupted', step.name)
         }
         failure = error instanceof StepFailure ? error : new StepFailure(error instanceof UnresolvedReference ? error.message : awsMessage(error))
@@ -316,18 +371,10 @@ async function walkRunbook(walk: Walk): Promise<RunState> {
     record.status = failure ? 'failed' : planned ? 'planned' : 'succeeded'
     if (failure) record.detail = failure.message
     else if (planned) record.detail = planned
+    state.updatedAt = record.endedAt
+    deps.save(walk.root)
     deps.onEvent?.({kind: 'step-ended', runbook: runbook.name, step: step.name, record})
-    deps.audit({
-      run: walk.root.id,
-      runbook: runbook.name,
-      step: step.name,
-      kind: step.kind,
-      request: request(step, fields),
-      result: failure ? (failure.refused ? 'refused' : 'failed') : planned ? 'planned' : 'ok',
-      changes: stepChanges(step, () => undefined),
-      durationMs: deps.clock.now().getTime() - started,
-      ...(record.detail ? {detail: record.detail} : {}),
-    })
+    audit(failure ? (failure.refused ? 'refused' : 'failed') : planned ? 'planned' : 'ok', fields, record.detail)
 
     if (!failure) {
       if (step.end) break
@@ -341,7 +388,6 @@ async function walkRunbook(walk: Walk): Promise<RunState> {
       if (step.end) break
       index++
     } else index = positions.get(step.onFailure.slice('step:'.length))!
-    deps.save(walk.root)
   }
   return finish(walk, 'succeeded')
 }
@@ -357,8 +403,9 @@ function awsMessage(error: unknown): string {
  * Runs a runbook from its state's `next` step (the first for a new run): each step with its
  * retries and timeout, outputs passed on, onFailure followed (abort by default, as in SSM),
  * the state saved before and after every step so a resume never repeats a finished step.
- * A dry run makes the reads up to the first change for real and shows the rest.
+ * A dry run makes the reads up to the first change for real and shows the rest. In a
+ * protected env no change goes out before an approval given in this same invocation.
  */
 export function executeRunbook(runbook: Runbook, state: RunState, deps: RunbookDeps): Promise<RunState> {
-  return walkRunbook({runbook, state, root: state, deps, changed: {value: false}})
+  return walkRunbook({runbook, state, root: state, deps, changed: {value: false}, approved: {value: false}})
 }

@@ -2,7 +2,7 @@ import {createHash, randomBytes} from 'node:crypto'
 import {z} from 'zod'
 
 /** planned: a dry run shows the step without doing it. A step the run's path never reached has no record. */
-export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'planned'] as const
+export const STEP_STATUSES = ['running', 'succeeded', 'failed', 'planned'] as const
 export type StepStatus = (typeof STEP_STATUSES)[number]
 
 export interface StepRecord {

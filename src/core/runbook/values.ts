@@ -50,26 +50,30 @@ export function textOf(value: unknown): string {
 /**
  * Fills the references in a step's fields. A string that is one reference and nothing else
  * keeps the referenced value's type (a number stays a number for `desiredCount`, a time is a
- * Date for CloudWatch's StartTime), as SSM does; references inside longer text become text.
- * `lenient` leaves what cannot be resolved yet as written, for showing a plan.
+ * Date for CloudWatch's StartTime), as SSM does; references inside longer text become text,
+ * through `quote` when given (a shell command). `lenient` leaves what cannot be resolved yet
+ * as written, for showing a plan.
  */
-export function resolveReferences(value: unknown, context: ReferenceContext, lenient = false): unknown {
+export function resolveReferences(value: unknown, context: ReferenceContext, options: {lenient?: boolean; quote?: (text: string) => string} = {}): unknown {
   if (typeof value === 'string') {
-    const whole = WHOLE.exec(value)
     const attempt = (expression: string, fallback: string) => {
       try {
         return lookup(expression, context)
       } catch (error) {
-        if (lenient && error instanceof UnresolvedReference) return fallback
+        if (options.lenient && error instanceof UnresolvedReference) return fallback
         throw error
       }
     }
-    if (whole) return attempt(whole[1]!, value)
-    return value.replace(ANY, (text, expression: string) => textOf(attempt(expression, text)))
+    const whole = WHOLE.exec(value)
+    if (whole && !options.quote) return attempt(whole[1]!, value)
+    return value.replace(ANY, (text, expression: string) => {
+      const found = attempt(expression, text)
+      return found === text || !options.quote ? textOf(found) : options.quote(textOf(found))
+    })
   }
-  if (Array.isArray(value)) return value.map((item) => resolveReferences(item, context, lenient))
+  if (Array.isArray(value)) return value.map((item) => resolveReferences(item, context, options))
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolveReferences(item, context, lenient)]))
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolveReferences(item, context, options)]))
   }
   return value
 }
@@ -86,11 +90,17 @@ const LENGTH = '.length()'
 export function select(document: unknown, selector: string): unknown[] {
   const counts = selector.endsWith(LENGTH)
   const path = counts ? selector.slice(0, -LENGTH.length) : selector
-  const matches = JSONPath({path, json: asJson(document) as object, wrap: true, eval: 'safe'}) as unknown[]
+  const json = asJson(document) as object
+  const matches = JSONPath({path, json, wrap: true, eval: 'safe'}) as unknown[]
   if (!counts) return matches
-  const endsInFilter = /\[\?\(.*\)\]$/.test(path)
-  if (!endsInFilter && matches.length === 1 && Array.isArray(matches[0])) return [matches[0].length]
-  return [matches.length]
+  const filter = /\[\?\(.*\)\]$/.exec(path)
+  // Counting what is not there is no match, not zero: an answer without MetricAlarms says nothing about alarms.
+  if (filter) {
+    const base = JSONPath({path: path.slice(0, filter.index), json, wrap: true, eval: 'safe'}) as unknown[]
+    return base.length === 1 && Array.isArray(base[0]) ? [matches.length] : []
+  }
+  if (matches.length === 1 && Array.isArray(matches[0])) return [matches[0].length]
+  return []
 }
 
 /** A step output's value in its declared type, or undefined when its selector matched nothing. */

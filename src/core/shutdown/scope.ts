@@ -1,6 +1,6 @@
 import type {FintechConfig} from '../config/schema.js'
 import {InputError} from '../errors.js'
-import {selectEnvironment, stackNameOf, stacksFor} from '../stages/select.js'
+import {isProtectedEnv, selectEnvironment, stackNameOf, stacksFor} from '../stages/select.js'
 import type {ShutdownScope} from './eligibility.js'
 
 /** The env's resources for a shutdown: its Environment tag and every stack of every stage it deploys. */
@@ -20,8 +20,7 @@ export function scopeOf(config: FintechConfig, env: string): ShutdownScope {
  * anything reached with credentials of a protected env's account (a mislabelled config).
  */
 export function assertShutdownAllowed(config: FintechConfig, env: string, where?: {file: string; line?: number}): void {
-  const environment = selectEnvironment(config, env)
-  if (environment.protected || env === 'prod') {
+  if (isProtectedEnv(config, env)) {
     throw new InputError(`${env} is a protected environment${where?.line ? ` (${where.file} line ${where.line})` : ''}: fintech shutdown never acts on it`)
   }
 }

@@ -3,30 +3,40 @@ import {useEffect, useState} from 'react'
 
 import type {RunbookEvent} from '../../core/runbook/engine.js'
 import type {StepRecord} from '../../core/runbook/run-state.js'
-import type {Runbook} from '../../core/runbook/schema.js'
+import type {Runbook, RunbookStep} from '../../core/runbook/schema.js'
 import {type RunbookReporter, seconds, stepLine} from '../runbook-run.js'
 
 const SPINNER_FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
 const COLORS: Partial<Record<StepRecord['status'], string>> = {succeeded: 'green', failed: 'red', planned: 'cyan'}
 
 export interface RunbookProgress {
-  /** Results of the steps that ended, in the order they ended (a nested runbook's too). */
+  /** Results of the steps that ended, in the order they ended (a called runbook's too). */
   ended: Array<{runbook: string; step: string; record: StepRecord}>
-  current?: {runbook: string; step: string; attempt: number; startedAt: number; waitingFor?: string}
+  /** The step running in each runbook: the outer one's `runbook` step, and the called runbook's own. */
+  current: Record<string, {step: string; attempt: number; startedAt: number; waitingFor?: string}>
 }
 
 export function reduceRunbookProgress(progress: RunbookProgress, event: RunbookEvent, now: number): RunbookProgress {
+  const running = progress.current[event.runbook]
   switch (event.kind) {
     case 'step-started':
-      return {...progress, current: {runbook: event.runbook, step: event.step, attempt: event.attempt, startedAt: progress.current?.step === event.step ? progress.current.startedAt : now}}
+      return {...progress, current: {...progress.current, [event.runbook]: {step: event.step, attempt: event.attempt, startedAt: running?.step === event.step ? running.startedAt : now}}}
     case 'waiting':
-      return progress.current ? {...progress, current: {...progress.current, waitingFor: event.current ?? 'nothing'}} : progress
+      return running ? {...progress, current: {...progress.current, [event.runbook]: {...running, waitingFor: event.current ?? 'nothing'}}} : progress
     case 'step-ended': {
-      const {current: _done, ...rest} = progress
-      return {...rest, ended: [...progress.ended, {runbook: event.runbook, step: event.step, record: event.record}]}
+      const {[event.runbook]: _done, ...rest} = progress.current
+      return {current: rest, ended: [...progress.ended, {runbook: event.runbook, step: event.step, record: event.record}]}
     }
   }
 }
+
+/** A resumed run starts with the steps its earlier invocations finished. */
+export const initialRunbookProgress = (runbook: string, done: Record<string, StepRecord>): RunbookProgress => ({
+  ended: Object.entries(done)
+    .filter(([, record]) => record.status !== 'running')
+    .map(([step, record]) => ({runbook, step, record})),
+  current: {},
+})
 
 function useNow(): number {
   const [now, setNow] = useState(Date.now())
@@ -48,16 +58,16 @@ export function RunbookView({runbook, env, runId, progress, startedAt}: {runbook
       </Text>
       {runbook.steps.map((step, index) => {
         const record = ended.get(step.name)
-        const running = progress.current?.step === step.name
+        const current = progress.current[runbook.name]
         const number = `${String(index + 1).padStart(2)}. `
-        if (running) {
-          const current = progress.current!
+        if (current?.step === step.name) {
+          const inner = step.kind === 'runbook' ? progress.current[(step as RunbookStep).runbook] : undefined
           return (
             <Text key={step.name} color="yellow">
               {number}
               {SPINNER_FRAMES[Math.floor(now / 100) % SPINNER_FRAMES.length]} {step.name} [{step.kind}] {seconds(Math.max(0, now - current.startedAt))}
               {current.attempt > 1 ? ` (attempt ${current.attempt})` : ''}
-              {current.runbook === runbook.name ? '' : ` in ${current.runbook}`}
+              {inner ? `  → ${(step as RunbookStep).runbook}: ${inner.step}` : ''}
               {current.waitingFor === undefined ? '' : `  now ${current.waitingFor}`}
             </Text>
           )
@@ -88,12 +98,14 @@ export function RunbookView({runbook, env, runId, progress, startedAt}: {runbook
 export class InkRunbookReporter implements RunbookReporter {
   readonly #stream: NodeJS.WriteStream
   readonly #props: {runbook: Runbook; env: string; runId: string; startedAt: number}
-  #progress: RunbookProgress = {ended: []}
+  #progress: RunbookProgress
   #instance: Instance | undefined
 
-  constructor(stream: NodeJS.WriteStream, props: {runbook: Runbook; env: string; runId: string}) {
+  constructor(stream: NodeJS.WriteStream, props: {runbook: Runbook; env: string; runId: string; done: Record<string, StepRecord>}) {
     this.#stream = stream
-    this.#props = {...props, startedAt: Date.now()}
+    const {done, ...shown} = props
+    this.#props = {...shown, startedAt: Date.now()}
+    this.#progress = initialRunbookProgress(props.runbook.name, done)
     this.#instance = this.#mount()
   }
 

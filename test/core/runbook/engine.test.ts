@@ -207,8 +207,12 @@ describe('runbook engine: failures', () => {
     api: DescribeDBClusters
     timeout: 1`)
     const fake = fakes({'rds:DescribeDBClusters': () => new Promise(() => undefined)})
+    let aborted = false
+    const call = fake.deps.aws.call
+    fake.deps.aws = {call: (service, api, parameters, signal) => (signal.addEventListener('abort', () => (aborted = true)), call(service, api, parameters, signal))}
     const state = await executeRunbook(runbook, freshState(runbook), fake.deps)
     expect(state.steps.hang).toMatchObject({status: 'failed', detail: 'timed out after 1 s'})
+    expect(aborted).toBe(true)
   })
 
   it('stops at a refused approval: the change after it is never sent and the run says refused', async () => {
@@ -242,10 +246,11 @@ describe('runbook engine: failures', () => {
       ['cluster', 'ok', false],
       ['one-writer', 'ok', false],
       ['approve', 'ok', false],
+      ['failover', 'started', true],
       ['failover', 'ok', true],
       ['flipped', 'ok', false],
     ])
-    expect(fake.audit[3]!.request).toBe('rds:FailoverDBCluster {"DBClusterIdentifier":"ledger","TargetDBInstanceIdentifier":"db-2"}')
+    expect(fake.audit[4]!.request).toBe('rds:FailoverDBCluster {"DBClusterIdentifier":"ledger","TargetDBInstanceIdentifier":"db-2"}')
     expect(fake.audit.every((entry) => entry.run === 'run-1')).toBe(true)
   })
 })
@@ -260,7 +265,6 @@ describe('runbook engine: dry run', () => {
     expect(state.steps.approve).toMatchObject({status: 'planned', detail: 'would ask: Fail over from db-1 to db-2'})
     expect(state.steps.failover).toMatchObject({status: 'planned', detail: 'would run: rds:FailoverDBCluster {"DBClusterIdentifier":"ledger","TargetDBInstanceIdentifier":"db-2"}'})
     expect(state.steps.flipped).toMatchObject({status: 'planned'})
-    expect(fake.calls.every((call) => isReadOnlyApi(call.api.split(':')[1]!))).toBe(true)
   })
 
   it('stops where a pre-check fails, as the real run would', async () => {
@@ -331,8 +335,9 @@ describe('runbook engine: resume', () => {
       const state = await executeRunbook(FAILOVER, saved, second.deps)
       expect(state.status).toBe('succeeded')
       const position = FAILOVER.steps.findIndex((candidate) => candidate.name === step)
-      const ranBefore = first.audit.map((entry) => entry.step)
-      const ranAfter = second.audit.map((entry) => entry.step)
+      const ended = (audit: typeof first.audit) => audit.filter((entry) => entry.result !== 'started').map((entry) => entry.step)
+      const ranBefore = ended(first.audit)
+      const ranAfter = ended(second.audit)
       expect(ranBefore).toEqual(FAILOVER.steps.slice(0, position).map((candidate) => candidate.name))
       expect(ranAfter).toEqual(FAILOVER.steps.slice(position).map((candidate) => candidate.name))
       expect(first.calls.filter((call) => call.api === 'rds:FailoverDBCluster').length + second.calls.filter((call) => call.api === 'rds:FailoverDBCluster').length).toBe(1)
@@ -353,11 +358,11 @@ describe('runbook engine: resume', () => {
     expect(fixed.approvals).toEqual([])
   })
 
-  it('saves the state before each step and after each one ends', async () => {
+  it('saves the state as each step starts and as it ends', async () => {
     const fake = fakes(aurora(0))
     await executeRunbook(FAILOVER, freshState(FAILOVER, PARAMS), fake.deps)
     const statuses = fake.saves.map((saved) => `${saved.next ?? '-'}:${saved.next ? saved.steps[saved.next]?.status : saved.status}`)
-    expect(statuses).toEqual(['cluster:running', 'one-writer:running', 'approve:running', 'failover:running', 'flipped:running', '-:succeeded'])
+    expect(statuses).toEqual([...FAILOVER.steps.flatMap((step) => [`${step.name}:running`, `${step.name}:succeeded`]), '-:succeeded'])
   })
 })
 
@@ -420,24 +425,128 @@ describe('the shipped failover runbook', () => {
   const shipped = loadRunbooks(fileURLToPath(new URL('../../..', import.meta.url)), ['dev', 'test', 'prod', 'management']).runbooks.get('failover')!
   const params = {environment: 'dev', clusterId: 'ledger', targetInstance: 'db-2', maxReplicaLagMs: 100, ecsCluster: 'fintech-dev', service: 'ledger', targetGroupArn: 'arn:tg', loadBalancer: 'app/fintech-dev/1', max5xx: 5}
 
-  it('waits out the target health timeout on polls, then forces a new deployment and waits for it', async () => {
+  it('waits out the target health timeout on polls, then forces a new deployment and waits for it and for the targets', async () => {
+    let redeployed = false
     const fake = fakes({
       ...aurora(0),
       'rds:DescribeDBInstances': ({DBInstanceIdentifier}) => ({DBInstances: [{DBInstanceStatus: 'available', AvailabilityZone: DBInstanceIdentifier === 'db-1' ? 'eu-west-1a' : 'eu-west-1b'}]}),
       'cloudwatch:GetMetricStatistics': () => ({Datapoints: [{Maximum: 3}]}),
       'cloudwatch:DescribeAlarms': () => ({MetricAlarms: []}),
-      'elbv2:DescribeTargetHealth': () => ({TargetHealthDescriptions: [{TargetHealth: {State: 'unhealthy'}}]}),
-      'ecs:UpdateService': () => ({}),
+      'elbv2:DescribeTargetHealth': () => ({TargetHealthDescriptions: [{TargetHealth: {State: redeployed ? 'healthy' : 'unhealthy'}}]}),
+      'ecs:UpdateService': () => {
+        redeployed = true
+        return {service: {desiredCount: 1}}
+      },
       'ecs:DescribeServices': (_, call) => ({services: [{deployments: [{rolloutState: call < 3 ? 'IN_PROGRESS' : 'COMPLETED'}]}]}),
     })
     const state = await executeRunbook(shipped, freshState(shipped, params), fake.deps)
     expect(state.status).toBe('succeeded')
     const health = fake.calls.filter((call) => call.api === 'elbv2:DescribeTargetHealth').length
-    expect(health).toBe(61)
-    expect(fake.calls.map((call) => call.api).filter((api) => api !== 'elbv2:DescribeTargetHealth').slice(-4)).toEqual(['ecs:UpdateService', 'ecs:DescribeServices', 'ecs:DescribeServices', 'ecs:DescribeServices'])
+    expect(health).toBe(61 + 1)
+    expect(fake.calls.map((call) => call.api).slice(-6)).toEqual(['ecs:UpdateService', 'ecs:DescribeServices', 'ecs:DescribeServices', 'ecs:DescribeServices', 'elbv2:DescribeTargetHealth', 'redis:status'])
     expect(fake.calls.find((call) => call.api === 'ecs:UpdateService')!.parameters).toEqual({cluster: 'fintech-dev', service: 'ledger', forceNewDeployment: true})
     expect(state.steps['targets-healthy']).toMatchObject({status: 'failed'})
     expect(state.steps['errors-5xx']).toBeUndefined()
-    expect(fake.calls.map((call) => call.api)).not.toContain('redis:status')
+    expect(state.steps['redis-sentinel']).toBeUndefined()
+    expect(state.steps['redeployed-redis-sentinel']!.status).toBe('succeeded')
+  })
+})
+
+describe('runbook engine: a protected env', () => {
+  const SCALE = runbookOf(`  - name: read
+    kind: aws
+    service: ecs
+    api: DescribeServices
+  - name: scale
+    kind: aws
+    service: ecs
+    api: UpdateService
+    parameters: {desiredCount: 0}
+  - name: again
+    kind: aws
+    service: ecs
+    api: UpdateService
+    parameters: {desiredCount: 1}`)
+  const ECS = {'ecs:DescribeServices': () => ({services: []}), 'ecs:UpdateService': () => ({})}
+
+  it('asks before the first change of a runbook that has no approve step, once', async () => {
+    const fake = fakes(ECS, {protectedEnv: true})
+    const state = await executeRunbook(SCALE, freshState(SCALE), fake.deps)
+    expect(state.status).toBe('succeeded')
+    expect(fake.approvals).toEqual(['dev is protected and nothing approved a change in this run yet: step scale will ecs:UpdateService {"desiredCount":0}'])
+  })
+
+  it('sends no change when that question is refused', async () => {
+    const fake = fakes(ECS, {protectedEnv: true, approve: false})
+    const state = await executeRunbook(SCALE, freshState(SCALE), fake.deps)
+    expect(state).toMatchObject({status: 'refused', next: 'scale'})
+    expect(fake.calls.map((call) => call.api)).toEqual(['ecs:DescribeServices'])
+  })
+
+  it('asks again in a resume, however much was approved before it', async () => {
+    const world = aurora(0)
+    const first = fakes(world, {protectedEnv: true})
+    first.deps.aws = {
+      call: async (service, api, parameters) => {
+        if (api === 'FailoverDBCluster') throw Object.assign(new Error('busy'), {name: 'InvalidDBClusterStateFault'})
+        return (world as any)[`${service}:${api}`](parameters)
+      },
+    }
+    const failed = await executeRunbook(FAILOVER, freshState(FAILOVER, PARAMS), first.deps)
+    expect(first.approvals).toEqual(['Fail over from db-1 to db-2'])
+    const second = fakes(world, {protectedEnv: true})
+    const state = await executeRunbook(FAILOVER, structuredClone(failed), second.deps)
+    expect(state.status).toBe('succeeded')
+    expect(second.approvals).toEqual(['dev is protected and nothing approved a change in this run yet: step failover will rds:FailoverDBCluster {"DBClusterIdentifier":"ledger","TargetDBInstanceIdentifier":"db-2"}'])
+  })
+
+  it('asks nothing extra in an env that is not protected', async () => {
+    const fake = fakes(ECS)
+    await executeRunbook(SCALE, freshState(SCALE), fake.deps)
+    expect(fake.approvals).toEqual([])
+  })
+})
+
+describe('runbook engine: approvals that break', () => {
+  const GUARDED = runbookOf(`  - name: ask
+    kind: approve
+    summary: go
+    onFailure: continue
+  - name: change
+    kind: aws
+    service: ecs
+    api: UpdateService`)
+
+  it('takes an approver that fails as a refusal, whatever onFailure says', async () => {
+    const fake = fakes({'ecs:UpdateService': () => ({})})
+    fake.deps.approver = {approve: async () => Promise.reject(new Error('stdin closed'))}
+    const state = await executeRunbook(GUARDED, freshState(GUARDED), fake.deps)
+    expect(state).toMatchObject({status: 'refused', next: 'ask'})
+    expect(state.steps.ask!.detail).toBe('not approved: the approval could not be asked (stdin closed)')
+    expect(fake.calls).toEqual([])
+  })
+
+  it('takes Ctrl-C at the prompt (readline\'s AbortError) as an interruption', async () => {
+    const fake = fakes({'ecs:UpdateService': () => ({})})
+    fake.deps.approver = {approve: async () => Promise.reject(Object.assign(new Error('Aborted with Ctrl+C'), {name: 'AbortError'}))}
+    const state = await executeRunbook(GUARDED, freshState(GUARDED), fake.deps)
+    expect(state).toMatchObject({status: 'interrupted', next: 'ask'})
+    expect(fake.calls).toEqual([])
+  })
+})
+
+describe('runbook engine: shell commands', () => {
+  it('quotes the values it puts into a command, so an API answer never becomes shell syntax', async () => {
+    const runbook = runbookOf(`  - name: name
+    kind: aws
+    service: ecs
+    api: DescribeServices
+    outputs: {Name: '$.services[0].serviceName'}
+  - name: print
+    kind: shell
+    command: 'echo {{ steps.name.outputs.Name }} > /tmp/out'`)
+    const fake = fakes({'ecs:DescribeServices': () => ({services: [{serviceName: "ledger'; rm -rf / #"}]})})
+    await executeRunbook(runbook, freshState(runbook), fake.deps)
+    expect(fake.calls[1]).toEqual({api: 'shell', parameters: {command: `echo 'ledger'\\''; rm -rf / #' > /tmp/out`}})
   })
 })

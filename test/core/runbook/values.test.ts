@@ -27,6 +27,12 @@ describe('selectors', () => {
     expect(select({TargetHealthDescriptions: []}, '$.TargetHealthDescriptions[?(@.TargetHealth.State != "healthy")].length()')).toEqual([0])
   })
 
+  it('count nothing where the array itself is missing: no match, not zero', () => {
+    expect(select({}, '$.MetricAlarms.length()')).toEqual([])
+    expect(select({}, '$.TargetHealthDescriptions[?(@.TargetHealth.State != "healthy")].length()')).toEqual([])
+    expect(select({MetricAlarms: []}, '$.MetricAlarms.length()')).toEqual([0])
+  })
+
   it('compare the first match as text in waits and asserts, dates as ISO', () => {
     expect(selectedText({services: [{runningCount: 4}]}, '$.services[0].runningCount')).toBe('4')
     expect(selectedText({At: new Date('2026-12-01T03:00:00Z')}, '$.At')).toBe('2026-12-01T03:00:00.000Z')
@@ -65,7 +71,7 @@ describe('references', () => {
 
   it('throw on what has no value, unless lenient, which leaves it as written', () => {
     expect(() => resolveReferences('{{ steps.later.outputs.X }}', context)).toThrow('{{ steps.later.outputs.X }}: step later has not run')
-    expect(resolveReferences('to {{ steps.later.outputs.X }}', context, true)).toBe('to {{ steps.later.outputs.X }}')
+    expect(resolveReferences('to {{ steps.later.outputs.X }}', context, {lenient: true})).toBe('to {{ steps.later.outputs.X }}')
   })
 })
 
