@@ -1,5 +1,6 @@
-import type {Service} from '@aws-sdk/client-ecs'
+import type {Deployment, Service} from '@aws-sdk/client-ecs'
 import pLimit from 'p-limit'
+import type {LedgerApi, ServiceDeployment} from '../core/ledger/api.js'
 import type {EcsApi, EcsService} from '../core/shutdown/api.js'
 import {clientSettings, type AwsTarget} from './clients.js'
 import {allPages, chunks} from './paging.js'
@@ -60,6 +61,44 @@ export async function createEcsApi(target: AwsTarget): Promise<EcsApi> {
 
     async setDesiredCount(clusterArn, serviceArn, desiredCount) {
       await client.send(new ecs.UpdateServiceCommand({cluster: clusterArn, service: serviceArn, desiredCount}))
+    },
+  }
+}
+
+function toDeployment(deployment: Deployment): ServiceDeployment {
+  return {
+    id: deployment.id ?? '',
+    status: deployment.status ?? '',
+    taskDefinition: deployment.taskDefinition ?? '',
+    desired: deployment.desiredCount ?? 0,
+    running: deployment.runningCount ?? 0,
+    pending: deployment.pendingCount ?? 0,
+    failedTasks: deployment.failedTasks ?? 0,
+    ...(deployment.rolloutState ? {rolloutState: deployment.rolloutState} : {}),
+    ...(deployment.rolloutStateReason ? {rolloutStateReason: deployment.rolloutStateReason} : {}),
+    ...(deployment.createdAt ? {createdAt: deployment.createdAt} : {}),
+    ...(deployment.updatedAt ? {updatedAt: deployment.updatedAt} : {}),
+  }
+}
+
+/** One service with its task counts and every deployment's rollout state; `undefined` when ECS does not know it. */
+export async function createServiceReader(target: AwsTarget): Promise<Pick<LedgerApi, 'describeService'>> {
+  const ecs = await import('@aws-sdk/client-ecs')
+  const client = new ecs.ECSClient(clientSettings(target))
+  return {
+    async describeService(cluster, service) {
+      const {services} = await client.send(new ecs.DescribeServicesCommand({cluster, services: [service]}))
+      const found = services?.[0]
+      if (!found) return undefined
+      return {
+        name: found.serviceName ?? service,
+        status: found.status ?? '',
+        desired: found.desiredCount ?? 0,
+        running: found.runningCount ?? 0,
+        pending: found.pendingCount ?? 0,
+        taskDefinition: found.taskDefinition ?? '',
+        deployments: (found.deployments ?? []).map(toDeployment),
+      }
     },
   }
 }

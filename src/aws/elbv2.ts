@@ -1,3 +1,4 @@
+import type {LedgerApi, TargetHealth} from '../core/ledger/api.js'
 import type {ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
 import {clientSettings, type AwsTarget} from './clients.js'
 import {chunks} from './paging.js'
@@ -70,4 +71,25 @@ export async function tagElbv2Resources(target: AwsTarget, arns: string[], tags:
     }
   }
   return results
+}
+
+/** Every target registered in a target group with its health check state and, when not healthy, why. */
+export async function createTargetHealthReader(target: AwsTarget): Promise<Pick<LedgerApi, 'targetHealth'>> {
+  const elbv2 = await import('@aws-sdk/client-elastic-load-balancing-v2')
+  const client = new elbv2.ElasticLoadBalancingV2Client(clientSettings(target))
+  return {
+    async targetHealth(targetGroupArn) {
+      const {TargetHealthDescriptions} = await client.send(new elbv2.DescribeTargetHealthCommand({TargetGroupArn: targetGroupArn}))
+      return (TargetHealthDescriptions ?? []).map(
+        (description): TargetHealth => ({
+          id: description.Target?.Id ?? '',
+          ...(description.Target?.Port === undefined ? {} : {port: description.Target.Port}),
+          ...(description.Target?.AvailabilityZone ? {availabilityZone: description.Target.AvailabilityZone} : {}),
+          state: description.TargetHealth?.State ?? 'unknown',
+          ...(description.TargetHealth?.Reason ? {reason: description.TargetHealth.Reason} : {}),
+          ...(description.TargetHealth?.Description ? {description: description.TargetHealth.Description} : {}),
+        }),
+      )
+    },
+  }
 }

@@ -1,4 +1,5 @@
 import type {DBInstance} from '@aws-sdk/client-rds'
+import type {LedgerApi} from '../core/ledger/api.js'
 import type {AuroraCluster, DbInstance, RdsApi} from '../core/shutdown/api.js'
 import {clientSettings, type AwsTarget} from './clients.js'
 import {allPages} from './paging.js'
@@ -67,6 +68,45 @@ export async function createRdsApi(target: AwsTarget): Promise<RdsApi> {
     },
     async startInstance(id) {
       await client.send(new rds.StartDBInstanceCommand({DBInstanceIdentifier: id}))
+    },
+  }
+}
+
+const isClusterMissing = (error: unknown) => (error as {name?: string}).name === 'DBClusterNotFoundFault'
+
+/** A cluster's writer and readers (DBClusterMembers), each with its instance's status, AZ and class. */
+export async function createAuroraTopologyReader(target: AwsTarget): Promise<Pick<LedgerApi, 'describeCluster'>> {
+  const rds = await import('@aws-sdk/client-rds')
+  const client = new rds.RDSClient(clientSettings(target))
+  return {
+    async describeCluster(clusterId) {
+      const cluster = await client
+        .send(new rds.DescribeDBClustersCommand({DBClusterIdentifier: clusterId}))
+        .then(({DBClusters}) => DBClusters?.[0])
+        .catch((error: unknown) => {
+          if (isClusterMissing(error)) return undefined
+          throw error
+        })
+      if (!cluster) return undefined
+      const pages = await allPages(
+        (marker) => client.send(new rds.DescribeDBInstancesCommand({Filters: [{Name: 'db-cluster-id', Values: [clusterId]}], MaxRecords: 100, Marker: marker})),
+        (page) => page.Marker,
+      )
+      const instances = new Map(pages.flatMap((page) => page.DBInstances ?? []).map((instance) => [instance.DBInstanceIdentifier ?? '', instance]))
+      return {
+        id: cluster.DBClusterIdentifier ?? clusterId,
+        status: cluster.Status ?? '',
+        members: (cluster.DBClusterMembers ?? []).map((member) => {
+          const instance = instances.get(member.DBInstanceIdentifier ?? '')
+          return {
+            id: member.DBInstanceIdentifier ?? '',
+            writer: member.IsClusterWriter ?? false,
+            ...(instance?.DBInstanceStatus ? {status: instance.DBInstanceStatus} : {}),
+            ...(instance?.AvailabilityZone ? {availabilityZone: instance.AvailabilityZone} : {}),
+            ...(instance?.DBInstanceClass ? {instanceClass: instance.DBInstanceClass} : {}),
+          }
+        }),
+      }
     },
   }
 }

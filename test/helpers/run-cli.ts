@@ -10,6 +10,8 @@ export interface CliRun {
   exitCode: number
   /** Parsed stdout when --json was given. */
   json?: any
+  /** Each line of stdout parsed, when --json printed one JSON object per line (a --watch). */
+  jsonLines?: any[]
 }
 
 type CommandClass = {run(argv: string[], config: Config): Promise<unknown>}
@@ -46,6 +48,12 @@ export async function runCli(command: CommandClass, argv: string[]): Promise<Cli
     process.exitCode = undefined
   }
   let json: unknown
-  if (argv.includes('--json') && stdout.trim()) json = JSON.parse(stdout)
-  return {stdout, stderr, exitCode, json}
+  let jsonLines: unknown[] | undefined
+  if (argv.includes('--json') && stdout.trim()) {
+    const lines = stdout.trim().split('\n')
+    // Pretty-printed JSON spans lines that do not parse alone; JSON lines each start a new object.
+    if (lines.length > 1 && lines.every((line) => line.startsWith('{') && line.endsWith('}'))) jsonLines = lines.map((line) => JSON.parse(line))
+    else json = JSON.parse(stdout)
+  }
+  return {stdout, stderr, exitCode, json, ...(jsonLines ? {jsonLines} : {})}
 }

@@ -1,0 +1,23 @@
+import type {LedgerStatus} from '../core/ledger/status.js'
+import {renderLedgerStatus} from './ledger.js'
+
+/** Where each status of `fintech ledger status` goes: the ink dashboard, plain text, or JSON lines. */
+export interface LedgerDisplay {
+  show(status: LedgerStatus): void
+  close(): Promise<void>
+}
+
+/** ink only where someone watches a terminal: under CI or in a pipe it would write every frame's erase codes. */
+export const isInteractive = (stream: NodeJS.WriteStream): boolean => Boolean(stream.isTTY) && !process.env.CI
+
+export async function createLedgerDisplay(options: {stdout: NodeJS.WriteStream; json: boolean; intervalSeconds?: number}): Promise<LedgerDisplay> {
+  const {stdout} = options
+  if (options.json) return {show: (status) => void stdout.write(`${JSON.stringify(status)}\n`), close: async () => undefined}
+  if (isInteractive(stdout)) {
+    // ink and react cost about 450 ms to import, so only a terminal session pays for them.
+    const {mountLedgerDashboard} = await import('./ink/ledger-view.js')
+    return mountLedgerDashboard(stdout, options.intervalSeconds)
+  }
+  // Each snapshot starts with its own timestamped headline; a blank line keeps them apart in a log.
+  return {show: (status) => void stdout.write(`${renderLedgerStatus(status)}\n\n`), close: async () => undefined}
+}
