@@ -28,12 +28,17 @@ export function createRedisConnector({password, forwards, connectTimeoutMs = 300
         enableOfflineQueue: false,
         retryStrategy: () => null,
       })
-      client.on('error', () => undefined)
+      // A refused AUTH closes the connection: connect() then only says "Connection is closed", the event says why.
+      let refused: Error | undefined
+      client.on('error', (error: Error) => {
+        refused ??= error
+      })
       try {
         await client.connect()
       } catch (error) {
         client.disconnect()
-        throw new Error(`cannot connect to ${addressOf(endpoint)}${reach === endpoint ? '' : ` (forwarded to ${addressOf(reach)})`}: ${(error as Error).message}`)
+        const why = refused && refused !== error ? refused.message : (error as Error).message
+        throw new Error(`cannot connect to ${addressOf(endpoint)}${reach === endpoint ? '' : ` (forwarded to ${addressOf(reach)})`}: ${why}`)
       }
       const connection: RedisConnection = {
         call: (command, ...args) => client.call(command, ...args),
