@@ -7,7 +7,7 @@
 import {CloudWatchClient, PutMetricDataCommand} from '@aws-sdk/client-cloudwatch'
 import {CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand} from '@aws-sdk/client-ec2'
 import {CreateClusterCommand, CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand} from '@aws-sdk/client-ecs'
-import {CreateTargetGroupCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
+import {CreateTargetGroupCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand} from '@aws-sdk/client-elastic-load-balancing-v2'
 import {CreateDBClusterCommand, CreateDBInstanceCommand, DescribeDBClustersCommand, RDSClient} from '@aws-sdk/client-rds'
 import {cpSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
@@ -55,6 +55,8 @@ async function createPlatform(lag: number): Promise<Platform> {
   const {Subnet} = await ctx.moto.ec2.send(new CreateSubnetCommand({VpcId: Vpc!.VpcId!, CidrBlock: '10.20.1.0/24'}))
   const {GroupId} = await ctx.moto.ec2.send(new CreateSecurityGroupCommand({GroupName: 'ledger', Description: 'ledger tasks', VpcId: Vpc!.VpcId!}))
   const {TargetGroups} = await elbv2.send(new CreateTargetGroupCommand({Name: 'fintech-dev-ledger', Protocol: 'HTTP', Port: 8080, VpcId: Vpc!.VpcId!, TargetType: 'ip'}))
+  // One ledger task's address in the emulator's data (no traffic goes there); moto reports it healthy.
+  await elbv2.send(new RegisterTargetsCommand({TargetGroupArn: TargetGroups![0]!.TargetGroupArn!, Targets: [{Id: '10.20.1.5', Port: 8080}]}))
   await ecs.send(new CreateClusterCommand({clusterName: 'fintech-dev'}))
   await ecs.send(new RegisterTaskDefinitionCommand({family: 'ledger', containerDefinitions: [{name: 'ledger', image: 'ledger:1', memory: 512}]}))
   await ecs.send(new CreateServiceCommand({cluster: 'fintech-dev', serviceName: 'fintech-dev-ledger', taskDefinition: 'ledger', desiredCount: 1, networkConfiguration: {awsvpcConfiguration: {subnets: [Subnet!.SubnetId!], securityGroups: [GroupId!]}}}))
@@ -82,10 +84,14 @@ describe('fintech runbook run failover against moto_server', () => {
     expect(state.steps.cluster.outputs).toEqual({Writer: 'ledger-1', WriterCount: 1})
     expect(state.steps['replica-lag'].outputs).toEqual({ReplicaLag: 8})
     expect(state.steps['target-is-writer'].status).toBe('succeeded')
+    expect(state.steps['targets-serving'].outputs).toEqual({Healthy: 1})
     // No data stack in the emulator: the Redis check fails, is recorded, and ends the run.
     expect(state.steps['redis-sentinel'].status).toBe('failed')
     expect(state.steps.redeploy).toBeUndefined()
-    expect(run.audit).toEqual([expect.objectContaining({env: 'dev', action: 'runbook failover step failover', result: 'ok'})])
+    expect(run.audit.map((line) => [line.action, line.result])).toEqual([
+      ['runbook failover step failover', 'in-progress'],
+      ['runbook failover step failover', 'ok'],
+    ])
   })
 
   it('a dry run leaves the writer where it is; a lagging reader stops the run before the failover', async () => {
