@@ -550,3 +550,25 @@ describe('runbook engine: shell commands', () => {
     expect(fake.calls[1]).toEqual({api: 'shell', parameters: {command: `echo 'ledger'\\''; rm -rf / #' > /tmp/out`}})
   })
 })
+
+describe('runbook engine: Ctrl-C', () => {
+  it('stops in the middle of a wait, saves the wait as the step to resume at, and a resume finishes the run', async () => {
+    const world = aurora(3)
+    const controller = new AbortController()
+    const first = fakes(world)
+    first.deps.signal = controller.signal
+    const sleep = first.deps.clock.sleep
+    first.deps.clock = {...first.deps.clock, sleep: async (ms, signal) => {
+      controller.abort()
+      return sleep(ms, signal)
+    }}
+    const stopped = await executeRunbook(FAILOVER, freshState(FAILOVER, PARAMS), first.deps)
+    expect(stopped).toMatchObject({status: 'interrupted', next: 'flipped'})
+    expect(first.saves.at(-1)).toMatchObject({status: 'interrupted', next: 'flipped'})
+    expect(first.audit.at(-1)).toMatchObject({step: 'flipped', result: 'interrupted'})
+    const second = fakes(world)
+    const state = await executeRunbook(FAILOVER, structuredClone(stopped), second.deps)
+    expect(state.status).toBe('succeeded')
+    expect(second.calls.map((call) => call.api).every((api) => api === 'rds:DescribeDBClusters')).toBe(true)
+  })
+})
