@@ -6,7 +6,7 @@
 import {CloudFormationClient, DescribeStacksCommand} from '@aws-sdk/client-cloudformation'
 import {CloudWatchClient, DescribeAlarmsCommand, GetMetricStatisticsCommand} from '@aws-sdk/client-cloudwatch'
 import {CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand} from '@aws-sdk/client-cloudwatch-logs'
-import {DescribeServicesCommand, ECSClient, UpdateServiceCommand} from '@aws-sdk/client-ecs'
+import {DescribeServiceDeploymentsCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, ListServiceDeploymentsCommand, StopServiceDeploymentCommand, UpdateServiceCommand} from '@aws-sdk/client-ecs'
 import {DescribeTargetHealthCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
 import {DescribeDBClustersCommand, DescribeDBInstancesCommand, FailoverDBClusterCommand, RDSClient} from '@aws-sdk/client-rds'
 import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
@@ -79,7 +79,7 @@ function platform(options: {lag?: number; alarms?: string[]; failover?: () => un
   answer('elbv2', DescribeTargetHealthCommand, 'DescribeTargetHealth', () => ({
     TargetHealthDescriptions: [{TargetHealth: {State: 'healthy'}}, ...Array.from({length: options.unhealthyTargets ?? 0}, () => ({TargetHealth: {State: 'unhealthy'}}))],
   }))
-  answer('ecs', DescribeServicesCommand, 'DescribeServices', () => ({services: [{serviceName: 'fintech-dev-ledger', deployments: [{status: 'PRIMARY', rolloutState: 'COMPLETED'}]}]}))
+  answer('ecs', DescribeServicesCommand, 'DescribeServices', () => ({services: [{serviceName: 'fintech-dev-ledger', taskDefinition: 'arn:aws:ecs:eu-west-1:111111111111:task-definition/fintech-dev-ledger:42', deployments: [{status: 'PRIMARY', rolloutState: 'COMPLETED'}]}]}))
   answer('ecs', UpdateServiceCommand, 'UpdateService', () => ({service: {serviceName: 'fintech-dev-ledger', desiredCount: 1}}))
 }
 
@@ -239,6 +239,44 @@ describe('fintech runbook run failover', () => {
     const perRun = readFileSync(run.json.auditFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line))
     expect(events).toEqual(perRun)
     expect(events.map((event) => `${event.step} ${event.result}`).at(-1)).toBe('lag-under-threshold failed')
+  })
+})
+
+describe('fintech runbook run ledger-rollback', () => {
+  const DEPLOYMENT = 'arn:aws:ecs:eu-west-1:111111111111:service-deployment/fintech-dev/fintech-dev-ledger/abc'
+  function deployments(inProgress: boolean) {
+    platform()
+    answer('ecs', ListServiceDeploymentsCommand, 'ListServiceDeployments', () => ({serviceDeployments: inProgress ? [{serviceDeploymentArn: DEPLOYMENT, status: 'IN_PROGRESS'}] : []}))
+    answer('ecs', StopServiceDeploymentCommand, 'StopServiceDeployment', () => ({serviceDeploymentArn: DEPLOYMENT}))
+    answer('ecs', DescribeServiceDeploymentsCommand, 'DescribeServiceDeployments', () => ({serviceDeployments: [{serviceDeploymentArn: DEPLOYMENT, status: 'ROLLBACK_SUCCESSFUL'}]}))
+    answer('ecs', DescribeTaskDefinitionCommand, 'DescribeTaskDefinition', () => ({taskDefinition: {status: 'ACTIVE'}}))
+  }
+  const ROLLBACK = ['ledger-rollback', '--env', 'dev', '--config', CONFIG, '--yes', '--json']
+
+  it('stops a deployment in progress with an ECS rollback and waits for it and for serving targets', async () => {
+    deployments(true)
+    const run = await runCli(RunbookRun, ROLLBACK)
+    expect(run.exitCode).toBe(0)
+    expect(calls()).toEqual(['sts:GetCallerIdentity', 'cfn:DescribeStacks', 'ecs:DescribeServices', 'ecs:ListServiceDeployments', 'ecs:StopServiceDeployment', 'ecs:DescribeServiceDeployments', 'elbv2:DescribeTargetHealth', 'elbv2:DescribeTargetHealth'])
+    expect(sent.find((entry) => entry.call === 'ecs:ListServiceDeployments')!.input).toEqual({cluster: 'fintech-dev', service: 'fintech-dev-ledger', status: ['PENDING', 'IN_PROGRESS']})
+    expect(sent.find((entry) => entry.call === 'ecs:StopServiceDeployment')!.input).toEqual({serviceDeploymentArn: DEPLOYMENT, stopType: 'ROLLBACK'})
+    expect(run.json.run.steps.rollback).toBeUndefined()
+  })
+
+  it('with none in progress, returns the service to the named task definition', async () => {
+    deployments(false)
+    const run = await runCli(RunbookRun, [...ROLLBACK, '-p', 'taskDefinition=fintech-dev-ledger:41'])
+    expect(run.exitCode).toBe(0)
+    expect(calls().slice(3)).toEqual(['ecs:ListServiceDeployments', 'ecs:DescribeTaskDefinition', 'ecs:UpdateService', 'ecs:DescribeServices', 'elbv2:DescribeTargetHealth', 'elbv2:DescribeTargetHealth'])
+    expect(sent.find((entry) => entry.call === 'ecs:UpdateService')!.input).toEqual({cluster: 'fintech-dev', service: 'fintech-dev-ledger', taskDefinition: 'fintech-dev-ledger:41'})
+  })
+
+  it('with none in progress and no task definition named, stops and says what to give, changing nothing', async () => {
+    deployments(false)
+    const run = await runCli(RunbookRun, ROLLBACK)
+    expect(run.exitCode).toBe(1)
+    expect(run.json.run.steps['known-good-named'].detail).toBe(' is not notEquals : no deployment is in progress: name the task definition to return to (--param taskDefinition=family:revision)')
+    expect(calls()).not.toContain('ecs:UpdateService')
   })
 })
 

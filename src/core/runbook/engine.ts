@@ -219,7 +219,8 @@ async function perform(walk: Walk, step: Step, fields: Record<string, unknown>, 
     }
     case 'script': {
       const operator = operatorOf(step)
-      if (!compare(fields.value, operator, fields[operator])) throw new StepFailure(`${textOf(fields.value)} is not ${operator} ${textOf(fields[operator])}`)
+      // The description says what a failed check means, where the runbook gives one.
+      if (!compare(fields.value, operator, fields[operator])) throw new StepFailure(`${textOf(fields.value)} is not ${operator} ${textOf(fields[operator])}${step.description ? `: ${step.description}` : ''}`)
       return outputsOf(step, {value: fields.value})
     }
     case 'shell': {
