@@ -110,6 +110,16 @@ const PRE_CHECKS = [
   'cloudwatch:DescribeAlarms',
 ]
 
+/** The failover, the waits for the new writer, and the ledger's target and 5xx checks after it. */
+const FAILOVER_AND_CHECKS = [
+  'rds:FailoverDBCluster',
+  'rds:DescribeDBClusters',
+  'rds:DescribeDBClusters',
+  'elbv2:DescribeTargetHealth',
+  'elbv2:DescribeTargetHealth',
+  'cloudwatch:GetMetricStatistics',
+]
+
 describe('fintech runbook run failover', () => {
   it('pre-checks, fails over to the chosen reader, waits for it to be writer and checks the ledger recovered', async () => {
     platform()
@@ -117,12 +127,7 @@ describe('fintech runbook run failover', () => {
     expect(run.exitCode).toBe(0)
     expect(calls()).toEqual([
       ...PRE_CHECKS,
-      'rds:FailoverDBCluster',
-      'rds:DescribeDBClusters',
-      'rds:DescribeDBClusters',
-      'elbv2:DescribeTargetHealth',
-      'elbv2:DescribeTargetHealth',
-      'cloudwatch:GetMetricStatistics',
+      ...FAILOVER_AND_CHECKS,
       'ecs:DescribeServices',
       // The Redis status step: the data stack has no Sentinel outputs here, so it fails and the run goes on.
       'sts:GetCallerIdentity',
@@ -156,12 +161,7 @@ describe('fintech runbook run failover', () => {
     const run = await runCli(RunbookRun, [...FAILOVER, '--yes', '--json'])
     expect(run.exitCode).toBe(0)
     expect(calls().slice(PRE_CHECKS.length)).toEqual([
-      'rds:FailoverDBCluster',
-      'rds:DescribeDBClusters',
-      'rds:DescribeDBClusters',
-      'elbv2:DescribeTargetHealth',
-      'elbv2:DescribeTargetHealth',
-      'cloudwatch:GetMetricStatistics',
+      ...FAILOVER_AND_CHECKS,
       'ecs:UpdateService',
       'ecs:DescribeServices',
       // As many healthy targets as the service wants, then the Redis status (no Sentinel outputs here: failed, recorded).
