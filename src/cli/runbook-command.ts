@@ -75,7 +75,7 @@ export async function conductRun(
         ...(cloudWatch ? {cloudWatch} : {}),
         deps: {
           aws: createRunbookAws(context.aws),
-          approver: runbookApprover({env: state.env, protectedEnv, yes: context.yes, input: process.stdin, output: process.stderr, reporter: shown}),
+          approver: runbookApprover({env: state.env, protectedEnv, yes: context.yes, input: process.stdin, output: process.stderr, beforePrompt: () => shown.suspend()}),
           shell: runbookShell(context.aws, state.env),
           redis,
           protectedEnv,

@@ -11,8 +11,8 @@ import {findRunbook, type RunbookSet} from '../core/runbook/load.js'
 import {resolveRunbookParams, type SourceReader} from '../core/runbook/parameters.js'
 import {hashRunbookText, runStateSchema, type RunState} from '../core/runbook/run-state.js'
 import type {ParameterSource, Runbook} from '../core/runbook/schema.js'
-import {selectEnvironment, stackNameOf, stacksFor} from '../core/stages/select.js'
-import type {RunbookReporter} from '../ui/runbook-run.js'
+import {envValue} from '../core/params/resolve.js'
+import {selectEnvironment, stackNameById} from '../core/stages/select.js'
 import {createApprover} from '../ui/approval.js'
 import {typedConfirmation} from '../ui/typed-confirmation.js'
 import {openRedisTarget, type RedisTarget} from './redis-flow.js'
@@ -122,18 +122,11 @@ export function parameterSources(loaded: LoadedConfig, env: string, aws: AwsTarg
   const environment = selectEnvironment(loaded.config, env)
   const outputs = new Map<string, Promise<Record<string, string> | undefined>>()
   return async (source: ParameterSource) => {
-    if ('env' in source) {
-      if (source.env === 'name') return env
-      if (source.env === 'account') return environment.account
-      if (source.env === 'region') return environment.region
-      return environment.values[source.env]
-    }
+    if ('env' in source) return envValue(source.env, {envName: env, env: environment})
     const [stackId, key] = source.stackOutput.split('.') as [string, string]
     if (!outputs.has(stackId)) {
-      const stage = loaded.config.stages.find((candidate) => stacksFor(candidate, env).some((stack) => stack.id === stackId))
-      const stack = stage && stacksFor(stage, env).find((candidate) => candidate.id === stackId)
-      if (!stage || !stack) throw new InputError(`stack ${stackId} is not deployed to ${env} by the config (${loaded.file})`)
-      const stackName = stackNameOf(loaded.config, env, stage, stack)
+      const stackName = stackNameById(loaded.config, env, stackId)
+      if (!stackName) throw new InputError(`stack ${stackId} is not deployed to ${env} by the config (${loaded.file})`)
       outputs.set(
         stackId,
         import('../aws/cloudformation.js')
@@ -152,7 +145,8 @@ export interface ApprovalSettings {
   yes: boolean
   input: NodeJS.ReadStream
   output: NodeJS.WriteStream
-  reporter: RunbookReporter
+  /** Called before a prompt is written: the live view steps aside for it. */
+  beforePrompt?: () => void
 }
 
 /**
@@ -160,12 +154,12 @@ export interface ApprovalSettings {
  * env's name typed at a terminal, whatever the flags, so nobody approves prod by habit.
  */
 export function runbookApprover(settings: ApprovalSettings): RunbookApprover {
-  const {env, input, output, reporter} = settings
+  const {env, input, output, beforePrompt} = settings
   return {
     async approve({runbook, step, summary}) {
       if (settings.protectedEnv) {
         if (!input.isTTY) return {approved: false, why: `${env} is protected: step ${step} needs the env's name typed at a terminal (--yes does not apply there)`}
-        reporter.suspend()
+        beforePrompt?.()
         output.write(`\n  ${summary}\n`)
         const typed = await typedConfirmation(`Approve step ${step} of ${runbook} in ${env}?`, env, input, output).catch((error: unknown) => {
           // Ctrl-C at a raw-mode prompt is a key, not a signal: readline rejects with AbortError.
@@ -174,9 +168,8 @@ export function runbookApprover(settings: ApprovalSettings): RunbookApprover {
         })
         return typed ? {approved: true} : {approved: false, why: `${env} was not typed`}
       }
-      if (!settings.yes && input.isTTY) reporter.suspend()
-      const answer = await createApprover({yes: settings.yes, input, output}).approve({stackName: runbook, reasons: [summary], question: `Approve step ${step} of ${runbook} in ${env}?`})
-      return answer
+      if (!settings.yes && input.isTTY) beforePrompt?.()
+      return createApprover({yes: settings.yes, input, output}).approve({stackName: runbook, reasons: [summary], question: `Approve step ${step} of ${runbook} in ${env}?`})
     },
   }
 }

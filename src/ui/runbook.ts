@@ -1,5 +1,5 @@
 import type {RunbookProblem} from '../core/runbook/load.js'
-import {COMPARISONS, type Runbook, type Step, type StepOutput} from '../core/runbook/schema.js'
+import {operatorOf, type Runbook, type Step, type StepOutput} from '../core/runbook/schema.js'
 import type {Unmappable} from '../core/runbook/ssm.js'
 
 const pad = (rows: string[][]): string[] => {
@@ -33,7 +33,7 @@ export function stepSummary(step: Step): string {
     case 'runbook':
       return `runbook ${step.runbook}${Object.keys(step.parameters).length > 0 ? ` ${JSON.stringify(step.parameters)}` : ''}`
     case 'script': {
-      const operator = COMPARISONS.find((op) => step[op] !== undefined)!
+      const operator = operatorOf(step)
       return `${step.value} ${operator} ${step[operator]}`
     }
   }

@@ -2,7 +2,6 @@ import {PassThrough} from 'node:stream'
 import {describe, expect, it} from 'vitest'
 import {runbookApprover} from '../../src/cli/runbook-flow.js'
 import {InterruptedError} from '../../src/core/deploy/clock.js'
-import {PlainRunbookReporter} from '../../src/ui/runbook-run.js'
 
 /** A fake terminal in raw mode, as a real one is at a readline prompt. */
 function terminal() {
@@ -16,8 +15,7 @@ function terminal() {
 const request = {runbook: 'failover', step: 'approve', summary: 'Fail fintech-prod-ledger over from db-1 to db-2'}
 const prod = (tty: ReturnType<typeof terminal>, yes = false) => {
   let suspended = 0
-  const reporter = Object.assign(new PlainRunbookReporter(() => undefined), {suspend: () => void suspended++})
-  return {approver: runbookApprover({env: 'prod', protectedEnv: true, yes, input: tty.input, output: tty.output, reporter}), suspended: () => suspended}
+  return {approver: runbookApprover({env: 'prod', protectedEnv: true, yes, input: tty.input, output: tty.output, beforePrompt: () => void suspended++}), suspended: () => suspended}
 }
 
 describe('runbook approvals in a protected env', () => {
@@ -47,7 +45,7 @@ describe('runbook approvals in a protected env', () => {
 
   it('refuse without a terminal, --yes or not', async () => {
     const input = Object.assign(new PassThrough(), {isTTY: false}) as unknown as NodeJS.ReadStream
-    const approver = runbookApprover({env: 'prod', protectedEnv: true, yes: true, input, output: process.stderr, reporter: new PlainRunbookReporter(() => undefined)})
+    const approver = runbookApprover({env: 'prod', protectedEnv: true, yes: true, input, output: process.stderr})
     await expect(approver.approve(request)).resolves.toEqual({approved: false, why: "prod is protected: step approve needs the env's name typed at a terminal (--yes does not apply there)"})
   })
 })

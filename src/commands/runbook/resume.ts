@@ -7,7 +7,6 @@ import {projectRunbooks} from '../../cli/runbooks.js'
 import {ExitCode, FintechError, InputError} from '../../core/errors.js'
 import {stepChanges} from '../../core/runbook/engine.js'
 import {isProtectedEnv} from '../../core/stages/select.js'
-import {PlainRunbookReporter} from '../../ui/runbook-run.js'
 
 export default class RunbookResume extends FintechCommand {
   static summary = 'Continue a runbook run where it stopped: the failed or interrupted step runs again, finished steps never do.'
@@ -50,7 +49,7 @@ export default class RunbookResume extends FintechCommand {
     const step = runbook.steps.find((candidate) => candidate.name === state.next)!
     const interrupted = state.steps[step.name]?.status === 'running'
     if (interrupted && stepChanges(step, (name) => set.runbooks.get(name))) {
-      const approver = runbookApprover({env: state.env, protectedEnv: isProtectedEnv(loaded.config, state.env), yes: flags.yes, input: process.stdin, output: process.stderr, reporter: new PlainRunbookReporter(() => undefined)})
+      const approver = runbookApprover({env: state.env, protectedEnv: isProtectedEnv(loaded.config, state.env), yes: flags.yes, input: process.stdin, output: process.stderr})
       const answer = await approver.approve({runbook: runbook.name, step: step.name, summary: `Step ${step.name} was interrupted while it ran: its change may already have been made. Check, then run it again (or resume --from the next step).`})
       if (!answer.approved) throw new FintechError(`step ${step.name} not run again: ${answer.why ?? 'declined'}; nothing was changed`, ExitCode.usage)
     }

@@ -65,7 +65,8 @@ export interface ParameterResolution {
   problems: ParameterProblem[]
 }
 
-function envValue(key: string, context: ParameterContext): string | undefined {
+/** What `{env: KEY}` reads: the env's name, account or region, else a key of its `values`. */
+export function envValue(key: string, context: Pick<ParameterContext, 'envName' | 'env'>): string | undefined {
   if (key === 'name') return context.envName
   if (key === 'account') return context.env.account
   if (key === 'region') return context.env.region

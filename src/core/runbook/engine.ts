@@ -1,8 +1,8 @@
 import {InterruptedError, type Clock} from '../deploy/clock.js'
 import {FintechError} from '../errors.js'
 import {newRunState, type RunState, type StepRecord} from './run-state.js'
-import type {Runbook, Step, StepOutput} from './schema.js'
-import {asJson, compare, operatorOf, outputValue, resolveReferences, selectedText, textOf, UnresolvedReference, type ReferenceContext} from './values.js'
+import {operatorOf, type Runbook, type Step, type StepOutput} from './schema.js'
+import {asJson, compare, outputValue, resolveReferences, selectedText, textOf, UnresolvedReference, type ReferenceContext} from './values.js'
 
 /** One AWS API call by service and action name, as a runbook step writes it (rds, FailoverDBCluster). */
 export interface RunbookAws {
@@ -80,6 +80,8 @@ const DEFAULT_POLL_MS = 5000
 /** A step:NAME loop that never ends is a runbook bug: a step run this often in one invocation ends it. */
 const MAX_RUNS_PER_STEP = 20
 
+type ApiStep = Extract<Step, {kind: 'aws' | 'wait' | 'assert'}>
+
 const READ_ONLY_API = /^(Describe|List|Get|Head|Lookup|Search|Scan|Query|BatchGet|Check|Validate|Simulate|Estimate|Preview|Select|Filter)[A-Z]/
 
 /** The API names AWS gives calls that read: everything else is taken to change something. */
@@ -151,7 +153,7 @@ const referenceContext = (walk: Walk): ReferenceContext => ({
 })
 
 /** Runs `work` under a timeout; the signal it gets aborts on the timeout or on Ctrl-C. */
-async function withinTimeout<T>(walk: Walk, seconds: number | undefined, work: (signal: AbortSignal) => Promise<T>, what = `timed out after ${seconds} s`): Promise<T> {
+async function withinTimeout<T>(walk: Walk, seconds: number | undefined, work: (signal: AbortSignal) => Promise<T>, what?: string): Promise<T> {
   const controller = new AbortController()
   const outer = walk.deps.signal
   const stop = () => controller.abort()
@@ -165,7 +167,7 @@ async function withinTimeout<T>(walk: Walk, seconds: number | undefined, work: (
         new Promise<T>((_, reject) => {
           timer = setTimeout(() => {
             controller.abort()
-            reject(new StepFailure(what))
+            reject(new StepFailure(what ?? `timed out after ${seconds} s`))
           }, seconds * 1000)
         }),
       )
@@ -180,6 +182,10 @@ async function withinTimeout<T>(walk: Walk, seconds: number | undefined, work: (
   }
 }
 
+/** The step's API call with its filled parameters, under `seconds` (the step's timeout unless a wait says how much is left). */
+const callApi = (walk: Walk, step: ApiStep, fields: Record<string, unknown>, seconds = step.timeout, what?: string) =>
+  withinTimeout(walk, seconds, (signal) => walk.deps.aws.call(step.service, step.api, fields.parameters as Record<string, unknown>, signal), what)
+
 const matches = (value: string | undefined, wanted: unknown[]) => value !== undefined && wanted.some((item) => textOf(item) === value)
 
 /**
@@ -190,11 +196,11 @@ async function perform(walk: Walk, step: Step, fields: Record<string, unknown>, 
   const {deps, runbook} = walk
   switch (step.kind) {
     case 'aws': {
-      const response = await withinTimeout(walk, step.timeout, (signal) => deps.aws.call(step.service, step.api, fields.parameters as Record<string, unknown>, signal))
+      const response = await callApi(walk, step, fields)
       return outputsOf(step, response)
     }
     case 'assert': {
-      const response = await withinTimeout(walk, step.timeout, (signal) => deps.aws.call(step.service, step.api, fields.parameters as Record<string, unknown>, signal))
+      const response = await callApi(walk, step, fields)
       const value = selectedText(response, step.selector)
       if (!matches(value, fields.expected as unknown[])) throw new StepFailure(`${step.selector} is ${value === undefined ? 'nothing (no match)' : JSON.stringify(value)}, expected ${(fields.expected as unknown[]).map(textOf).join(' or ')}`)
       return outputsOf(step, response)
@@ -204,7 +210,7 @@ async function perform(walk: Walk, step: Step, fields: Record<string, unknown>, 
       const started = deps.clock.now().getTime()
       for (let poll = fields; ; poll = refill()) {
         const left = timeoutMs - (deps.clock.now().getTime() - started)
-        const response = await withinTimeout(walk, Math.max(1, Math.ceil(left / 1000)), (signal) => deps.aws.call(step.service, step.api, poll.parameters as Record<string, unknown>, signal), `timed out after ${step.timeout ?? DEFAULT_WAIT_TIMEOUT_SECONDS} s`)
+        const response = await callApi(walk, step, poll, Math.max(1, Math.ceil(left / 1000)), `timed out after ${step.timeout ?? DEFAULT_WAIT_TIMEOUT_SECONDS} s`)
         const value = selectedText(response, step.selector)
         if (matches(value, poll.desiredValues as unknown[])) return outputsOf(step, response)
         const elapsedMs = deps.clock.now().getTime() - started
@@ -270,17 +276,17 @@ async function runChild(walk: Walk, step: Extract<Step, {kind: 'runbook'}>, give
 
 /** What a dry run does with a step: reads until the first change, shows everything else. */
 async function rehearse(walk: Walk, step: Step, fields: Record<string, unknown>): Promise<{outputs: Record<string, unknown>; planned?: string}> {
-  const calls = walk.deps.runbookNamed
   if (step.kind === 'runbook' && !walk.changed.value) {
     const outputs = await runChild(walk, step, fields.parameters as Record<string, unknown>)
     return {outputs}
   }
-  if (walk.changed.value || step.kind === 'approve' || stepChanges(step, calls)) {
-    if (stepChanges(step, calls)) walk.changed.value = true
+  const changes = stepChanges(step, walk.deps.runbookNamed)
+  if (walk.changed.value || step.kind === 'approve' || changes) {
+    if (changes) walk.changed.value = true
     return {outputs: {}, planned: `${step.kind === 'approve' ? 'would ask: ' : 'would run: '}${request(step, fields)}`}
   }
   if (step.kind === 'wait') {
-    const response = await withinTimeout(walk, step.timeout, (signal) => walk.deps.aws.call(step.service, step.api, fields.parameters as Record<string, unknown>, signal))
+    const response = await callApi(walk, step, fields)
     const value = selectedText(response, step.selector)
     if (matches(value, fields.desiredValues as unknown[])) return {outputs: outputsOf(step, response)}
     return {outputs: outputsOf(step, response), planned: `${step.selector} is ${value === undefined ? 'nothing' : JSON.stringify(value)} now: would wait up to ${step.timeout ?? DEFAULT_WAIT_TIMEOUT_SECONDS} s for ${(fields.desiredValues as unknown[]).map(textOf).join(' or ')}`}

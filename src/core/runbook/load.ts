@@ -25,8 +25,9 @@ export interface RunbookSet {
 }
 
 const REFERENCE = /\{\{\s*(.*?)\s*\}\}/g
-const STEP_OUTPUT = /^steps\.([^.\s]+)\.outputs\.([^.\s]+)$/
-const PARAM = /^params\.([^.\s]+)$/
+/** What a reference may name: a step's output, a parameter, or the run's clock. */
+export const STEP_OUTPUT = /^steps\.([^.\s]+)\.outputs\.([^.\s]+)$/
+export const PARAM = /^params\.([^.\s]+)$/
 /** The run's clock, for API calls that take a time window (CloudWatch): now, or N minutes before. */
 export const TIME = /^time\.(now|minus\d+m)$/
 

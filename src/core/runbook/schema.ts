@@ -31,6 +31,9 @@ const common = {
 export const COMPARISONS = ['lessThan', 'lessThanOrEqual', 'greaterThan', 'greaterThanOrEqual', 'equals', 'notEquals'] as const
 export type Comparison = (typeof COMPARISONS)[number]
 
+/** The one comparison a script step makes (the schema allows exactly one). */
+export const operatorOf = (step: Partial<Record<Comparison, unknown>>): Comparison => COMPARISONS.find((op) => step[op] !== undefined)!
+
 /** The `fintech redis` operations a step runs; backup, restore and patch need their own flags and prompts, so they stay commands. */
 export const REDIS_OPERATIONS = ['status', 'failover'] as const
 

@@ -1,5 +1,5 @@
 import type {Comparison, Runbook, Step, StepOutput} from './schema.js'
-import {COMPARISONS} from './schema.js'
+import {operatorOf} from './schema.js'
 
 /** An SSM Automation document, schemaVersion 0.3, as `export --format ssm` writes it. */
 export interface SsmDocument {
@@ -84,7 +84,7 @@ function action(step: Step): {action: string; inputs: Record<string, unknown>} |
       return {action: 'aws:approve', inputs: {Approvers: ['{{ Approvers }}'], Message: step.summary, MinRequiredApprovals: 1}}
     case 'script': {
       if ((step.timeout ?? 0) > SCRIPT_LIMIT_SECONDS) return `aws:executeScript runs for ${SCRIPT_LIMIT_SECONDS} s at most; this step's timeout is ${step.timeout} s`
-      const operator = COMPARISONS.find((op) => step[op] !== undefined)!
+      const operator = operatorOf(step)
       return {
         action: 'aws:executeScript',
         inputs: {

@@ -1,6 +1,6 @@
 import {JSONPath} from 'jsonpath-plus'
-import {TIME} from './load.js'
-import {COMPARISONS, type Comparison, type StepOutput} from './schema.js'
+import {PARAM, STEP_OUTPUT, TIME} from './load.js'
+import type {Comparison, StepOutput} from './schema.js'
 
 /** What `{{ … }}` references read while a run goes: its parameters, earlier outputs, its clock. */
 export interface ReferenceContext {
@@ -19,8 +19,6 @@ export class UnresolvedReference extends Error {
 
 const WHOLE = /^\{\{\s*([^{}]*?)\s*\}\}$/
 const ANY = /\{\{\s*([^{}]*?)\s*\}\}/g
-const STEP_OUTPUT = /^steps\.([^.\s]+)\.outputs\.([^.\s]+)$/
-const PARAM = /^params\.([^.\s]+)$/
 
 function lookup(expression: string, context: ReferenceContext): unknown {
   const time = TIME.exec(expression)
@@ -153,4 +151,3 @@ export function compare(value: unknown, operator: Comparison, limit: unknown): b
   }
 }
 
-export const operatorOf = (step: Partial<Record<Comparison, unknown>>): Comparison => COMPARISONS.find((op) => step[op] !== undefined)!

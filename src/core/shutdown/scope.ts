@@ -1,6 +1,6 @@
 import type {FintechConfig} from '../config/schema.js'
 import {InputError} from '../errors.js'
-import {isProtectedEnv, selectEnvironment, stackNameOf, stacksFor} from '../stages/select.js'
+import {isProtectedEnv, selectEnvironment, stackNameById, stackNameOf, stacksFor} from '../stages/select.js'
 import type {ShutdownScope} from './eligibility.js'
 
 /** The env's resources for a shutdown: its Environment tag and every stack of every stage it deploys. */
@@ -38,11 +38,8 @@ export function redisMasterStack(config: FintechConfig, env: string): string | u
     for (const stack of stacksFor(stage, env)) {
       for (const value of Object.values(stack.parameters)) {
         if (typeof value !== 'object' || !('stackOutput' in value) || !value.stackOutput.endsWith('.RedisMasterName')) continue
-        const sourceId = value.stackOutput.split('.')[0]
-        for (const sourceStage of config.stages) {
-          const source = stacksFor(sourceStage, env).find((candidate) => candidate.id === sourceId)
-          if (source) return stackNameOf(config, env, sourceStage, source)
-        }
+        const source = stackNameById(config, env, value.stackOutput.split('.')[0]!)
+        if (source) return source
       }
     }
   }

@@ -32,6 +32,15 @@ export function stackNameOf(config: FintechConfig, env: string, stage: StageConf
   return stacksFor(stage, env).length === 1 ? base : `${base}-${stack.id}`
 }
 
+/** The CloudFormation name of the stack with config id `stackId` in `env`, or undefined when `env` does not deploy it. */
+export function stackNameById(config: FintechConfig, env: string, stackId: string): string | undefined {
+  for (const stage of config.stages) {
+    const stack = stacksFor(stage, env).find((candidate) => candidate.id === stackId)
+    if (stack) return stackNameOf(config, env, stage, stack)
+  }
+  return undefined
+}
+
 /** Stacks a stack waits for inside its stage: declared ones plus those whose outputs it reads. */
 export function sameStageDependencies(stage: StageConfig, stack: StackConfig): string[] {
   const ids = new Set(stage.stacks.map((candidate) => candidate.id))
