@@ -345,6 +345,28 @@ describe('fintech runbook resume', () => {
     expect(existsSync(lock)).toBe(false)
   })
 
+  it('audits nothing and calls nothing for a resume refused because another process holds the run', async () => {
+    platform({lag: 250})
+    const first = await runCli(RunbookRun, [...FAILOVER, '--yes', '--json'])
+    const perRun = readFileSync(first.json.auditFile, 'utf8')
+    writeFileSync(join(runsDir, `${first.json.run.id}.lock`), JSON.stringify({pid: process.pid, host: hostname(), since: '2026-12-01T03:00:00Z'}))
+    sent = []
+    const held = await runCli(RunbookResume, [first.json.run.id, '--config', CONFIG, '--yes'])
+    expect(held.exitCode).toBe(2)
+    expect(held.stderr).toContain(`run ${first.json.run.id} is being run by process ${process.pid}`)
+    expect(auditLines()).toEqual([])
+    expect(readFileSync(first.json.auditFile, 'utf8')).toBe(perRun)
+    expect(calls()).toEqual([])
+  })
+
+  it('audits a resume once it holds the run, as it starts, naming who started the run', async () => {
+    platform({lag: 250})
+    const first = await runCli(RunbookRun, [...FAILOVER, '--yes', '--json'])
+    const resumed = await runCli(RunbookResume, [first.json.run.id, '--config', CONFIG, '--yes', '--json'])
+    expect(resumed.exitCode).toBe(1)
+    expect(auditLines()).toEqual([expect.objectContaining({env: 'dev', action: 'runbook failover resumed at lag-under-threshold', resource: first.json.run.id, result: 'ok', detail: 'started by arn:aws:sts::111111111111:assumed-role/oncall/alice'})])
+  })
+
   it('refuses a run that succeeded, an unknown id and a broken state file (exit 2)', async () => {
     platform()
     const done = await runCli(RunbookRun, [...FAILOVER, '--yes', '--json'])

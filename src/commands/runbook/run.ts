@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
 import {openGuardedSession} from '../../cli/aws-session.js'
 import {conductRun, runFlags, type RunbookRunOutput} from '../../cli/runbook-command.js'
-import {assertRunbookEnv, parameterSources, runbookHash, runnableRunbook} from '../../cli/runbook-flow.js'
+import {assertRunbookEnv, holdingRun, parameterSources, runbookHash, runnableRunbook} from '../../cli/runbook-flow.js'
 import {projectRunbooks} from '../../cli/runbooks.js'
 import {checkGivenParams, parseParamFlags, resolveRunbookParams} from '../../core/runbook/parameters.js'
 import {newRunId, newRunState} from '../../core/runbook/run-state.js'
@@ -49,6 +49,7 @@ export default class RunbookRun extends FintechCommand {
     const params = await resolveRunbookParams(runbook, given, parameterSources(loaded, flags.env, aws))
     const now = new Date()
     const state = newRunState({id: newRunId(runbook.name, flags.env, now), runbook: runbook.name, runbookHash: runbookHash(loaded, runbook), env: flags.env, params, dryRun: flags['dry-run'], caller: caller.arn, now})
-    return this.deliver(await conductRun(runbook, state, {loaded, set, aws, audit, yes: flags.yes, json: this.jsonEnabled(), ...(flags['log-group'] ? {logGroup: flags['log-group']} : {})}))
+    const conduct = () => conductRun(runbook, state, {loaded, set, aws, audit, yes: flags.yes, json: this.jsonEnabled(), ...(flags['log-group'] ? {logGroup: flags['log-group']} : {})})
+    return this.deliver(await (state.dryRun ? conduct() : holdingRun(state.id, conduct)))
   }
 }
