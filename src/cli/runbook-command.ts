@@ -52,7 +52,7 @@ export const EXIT_BY_STATUS: Record<RunState['status'], number> = {
 export async function conductRun(
   runbook: Runbook,
   state: RunState,
-  context: {loaded: LoadedConfig; set: RunbookSet; aws: AwsTarget; audit: AuditSink; yes: boolean; json: boolean; logGroup?: string; started?: () => void},
+  context: {loaded: LoadedConfig; set: RunbookSet; aws: AwsTarget; audit: AuditSink; yes: boolean; json: boolean; logGroup?: string; started?: () => void; secretParams?: Record<string, unknown>},
 ): Promise<{text: string; exitCode: number; result: RunbookRunOutput}> {
   const protectedEnv = isProtectedEnv(context.loaded.config, state.env)
   const {createRunbookAws, unknownApis} = await import('../aws/api-call.js')
@@ -75,6 +75,7 @@ export async function conductRun(
         aws: context.aws,
         audit: context.audit,
         ...(cloudWatch ? {cloudWatch} : {}),
+        ...(context.secretParams ? {secretParams: context.secretParams} : {}),
         deps: {
           aws: createRunbookAws(context.aws),
           approver: runbookApprover({env: state.env, protectedEnv, yes: context.yes, input: process.stdin, output: process.stderr, beforePrompt: () => shown.suspend()}),

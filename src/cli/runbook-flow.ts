@@ -239,6 +239,8 @@ export interface RunContext {
   audit: AuditSink
   /** Optional copy of the run's audit lines in CloudWatch Logs. */
   cloudWatch?: {record(line: Record<string, unknown>): Promise<void>}
+  /** The values of the secret parameters, which the state holds as REDACTED. */
+  secretParams?: Record<string, unknown>
 }
 
 /** Runs (or resumes) a run: the engine with state saved after every step and the per-run audit log. */
@@ -269,7 +271,7 @@ export async function runWithState(runbook: Runbook, state: RunState, context: R
         const child = runnableRunbook(context.set, name)
         return {runbook: child, params: await resolveRunbookParams(child, given, sources, `step parameters of runbook`), hash: runbookHash(context.loaded, child)}
       },
-    })
+    }, context.secretParams)
   } finally {
     await Promise.all(pending)
   }

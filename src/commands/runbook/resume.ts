@@ -2,10 +2,13 @@ import {Args, Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
 import {openGuardedSession} from '../../cli/aws-session.js'
 import {conductRun, runFlags, type RunbookRunOutput} from '../../cli/runbook-command.js'
-import {assertRunbookEnv, holdingRun, loadRunState, runbookApprover, runbookHash, runnableRunbook} from '../../cli/runbook-flow.js'
+import {assertRunbookEnv, holdingRun, loadRunState, parameterSources, runbookApprover, runbookHash, runnableRunbook} from '../../cli/runbook-flow.js'
 import {projectRunbooks} from '../../cli/runbooks.js'
 import {ExitCode, FintechError, InputError} from '../../core/errors.js'
-import {stepChanges} from '../../core/runbook/engine.js'
+import {secretsToRecover, stepChanges} from '../../core/runbook/engine.js'
+import {parseParamFlags, resolveRunbookParams, secretParamsToResume} from '../../core/runbook/parameters.js'
+import type {RunState} from '../../core/runbook/run-state.js'
+import type {Runbook} from '../../core/runbook/schema.js'
 import {isProtectedEnv} from '../../core/stages/select.js'
 
 export default class RunbookResume extends FintechCommand {
@@ -26,6 +29,7 @@ export default class RunbookResume extends FintechCommand {
 
   static flags = {
     from: Flags.string({description: 'the step to continue at, instead of the one where the run stopped'}),
+    param: Flags.string({char: 'p', description: 'a secret parameter as NAME=VALUE again (a state file keeps no secret; the other parameters stay as the run began)', multiple: true}),
     ...runFlags,
   }
 
@@ -45,8 +49,12 @@ export default class RunbookResume extends FintechCommand {
       }
       if (!state.next || !runbook.steps.some((step) => step.name === state.next)) throw new InputError(`run ${state.id} stopped at step ${state.next ?? '?'}, which runbook ${runbook.name} no longer has: pass --from STEP`)
       if (runbookHash(loaded, runbook) !== state.runbookHash) this.note(`note: ${runbook.file} changed since run ${state.id} began; the steps from ${state.next} on run as the file says now`)
+      assertSecretsRecoverable(runbook, state, (name) => set.runbooks.get(name))
+      const given = parseParamFlags(flags.param ?? [])
+      const secretParamsRunbook = secretParamsToResume(runbook, state.params, given)
       const aws = this.awsTarget(loaded, state.env, flags)
       const {caller, audit} = await openGuardedSession(loaded, state.env, aws)
+      const secretParams = await resolveRunbookParams(secretParamsRunbook, given, parameterSources(loaded, state.env, aws))
 
       const step = runbook.steps.find((candidate) => candidate.name === state.next)!
       const interrupted = state.steps[step.name]?.status === 'running'
@@ -59,8 +67,24 @@ export default class RunbookResume extends FintechCommand {
       const resumedAt = state.next
       state.caller = caller.arn
       const started = () => audit.record({env: state.env, action: `runbook ${runbook.name} resumed at ${resumedAt}`, resource: state.id, result: 'ok', detail: `started by ${startedBy}`})
-      return conductRun(runbook, state, {loaded, set, aws, audit, yes: flags.yes, json: this.jsonEnabled(), started, ...(flags['log-group'] ? {logGroup: flags['log-group']} : {})})
+      return conductRun(runbook, state, {loaded, set, aws, audit, yes: flags.yes, json: this.jsonEnabled(), started, secretParams, ...(flags['log-group'] ? {logGroup: flags['log-group']} : {})})
     })
     return this.deliver(outcome)
   }
+}
+
+/**
+ * A state file keeps no secret: a resume runs again the earlier steps whose secret outputs it
+ * needs, but not one that changes something or runs a runbook. Needing such a step's secret is
+ * bad input, said before anything runs.
+ */
+function assertSecretsRecoverable(runbook: Runbook, state: RunState, calls: (name: string) => Runbook | undefined): void {
+  const {unrecoverable} = secretsToRecover(runbook, state, calls)
+  if (unrecoverable.length === 0) return
+  const needs = unrecoverable.map((lost) => `step ${lost.neededBy} needs output ${lost.output} of step ${lost.step}${lost.runbook === runbook.name ? '' : ` (runbook ${lost.runbook})`}, which ${lost.reason}`)
+  const inThisRunbook = unrecoverable.find((lost) => lost.runbook === runbook.name)
+  throw new InputError(
+    `run ${state.id} cannot resume at ${state.next}: ${needs.join('; ')}. The output is secret, so the state file does not keep it, and a resume does not run that step again by itself`,
+    inThisRunbook ? `resume --from ${inThisRunbook.step} runs it and every step after it again; or start a new run` : 'start a new run',
+  )
 }

@@ -6,6 +6,7 @@ import {assertRunbookEnv, holdingRun, parameterSources, runbookHash, runnableRun
 import {projectRunbooks} from '../../cli/runbooks.js'
 import {checkGivenParams, parseParamFlags, resolveRunbookParams} from '../../core/runbook/parameters.js'
 import {newRunId, newRunState} from '../../core/runbook/run-state.js'
+import {secretParamsOf, splitSecretParams} from '../../core/runbook/secrets.js'
 import {selectEnvironment} from '../../core/stages/select.js'
 
 export default class RunbookRun extends FintechCommand {
@@ -46,10 +47,11 @@ export default class RunbookRun extends FintechCommand {
     checkGivenParams(runbook, given)
     const aws = this.awsTarget(loaded, flags.env, flags)
     const {caller, audit} = await openGuardedSession(loaded, flags.env, aws)
-    const params = await resolveRunbookParams(runbook, given, parameterSources(loaded, flags.env, aws))
+    const secretNames = secretParamsOf(runbook)
+    const {kept, secret} = splitSecretParams(await resolveRunbookParams(runbook, given, parameterSources(loaded, flags.env, aws)), (name) => secretNames.has(name))
     const now = new Date()
-    const state = newRunState({id: newRunId(runbook.name, flags.env, now), runbook: runbook.name, runbookHash: runbookHash(loaded, runbook), env: flags.env, params, dryRun: flags['dry-run'], caller: caller.arn, now})
-    const conduct = () => conductRun(runbook, state, {loaded, set, aws, audit, yes: flags.yes, json: this.jsonEnabled(), ...(flags['log-group'] ? {logGroup: flags['log-group']} : {})})
+    const state = newRunState({id: newRunId(runbook.name, flags.env, now), runbook: runbook.name, runbookHash: runbookHash(loaded, runbook), env: flags.env, params: kept, dryRun: flags['dry-run'], caller: caller.arn, now})
+    const conduct = () => conductRun(runbook, state, {loaded, set, aws, audit, yes: flags.yes, json: this.jsonEnabled(), secretParams: secret, ...(flags['log-group'] ? {logGroup: flags['log-group']} : {})})
     return this.deliver(await (state.dryRun ? conduct() : holdingRun(state.id, conduct)))
   }
 }
