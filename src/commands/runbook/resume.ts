@@ -20,6 +20,8 @@ export default class RunbookResume extends FintechCommand {
     'In a protected env the first change of the resumed run needs an approval again, whatever was approved before.',
     '--from STEP starts at another step instead (one done by hand is skipped this way). A change that was interrupted while it ran may have been made:',
     'running it again needs a confirmation. A runbook file that changed since the run began is said before anything runs.',
+    'A state file keeps no secret: the resume first reads again the secret outputs the steps ahead need (a step that changes something is never run again for that:',
+    'the resume is refused, naming it), and each secret parameter is given again with --param (or read again from its from source).',
     'Exit codes as for run.',
   ].join(' ')
 

@@ -17,6 +17,7 @@ export default class RunbookRun extends FintechCommand {
     'prints the plan and runs the steps in order: each with its timeout and retries, onFailure abort (default), continue or step:NAME.',
     'The state (each step\'s status and outputs) is saved after every step, so `fintech runbook resume RUN_ID` continues where the run stopped:',
     'a failed step, Ctrl-C, a crash. Every step goes to the run\'s audit log (JSONL next to the state file), every change also to the env\'s audit log.',
+    'Secrets (the outputs of calls such as secretsmanager:GetSecretValue, outputs and parameters marked secret) reach the steps that use them and are [redacted] everywhere else.',
     '--dry-run makes the read-only calls up to the first change and shows every change, approval and later step without doing it.',
     'Approval steps ask on a terminal; without one they need --yes; in a protected env the env name must be typed, whatever the flags.',
     'Exit 0 succeeded, 1 a step failed, 2 bad input or an approval refused, 130 interrupted.',
