@@ -90,7 +90,7 @@ export function secretOutputsOf(runbook: Pick<Runbook, 'parameters' | 'steps'>):
 }
 
 /** The step reads a secret parameter, or a secret output of an earlier step. */
-export function readsSecret(step: Step, params: ReadonlySet<string>, outputs: ReadonlyMap<string, ReadonlySet<string>>): boolean {
+function readsSecret(step: Step, params: ReadonlySet<string>, outputs: ReadonlyMap<string, ReadonlySet<string>>): boolean {
   const reads = readsOf(step)
   return reads.params.some((name) => params.has(name)) || reads.outputs.some(({step: producer, output}) => outputs.get(producer)?.has(output))
 }
