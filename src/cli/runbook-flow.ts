@@ -59,7 +59,8 @@ const alive = (pid: number): boolean => {
  * the same run cannot both act on it. A lock left by a process of this host that is gone is
  * taken over; one from another host is said, with the file to delete.
  */
-export function lockRun(id: string): () => void {
+function lockRun(id: string): () => void {
+  assertRunId(id)
   mkdirSync(runsDirectory(), {recursive: true})
   const file = join(runsDirectory(), `${id}.lock`)
   const mine = JSON.stringify({pid: process.pid, host: hostname(), since: new Date().toISOString()})
@@ -82,8 +83,25 @@ export function lockRun(id: string): () => void {
   return () => rmSync(file, {force: true})
 }
 
-export function loadRunState(id: string): RunState {
+/**
+ * Runs `work` while this process holds the run: a resume reads the run's state, asks, audits
+ * and runs only once no other process can, so nothing is said of a resume that was refused.
+ */
+export async function holdingRun<T>(id: string, work: () => Promise<T>): Promise<T> {
+  const unlock = lockRun(id)
+  try {
+    return await work()
+  } finally {
+    unlock()
+  }
+}
+
+function assertRunId(id: string): void {
   if (!/^[\w.-]+$/.test(id)) throw new InputError(`${id} is not a run id (fintech runbook run prints it, e.g. failover-dev-20261201T031502Z-7f3a)`)
+}
+
+export function loadRunState(id: string): RunState {
+  assertRunId(id)
   const file = stateFileOf(id)
   if (!existsSync(file)) {
     const recent = recentRuns()
@@ -221,6 +239,8 @@ export interface RunContext {
   audit: AuditSink
   /** Optional copy of the run's audit lines in CloudWatch Logs. */
   cloudWatch?: {record(line: Record<string, unknown>): Promise<void>}
+  /** The values of the secret parameters, which the state holds as REDACTED. */
+  secretParams?: Record<string, unknown>
 }
 
 /** Runs (or resumes) a run: the engine with state saved after every step and the per-run audit log. */
@@ -251,7 +271,7 @@ export async function runWithState(runbook: Runbook, state: RunState, context: R
         const child = runnableRunbook(context.set, name)
         return {runbook: child, params: await resolveRunbookParams(child, given, sources, `step parameters of runbook`), hash: runbookHash(context.loaded, child)}
       },
-    })
+    }, context.secretParams)
   } finally {
     await Promise.all(pending)
   }
