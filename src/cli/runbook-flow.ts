@@ -1,4 +1,4 @@
-import {existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {homedir, hostname} from 'node:os'
 import {join} from 'node:path'
 import type {AwsTarget} from '../aws/clients.js'
@@ -12,6 +12,7 @@ import {resolveRunbookParams, type SourceReader} from '../core/runbook/parameter
 import {hashRunbookText, runStateSchema, type RunState} from '../core/runbook/run-state.js'
 import type {ParameterSource, Runbook} from '../core/runbook/schema.js'
 import {envValue} from '../core/params/resolve.js'
+import {replacePrivateFile, writePrivateFile} from '../core/private-files.js'
 import {selectEnvironment, stackNameById} from '../core/stages/select.js'
 import {createApprover} from '../ui/approval.js'
 import {typedConfirmation} from '../ui/typed-confirmation.js'
@@ -26,12 +27,9 @@ export function runsDirectory(): string {
 export const stateFileOf = (id: string): string => join(runsDirectory(), `${id}.json`)
 export const auditFileOf = (id: string): string => join(runsDirectory(), `${id}.audit.jsonl`)
 
-/** Written whole to a temporary file, then renamed: a crash mid-write leaves the previous state, never half a file. */
+/** Written whole, then renamed into place: a crash mid-write leaves the previous state, never half a file. Private to the user. */
 export function saveRunState(state: RunState): void {
-  mkdirSync(runsDirectory(), {recursive: true})
-  const file = stateFileOf(state.id)
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`)
-  renameSync(`${file}.tmp`, file)
+  replacePrivateFile(stateFileOf(state.id), `${JSON.stringify(state, null, 2)}\n`)
 }
 
 /** The five runs saved last, for the hint of a wrong id. */
@@ -61,11 +59,10 @@ const alive = (pid: number): boolean => {
  */
 function lockRun(id: string): () => void {
   assertRunId(id)
-  mkdirSync(runsDirectory(), {recursive: true})
   const file = join(runsDirectory(), `${id}.lock`)
   const mine = JSON.stringify({pid: process.pid, host: hostname(), since: new Date().toISOString()})
   try {
-    writeFileSync(file, mine, {flag: 'wx'})
+    writePrivateFile(file, mine, {exclusive: true})
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     const holder = (() => {
@@ -78,7 +75,7 @@ function lockRun(id: string): () => void {
     if (holder && (holder.host !== hostname() || alive(holder.pid))) {
       throw new InputError(`run ${id} is being run by process ${holder.pid} on ${holder.host} since ${holder.since}`, `if that process is gone, delete ${file}`)
     }
-    writeFileSync(file, mine)
+    writePrivateFile(file, mine)
   }
   return () => rmSync(file, {force: true})
 }

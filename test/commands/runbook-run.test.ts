@@ -13,7 +13,7 @@ import {GetSecretValueCommand, SecretsManagerClient} from '@aws-sdk/client-secre
 import {GetParameterCommand, PutParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
 import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
 import {mockClient} from 'aws-sdk-client-mock'
-import {existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -210,6 +210,27 @@ describe('fintech runbook run failover', () => {
     expect(run.json.run.steps.approve.detail).toBe('not approved: prod is protected: step approve needs the env\'s name typed at a terminal (--yes does not apply there)')
     expect(calls()).not.toContain('rds:FailoverDBCluster')
     expect(sent[1]!.input).toEqual({StackName: 'fintech-prod-data'})
+  })
+
+  it('keeps the state file and the run\'s audit log private (0600, in a folder made 0700), whatever the umask', async () => {
+    platform()
+    const nested = join(runsDir, 'state', 'runs')
+    process.env.FINTECH_RUNS_DIR = nested
+    const umask = process.umask(0)
+    let run
+    try {
+      run = await runCli(RunbookRun, [...FAILOVER, '--yes', '--json'])
+    } finally {
+      process.umask(umask)
+    }
+    expect(run.exitCode).toBe(0)
+    const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8)
+    expect(readdirSync(nested).sort().map((name) => [name.replace(/-\d{8}T\d{6}Z-[0-9a-f]{4}/, '-<id>'), modeOf(join(nested, name))])).toEqual([
+      ['failover-dev-<id>.audit.jsonl', '600'],
+      ['failover-dev-<id>.json', '600'],
+    ])
+    expect([modeOf(nested), modeOf(join(runsDir, 'state'))]).toEqual(['700', '700'])
+    expect(modeOf(auditFile)).toBe('600')
   })
 
   it('--dry-run makes only read-only calls, shows the failover it would send, and leaves no state file', async () => {
