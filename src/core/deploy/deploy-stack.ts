@@ -367,18 +367,19 @@ class StackDeployment {
   /** The new change set's id, or undefined when the endpoint refused it for having no changes. */
   private async createChangeSet(changeSetType: 'CREATE' | 'UPDATE', templateUrl?: string): Promise<string | undefined> {
     const {api, clock, options} = this.context
+    const input = {
+      stackName: this.stackName,
+      changeSetName: `fintech-${clock.now().toISOString().replace(/\D/g, '').slice(0, 14)}`,
+      changeSetType,
+      templateBody: templateUrl ? undefined : this.input.template.body,
+      templateUrl,
+      parameters: this.input.parameters,
+      tags: this.input.tags,
+      description: `fintech deploy ${options.envName}${options.dryRun ? ' (dry run)' : ''}`,
+    }
     this.checkpoint()
     try {
-      const {id} = await this.sent('create-change-set', 'no change set id yet', () => api.createChangeSet({
-        stackName: this.stackName,
-        changeSetName: `fintech-${clock.now().toISOString().replace(/\D/g, '').slice(0, 14)}`,
-        changeSetType,
-        templateBody: templateUrl ? undefined : this.input.template.body,
-        templateUrl,
-        parameters: this.input.parameters,
-        tags: this.input.tags,
-        description: `fintech deploy ${options.envName}${options.dryRun ? ' (dry run)' : ''}`,
-      }))
+      const {id} = await this.sent('create-change-set', 'no change set id yet', () => api.createChangeSet(input))
       this.record('create-change-set', 'ok', id)
       return id
     } catch (error) {
