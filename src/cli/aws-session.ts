@@ -1,3 +1,4 @@
+import {setMaxListeners} from 'node:events'
 import type {AwsTarget} from '../aws/clients.js'
 import {auditLogPath, jsonlAuditSink, type AuditSink} from '../core/audit/audit-log.js'
 import type {LoadedConfig} from '../core/config/load.js'
@@ -48,6 +49,8 @@ export async function withInterrupt<T>(
   options: InterruptOptions = {},
 ): Promise<T> {
   const controller = new AbortController()
+  // Every read, wait and sleep of a run listens to this one signal, many of them at once.
+  setMaxListeners(0, controller.signal)
   const interrupt = () => {
     if (!controller.signal.aborted) {
       controller.abort()

@@ -56,6 +56,21 @@ describe('withInterrupt', () => {
     expect(process.listenerCount('SIGINT')).toBe(listeners)
   })
 
+  it('lets any number of waits listen to its signal without a leak warning', async () => {
+    const warnings: Error[] = []
+    const onWarning = (warning: Error) => warnings.push(warning)
+    process.on('warning', onWarning)
+    try {
+      await withInterrupt(async ({signal}) => {
+        for (let i = 0; i < 20; i++) signal.addEventListener('abort', () => undefined, {once: true})
+      })
+      await new Promise((resolve) => setImmediate(resolve))
+    } finally {
+      process.off('warning', onWarning)
+    }
+    expect(warnings.map((warning) => warning.name)).toEqual([])
+  })
+
   it('counts a prompt\'s Ctrl-C (interrupt) as a press', async () => {
     const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never)
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
