@@ -1,3 +1,4 @@
+import {setMaxListeners} from 'node:events'
 import type {AwsTarget} from '../aws/clients.js'
 import {auditLogPath, jsonlAuditSink, type AuditSink} from '../core/audit/audit-log.js'
 import type {LoadedConfig} from '../core/config/load.js'
@@ -31,15 +32,34 @@ export async function openGuardedSession(
   return {caller, audit}
 }
 
+export interface InterruptOptions {
+  /** At the first Ctrl-C, once the signal has fired: tell the user what happens now. */
+  onFirst?: () => void
+  /** At the second Ctrl-C, just before the process exits: record what is left unanswered. */
+  onSecond?: () => void
+}
+
 /**
- * Runs `work` with an AbortSignal that the first Ctrl-C fires; a second Ctrl-C exits as usual.
- * `interrupt` fires it too, for a prompt that reads Ctrl-C as a key instead of a signal.
+ * Runs `work` with an AbortSignal that the first Ctrl-C fires, so the work starts nothing new
+ * and winds down. A second Ctrl-C exits at once with 130, without waiting for calls in flight.
+ * `interrupt` is a press too, for a prompt that reads Ctrl-C as a key instead of a signal.
  */
-export async function withInterrupt<T>(work: (control: {signal: AbortSignal; interrupt: () => void}) => Promise<T>): Promise<T> {
+export async function withInterrupt<T>(
+  work: (control: {signal: AbortSignal; interrupt: () => void}) => Promise<T>,
+  options: InterruptOptions = {},
+): Promise<T> {
   const controller = new AbortController()
+  // Every read, wait and sleep of a run listens to this one signal, many of them at once.
+  setMaxListeners(0, controller.signal)
   const interrupt = () => {
-    process.removeListener('SIGINT', interrupt)
-    controller.abort()
+    if (!controller.signal.aborted) {
+      controller.abort()
+      options.onFirst?.()
+      return
+    }
+    options.onSecond?.()
+    process.stderr.write('Ctrl-C again: exiting now, without waiting for the calls in flight.\n')
+    process.exit(ExitCode.interrupted)
   }
   process.on('SIGINT', interrupt)
   try {

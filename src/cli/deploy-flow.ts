@@ -1,8 +1,9 @@
+import type {AuditEntry, AuditSink} from '../core/audit/audit-log.js'
 import type {LoadedConfig} from '../core/config/load.js'
-import {systemClock} from '../core/deploy/clock.js'
+import {InterruptedError, systemClock} from '../core/deploy/clock.js'
 import {offlinePlan, type OfflinePlan} from '../core/deploy/offline-plan.js'
 import {isSuccessful, outputsOfEarlierStages, runDeploy, type DeployRunResult} from '../core/deploy/run-deploy.js'
-import {ExitCode, type ExitCodeValue} from '../core/errors.js'
+import {ExitCode, FintechError, type ExitCodeValue} from '../core/errors.js'
 import {planEnvironment, type EnvironmentPlan} from '../core/stages/plan.js'
 import {selectEnvironment, selectStages} from '../core/stages/select.js'
 import {createApprover} from '../ui/approval.js'
@@ -40,7 +41,7 @@ export interface DeployFlowOutcome {
 export function exitCodeOf(result: DeployRunResult): ExitCodeValue {
   const stacks = result.stages.flatMap((stage) => stage.stacks)
   const outcomes = stacks.map((stack) => stack.outcome)
-  if (outcomes.includes('interrupted')) return ExitCode.interrupted
+  if (result.interrupted || outcomes.includes('interrupted')) return ExitCode.interrupted
   const stopped = outcomes.includes('failed') || outcomes.includes('blocked')
   if (!stopped) return ExitCode.ok
   if (stacks.some((stack) => stack.changedSomething)) return ExitCode.partial
@@ -50,6 +51,17 @@ export function exitCodeOf(result: DeployRunResult): ExitCodeValue {
 function offline(plan: EnvironmentPlan, note?: string): DeployFlowOutcome {
   const result = offlinePlan(plan)
   return {result: {mode: 'offline', ...result}, exitCode: ExitCode.ok, text: `${note ? `${note}\n` : ''}${renderOfflinePlan(result)}`}
+}
+
+/**
+ * The second Ctrl-C exits without the answers of the changing calls in flight: each gets its
+ * audit line now, as in-progress, and the user is told what to check.
+ */
+function abandon(inFlight: Set<AuditEntry>, audit: AuditSink, envName: string): void {
+  if (inFlight.size === 0) return
+  for (const entry of inFlight) audit.record({...entry, detail: `${entry.detail ? `${entry.detail}: ` : ''}no answer yet when a second Ctrl-C ended fintech`})
+  const calls = [...inFlight].map((entry) => `${entry.action} on ${entry.stack}`).join(', ')
+  process.stderr.write(`Sent without an answer yet: ${calls}. Check with \`fintech status --env ${envName}\`; the audit log lists them as in-progress.\n`)
 }
 
 /** `deploy` and `plan`: everything between parsed flags and printed result. */
@@ -70,34 +82,52 @@ export async function deployFlow(loaded: LoadedConfig, options: DeployFlowOption
     import('../aws/cloudformation.js'),
     createReporter({stderr: process.stderr, json: options.json}),
   ])
+  const inFlight = new Set<AuditEntry>()
   try {
     const api = await createStackApi(options.target)
-    const result = await withInterrupt(async ({signal, interrupt}) => {
-      const waiting = {api, clock: systemClock, reporter, polling: loaded.config.polling, signal}
-      const knownOutputs = await outputsOfEarlierStages(plan, plan.earlierJobs, waiting)
-      return runDeploy(plan, knownOutputs, {
-        ...waiting,
-        artifacts: async () => (await import('../aws/s3.js')).createArtifactStore(options.target, plan.env.account),
-        audit: session.audit,
-        approver: createApprover({yes: options.yes, input: process.stdin, output: process.stderr, onInterrupt: interrupt}),
-        concurrency: options.concurrency ?? loaded.config.concurrency,
-        options: {
-          envName: options.env,
-          protectedEnv: plan.env.protected,
-          dryRun: options.dryRun,
-          allowReplacement: options.allowReplacement,
-          force: options.force,
-          artifactBucket: loaded.config.artifactBucket.replaceAll('{account}', plan.env.account).replaceAll('{region}', options.target.region),
-          polling: loaded.config.polling,
-        },
-      })
-    })
+    const result = await withInterrupt(
+      async ({signal, interrupt}) => {
+        const waiting = {api, clock: systemClock, reporter, polling: loaded.config.polling, signal}
+        const knownOutputs = await outputsOfEarlierStages(plan, plan.earlierJobs, waiting).catch((error: unknown) => {
+          if (error instanceof InterruptedError) throw new FintechError('interrupted while reading the earlier stages: nothing was changed', ExitCode.interrupted)
+          throw error
+        })
+        return runDeploy(plan, knownOutputs, {
+          ...waiting,
+          inFlight,
+          artifacts: async () => (await import('../aws/s3.js')).createArtifactStore(options.target, plan.env.account),
+          audit: session.audit,
+          approver: createApprover({yes: options.yes, input: process.stdin, output: process.stderr, onInterrupt: interrupt}),
+          concurrency: options.concurrency ?? loaded.config.concurrency,
+          options: {
+            envName: options.env,
+            protectedEnv: plan.env.protected,
+            dryRun: options.dryRun,
+            allowReplacement: options.allowReplacement,
+            force: options.force,
+            artifactBucket: loaded.config.artifactBucket.replaceAll('{account}', plan.env.account).replaceAll('{region}', options.target.region),
+            polling: loaded.config.polling,
+          },
+        })
+      },
+      {
+        onFirst: () =>
+          reporter.emit({
+            kind: 'notice',
+            level: 'warn',
+            message: 'Ctrl-C: no new change set, execution or stack starts; waiting for the calls already sent, then deleting change sets not executed. Ctrl-C again exits at once.',
+          }),
+        onSecond: () => abandon(inFlight, session.audit, options.env),
+      },
+    )
     const exitCode = exitCodeOf(result)
     const interrupted = result.stages.flatMap((stage) => stage.stacks).filter((stack) => stack.outcome === 'interrupted')
     const resumeNote = interrupted.length
       ? `\nStopped waiting: ${interrupted.map((stack) => stack.stackName).join(', ')} go on in CloudFormation. ` +
         `\`fintech status --env ${options.env}\` shows them; the next \`fintech deploy\` waits for them and carries on.`
-      : ''
+      : result.interrupted
+        ? '\nStopped by Ctrl-C: nothing this run started is left running in CloudFormation.'
+        : ''
     const failures = result.stages.flatMap((stage) => stage.stacks).filter((stack) => !isSuccessful(stack.outcome) && stack.outcome !== 'skipped')
     const causes = failures
       .filter((stack) => stack.rootCause)

@@ -4,6 +4,7 @@ import {runCfnLint} from '../cli/cfn-lint.js'
 import {projectRunbooks} from '../cli/runbooks.js'
 import {checkGuardrails} from '../cli/scp.js'
 import {ExitCode, FileError} from '../core/errors.js'
+import {RefusedFileError} from '../core/template/read.js'
 import type {Finding, RuleInfo} from '../core/validate/finding.js'
 import {allRules, parseFinding, sortFindings, validateProject} from '../core/validate/run-validate.js'
 import {renderFindings} from '../ui/findings.js'
@@ -66,8 +67,8 @@ export default class Validate extends FintechCommand {
         }
       }
     } catch (error) {
-      // A config that does not parse is itself a finding, reported like the others.
-      if (!(error instanceof FileError)) throw error
+      // A config that does not parse is itself a finding, reported like the others; a file refused unread is bad input.
+      if (!(error instanceof FileError) || error instanceof RefusedFileError) throw error
       findings = [parseFinding(error)]
       files = [error.file]
     }

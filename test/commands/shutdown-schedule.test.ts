@@ -9,7 +9,7 @@ import {
   GetTemplateCommand,
 } from '@aws-sdk/client-cloudformation'
 import {GetCallerIdentityCommand} from '@aws-sdk/client-sts'
-import {mkdtempSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -32,7 +32,8 @@ const SCHEDULE_STACK = 'fintech-dev-shutdown-schedule'
  */
 function platformProject(edit: (text: string) => string = (text) => text): string {
   const dir = mkdtempSync(join(tmpdir(), 'fintech-schedule-'))
-  symlinkSync(join(root, 'templates'), join(dir, 'templates'))
+  // Copied, not symlinked: templates are read only from inside the project.
+  cpSync(join(root, 'templates'), join(dir, 'templates'), {recursive: true})
   writeFileSync(join(dir, 'fintech.config.yaml'), `${edit(CONFIG_TEXT)}\npolling: {initialMs: 1, maxMs: 2}\n`)
   return join(dir, 'fintech.config.yaml')
 }

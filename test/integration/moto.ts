@@ -206,6 +206,18 @@ export function readAudit(path: string): AuditLine[] {
  * and the audit log in `auditLog`. Nothing from the caller's AWS_* or FINTECH_* settings leaks in.
  */
 export async function runCli(moto: Pick<Moto, 'endpoint'>, args: string[], auditLog: string): Promise<CliResult> {
+  return startCli(moto, args, auditLog).done
+}
+
+export interface RunningCli {
+  child: ChildProcess
+  /** stdout and stderr so far. */
+  output(): {stdout: string; stderr: string}
+  done: Promise<CliResult>
+}
+
+/** As runCli, for a test that acts on the running process (sends it signals) before it ends. */
+export function startCli(moto: Pick<Moto, 'endpoint'>, args: string[], auditLog: string): RunningCli {
   const bin = join(CLI_ROOT, 'bin/run.js')
   if (!existsSync(join(CLI_ROOT, 'dist/commands')) || !existsSync(join(CLI_ROOT, 'oclif.manifest.json'))) {
     throw new Error(`no built CLI in ${CLI_ROOT}: run \`npm run build\` first`)
@@ -223,12 +235,12 @@ export async function runCli(moto: Pick<Moto, 'endpoint'>, args: string[], audit
     CI: 'true',
     FINTECH_AUDIT_LOG: auditLog,
   }
-  return new Promise((done, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [bin, ...args], {cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const child: ChildProcess = spawn(process.execPath, [bin, ...args], {cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const done = new Promise<CliResult>((resolveRun, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`fintech ${args.join(' ')} did not finish within ${CLI_TIMEOUT_MS / 1000} s\nstderr:\n${stderr}`))
@@ -245,9 +257,10 @@ export async function runCli(moto: Pick<Moto, 'endpoint'>, args: string[], audit
       } catch {
         json = undefined
       }
-      done({exitCode, signal, stdout, stderr, json, audit: readAudit(auditLog)})
+      resolveRun({exitCode, signal, stdout, stderr, json, audit: readAudit(auditLog)})
     })
   })
+  return {child, output: () => ({stdout, stderr}), done}
 }
 
 /** A scratch directory, removed by the returned cleanup. */

@@ -5,6 +5,23 @@ export class InterruptedError extends Error {
   }
 }
 
+/**
+ * Runs a read so that Ctrl-C ends the wait for it at once, however slow the endpoint: the
+ * promise rejects with InterruptedError when `signal` aborts and the late answer is dropped.
+ * Only for reads: a changing call is always waited for, so that its result is known and audited.
+ */
+export function interruptible<T>(signal: AbortSignal | undefined, read: () => Promise<T>): Promise<T> {
+  if (!signal) return read()
+  if (signal.aborted) return Promise.reject(new InterruptedError())
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new InterruptedError())
+    signal.addEventListener('abort', onAbort, {once: true})
+    read()
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
+
 export interface Clock {
   now(): Date
   /** Resolves after `ms`, or rejects with InterruptedError as soon as `signal` aborts. */

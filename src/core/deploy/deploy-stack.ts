@@ -4,7 +4,7 @@ import {classifyChangeSet, type ClassifiedChangeSet} from '../changeset/classify
 import {isStateful} from '../changeset/stateful.js'
 import {parseTemplate, type Template} from '../template/parse.js'
 import type {ArtifactStore, ChangeSetDescription, StackApi, StackDescription} from './api.js'
-import {Backoff, InterruptedError, type Clock} from './clock.js'
+import {Backoff, InterruptedError, interruptible, type Clock} from './clock.js'
 import type {DeployReporter, RootCause, StackOutcome, StackPhase} from './events.js'
 import {eventBoundary, rootCauseOf, waitForStack, type EventBoundary, type WaitResult} from './monitor.js'
 import {DEPLOYED_STATES, MANUAL_STATES, RECREATE_STATES, isInProgress, isNoChangeReason} from './stack-status.js'
@@ -41,7 +41,13 @@ export interface StackDeployContext {
   audit: AuditSink
   approver: Approver
   clock: Clock
+  /**
+   * Ctrl-C: once aborted, no change set is created or executed and no operation starts; reads
+   * and waits end at once, and a change set not executed yet is deleted.
+   */
   signal?: AbortSignal
+  /** Changing calls sent and not answered yet, as audit entries: what a forced exit leaves unrecorded. */
+  inFlight?: Set<AuditEntry>
   options: StackDeployOptions
 }
 
@@ -110,6 +116,9 @@ export function deployStack(input: StackDeployInput, context: StackDeployContext
 class StackDeployment {
   private readonly stackName: string
   private changedSomething = false
+  /** Set while following an operation on the stack; a Ctrl-C then leaves it running in CloudFormation. */
+  private following = false
+  private discardedChangeSet = false
 
   constructor(
     private readonly input: StackDeployInput,
@@ -122,24 +131,32 @@ class StackDeployment {
     try {
       return this.done(await this.deploy())
     } catch (error) {
-      return this.done(
-        error instanceof InterruptedError
-          ? {outcome: 'interrupted', detail: 'stopped waiting; the operation goes on in CloudFormation'}
-          : {outcome: 'failed', detail: (error as Error).message},
-      )
+      if (!(error instanceof InterruptedError)) return this.done({outcome: 'failed', detail: (error as Error).message})
+      if (this.following) return this.done({outcome: 'interrupted', detail: 'stopped waiting; the operation goes on in CloudFormation'})
+      return this.done({outcome: 'skipped', detail: this.discardedChangeSet ? 'Ctrl-C: its change set was deleted before execution' : 'Ctrl-C: no change set was executed'})
     }
+  }
+
+  /** Called before every step that would change something: after Ctrl-C nothing new starts. */
+  private checkpoint(): void {
+    if (this.context.signal?.aborted) throw new InterruptedError()
+  }
+
+  private read<T>(call: () => Promise<T>): Promise<T> {
+    return interruptible(this.context.signal, call)
   }
 
   private async deploy(): Promise<Outcome> {
     const {api, options} = this.context
+    this.checkpoint()
     this.phase('checking')
-    const recovered = await this.recover(await api.describeStack(this.stackName))
+    const recovered = await this.recover(await this.read(() => api.describeStack(this.stackName)))
     if ('outcome' in recovered) return recovered
     const stack = recovered.stack
 
     let previous: Template | undefined
     if (stack) {
-      const deployedBody = await api.getTemplateBody(this.stackName)
+      const deployedBody = await this.read(() => api.getTemplateBody(this.stackName))
       if (this.isUnchanged(stack, deployedBody)) {
         if (options.protectedEnv && !options.dryRun) await this.protect(stack)
         return {outcome: 'unchanged', status: stack.status, outputs: stack.outputs}
@@ -157,8 +174,8 @@ class StackDeployment {
     if (stack && isInProgress(stack.status)) {
       if (options.dryRun) return {outcome: 'skipped', status: stack.status, detail: `an operation is running (${stack.status}); plan again when it ends`}
       this.phase('waiting-in-progress', stack.status)
-      const boundary = await eventBoundary(api, stack.stackId, clock)
-      stack = (await waitForStack(stack.stackId, boundary, this.waiting())).stack
+      const boundary = await eventBoundary(api, stack.stackId, clock, this.context.signal)
+      stack = (await this.follow(stack.stackId, boundary)).stack
       if (stack?.status === 'DELETE_COMPLETE') stack = undefined
     }
 
@@ -238,6 +255,7 @@ class StackDeployment {
     const discard = async () => {
       await this.mutate('delete-change-set', changeSetId, () => api.deleteChangeSet(changeSetId))
       if (changeSetType === 'CREATE') await this.mutate('delete-stack', 'the empty stack of a discarded change set', () => api.deleteStack(this.stackName))
+      this.discardedChangeSet = true
     }
 
     let executed = false
@@ -284,6 +302,7 @@ class StackDeployment {
         return {outcome: 'failed', status, changeSet, detail: `the change set cannot be executed (${described.executionStatus})`}
       }
 
+      this.checkpoint()
       executed = true
       return await this.execute(stack, changeSetId, described, changeSet)
     } catch (error) {
@@ -331,8 +350,11 @@ class StackDeployment {
     this.phase('uploading-template', `${template.sizeBytes} bytes`)
     const key = `templates/${this.stackName}/${template.sha256}.template`
     const store = await this.context.artifacts()
+    this.checkpoint()
     try {
-      const stored = await store.putTemplate(options.artifactBucket, key, template.body, {createBucket: !options.dryRun})
+      const stored = await this.sent('upload-template', `s3://${options.artifactBucket}/${key}`, () =>
+        store.putTemplate(options.artifactBucket, key, template.body, {createBucket: !options.dryRun}),
+      )
       if (stored?.createdBucket) this.record('create-artifact-bucket', 'ok', options.artifactBucket)
       if (stored?.uploaded) this.record('upload-template', 'ok', `s3://${options.artifactBucket}/${key}`)
       return stored ? stored.url : null
@@ -345,17 +367,19 @@ class StackDeployment {
   /** The new change set's id, or undefined when the endpoint refused it for having no changes. */
   private async createChangeSet(changeSetType: 'CREATE' | 'UPDATE', templateUrl?: string): Promise<string | undefined> {
     const {api, clock, options} = this.context
+    const input = {
+      stackName: this.stackName,
+      changeSetName: `fintech-${clock.now().toISOString().replace(/\D/g, '').slice(0, 14)}`,
+      changeSetType,
+      templateBody: templateUrl ? undefined : this.input.template.body,
+      templateUrl,
+      parameters: this.input.parameters,
+      tags: this.input.tags,
+      description: `fintech deploy ${options.envName}${options.dryRun ? ' (dry run)' : ''}`,
+    }
+    this.checkpoint()
     try {
-      const {id} = await api.createChangeSet({
-        stackName: this.stackName,
-        changeSetName: `fintech-${clock.now().toISOString().replace(/\D/g, '').slice(0, 14)}`,
-        changeSetType,
-        templateBody: templateUrl ? undefined : this.input.template.body,
-        templateUrl,
-        parameters: this.input.parameters,
-        tags: this.input.tags,
-        description: `fintech deploy ${options.envName}${options.dryRun ? ' (dry run)' : ''}`,
-      })
+      const {id} = await this.sent('create-change-set', 'no change set id yet', () => api.createChangeSet(input))
       this.record('create-change-set', 'ok', id)
       return id
     } catch (error) {
@@ -370,7 +394,7 @@ class StackDeployment {
     const {api, clock, signal, options} = this.context
     const backoff = new Backoff(options.polling.initialMs, options.polling.maxMs)
     for (;;) {
-      const description = await api.describeChangeSet(id)
+      const description = await this.read(() => api.describeChangeSet(id))
       if (description.status !== 'CREATE_PENDING' && description.status !== 'CREATE_IN_PROGRESS') return description
       await clock.sleep(backoff.next(false), signal)
     }
@@ -403,11 +427,12 @@ class StackDeployment {
     start: () => Promise<void>,
     boundary?: EventBoundary,
   ): Promise<WaitResult> {
-    const {api, clock} = this.context
-    const from = boundary ?? (await eventBoundary(api, stackIdentifier, clock))
+    const {api, clock, signal} = this.context
+    const from = boundary ?? (await eventBoundary(api, stackIdentifier, clock, signal))
+    this.checkpoint()
     await this.mutate(action, detail, start, false)
     try {
-      const result = await waitForStack(stackIdentifier, from, this.waiting())
+      const result = await this.follow(stackIdentifier, from)
       const status = result.stack?.status ?? 'DELETE_COMPLETE'
       // A failed operation rolls back to where it started; a completed one changed the stack for good.
       if (succeeded(status)) this.changedSomething = true
@@ -425,13 +450,32 @@ class StackDeployment {
    */
   private async mutate<T>(action: string, detail: string | undefined, call: () => Promise<T>, recordSuccess = true): Promise<T> {
     try {
-      const result = await call()
+      const result = await this.sent(action, detail, call)
       if (recordSuccess) this.record(action, 'ok', detail)
       return result
     } catch (error) {
       this.record(action, 'failed', `${detail ? `${detail}: ` : ''}${(error as Error).message}`)
       throw error
     }
+  }
+
+  /** Makes a changing call, listed in `inFlight` until it answers. */
+  private async sent<T>(action: string, detail: string | undefined, call: () => Promise<T>): Promise<T> {
+    const entry: AuditEntry = {env: this.context.options.envName, stack: this.stackName, action, result: 'in-progress', detail}
+    this.context.inFlight?.add(entry)
+    try {
+      return await call()
+    } finally {
+      this.context.inFlight?.delete(entry)
+    }
+  }
+
+  /** Follows an operation on the stack until it ends; Ctrl-C while following leaves it running. */
+  private async follow(stackIdentifier: string, boundary: EventBoundary): Promise<WaitResult> {
+    this.following = true
+    const result = await waitForStack(stackIdentifier, boundary, this.waiting())
+    this.following = false
+    return result
   }
 
   private record(action: string, result: AuditEntry['result'], detail?: string): void {

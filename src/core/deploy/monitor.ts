@@ -1,5 +1,5 @@
 import type {StackApi, StackDescription} from './api.js'
-import {Backoff, type Clock} from './clock.js'
+import {Backoff, InterruptedError, interruptible, type Clock} from './clock.js'
 import type {DeployReporter, RootCause, StackEvent} from './events.js'
 import {isInProgress} from './stack-status.js'
 
@@ -42,8 +42,8 @@ export interface EventBoundary {
  * Reads the stack's newest event before an operation starts, so the operation's events are
  * told apart on CloudFormation's own clock, whatever the local clock says.
  */
-export async function eventBoundary(api: StackApi, stackIdentifier: string, clock: Clock): Promise<EventBoundary> {
-  const latest = await api.latestEvent(stackIdentifier)
+export async function eventBoundary(api: StackApi, stackIdentifier: string, clock: Clock, signal?: AbortSignal): Promise<EventBoundary> {
+  const latest = await interruptible(signal, () => api.latestEvent(stackIdentifier))
   return latest ? {since: latest.timestamp, seen: new Set([latest.eventId])} : {since: clock.now(), seen: new Set()}
 }
 
@@ -51,6 +51,7 @@ export async function eventBoundary(api: StackApi, stackIdentifier: string, cloc
  * Follows a stack until no operation runs on it, reporting each new event. Only events after
  * the boundary are read, so a stack with years of history costs one page per poll; one last
  * read after the end catches the events written between the last read and the final status.
+ * Ctrl-C (`signal`) ends the wait at once, also in the middle of a slow read.
  */
 export async function waitForStack(stackIdentifier: string, boundary: EventBoundary, options: WaitOptions): Promise<WaitResult> {
   const {api, clock, reporter, polling, signal} = options
@@ -58,7 +59,7 @@ export async function waitForStack(stackIdentifier: string, boundary: EventBound
   const events: StackEvent[] = []
   const backoff = new Backoff(polling.initialMs, polling.maxMs)
   const readEvents = async () => {
-    const fresh = await api.eventsSince(stackIdentifier, boundary.since, seen)
+    const fresh = await interruptible(signal, () => api.eventsSince(stackIdentifier, boundary.since, seen))
     for (const event of fresh) {
       seen.add(event.eventId)
       events.push(event)
@@ -68,9 +69,12 @@ export async function waitForStack(stackIdentifier: string, boundary: EventBound
   }
   for (;;) {
     const progressed = await readEvents()
-    const stack = await api.describeStack(stackIdentifier)
+    const stack = await interruptible(signal, () => api.describeStack(stackIdentifier))
     if (!stack || !isInProgress(stack.status)) {
-      await readEvents()
+      // The end is known: Ctrl-C during this last read only costs the last events.
+      await readEvents().catch((error: unknown) => {
+        if (!(error instanceof InterruptedError)) throw error
+      })
       return {stack, events}
     }
     await clock.sleep(backoff.next(progressed), signal)

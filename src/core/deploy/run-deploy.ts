@@ -2,6 +2,7 @@ import pLimit from 'p-limit'
 import {InputError} from '../errors.js'
 import {maskNoEcho, parameterValues} from '../params/resolve.js'
 import {resolveJobParameters, type EnvironmentPlan, type StackJob} from '../stages/plan.js'
+import {interruptible} from './clock.js'
 import {eventBoundary, waitForStack, type WaitOptions} from './monitor.js'
 import {deployStack, type StackDeployContext, type StackDeployResult} from './deploy-stack.js'
 import type {StackOutcome} from './events.js'
@@ -16,6 +17,8 @@ export interface StackRunResult extends StackDeployResult {
 export interface DeployRunResult {
   env: string
   dryRun: boolean
+  /** Ctrl-C stopped the run before every stack was done. */
+  interrupted: boolean
   stages: Array<{name: string; stacks: StackRunResult[]}>
 }
 
@@ -33,9 +36,9 @@ export async function outputsOfEarlierStages(plan: EnvironmentPlan, earlier: Sta
   const missing: string[] = []
   await Promise.all(
     earlier.map(async (job) => {
-      let stack = await waiting.api.describeStack(job.stackName)
+      let stack = await interruptible(waiting.signal, () => waiting.api.describeStack(job.stackName))
       if (stack && isInProgress(stack.status)) {
-        const boundary = await eventBoundary(waiting.api, stack.stackId, waiting.clock)
+        const boundary = await eventBoundary(waiting.api, stack.stackId, waiting.clock, waiting.signal)
         stack = (await waitForStack(stack.stackId, boundary, waiting)).stack
       }
       if (stack && DEPLOYED_STATES.has(stack.status)) outputs.set(job.id, stack.outputs)
@@ -55,7 +58,8 @@ export async function outputsOfEarlierStages(plan: EnvironmentPlan, earlier: Sta
 /**
  * Deploys the planned stages in order. Inside a stage, stacks run as soon as the stacks they
  * read outputs from are done, at most `concurrency` at a time; the first failure lets running
- * stacks finish, starts no new one, and skips the later stages.
+ * stacks finish, starts no new one, and skips the later stages. Ctrl-C (`context.signal`)
+ * starts no new stack either, and stops the running ones before their next change.
  */
 export async function runDeploy(
   plan: EnvironmentPlan,
@@ -64,14 +68,15 @@ export async function runDeploy(
 ): Promise<DeployRunResult> {
   const outputs = new Map(knownOutputs)
   const limit = pLimit(context.concurrency)
-  const result: DeployRunResult = {env: plan.envName, dryRun: context.options.dryRun, stages: []}
+  const result: DeployRunResult = {env: plan.envName, dryRun: context.options.dryRun, interrupted: false, stages: []}
   let stopped = false
+  const interrupted = () => context.signal?.aborted === true
 
   for (const {stage, jobs} of plan.stages) {
     const stageResults: StackRunResult[] = []
     result.stages.push({name: stage.name, stacks: stageResults})
-    if (stopped) {
-      for (const job of jobs) stageResults.push(skipped(job, 'an earlier stage did not complete'))
+    if (stopped || interrupted()) {
+      for (const job of jobs) stageResults.push(skipped(job, interrupted() ? NOT_STARTED_ON_CTRL_C : 'an earlier stage did not complete'))
       continue
     }
     context.reporter.emit({kind: 'stage-start', stage: stage.name, stackNames: jobs.map((job) => job.stackName)})
@@ -83,7 +88,7 @@ export async function runDeploy(
         const dependencies = await Promise.all(job.dependsOn.map((id) => start(jobs.find((candidate) => candidate.id === id)!)))
         const failedDependency = dependencies.find((dependency) => !isSuccessful(dependency.outcome))
         if (failedDependency) return skipped(job, `${failedDependency.stackName} did not complete`)
-        return limit(() => (stopped ? skipped(job, 'another stack failed first') : runJob(job)))
+        return limit(() => (interrupted() ? skipped(job, NOT_STARTED_ON_CTRL_C) : stopped ? skipped(job, 'another stack failed first') : runJob(job)))
       })()
       running.set(job.id, promise)
       return promise
@@ -126,8 +131,11 @@ export async function runDeploy(
     context.reporter.emit({kind: 'stage-done', stage: stage.name, ok})
     if (!ok) stopped = true
   }
+  result.interrupted = interrupted() && result.stages.some((stage) => stage.stacks.some((stack) => !isSuccessful(stack.outcome)))
   return result
 }
+
+const NOT_STARTED_ON_CTRL_C = 'not started: Ctrl-C'
 
 function skipped(job: StackJob, detail: string): StackRunResult {
   return {id: job.id, stage: job.stage, stackName: job.stackName, outcome: 'skipped', outputs: {}, parameters: {}, detail}

@@ -1,8 +1,8 @@
-import {readTextFile, type LoadedConfig} from '../config/load.js'
+import type {LoadedConfig} from '../config/load.js'
 import {FintechError, InputError} from '../errors.js'
-import {resolvePath} from '../stages/plan.js'
 import {stackNameOf, stacksFor} from '../stages/select.js'
 import {parseTemplate} from '../template/parse.js'
+import {readProjectFile} from '../template/read.js'
 
 /** Outputs of the compute stack the status reads (templates/compute/compute.yaml). */
 export const COMPUTE_OUTPUTS = ['ClusterName', 'ServiceName', 'LoadBalancerFullName', 'TargetGroupArn', 'TargetGroupFullName', 'AlarmNames'] as const
@@ -35,7 +35,7 @@ export interface LedgerResources {
 const AURORA_WIRING = '.AuroraClusterId'
 
 function declaresOutputs(loaded: LoadedConfig, templatePath: string, outputs: readonly string[]): boolean {
-  const body = readTextFile(resolvePath(loaded.root, templatePath), 'template')
+  const body = readProjectFile(loaded.root, templatePath, 'template')
   // Parsing a template takes a tenth of a second or more; one that never names the outputs cannot declare them.
   if (!outputs.every((name) => body.includes(name))) return false
   const declared = parseTemplate(body, templatePath).outputs

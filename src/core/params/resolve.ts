@@ -39,22 +39,25 @@ function matchesPattern(pattern: string, value: string): boolean {
 
 /**
  * The constraints CloudFormation checks when it creates a change set, checked here first so a
- * bad value in a parameter file is named at its line before anything reaches AWS.
+ * bad value in a parameter file is named at its line before anything reaches AWS. The message
+ * quotes the value, except a NoEcho parameter's, which never leaves the process.
  */
 export function constraintViolation(name: string, value: string, declared: TemplateParameter): string | undefined {
+  const quoted = declared.noEcho ? `the NoEcho value of ${name}` : `"${value}"`
+  const not = declared.noEcho ? '' : `, not ${value}`
   if (declared.allowedValues && !declared.allowedValues.includes(value)) {
-    return `"${value}" is not an allowed value of ${name} (${declared.allowedValues.join(', ')})`
+    return `${quoted} is not an allowed value of ${name} (${declared.allowedValues.join(', ')})`
   }
   if (declared.allowedPattern !== undefined && !matchesPattern(declared.allowedPattern, value)) {
-    return `"${value}" does not match the AllowedPattern of ${name} (${declared.allowedPattern})`
+    return `${quoted} does not match the AllowedPattern of ${name} (${declared.allowedPattern})`
   }
   if (declared.minLength !== undefined && value.length < declared.minLength) return `${name} must be at least ${declared.minLength} characters long`
   if (declared.maxLength !== undefined && value.length > declared.maxLength) return `${name} must be at most ${declared.maxLength} characters long`
   if (declared.type === 'Number' || declared.minValue !== undefined || declared.maxValue !== undefined) {
     const number = Number(value)
-    if (value.trim() === '' || Number.isNaN(number)) return `${name} must be a number, not "${value}"`
-    if (declared.minValue !== undefined && number < declared.minValue) return `${name} must be at least ${declared.minValue}, not ${value}`
-    if (declared.maxValue !== undefined && number > declared.maxValue) return `${name} must be at most ${declared.maxValue}, not ${value}`
+    if (value.trim() === '' || Number.isNaN(number)) return `${name} must be a number${declared.noEcho ? '' : `, not "${value}"`}`
+    if (declared.minValue !== undefined && number < declared.minValue) return `${name} must be at least ${declared.minValue}${not}`
+    if (declared.maxValue !== undefined && number > declared.maxValue) return `${name} must be at most ${declared.maxValue}${not}`
   }
   return undefined
 }

@@ -1,11 +1,11 @@
 import {isAbsolute, join} from 'node:path'
 import type {LoadedConfig} from '../config/load.js'
-import {readTextFile} from '../config/load.js'
 import type {EnvironmentConfig, StackConfig, StageConfig} from '../config/schema.js'
 import {FileError, InputError} from '../errors.js'
 import {resolveParameters, type ParameterContext, type ParameterResolution} from '../params/resolve.js'
 import {parseTemplate, type Template} from '../template/parse.js'
-import {formatKeyPath, parseLocatedYaml} from '../yaml.js'
+import {readProjectFile, RefusedFileError} from '../template/read.js'
+import {formatKeyPath, parseLocatedYaml, type KeyPath} from '../yaml.js'
 import {assertAcyclic, sameStageDependencies, stackNameOf, stacksFor} from './select.js'
 
 /** One stack of one env, with everything needed to deploy it except outputs not known yet. */
@@ -38,7 +38,7 @@ export interface EnvironmentPlan {
 export const resolvePath = (root: string, path: string) => (isAbsolute(path) ? path : join(root, path))
 
 export function loadParameterFile(root: string, path: string) {
-  const located = parseLocatedYaml(readTextFile(resolvePath(root, path), 'parameter file'), path)
+  const located = parseLocatedYaml(readProjectFile(root, path, 'parameter file'), path)
   const raw = located.value ?? {}
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new FileError(path, 'a parameter file is a mapping of ParameterName: value', 1)
   const values: Record<string, string> = {}
@@ -51,6 +51,16 @@ export function loadParameterFile(root: string, path: string) {
   return {values, lineOf: located.lineOf}
 }
 
+/** Runs `read` of a file the config names at `keyPath`; a refused file is reported at that line of the config. */
+export function readAtConfigLine<T>(loaded: LoadedConfig, keyPath: KeyPath, read: () => T): T {
+  try {
+    return read()
+  } catch (error) {
+    if (error instanceof RefusedFileError) throw error.at(loaded.file, loaded.lineOf(keyPath), keyPath)
+    throw error
+  }
+}
+
 /**
  * Reads every template and the env's parameter file and checks that the parameters fit
  * together, before any AWS call: unknown or missing parameters are reported with the file
@@ -59,13 +69,15 @@ export function loadParameterFile(root: string, path: string) {
 export function planEnvironment(loaded: LoadedConfig, envName: string, selected: StageConfig[]): EnvironmentPlan {
   const {config, root} = loaded
   const env = config.environments[envName]!
-  const parameterFile = env.parameterFile ? loadParameterFile(root, env.parameterFile) : undefined
+  const parameterFile = env.parameterFile
+    ? readAtConfigLine(loaded, ['environments', envName, 'parameterFile'], () => loadParameterFile(root, env.parameterFile!))
+    : undefined
   const fileValues = parameterFile?.values ?? {}
   const parameterContext = (output: ParameterContext['output']): ParameterContext => ({envName, env, fileValues, output})
 
   const templates = new Map<string, Template>()
-  const templateOf = (path: string) => {
-    if (!templates.has(path)) templates.set(path, parseTemplate(readTextFile(resolvePath(root, path), 'template'), path))
+  const templateOf = (path: string, keyPath: KeyPath) => {
+    if (!templates.has(path)) templates.set(path, parseTemplate(readAtConfigLine(loaded, keyPath, () => readProjectFile(root, path, 'template')), path))
     return templates.get(path)!
   }
 
@@ -81,7 +93,7 @@ export function planEnvironment(loaded: LoadedConfig, envName: string, selected:
           throw new FileError(loaded.file, `${value.stackOutput.split('.')[0]} is not deployed to ${envName} (its envs leave it out)`, loaded.lineOf(keyPath), formatKeyPath(keyPath))
         }
       }
-      const template = templateOf(stack.template)
+      const template = templateOf(stack.template, ['stages', stageIndex, 'stacks', stackIndex, 'template'])
       Object.keys(template.parameters).forEach((name) => declaredAnywhere.add(name))
       const problem = resolveParameters(stack, template, parameterContext(() => undefined)).problems[0]
       if (problem?.fromParameterFile && parameterFile) {

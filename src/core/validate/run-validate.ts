@@ -1,10 +1,11 @@
 import {readdirSync} from 'node:fs'
 import {join, normalize} from 'node:path'
 import type {LoadedConfig} from '../config/load.js'
-import {readTextFile} from '../config/load.js'
 import {FileError} from '../errors.js'
-import {loadParameterFile, resolvePath} from '../stages/plan.js'
+import {loadParameterFile, readAtConfigLine} from '../stages/plan.js'
 import {parseTemplate, type Template} from '../template/parse.js'
+import {readProjectFile, RefusedFileError} from '../template/read.js'
+import type {KeyPath} from '../yaml.js'
 import {BUILTIN_RULES, builtinFindings} from './builtin-rules.js'
 import {CONTRACT_RULES, checkContracts, type ParameterFile} from './contracts.js'
 import type {Finding, RuleInfo, TemplateRule} from './finding.js'
@@ -29,9 +30,21 @@ export interface ValidateResult {
   parameterFiles: string[]
 }
 
+/** Where the config names each template it deploys (the first place, when several stacks share one). */
+function configuredTemplates(loaded: LoadedConfig): Map<string, KeyPath> {
+  const named = new Map<string, KeyPath>()
+  loaded.config.stages.forEach((stage, stageIndex) =>
+    stage.stacks.forEach((stack, stackIndex) => {
+      const file = normalize(stack.template)
+      if (!named.has(file)) named.set(file, ['stages', stageIndex, 'stacks', stackIndex, 'template'])
+    }),
+  )
+  return named
+}
+
 /** Template files: the ones the config deploys, and any other YAML or JSON under templates/. */
-function templateFiles(loaded: LoadedConfig): string[] {
-  const files = new Set(loaded.config.stages.flatMap((stage) => stage.stacks.map((stack) => normalize(stack.template))))
+function templateFiles(loaded: LoadedConfig, configured: Map<string, KeyPath>): string[] {
+  const files = new Set(configured.keys())
   const walk = (dir: string) => {
     let entries
     try {
@@ -62,16 +75,21 @@ export const parseFinding = (error: FileError): Finding => ({
 /**
  * Every check of `fintech validate` that needs no Python: templates against the resource
  * specification and the security rules, and the stage contracts of every env. Offline.
+ * A file that is not read at all (outside the project, not a regular file, too large) is
+ * not a finding: it throws, as for every other command.
  */
 export function validateProject({loaded, spec, securityRules, applySuppressions}: ValidateInput): ValidateResult {
   const findings: Finding[] = []
   const templates = new Map<string, Template>()
-  const files = templateFiles(loaded)
+  const configured = configuredTemplates(loaded)
+  const files = templateFiles(loaded, configured)
   for (const file of files) {
+    const read = () => readProjectFile(loaded.root, file, 'template')
+    const keyPath = configured.get(file)
     try {
-      templates.set(file, parseTemplate(readTextFile(resolvePath(loaded.root, file), 'template'), file))
+      templates.set(file, parseTemplate(keyPath ? readAtConfigLine(loaded, keyPath, read) : read(), file))
     } catch (error) {
-      if (!(error instanceof FileError)) throw error
+      if (!(error instanceof FileError) || error instanceof RefusedFileError) throw error
       findings.push(parseFinding(error))
     }
   }
@@ -87,10 +105,10 @@ export function validateProject({loaded, spec, securityRules, applySuppressions}
       // Parsed once even when several envs share the file, so a broken file is reported once.
       if (!parameterFiles.has(key)) {
         try {
-          const file = loadParameterFile(loaded.root, path)
+          const file = readAtConfigLine(loaded, ['environments', envName, 'parameterFile'], () => loadParameterFile(loaded.root, path))
           parameterFiles.set(key, {file: key, values: file.values, lineOf: (name) => file.lineOf([name])})
         } catch (error) {
-          if (!(error instanceof FileError)) throw error
+          if (!(error instanceof FileError) || error instanceof RefusedFileError) throw error
           findings.push(parseFinding(error))
           parameterFiles.set(key, 'unreadable')
         }
