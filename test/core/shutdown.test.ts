@@ -266,6 +266,112 @@ describe('lock', () => {
   })
 })
 
+/** What a dropped response looks like to the SDK once its retries are spent. */
+const lostAnswer = () => Object.assign(new Error('socket hang up'), {name: 'TimeoutError', code: 'ECONNRESET'})
+
+/** The store's answer to the lock's next `method` call is lost: the write lands, the caller sees `answer` (a retry refused by the condition, or a network error). */
+function loseNextLockAnswer(account: FakeAccount, method: 'putIfAbsent' | 'putIfMatch', answer: 'refused' | 'error', lands = true): {lost: () => number} {
+  const store = account.apis.store
+  const original = store[method].bind(store) as (key: string, body: string, etag: string) => Promise<boolean>
+  let lost = 0
+  store[method] = async (key: string, body: string, etag?: string) => {
+    if (key !== lockKey('dev') || lost > 0) return original(key, body, etag!)
+    lost += 1
+    if (lands) await original(key, body, etag!)
+    if (answer === 'error') throw lostAnswer()
+    // The SDK's retry of the same conditional write, against the object the first attempt wrote.
+    return original(key, body, etag!)
+  }
+  return {lost: () => lost}
+}
+
+describe('lock when an answer is lost', () => {
+  for (const answer of ['refused', 'error'] as const) {
+    it(`recognises its own lock when the create landed and its answer was lost (${answer === 'refused' ? 'the retry fails its condition' : 'a network error'}), and runs`, async () => {
+      const account = platform()
+      const lockBodies: string[] = []
+      const get = account.apis.store.get
+      account.apis.store.get = async (key) => {
+        const stored = await get(key)
+        if (key === lockKey('dev') && stored) lockBodies.push(stored.body)
+        return stored
+      }
+      const fault = loseNextLockAnswer(account, 'putIfAbsent', answer)
+      const outcome = await executeShutdown(request(account, 'stop'))
+      expect(fault.lost()).toBe(1)
+      // The stored lock was read and found to be this run's before anything was stopped.
+      expect(JSON.parse(lockBodies[0]!)).toMatchObject({runId: 'run-stop', command: 'stop'})
+      expect(outcome.results.map((result) => [result.id, result.result])).toEqual([
+        [SERVICE, 'done'],
+        ['i-redis1', 'done'],
+        ['i-redis2', 'done'],
+        ['ledger', 'done'],
+      ])
+      expect(account.calls.map((call) => call.op)).toEqual(['RegisterScalableTarget', 'UpdateService', 'StopInstances', 'StopDBCluster'])
+      expect(parseManifest(account.objects.get(manifestKey('dev', '2026-11-20'))!.body, 'm').runs.map((run) => run.runId)).toEqual(['run-stop'])
+      // Released at the end: the next run is not blocked for the TTL.
+      expect(account.objects.has(lockKey('dev'))).toBe(false)
+    })
+  }
+
+  it('still refuses a live lock of another run when the answer to its own create is lost', async () => {
+    const account = platform()
+    await acquireLock(account.apis.store, 'dev', {runId: 'other-run', command: 'start', by: 'arn:aws:sts::111111111111:assumed-role/scheduler/task', now: new Date('2026-11-20T19:30:00Z'), ttlMinutes: 120})
+    loseNextLockAnswer(account, 'putIfAbsent', 'error', false)
+    await expect(executeShutdown(request(account, 'stop'))).rejects.toThrow(
+      'another fintech shutdown run holds the lock of dev: start run other-run by arn:aws:sts::111111111111:assumed-role/scheduler/task since 2026-11-20T19:30:00.000Z (expires 2026-11-20T21:30:00.000Z); nothing was done',
+    )
+    expect(account.calls).toEqual([])
+    expect(JSON.parse(account.objects.get(lockKey('dev'))!.body).runId).toBe('other-run')
+  })
+
+  it('gives back the network error when its create did not land and no lock is stored', async () => {
+    const account = platform()
+    loseNextLockAnswer(account, 'putIfAbsent', 'error', false)
+    await expect(acquireLock(account.apis.store, 'dev', {runId: 'mine', command: 'stop', by: 'x', now: new Date('2026-11-20T20:00:00Z'), ttlMinutes: 120})).rejects.toThrow('socket hang up')
+    expect(account.objects.has(lockKey('dev'))).toBe(false)
+  })
+
+  for (const answer of ['refused', 'error'] as const) {
+    it(`takes over an expired lock when the takeover landed and its answer was lost (${answer})`, async () => {
+      const account = fakeAccount()
+      const store = account.apis.store
+      await acquireLock(store, 'dev', {runId: 'dead', command: 'stop', by: 'x', now: new Date('2026-11-20T18:00:00Z'), ttlMinutes: 60})
+      loseNextLockAnswer(account, 'putIfMatch', answer)
+      const lock = await acquireLock(store, 'dev', {runId: 'late', command: 'stop', by: 'z', now: new Date('2026-11-20T19:30:00Z'), ttlMinutes: 60})
+      expect(lock.holder).toMatchObject({runId: 'late', expires: '2026-11-20T20:30:00.000Z'})
+      expect(JSON.parse(account.objects.get(lockKey('dev'))!.body).runId).toBe('late')
+    })
+
+    it(`keeps its lock when a renewal landed and its answer was lost (${answer})`, async () => {
+      const account = fakeAccount()
+      const store = account.apis.store
+      const lock = await acquireLock(store, 'dev', {runId: 'mine', command: 'start', by: 'x', now: new Date('2026-11-20T20:00:00Z'), ttlMinutes: 120})
+      loseNextLockAnswer(account, 'putIfMatch', answer)
+      await lock.renew(new Date('2026-11-20T21:00:00Z'))
+      expect(lock.holder.expires).toBe('2026-11-20T23:00:00.000Z')
+      expect(JSON.parse(account.objects.get(lockKey('dev'))!.body)).toMatchObject({runId: 'mine', expires: '2026-11-20T23:00:00.000Z'})
+      await lock.release()
+      expect(account.objects.has(lockKey('dev'))).toBe(false)
+    })
+  }
+
+  it('keeps the old expiry when a renewal did not land, and says so when another run has the lock', async () => {
+    const account = fakeAccount()
+    const store = account.apis.store
+    const lock = await acquireLock(store, 'dev', {runId: 'mine', command: 'start', by: 'x', now: new Date('2026-11-20T20:00:00Z'), ttlMinutes: 120})
+    loseNextLockAnswer(account, 'putIfMatch', 'error', false)
+    await lock.renew(new Date('2026-11-20T21:00:00Z'))
+    expect(lock.holder.expires).toBe('2026-11-20T22:00:00.000Z')
+
+    // Past the expiry another run takes the lock over: this run's next renewal stops it.
+    await acquireLock(store, 'dev', {runId: 'other', command: 'stop', by: 'y', now: new Date('2026-11-20T22:30:00Z'), ttlMinutes: 120})
+    await expect(lock.renew(new Date('2026-11-20T22:31:00Z'))).rejects.toThrow('the lock of dev was taken over by another run while this one was working; stopping here')
+    await lock.release()
+    expect(JSON.parse(account.objects.get(lockKey('dev'))!.body).runId).toBe('other')
+  })
+})
+
 describe('manifest', () => {
   it('rejects a damaged manifest naming the key and the field', () => {
     expect(() => parseManifest('{"version": 1', 'fintech/shutdown/dev/manifests/2026-11-20.json')).toThrow(FileError)
