@@ -203,9 +203,10 @@ export function readAudit(path: string): AuditLine[] {
 /**
  * Runs the built CLI (`node bin/run.js ...args`) against the emulator, the way CI would: no
  * terminal (stdin is /dev/null), CI=true, credentials for moto's account, no AWS profile,
- * and the audit log in `auditLog`. Nothing from the caller's AWS_* or FINTECH_* settings leaks in.
+ * and the audit log in `auditLog`. Nothing from the caller's AWS_* or FINTECH_* settings leaks in;
+ * `extraEnv` overrides any of these (other credentials, say).
  */
-export async function runCli(moto: Pick<Moto, 'endpoint'>, args: string[], auditLog: string): Promise<CliResult> {
+export async function runCli(moto: Pick<Moto, 'endpoint'>, args: string[], auditLog: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   const bin = join(CLI_ROOT, 'bin/run.js')
   if (!existsSync(join(CLI_ROOT, 'dist/commands')) || !existsSync(join(CLI_ROOT, 'oclif.manifest.json'))) {
     throw new Error(`no built CLI in ${CLI_ROOT}: run \`npm run build\` first`)
@@ -222,6 +223,7 @@ export async function runCli(moto: Pick<Moto, 'endpoint'>, args: string[], audit
     AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), 'fintech-it-no-aws-credentials'),
     CI: 'true',
     FINTECH_AUDIT_LOG: auditLog,
+    ...extraEnv,
   }
   return new Promise((done, reject) => {
     const child: ChildProcess = spawn(process.execPath, [bin, ...args], {cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
