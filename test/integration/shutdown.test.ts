@@ -6,7 +6,7 @@
  */
 import {ApplicationAutoScalingClient, DescribeScalableTargetsCommand, RegisterScalableTargetCommand} from '@aws-sdk/client-application-auto-scaling'
 import {AutoScalingClient, CreateAutoScalingGroupCommand, CreateLaunchConfigurationCommand, DescribeAutoScalingGroupsCommand} from '@aws-sdk/client-auto-scaling'
-import {CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeImagesCommand, RunInstancesCommand, StopInstancesCommand} from '@aws-sdk/client-ec2'
+import {CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeImagesCommand, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand} from '@aws-sdk/client-ec2'
 import {CreateClusterCommand, CreateServiceCommand, DescribeServicesCommand, ECSClient, RegisterTaskDefinitionCommand} from '@aws-sdk/client-ecs'
 import {CreateDBClusterCommand, DescribeDBClustersCommand, RDSClient} from '@aws-sdk/client-rds'
 import {CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3'
@@ -247,6 +247,32 @@ describe('shutdown against moto', {timeout: 120_000}, () => {
     const again = await shutdown('start')
     expect(again.exitCode, explain(again)).toBe(0)
     expect(again.json.nothingToDo).toBe('no open shutdown period for dev: nothing was stopped, so nothing is started')
+  })
+
+  it('labels each resource by what start will do, on a second stop and on start, and start does it', async () => {
+    const first = await shutdown('stop')
+    expect(first.exitCode, explain(first)).toBe(0)
+    const again = await shutdown('stop')
+    expect(again.exitCode, explain(again)).toBe(0)
+    const labelOf = (run: {json?: any}, id: string) => run.json.results.find((result: {id: string}) => result.id === id)
+    expect(labelOf(again, inventory.app)).toMatchObject({op: 'none', result: 'unchanged', current: 'stopped', detail: 'already stopped; start brings it back in the morning'})
+    expect(labelOf(again, inventory.handStopped)).toMatchObject({op: 'none', result: 'unchanged', current: 'stopped', detail: 'already stopped; stays stopped in the morning'})
+
+    // During the night someone starts the instance that was stopped before it.
+    await ctx.moto.ec2.send(new StartInstancesCommand({InstanceIds: [inventory.handStopped]}))
+    const status = await shutdown('status')
+    expect(status.exitCode, explain(status)).toBe(0)
+    expect(status.json.resources.find((resource: {id: string}) => resource.id === inventory.handStopped)).toMatchObject({
+      now: 'running',
+      awaitsStart: false,
+      note: 'was stopped before the night and started by hand since; start leaves it running',
+    })
+
+    const start = await shutdown('start')
+    expect(start.exitCode, explain(start)).toBe(0)
+    expect(labelOf(start, inventory.handStopped)).toMatchObject({op: 'none', result: 'unchanged', current: 'running', detail: 'was stopped before the night and started by hand since; start leaves it running'})
+    const after = await states()
+    for (const id of [inventory.app, ...inventory.redis, inventory.handStopped]) expect(after[id], id).toBe('running')
   })
 
   it('lets one of two concurrent runs in; the other exits 1 and changes nothing', async () => {
