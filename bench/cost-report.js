@@ -7,6 +7,7 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {CostExplorerClient, GetCostAndUsageCommand} from '@aws-sdk/client-cost-explorer'
+import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
 import {Config} from '@oclif/core'
 import {mockClient} from 'aws-sdk-client-mock'
 import {runQuietly} from './run-quietly.js'
@@ -21,6 +22,9 @@ const nextDay = (date) => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000)
 export async function countCostReportCalls(repoRoot) {
   const command = 'cost report --by service --period 30d'
   const args = [...command.split(' ').slice(2), '--config', join(repoRoot, 'fintech.config.yaml'), '--json']
+  // The cache is kept per caller account: the report asks STS who it is first.
+  const sts = mockClient(STSClient)
+  sts.on(GetCallerIdentityCommand).resolves({Account: '444444444444', Arn: 'arn:aws:iam::444444444444:user/bench', UserId: 'BENCH'})
   const ce = mockClient(CostExplorerClient)
   ce.onAnyCommand().rejects(new Error('not mocked: a cost report only calls GetCostAndUsage'))
   ce.on(GetCostAndUsageCommand).callsFake(async (input) => {
@@ -53,6 +57,7 @@ export async function countCostReportCalls(repoRoot) {
     return {command, cold: cold.sent, warm: warm.sent, reported: {cold: cold.reported, warm: warm.reported}}
   } finally {
     ce.restore()
+    sts.restore()
     process.exitCode = saved.exitCode
     if (saved.cache === undefined) delete process.env.FINTECH_CACHE_DIR
     else process.env.FINTECH_CACHE_DIR = saved.cache

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import type {AwsTarget} from '../aws/clients.js'
 import {COST_METRICS, type CostMetric, type PriceListApi} from '../core/cost/api.js'
-import {costCacheDir, ResponseCache} from '../core/cost/cache.js'
+import {costCacheDir, ResponseCache, type CostAsker} from '../core/cost/cache.js'
 import {CostExplorerSession} from '../core/cost/explorer.js'
 import {utcDate} from '../core/cost/period.js'
 import {PriceBook} from '../core/cost/prices.js'
@@ -36,10 +36,15 @@ export function globalTarget(loaded: LoadedConfig, envNames: string[] | undefine
   return {region: 'us-east-1', ...(profile ? {profile} : {})}
 }
 
+/** Cost Explorer with the day's cache, keyed by the account the credentials belong to (STS, asked before the first query). */
 export function openCostExplorer(target: AwsTarget, options: {refresh: boolean; clock: Clock}): CostExplorerSession {
-  const askedBy = `${target.profile ?? 'default credentials'} at ${process.env.AWS_ENDPOINT_URL || 'AWS'}`
-  const cache = new ResponseCache(costCacheDir(), utcDate(options.clock.now()), askedBy)
-  return new CostExplorerSession(async () => (await import('../aws/cost-explorer.js')).createCostExplorerApi(target), cache, options)
+  const cache = new ResponseCache(costCacheDir(), utcDate(options.clock.now()))
+  const whoAsks = async (): Promise<CostAsker> => {
+    const {createIdentityApi} = await import('../aws/sts.js')
+    const {account} = await (await createIdentityApi(target)).whoAmI()
+    return {account, endpoint: process.env.AWS_ENDPOINT_URL || 'AWS'}
+  }
+  return new CostExplorerSession(async () => (await import('../aws/cost-explorer.js')).createCostExplorerApi(target), cache, {...options, whoAsks})
 }
 
 /** The snapshot's prices for `region`; with `online`, the Price List API's first (created on first use). */

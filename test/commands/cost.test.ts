@@ -2,6 +2,7 @@ import {CostExplorerClient, GetCostAndUsageCommand, GetCostForecastCommand, type
 import {DescribeTaskDefinitionCommand, ECSClient} from '@aws-sdk/client-ecs'
 import {GetProductsCommand, PricingClient} from '@aws-sdk/client-pricing'
 import {GetObjectCommand, ListObjectsV2Command} from '@aws-sdk/client-s3'
+import {GetCallerIdentityCommand} from '@aws-sdk/client-sts'
 import {mockClient} from 'aws-sdk-client-mock'
 import {mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -37,6 +38,8 @@ beforeEach(() => {
   s3.reset().onAnyCommand().rejects(unanswered)
   cfn.reset().onAnyCommand().rejects(unanswered)
   sts.reset().onAnyCommand().rejects(unanswered)
+  // The cost commands run from the management (payer) account unless a test says otherwise.
+  sts.on(GetCallerIdentityCommand).resolves({Account: ACCOUNTS.management, Arn: `arn:aws:sts::${ACCOUNTS.management}:assumed-role/finance/bob`, UserId: 'AROA'})
   process.env.FINTECH_CACHE_DIR = mkdtempSync(join(tmpdir(), 'fintech-cost-cache-'))
   delete process.env.AWS_ENDPOINT_URL
 })
@@ -104,6 +107,51 @@ describe('fintech cost report', () => {
     const refreshed = await report('--env', 'dev', '--period', '7d', '--refresh')
     expect(ce.commandCalls(GetCostAndUsageCommand)).toHaveLength(2)
     expect(refreshed.stdout.trimEnd().split('\n').at(-1)).toBe('Cost Explorer: 1 request ($0.01)')
+  })
+
+  it('keeps each account\'s answers apart when the credentials in the environment change, and serves the same account from the cache', async () => {
+    // One profile (none) and one endpoint throughout: only AWS_ACCESS_KEY_ID changes, and STS names the account it belongs to.
+    const accountOfKey: Record<string, string> = {AKIAPAYER: ACCOUNTS.management, AKIADEVMEMBER: ACCOUNTS.dev}
+    sts.on(GetCallerIdentityCommand).callsFake(async (_input, getClient) => {
+      const {accessKeyId} = await (getClient().config.credentials as () => Promise<{accessKeyId: string}>)()
+      return {Account: accountOfKey[accessKeyId], Arn: `arn:aws:sts::${accountOfKey[accessKeyId]}:assumed-role/finance/bob`, UserId: 'AROA'}
+    })
+    /** Two weeks of days, all of the cost on yesterday. */
+    const yesterdayOnly = (amount: number) => Array.from({length: 14}, (_, index) => day(addDays('2026-11-01', index), {'Amazon Elastic Compute Cloud - Compute': index === 13 ? amount : 0}))
+    // The management account sees every account's costs; the dev member account, asking the same query, only its own.
+    ce.on(GetCostAndUsageCommand).resolvesOnce({ResultsByTime: yesterdayOnly(629.53)}).resolvesOnce({ResultsByTime: yesterdayOnly(62.95)})
+    const saved = {id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY}
+    const as = (accessKeyId: string) => {
+      process.env.AWS_ACCESS_KEY_ID = accessKeyId
+      process.env.AWS_SECRET_ACCESS_KEY = `secret-of-${accessKeyId}`
+      return report('--env', 'dev', '--period', '7d', '--json')
+    }
+    try {
+      const payer = await as('AKIAPAYER')
+      expect(payer.exitCode, payer.stderr).toBe(0)
+      expect(payer.json.total.current).toBe(629.53)
+
+      const member = await as('AKIADEVMEMBER')
+      expect(member.exitCode, member.stderr).toBe(0)
+      expect(member.json.total.current).toBe(62.95)
+      expect(member.json.costExplorer).toEqual({requests: 1, costUsd: 0.01, fromCache: 0, cachedAt: []})
+
+      const memberAgain = await as('AKIADEVMEMBER')
+      expect(memberAgain.json.total.current).toBe(62.95)
+      expect(memberAgain.json.costExplorer).toMatchObject({requests: 0, fromCache: 1})
+      const payerAgain = await as('AKIAPAYER')
+      expect(payerAgain.json.total.current).toBe(629.53)
+      expect(payerAgain.json.costExplorer).toMatchObject({requests: 0, fromCache: 1})
+    } finally {
+      for (const [name, value] of [['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.secret]] as const) {
+        if (value === undefined) delete process.env[name]
+        else process.env[name] = value
+      }
+    }
+    // Two accounts, two questions: the same query went to Cost Explorer once for each.
+    expect(ce.commandCalls(GetCostAndUsageCommand)).toHaveLength(2)
+    expect(new Set(ce.commandCalls(GetCostAndUsageCommand).map((call) => JSON.stringify(call.args[0].input))).size).toBe(1)
+    expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(4)
   })
 
   it('follows every page and counts each one', async () => {

@@ -1,9 +1,9 @@
-import {mkdtempSync, readdirSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import type {CostBucket, CostExplorerApi, CostUsagePage, CostUsageQuery, ForecastQuery, ForecastResult} from '../../src/core/cost/api.js'
-import {costCacheDir, ResponseCache} from '../../src/core/cost/cache.js'
+import {costCacheDir, ResponseCache, type CostAsker} from '../../src/core/cost/cache.js'
 import {CostExplorerSession} from '../../src/core/cost/explorer.js'
 import {buildForecast} from '../../src/core/cost/forecast.js'
 import {parsePeriod} from '../../src/core/cost/period.js'
@@ -51,8 +51,11 @@ const bucket = (start: string, end: string, groups: Array<[string, number]>, est
   unit: 'USD',
 })
 
-const session = (explorer: ReturnType<typeof fakeExplorer>, dir: string, refresh = false, today = '2026-11-15') =>
-  new CostExplorerSession(explorer.connect, new ResponseCache(dir, today), {refresh, clock})
+const PAYER = '444444444444'
+const asking = (account: string): CostAsker => ({account, endpoint: 'AWS'})
+
+const session = (explorer: ReturnType<typeof fakeExplorer>, dir: string, refresh = false, today = '2026-11-15', asker = asking(PAYER)) =>
+  new CostExplorerSession(explorer.connect, new ResponseCache(dir, today), {refresh, clock, whoAsks: async () => asker})
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'fintech-cost-test-'))
 
@@ -115,6 +118,19 @@ describe('CostExplorerSession', () => {
     const damaged = fakeExplorer(pages)
     await session(damaged, dir, false, '2026-11-16').costAndUsage(query)
     expect(damaged.requests).toHaveLength(2)
+  })
+
+  it('writes its files 0600 in a folder it creates 0700, whatever the umask', async () => {
+    const dir = join(scratch(), 'fintech', 'cost')
+    const umask = process.umask(0)
+    try {
+      await session(fakeExplorer(pages), dir).costAndUsage(query)
+    } finally {
+      process.umask(umask)
+    }
+    const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8)
+    expect(readdirSync(dir).map((name) => modeOf(join(dir, name)))).toEqual(['600'])
+    expect(modeOf(dir)).toBe('700')
   })
 
   it('keeps the cache under FINTECH_CACHE_DIR, XDG_CACHE_HOME or ~/.cache', () => {
@@ -255,12 +271,75 @@ describe('cost forecast', () => {
   })
 })
 
-describe('ResponseCache scope', () => {
-  it('never answers a query asked under other credentials or at another endpoint', () => {
+describe('ResponseCache per asking account', () => {
+  it('answers a query only to the account that asked it, at the endpoint it asked', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fintech-cost-scope-'))
+    const cache = new ResponseCache(dir, '2026-11-15')
     const request = {TimePeriod: {Start: '2026-10-01', End: '2026-11-01'}, Granularity: 'MONTHLY'}
-    new ResponseCache(dir, '2026-11-15', 'payer at AWS').put(request, {total: 100}, new Date('2026-11-15T08:00:00Z'))
-    expect(new ResponseCache(dir, '2026-11-15', 'payer at AWS').get(request)).toEqual({value: {total: 100}, fetchedAt: '2026-11-15T08:00:00.000Z'})
-    expect(new ResponseCache(dir, '2026-11-15', 'dev-member at AWS').get(request)).toBeUndefined()
+    cache.put(asking(PAYER), request, {total: 629.53}, new Date('2026-11-15T08:00:00Z'))
+    expect(cache.get(asking(PAYER), request)).toEqual({value: {total: 629.53}, fetchedAt: '2026-11-15T08:00:00.000Z'})
+    expect(cache.get(asking('111111111111'), request)).toBeUndefined()
+    expect(cache.get({account: PAYER, endpoint: 'http://127.0.0.1:4566'}, request)).toBeUndefined()
+  })
+})
+
+describe('CostExplorerSession across credentials', () => {
+  const query: CostUsageQuery = {start: '2026-11-01', end: '2026-11-15', granularity: 'MONTHLY', metric: 'UnblendedCost'}
+  const total = (amount: number): CostUsagePage[] => [{buckets: [{start: '2026-11-01', end: '2026-11-15', estimated: false, total: amount, groups: [], unit: 'USD'}]}]
+
+  it('gives each account its own figures for the same query on the same day, and the same account the cached one', async () => {
+    const dir = scratch()
+    // The management account sees every account's costs; the dev member account only its own.
+    const payer = fakeExplorer(total(629.53))
+    expect((await session(payer, dir, false, '2026-11-15', asking(PAYER)).costAndUsage(query))[0]!.total).toBe(629.53)
+
+    const member = fakeExplorer(total(62.95))
+    const memberRun = session(member, dir, false, '2026-11-15', asking('111111111111'))
+    expect((await memberRun.costAndUsage(query))[0]!.total).toBe(62.95)
+    expect(member.requests).toHaveLength(1)
+    expect(memberRun.usage()).toMatchObject({requests: 1, fromCache: 0})
+
+    const memberAgain = fakeExplorer(total(0))
+    const memberAgainRun = session(memberAgain, dir, false, '2026-11-15', asking('111111111111'))
+    expect((await memberAgainRun.costAndUsage(query))[0]!.total).toBe(62.95)
+    expect(memberAgain.connects()).toBe(0)
+    expect(memberAgainRun.usage()).toMatchObject({requests: 0, fromCache: 1})
+
+    const payerAgain = fakeExplorer(total(0))
+    expect((await session(payerAgain, dir, false, '2026-11-15', asking(PAYER)).costAndUsage(query))[0]!.total).toBe(629.53)
+    expect(payerAgain.requests).toHaveLength(0)
+  })
+
+  it('asks who it is once per session, before the first answer, cached or not', async () => {
+    const dir = scratch()
+    const explorer = fakeExplorer(total(10))
+    let asked = 0
+    const run = new CostExplorerSession(explorer.connect, new ResponseCache(dir, '2026-11-15'), {
+      refresh: false,
+      clock,
+      whoAsks: async () => {
+        asked += 1
+        return asking(PAYER)
+      },
+    })
+    await run.costAndUsage(query)
+    await run.costAndUsage(query)
+    expect(asked).toBe(1)
+    expect(run.usage()).toMatchObject({requests: 1, fromCache: 1})
+  })
+
+  it('fails without an answer when the caller\'s account cannot be found, rather than serve another account\'s figures', async () => {
+    const dir = scratch()
+    await session(fakeExplorer(total(629.53)), dir).costAndUsage(query)
+    const explorer = fakeExplorer(total(62.95))
+    const run = new CostExplorerSession(explorer.connect, new ResponseCache(dir, '2026-11-15'), {
+      refresh: false,
+      clock,
+      whoAsks: async () => {
+        throw Object.assign(new Error('Could not load credentials from any providers'), {name: 'CredentialsProviderError'})
+      },
+    })
+    await expect(run.costAndUsage(query)).rejects.toThrow('Could not load credentials from any providers')
+    expect(explorer.requests).toHaveLength(0)
   })
 })

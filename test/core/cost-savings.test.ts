@@ -104,7 +104,7 @@ function explorerWithDailyTotals(perDay: (date: string) => number) {
       throw new Error('not used')
     },
   }
-  const session = new CostExplorerSession(async () => api, new ResponseCache(mkdtempSync(join(tmpdir(), 'fintech-cost-')), '2026-11-15'), {refresh: false, clock})
+  const session = new CostExplorerSession(async () => api, new ResponseCache(mkdtempSync(join(tmpdir(), 'fintech-cost-')), '2026-11-15'), {refresh: false, clock, whoAsks: async () => ({account: '111111111111', endpoint: 'AWS'})})
   return {queries, session}
 }
 

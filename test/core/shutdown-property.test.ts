@@ -30,6 +30,8 @@ const inventoryArb = fc.record({
   dbInstances: fc.array(fc.record({available: fc.boolean(), tags: tagsArb}), {maxLength: 4}),
   /** Resources AWS or a person wakes up during the night, between two stop runs. */
   wakeUps: fc.array(fc.nat(200), {maxLength: 5}),
+  /** Resources woken after the second stop, before start. */
+  lateWakeUps: fc.array(fc.nat(200), {maxLength: 3}),
 })
 type InventorySpec = typeof inventoryArb extends fc.Arbitrary<infer Spec> ? Spec : never
 
@@ -115,6 +117,46 @@ function request(account: FakeAccount, action: 'stop' | 'start', clock: ReturnTy
   }
 }
 
+/**
+ * Wakes one resource, as AWS (a cluster after 7 days) or a person (an instance started, a group
+ * or service scaled up by hand) does during the night; returns its id. Only what is asleep now
+ * changes.
+ */
+function wake(account: FakeAccount, pick: number): string | undefined {
+  const kinds = [
+    [...account.clusters.values()].map((cluster) => () => {
+      if (cluster.status === 'stopped') cluster.status = 'available'
+      return cluster.id
+    }),
+    [...account.instances.values()].map((instance) => () => {
+      if (instance.state === 'stopped') instance.state = 'running'
+      return instance.id
+    }),
+    [...account.groups.values()].map((group) => () => {
+      if (group.min + group.max + group.desired === 0) Object.assign(group, {min: 1, max: 1, desired: 1})
+      return group.name
+    }),
+    [...account.services.values()].map((service) => () => {
+      if (service.desiredCount === 0) Object.assign(service, {desiredCount: 1, runningCount: 1})
+      return service.arn
+    }),
+  ].filter((wakers) => wakers.length > 0)
+  if (kinds.length === 0) return undefined
+  const wakers = kinds[pick % kinds.length]!
+  return wakers[Math.floor(pick / kinds.length) % wakers.length]!()
+}
+
+/**
+ * What a note promises `start` does: bring the resource back to its state before the night,
+ * keep it as asleep as it was before the night, or leave it as it is now. A note that promises
+ * none of these does not say what start will do.
+ */
+function promiseOf(note: string): 'as before the night' | 'left as it is' | undefined {
+  if (/(start leaves it [a-z ]+|stop and start leave it [a-z ]+)$/.test(note)) return 'left as it is'
+  if (/(start brings it back in the morning|start restores .+|stays stopped( in the morning)?|stays at zero( in the morning)?|^already running|^already available|^already at its recorded size)$/.test(note)) return 'as before the night'
+  return undefined
+}
+
 /** What a stop must leave awake: other envs, prod, keep-awake opt-outs still valid on 2026-11-20. */
 const mustStayAwake = (tags: Record<string, string>) => tags.Environment !== 'dev' || (tags['fintech:keep-awake'] !== undefined && tags['fintech:keep-awake'] !== '2026-11-19')
 
@@ -137,34 +179,39 @@ describe('stop then start (property)', () => {
         const refusals = stop.results.filter((result) => result.result === 'failed').map((result) => result.id)
         expect(refusals.sort()).toEqual([...account.instances.values()].filter((item) => item.refuse && item.state === 'running' && !mustStayAwake(item.tags)).map((item) => item.id).sort())
 
-        // A night goes by: AWS restarts a cluster, someone starts an instance; the weekend's next stop run puts them back to sleep.
-        for (const pick of spec.wakeUps) {
-          const clusters = [...account.clusters.values()]
-          const instances = [...account.instances.values()]
-          if (clusters.length > 0 && pick % 2 === 0) clusters[pick % clusters.length]!.status = 'available'
-          else if (instances.length > 0) instances[pick % instances.length]!.state = 'running'
-        }
+        // A night goes by: AWS restarts a cluster, someone starts an instance or scales a group or service up; the
+        // weekend's next stop run puts back to sleep what was awake before the night, and after it someone wakes more.
+        const earlyWoken = new Set(spec.wakeUps.flatMap((pick) => wake(account, pick) ?? []))
         clock.advance(24 * 3600 * 1000)
-        await executeShutdown(request(account, 'stop', clock))
+        const secondStop = await executeShutdown(request(account, 'stop', clock))
+        const lateWoken = new Set(spec.lateWakeUps.flatMap((pick) => wake(account, pick) ?? []))
         clock.advance(10 * 3600 * 1000)
-        await executeShutdown(request(account, 'start', clock))
+        const callsBeforeStart = account.calls.length
+        const start = await executeShutdown(request(account, 'start', clock))
+        const startCalls = account.calls.slice(callsBeforeStart)
 
         const after = snapshot(account) as typeof before
+        const stateOf = (snapshotted: typeof before, id: string) => Object.values(snapshotted).map((states) => (states as Record<string, unknown>)[id]).find((state) => state !== undefined)
         // Woken resources that were asleep before the first night are left as the person or AWS left them;
         // woken ones that were awake before must come back exactly like the rest.
-        const woken = new Set(
-          spec.wakeUps.flatMap((pick) => {
-            const clusters = [...account.clusters.values()]
-            const instances = [...account.instances.values()]
-            const woken = clusters.length > 0 && pick % 2 === 0 ? clusters[pick % clusters.length]!.id : instances.length > 0 ? instances[pick % instances.length]!.id : undefined
-            return woken ? [woken] : []
-          }),
-        )
+        const asleep = (state: unknown) => state === 'stopped' || state === 0 || (Array.isArray(state) && state.every((size) => size === 0))
         for (const [kind, states] of Object.entries(before)) {
           for (const [id, state] of Object.entries(states as Record<string, unknown>)) {
-            if (woken.has(id) && !['running', 'available'].includes(state as string)) continue
+            if ((earlyWoken.has(id) || lateWoken.has(id)) && asleep(state)) continue
             expect({kind, id, state: (after as Record<string, Record<string, unknown>>)[kind]![id]}).toEqual({kind, id, state})
           }
+        }
+
+        // Every note of the second stop and of the start says what start does, and start does it (unless someone
+        // woke the resource after the note was written).
+        const labelled = [...secondStop.results.filter((result) => !lateWoken.has(result.id)), ...start.results].filter(
+          (result) => result.detail !== undefined && (result.result === 'unchanged' || result.result === 'done'),
+        )
+        for (const result of labelled) {
+          const promise = promiseOf(result.detail!)
+          expect(promise, `${result.id}: "${result.detail}" does not say what start will do`).toBeDefined()
+          if (promise === 'as before the night') expect({id: result.id, state: stateOf(after, result.id)}).toEqual({id: result.id, state: stateOf(before, result.id)})
+          else expect(startCalls.filter((call) => call.ids.includes(result.id)), `${result.id}: "${result.detail}"`).toEqual([])
         }
         for (const call of account.calls) for (const id of call.ids) expect(foreign.has(id), `${call.op} named ${id}`).toBe(false)
         for (const call of account.calls.filter((item) => item.op === 'StopInstances' || item.op === 'StartInstances')) expect(call.ids.length).toBeLessThanOrEqual(50)

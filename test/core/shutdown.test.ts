@@ -161,7 +161,7 @@ describe('stop', () => {
     expect(outcome.newPeriod).toBe(false)
     expect(outcome.manifestKey).toBe(manifestKey('dev', '2026-11-20'))
     expect(account.calls).toEqual([{op: 'StopDBCluster', ids: ['ledger']}])
-    expect(outcome.results.find((result) => result.id === 'ledger')).toMatchObject({result: 'done', detail: 'restarted since the shutdown (AWS starts a stopped database after 7 days)'})
+    expect(outcome.results.find((result) => result.id === 'ledger')).toMatchObject({result: 'done', detail: 'restarted since the shutdown (AWS starts a stopped database after 7 days); start brings it back in the morning'})
     const manifest = parseManifest(account.objects.get(manifestKey('dev', '2026-11-20'))!.body, 'm')
     expect(manifest.resources.find((entry) => entry.id === 'ledger')!.prior).toEqual({status: 'available'})
     expect(manifest.runs.map((entry) => entry.command)).toEqual(['stop', 'stop'])
@@ -266,6 +266,221 @@ describe('lock', () => {
   })
 })
 
+/** What a dropped response looks like to the SDK once its retries are spent. */
+const lostAnswer = () => Object.assign(new Error('socket hang up'), {name: 'TimeoutError', code: 'ECONNRESET'})
+
+/** The store's answer to the lock's next `method` call is lost: the write lands, the caller sees `answer` (a retry refused by the condition, or a network error). */
+function loseNextLockAnswer(account: FakeAccount, method: 'putIfAbsent' | 'putIfMatch', answer: 'refused' | 'error', lands = true): {lost: () => number} {
+  const store = account.apis.store
+  const original = store[method].bind(store) as (key: string, body: string, etag: string) => Promise<boolean>
+  let lost = 0
+  store[method] = async (key: string, body: string, etag?: string) => {
+    if (key !== lockKey('dev') || lost > 0) return original(key, body, etag!)
+    lost += 1
+    if (lands) await original(key, body, etag!)
+    if (answer === 'error') throw lostAnswer()
+    // The SDK's retry of the same conditional write, against the object the first attempt wrote.
+    return original(key, body, etag!)
+  }
+  return {lost: () => lost}
+}
+
+describe('lock when an answer is lost', () => {
+  for (const answer of ['refused', 'error'] as const) {
+    it(`recognises its own lock when the create landed and its answer was lost (${answer === 'refused' ? 'the retry fails its condition' : 'a network error'}), and runs`, async () => {
+      const account = platform()
+      const lockBodies: string[] = []
+      const get = account.apis.store.get
+      account.apis.store.get = async (key) => {
+        const stored = await get(key)
+        if (key === lockKey('dev') && stored) lockBodies.push(stored.body)
+        return stored
+      }
+      const fault = loseNextLockAnswer(account, 'putIfAbsent', answer)
+      const outcome = await executeShutdown(request(account, 'stop'))
+      expect(fault.lost()).toBe(1)
+      // The stored lock was read and found to be this run's before anything was stopped.
+      expect(JSON.parse(lockBodies[0]!)).toMatchObject({runId: 'run-stop', command: 'stop'})
+      expect(outcome.results.map((result) => [result.id, result.result])).toEqual([
+        [SERVICE, 'done'],
+        ['i-redis1', 'done'],
+        ['i-redis2', 'done'],
+        ['ledger', 'done'],
+      ])
+      expect(account.calls.map((call) => call.op)).toEqual(['RegisterScalableTarget', 'UpdateService', 'StopInstances', 'StopDBCluster'])
+      expect(parseManifest(account.objects.get(manifestKey('dev', '2026-11-20'))!.body, 'm').runs.map((run) => run.runId)).toEqual(['run-stop'])
+      // Released at the end: the next run is not blocked for the TTL.
+      expect(account.objects.has(lockKey('dev'))).toBe(false)
+    })
+  }
+
+  it('still refuses a live lock of another run when the answer to its own create is lost', async () => {
+    const account = platform()
+    await acquireLock(account.apis.store, 'dev', {runId: 'other-run', command: 'start', by: 'arn:aws:sts::111111111111:assumed-role/scheduler/task', now: new Date('2026-11-20T19:30:00Z'), ttlMinutes: 120})
+    loseNextLockAnswer(account, 'putIfAbsent', 'error', false)
+    await expect(executeShutdown(request(account, 'stop'))).rejects.toThrow(
+      'another fintech shutdown run holds the lock of dev: start run other-run by arn:aws:sts::111111111111:assumed-role/scheduler/task since 2026-11-20T19:30:00.000Z (expires 2026-11-20T21:30:00.000Z); nothing was done',
+    )
+    expect(account.calls).toEqual([])
+    expect(JSON.parse(account.objects.get(lockKey('dev'))!.body).runId).toBe('other-run')
+  })
+
+  it('gives back the network error when its create did not land and no lock is stored', async () => {
+    const account = platform()
+    loseNextLockAnswer(account, 'putIfAbsent', 'error', false)
+    await expect(acquireLock(account.apis.store, 'dev', {runId: 'mine', command: 'stop', by: 'x', now: new Date('2026-11-20T20:00:00Z'), ttlMinutes: 120})).rejects.toThrow('socket hang up')
+    expect(account.objects.has(lockKey('dev'))).toBe(false)
+  })
+
+  for (const answer of ['refused', 'error'] as const) {
+    it(`takes over an expired lock when the takeover landed and its answer was lost (${answer})`, async () => {
+      const account = fakeAccount()
+      const store = account.apis.store
+      await acquireLock(store, 'dev', {runId: 'dead', command: 'stop', by: 'x', now: new Date('2026-11-20T18:00:00Z'), ttlMinutes: 60})
+      loseNextLockAnswer(account, 'putIfMatch', answer)
+      const lock = await acquireLock(store, 'dev', {runId: 'late', command: 'stop', by: 'z', now: new Date('2026-11-20T19:30:00Z'), ttlMinutes: 60})
+      expect(lock.holder).toMatchObject({runId: 'late', expires: '2026-11-20T20:30:00.000Z'})
+      expect(JSON.parse(account.objects.get(lockKey('dev'))!.body).runId).toBe('late')
+    })
+
+    it(`keeps its lock when a renewal landed and its answer was lost (${answer})`, async () => {
+      const account = fakeAccount()
+      const store = account.apis.store
+      const lock = await acquireLock(store, 'dev', {runId: 'mine', command: 'start', by: 'x', now: new Date('2026-11-20T20:00:00Z'), ttlMinutes: 120})
+      loseNextLockAnswer(account, 'putIfMatch', answer)
+      await lock.renew(new Date('2026-11-20T21:00:00Z'))
+      expect(lock.holder.expires).toBe('2026-11-20T23:00:00.000Z')
+      expect(JSON.parse(account.objects.get(lockKey('dev'))!.body)).toMatchObject({runId: 'mine', expires: '2026-11-20T23:00:00.000Z'})
+      await lock.release()
+      expect(account.objects.has(lockKey('dev'))).toBe(false)
+    })
+  }
+
+  it('keeps the old expiry when a renewal did not land, and says so when another run has the lock', async () => {
+    const account = fakeAccount()
+    const store = account.apis.store
+    const lock = await acquireLock(store, 'dev', {runId: 'mine', command: 'start', by: 'x', now: new Date('2026-11-20T20:00:00Z'), ttlMinutes: 120})
+    loseNextLockAnswer(account, 'putIfMatch', 'error', false)
+    await lock.renew(new Date('2026-11-20T21:00:00Z'))
+    expect(lock.holder.expires).toBe('2026-11-20T22:00:00.000Z')
+
+    // Past the expiry another run takes the lock over: this run's next renewal stops it.
+    await acquireLock(store, 'dev', {runId: 'other', command: 'stop', by: 'y', now: new Date('2026-11-20T22:30:00Z'), ttlMinutes: 120})
+    await expect(lock.renew(new Date('2026-11-20T22:31:00Z'))).rejects.toThrow('the lock of dev was taken over by another run while this one was working; stopping here')
+    await lock.release()
+    expect(JSON.parse(account.objects.get(lockKey('dev'))!.body).runId).toBe('other')
+  })
+})
+
+describe('labels say what start will do', () => {
+  const labels = (results: Array<{id: string; op: string; result: string; current: string; detail?: string}>) =>
+    Object.fromEntries(results.map((result) => [result.id, [result.op, result.result, result.current, result.detail]]))
+
+  it('a second stop in the same night says an instance that was running before the night comes back in the morning, and start brings it back', async () => {
+    const account = platform()
+    account.instances.set('i-manual', instance('i-manual', 'stopped'))
+    const clock = fakeClock()
+    await executeShutdown(request(account, 'stop', clock))
+    clock.advance(40 * 60_000)
+    const again = await executeShutdown(request(account, 'stop', clock, {runId: 'run-stop-2'}))
+    expect(again.newPeriod).toBe(false)
+    expect(labels(again.results)).toMatchObject({
+      'i-redis1': ['none', 'unchanged', 'stopped', 'already stopped; start brings it back in the morning'],
+      'i-redis2': ['none', 'unchanged', 'stopped', 'already stopped; start brings it back in the morning'],
+      'i-manual': ['none', 'unchanged', 'stopped', 'already stopped; stays stopped in the morning'],
+    })
+    account.calls.length = 0
+    await executeShutdown(request(account, 'start', clock))
+    expect(account.calls.find((call) => call.op === 'StartInstances')).toEqual({op: 'StartInstances', ids: ['i-redis1', 'i-redis2']})
+    expect(account.instances.get('i-redis1')!.state).toBe('running')
+    expect(account.instances.get('i-manual')!.state).toBe('stopped')
+  })
+
+  it('start says an instance stopped before the night and started by hand during it is left running, and leaves it running', async () => {
+    const account = platform()
+    account.instances.set('i-manual', instance('i-manual', 'stopped'))
+    const clock = fakeClock()
+    await executeShutdown(request(account, 'stop', clock))
+    account.instances.get('i-manual')!.state = 'running'
+    account.calls.length = 0
+    const plan = await executeShutdown(request(account, 'start', clock, {dryRun: true}))
+    expect(labels(plan.results)['i-manual']).toEqual(['none', 'unchanged', 'running', 'was stopped before the night and started by hand since; start leaves it running'])
+    const start = await executeShutdown(request(account, 'start', clock))
+    expect(labels(start.results)['i-manual']).toEqual(['none', 'unchanged', 'running', 'was stopped before the night and started by hand since; start leaves it running'])
+    expect(account.calls.flatMap((call) => call.ids)).not.toContain('i-manual')
+    expect(account.instances.get('i-manual')!.state).toBe('running')
+  })
+
+  it('labels every other combination by what start does, and start does it: groups and services at zero before the night stay as their owners leave them', async () => {
+    const account = platform()
+    account.instances.set('i-manual', instance('i-manual', 'stopped'))
+    account.groups.set('workers', {name: 'workers', min: 1, max: 3, desired: 2, tags: ENV_TAGS, instanceIds: []})
+    account.groups.set('batch', {name: 'batch', min: 0, max: 0, desired: 0, tags: ENV_TAGS, instanceIds: []})
+    const IDLE = 'arn:aws:ecs:eu-west-1:111111111111:service/fintech-dev/idle'
+    account.services.set(IDLE, {arn: IDLE, name: 'idle', clusterArn: CLUSTER, status: 'ACTIVE', desiredCount: 0, runningCount: 0, deployments: 1, taskDefinition: 'idle:1', tags: ENV_TAGS})
+    account.dbInstances.set('reporting', {id: 'reporting', arn: 'arn:aws:rds:eu-west-1:111111111111:db:reporting', status: 'stopped', engine: 'postgres', instanceClass: 'db.t4g.medium', tags: ENV_TAGS})
+    const clock = fakeClock()
+
+    const first = await executeShutdown(request(account, 'stop', clock))
+    expect(labels(first.results)).toMatchObject({
+      'i-manual': ['none', 'unchanged', 'stopped', 'already stopped; stays stopped in the morning'],
+      batch: ['none', 'unchanged', 'min 0, max 0, desired 0', 'already at zero; stays at zero in the morning'],
+      [IDLE]: ['none', 'unchanged', 'desired 0', 'already at zero; stays at zero in the morning'],
+      reporting: ['none', 'unchanged', 'stopped', 'already stopped; stays stopped in the morning'],
+    })
+
+    // During the night: someone starts the stopped instance and scales up the idle group and service; AWS restarts Aurora.
+    account.instances.get('i-manual')!.state = 'running'
+    Object.assign(account.groups.get('batch')!, {min: 1, max: 1, desired: 1})
+    Object.assign(account.services.get(IDLE)!, {desiredCount: 1, runningCount: 1})
+    account.clusters.get('ledger')!.status = 'available'
+    clock.advance(3 * 3600_000)
+    const again = await executeShutdown(request(account, 'stop', clock, {runId: 'run-stop-2'}))
+    expect(labels(again.results)).toEqual({
+      [SERVICE]: ['none', 'unchanged', 'desired 0, scaling 0-6 suspended', 'already at zero; start restores desired 3, scaling 2-6'],
+      [IDLE]: ['none', 'unchanged', 'desired 1', 'scaled up by hand after the shutdown; it was at zero before the night, so stop and start leave it as it is'],
+      workers: ['none', 'unchanged', 'min 0, max 0, desired 0', 'already at zero; start restores min 1, max 3, desired 2'],
+      batch: ['none', 'unchanged', 'min 1, max 1, desired 1', 'scaled up by hand after the shutdown; it was at zero before the night, so stop and start leave it as it is'],
+      'i-redis1': ['none', 'unchanged', 'stopped', 'already stopped; start brings it back in the morning'],
+      'i-redis2': ['none', 'unchanged', 'stopped', 'already stopped; start brings it back in the morning'],
+      'i-manual': ['none', 'unchanged', 'running', 'started by hand after the shutdown; it was stopped before the night, so stop and start leave it running'],
+      ledger: ['stop', 'done', 'available', 'restarted since the shutdown (AWS starts a stopped database after 7 days); start brings it back in the morning'],
+      reporting: ['none', 'unchanged', 'stopped', 'already stopped; stays stopped in the morning'],
+    })
+    expect(account.calls.filter((call) => call.ids.some((id) => ['i-manual', 'batch', IDLE].includes(id)))).toEqual([])
+
+    account.dbInstances.get('reporting')!.status = 'available'
+    account.calls.length = 0
+    const start = await executeShutdown(request(account, 'start', clock))
+    expect(labels(start.results)).toMatchObject({
+      [IDLE]: ['none', 'unchanged', 'desired 1', 'was at zero before the night and scaled up by hand since; start leaves it as it is'],
+      batch: ['none', 'unchanged', 'min 1, max 1, desired 1', 'was at zero before the night and scaled up by hand since; start leaves it as it is'],
+      'i-manual': ['none', 'unchanged', 'running', 'was stopped before the night and started by hand since; start leaves it running'],
+      reporting: ['none', 'unchanged', 'available', 'was stopped before the night and has been started since; start leaves it available'],
+    })
+    expect(start.results.filter((result) => result.result === 'done').map((result) => result.id).sort()).toEqual(['i-redis1', 'i-redis2', 'ledger', SERVICE, 'workers'].sort())
+    expect(account.calls.filter((call) => call.ids.some((id) => ['i-manual', 'batch', IDLE, 'reporting'].includes(id)))).toEqual([])
+    expect(account.groups.get('batch')).toMatchObject({min: 1, max: 1, desired: 1})
+    expect(account.services.get(IDLE)!.desiredCount).toBe(1)
+    expect(account.groups.get('workers')).toMatchObject({min: 1, max: 3, desired: 2})
+    expect(account.services.get(SERVICE)!.desiredCount).toBe(3)
+    expect(await openManifest(account.apis.store, 'dev')).toBeUndefined()
+  })
+
+  it('start says a group and a service at zero before the night stay at zero', async () => {
+    const account = platform()
+    account.groups.set('batch', {name: 'batch', min: 0, max: 0, desired: 0, tags: ENV_TAGS, instanceIds: []})
+    const IDLE = 'arn:aws:ecs:eu-west-1:111111111111:service/fintech-dev/idle'
+    account.services.set(IDLE, {arn: IDLE, name: 'idle', clusterArn: CLUSTER, status: 'ACTIVE', desiredCount: 0, runningCount: 0, deployments: 1, taskDefinition: 'idle:1', tags: ENV_TAGS})
+    const clock = fakeClock()
+    await executeShutdown(request(account, 'stop', clock))
+    const start = await executeShutdown(request(account, 'start', clock))
+    expect(labels(start.results).batch).toEqual(['none', 'unchanged', 'min 0, max 0, desired 0', 'was at zero before the night; stays at zero'])
+    expect(labels(start.results)[IDLE]).toEqual(['none', 'unchanged', 'desired 0', 'was at zero before the night; stays at zero'])
+    expect(account.calls.filter((call) => call.ids.includes('batch') || call.ids.includes(IDLE))).toEqual([])
+  })
+})
+
 describe('manifest', () => {
   it('rejects a damaged manifest naming the key and the field', () => {
     expect(() => parseManifest('{"version": 1', 'fintech/shutdown/dev/manifests/2026-11-20.json')).toThrow(FileError)
@@ -323,7 +538,7 @@ describe('review fixes', () => {
     expect(again.results.find((result) => result.id === 'ledger')).toMatchObject({
       op: 'stop',
       result: 'done',
-      detail: 'restarted since the shutdown (AWS starts a stopped database after 7 days); it was stopped before the night, so it is stopped again',
+      detail: 'restarted since the shutdown (AWS starts a stopped database after 7 days); it was stopped before the night, so it is stopped again and stays stopped in the morning',
     })
     await executeShutdown(request(account, 'start', clock))
     expect(account.clusters.get('ledger')!.status).toBe('stopped')

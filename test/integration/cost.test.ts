@@ -6,9 +6,10 @@
  */
 import {existsSync, readdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {AssumeRoleCommand, STSClient} from '@aws-sdk/client-sts'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {addDays, parsePeriod, utcDate} from '../../src/core/cost/period.js'
-import {ACCOUNT, errorText, explain, useMoto} from './moto.js'
+import {ACCOUNT, errorText, explain, REGION, runCli, useMoto} from './moto.js'
 
 const TEST_ACCOUNT = '210987654321'
 
@@ -48,11 +49,12 @@ beforeEach(() => {
   process.env.XDG_CACHE_HOME = join(ctx.dir, 'cache')
 })
 
-async function preset(results: unknown[]): Promise<void> {
+/** Queues Cost Explorer results for `account` (moto keeps them per account: what that account's callers get). */
+async function preset(results: unknown[], account = ACCOUNT): Promise<void> {
   const response = await fetch(`${ctx.moto.endpoint}/moto-api/static/ce/cost-and-usage-results`, {
     method: 'POST',
     headers: {'content-type': 'application/json'},
-    body: JSON.stringify({results}),
+    body: JSON.stringify({results, account_id: account}),
   })
   expect(response.status).toBe(201)
 }
@@ -106,6 +108,37 @@ describe('cost report against moto', {timeout: 90_000}, () => {
     expect(refreshed.exitCode, explain(refreshed)).toBe(0)
     expect(refreshed.json.costExplorer.requests).toBe(1)
     expect(refreshed.json.total.current).toBe(94.5)
+  })
+
+  it('gives each account its own figures when the credentials change through environment variables, and the same account its cached answer', async () => {
+    const period = parsePeriod('7d', utcDate(new Date()))
+    const yesterday = addDays(period.query.end, -1)
+    const yesterdayOnly = (amount: number) => daily(period.query, (date) => ({'Amazon Elastic Compute Cloud - Compute': date === yesterday ? amount : 0}))
+    // Here moto's default account plays the payer, which sees every account's costs, and the test env's account a member.
+    await preset([yesterdayOnly(629.53)], ACCOUNT)
+    await preset([yesterdayOnly(62.95)], TEST_ACCOUNT)
+    const sts = new STSClient({endpoint: ctx.moto.endpoint, region: REGION, credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'}})
+    const {Credentials: member} = await sts.send(new AssumeRoleCommand({RoleArn: `arn:aws:iam::${TEST_ACCOUNT}:role/cost-reader`, RoleSessionName: 'member'}))
+    sts.destroy()
+    const asMember = {AWS_ACCESS_KEY_ID: member!.AccessKeyId!, AWS_SECRET_ACCESS_KEY: member!.SecretAccessKey!, AWS_SESSION_TOKEN: member!.SessionToken!}
+    // The same command, the same (no) profile, the same endpoint: only the credentials in the environment differ.
+    const args = ['cost', 'report', '--config', config, '--env', 'test', '--period', '7d', '--json']
+
+    const payer = await ctx.run(args)
+    expect(payer.exitCode, explain(payer)).toBe(0)
+    expect(payer.json.total.current).toBe(629.53)
+
+    const memberRun = await runCli(ctx.moto, args, ctx.auditLog, asMember)
+    expect(memberRun.exitCode, explain(memberRun)).toBe(0)
+    expect(memberRun.json.total.current).toBe(62.95)
+    expect(memberRun.json.costExplorer).toEqual({requests: 1, costUsd: 0.01, fromCache: 0, cachedAt: []})
+
+    const memberAgain = await runCli(ctx.moto, args, ctx.auditLog, asMember)
+    expect(memberAgain.json.total.current).toBe(62.95)
+    expect(memberAgain.json.costExplorer).toMatchObject({requests: 0, costUsd: 0, fromCache: 1})
+    const payerAgain = await ctx.run(args)
+    expect(payerAgain.json.total.current).toBe(629.53)
+    expect(payerAgain.json.costExplorer).toMatchObject({requests: 0, fromCache: 1})
   })
 
   it('follows NextPageToken and names each account by its env', async () => {

@@ -203,10 +203,11 @@ export function readAudit(path: string): AuditLine[] {
 /**
  * Runs the built CLI (`node bin/run.js ...args`) against the emulator, the way CI would: no
  * terminal (stdin is /dev/null), CI=true, credentials for moto's account, no AWS profile,
- * and the audit log in `auditLog`. Nothing from the caller's AWS_* or FINTECH_* settings leaks in.
+ * and the audit log in `auditLog`. Nothing from the caller's AWS_* or FINTECH_* settings leaks in;
+ * `extraEnv` overrides any of these (other credentials, say).
  */
-export async function runCli(moto: Pick<Moto, 'endpoint'>, args: string[], auditLog: string): Promise<CliResult> {
-  return startCli(moto, args, auditLog).done
+export async function runCli(moto: Pick<Moto, 'endpoint'>, args: string[], auditLog: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return startCli(moto, args, auditLog, extraEnv).done
 }
 
 export interface RunningCli {
@@ -217,7 +218,7 @@ export interface RunningCli {
 }
 
 /** As runCli, for a test that acts on the running process (sends it signals) before it ends. */
-export function startCli(moto: Pick<Moto, 'endpoint'>, args: string[], auditLog: string): RunningCli {
+export function startCli(moto: Pick<Moto, 'endpoint'>, args: string[], auditLog: string, extraEnv: NodeJS.ProcessEnv = {}): RunningCli {
   const bin = join(CLI_ROOT, 'bin/run.js')
   if (!existsSync(join(CLI_ROOT, 'dist/commands')) || !existsSync(join(CLI_ROOT, 'oclif.manifest.json'))) {
     throw new Error(`no built CLI in ${CLI_ROOT}: run \`npm run build\` first`)
@@ -234,6 +235,7 @@ export function startCli(moto: Pick<Moto, 'endpoint'>, args: string[], auditLog:
     AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), 'fintech-it-no-aws-credentials'),
     CI: 'true',
     FINTECH_AUDIT_LOG: auditLog,
+    ...extraEnv,
   }
   const child: ChildProcess = spawn(process.execPath, [bin, ...args], {cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
   let stdout = ''

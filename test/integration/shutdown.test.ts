@@ -6,12 +6,14 @@
  */
 import {ApplicationAutoScalingClient, DescribeScalableTargetsCommand, RegisterScalableTargetCommand} from '@aws-sdk/client-application-auto-scaling'
 import {AutoScalingClient, CreateAutoScalingGroupCommand, CreateLaunchConfigurationCommand, DescribeAutoScalingGroupsCommand} from '@aws-sdk/client-auto-scaling'
-import {CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeImagesCommand, RunInstancesCommand, StopInstancesCommand} from '@aws-sdk/client-ec2'
+import {CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeImagesCommand, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand} from '@aws-sdk/client-ec2'
 import {CreateClusterCommand, CreateServiceCommand, DescribeServicesCommand, ECSClient, RegisterTaskDefinitionCommand} from '@aws-sdk/client-ecs'
 import {CreateDBClusterCommand, DescribeDBClustersCommand, RDSClient} from '@aws-sdk/client-rds'
 import {CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3'
+import {createServer, request as httpRequest, type IncomingMessage} from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import {ACCOUNT, explain, readAudit, FIXTURE_CONFIG, instances, REGION, useMoto} from './moto.js'
+import {ACCOUNT, explain, readAudit, FIXTURE_CONFIG, instances, REGION, runCli, useMoto} from './moto.js'
 
 // What a healthy Redis node prints for the probe the CLI sends through SSM Run Command.
 const ctx = useMoto({FINTECH_MOTO_SSM_OUTPUT: 'master 10.0.2.11:6379\nPONG'})
@@ -119,7 +121,54 @@ const group = async () => (await autoScaling.send(new DescribeAutoScalingGroupsC
 const service = async () => (await ecs.send(new DescribeServicesCommand({cluster: 'fintech-dev', services: ['ledger']}))).services![0]!
 const target = async () => (await scaling.send(new DescribeScalableTargetsCommand({ServiceNamespace: 'ecs', ResourceIds: [SERVICE_RESOURCE]}))).ScalableTargets![0]!
 const cluster = async () => (await rds.send(new DescribeDBClustersCommand({DBClusterIdentifier: 'ledger'}))).DBClusters![0]!
-const shutdown = (action: string, ...extra: string[]) => ctx.run(['shutdown', action, '--env', 'dev', '--config', FIXTURE_CONFIG, '--json', ...extra])
+const shutdownArgs = (action: string, ...extra: string[]) => ['shutdown', action, '--env', 'dev', '--config', FIXTURE_CONFIG, '--json', ...extra]
+const shutdown = (action: string, ...extra: string[]) => ctx.run(shutdownArgs(action, ...extra))
+
+interface Forwarded {
+  method: string
+  path: string
+  ifNoneMatch?: string
+  status: number
+  /** moto answered, but the proxy cut the connection instead of passing the answer on. */
+  dropped: boolean
+}
+
+/**
+ * A pass-through proxy in front of moto that loses one answer: the first request `lose` picks
+ * reaches moto and takes effect, then the connection is cut before the response, as a flaky
+ * network or an overloaded proxy does. Records every request it forwarded.
+ */
+async function answerLosingProxy(upstream: string, lose: (request: IncomingMessage) => boolean) {
+  const forwarded: Forwarded[] = []
+  let lost = false
+  const server = createServer((incoming, outgoing) => {
+    const body: Buffer[] = []
+    incoming.on('data', (chunk: Buffer) => body.push(chunk))
+    incoming.on('end', () => {
+      const upstreamRequest = httpRequest(`${upstream}${incoming.url}`, {method: incoming.method, headers: incoming.headers}, (answer) => {
+        const answerBody: Buffer[] = []
+        answer.on('data', (chunk: Buffer) => answerBody.push(chunk))
+        answer.on('end', () => {
+          const drop = !lost && lose(incoming)
+          lost ||= drop
+          const ifNoneMatch = incoming.headers['if-none-match']
+          forwarded.push({method: incoming.method!, path: incoming.url!.split('?')[0]!, ...(ifNoneMatch ? {ifNoneMatch} : {}), status: answer.statusCode!, dropped: drop})
+          if (drop) return void incoming.socket.destroy()
+          outgoing.writeHead(answer.statusCode!, answer.headers)
+          outgoing.end(Buffer.concat(answerBody))
+        })
+      })
+      upstreamRequest.on('error', (error) => outgoing.destroy(error))
+      upstreamRequest.end(Buffer.concat(body))
+    })
+  })
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening))
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    forwarded,
+    close: () => new Promise<void>((closed) => server.close(() => closed()).closeAllConnections()),
+  }
+}
 
 async function manifestKeys(): Promise<string[]> {
   const listed = await s3.send(new ListObjectsV2Command({Bucket: BUCKET, Prefix: 'fintech/shutdown/dev/'}))
@@ -200,6 +249,32 @@ describe('shutdown against moto', {timeout: 120_000}, () => {
     expect(again.json.nothingToDo).toBe('no open shutdown period for dev: nothing was stopped, so nothing is started')
   })
 
+  it('labels each resource by what start will do, on a second stop and on start, and start does it', async () => {
+    const first = await shutdown('stop')
+    expect(first.exitCode, explain(first)).toBe(0)
+    const again = await shutdown('stop')
+    expect(again.exitCode, explain(again)).toBe(0)
+    const labelOf = (run: {json?: any}, id: string) => run.json.results.find((result: {id: string}) => result.id === id)
+    expect(labelOf(again, inventory.app)).toMatchObject({op: 'none', result: 'unchanged', current: 'stopped', detail: 'already stopped; start brings it back in the morning'})
+    expect(labelOf(again, inventory.handStopped)).toMatchObject({op: 'none', result: 'unchanged', current: 'stopped', detail: 'already stopped; stays stopped in the morning'})
+
+    // During the night someone starts the instance that was stopped before it.
+    await ctx.moto.ec2.send(new StartInstancesCommand({InstanceIds: [inventory.handStopped]}))
+    const status = await shutdown('status')
+    expect(status.exitCode, explain(status)).toBe(0)
+    expect(status.json.resources.find((resource: {id: string}) => resource.id === inventory.handStopped)).toMatchObject({
+      now: 'running',
+      awaitsStart: false,
+      note: 'was stopped before the night and started by hand since; start leaves it running',
+    })
+
+    const start = await shutdown('start')
+    expect(start.exitCode, explain(start)).toBe(0)
+    expect(labelOf(start, inventory.handStopped)).toMatchObject({op: 'none', result: 'unchanged', current: 'running', detail: 'was stopped before the night and started by hand since; start leaves it running'})
+    const after = await states()
+    for (const id of [inventory.app, ...inventory.redis, inventory.handStopped]) expect(after[id], id).toBe('running')
+  })
+
   it('lets one of two concurrent runs in; the other exits 1 and changes nothing', async () => {
     const stop = await shutdown('stop')
     expect(stop.exitCode, explain(stop)).toBe(0)
@@ -229,6 +304,39 @@ describe('shutdown against moto', {timeout: 120_000}, () => {
     expect((await service()).desiredCount).toBe(2)
     expect(await manifestKeys()).toEqual(['fintech/shutdown/dev/lock.json'])
     expect((await readObject('fintech/shutdown/dev/lock.json')).runId).toBe('other-run')
+  })
+
+  it('goes on when the answer to its lock write is lost: the retried write meets its own lock, which it recognises, and releases it at the end', async () => {
+    const lockPath = `/${BUCKET}/fintech/shutdown/dev/lock.json`
+    const proxy = await answerLosingProxy(ctx.moto.endpoint, (request) => request.method === 'PUT' && request.url!.split('?')[0] === lockPath)
+    try {
+      const stop = await runCli(proxy, shutdownArgs('stop'), ctx.auditLog)
+      expect(stop.exitCode, explain(stop)).toBe(0)
+      // The create landed and its answer was lost; the SDK's retry of it was refused by its own lock.
+      expect(proxy.forwarded.filter((request) => request.path === lockPath)).toEqual([
+        {method: 'PUT', path: lockPath, ifNoneMatch: '*', status: 200, dropped: true},
+        {method: 'PUT', path: lockPath, ifNoneMatch: '*', status: 412, dropped: false},
+        {method: 'GET', path: lockPath, status: 200, dropped: false},
+        // The first heartbeat, then the release.
+        {method: 'GET', path: lockPath, status: 200, dropped: false},
+        {method: 'PUT', path: lockPath, status: 200, dropped: false},
+        {method: 'GET', path: lockPath, status: 200, dropped: false},
+        {method: 'DELETE', path: lockPath, status: 204, dropped: false},
+      ])
+    } finally {
+      await proxy.close()
+    }
+    const after = await states()
+    for (const id of [inventory.app, ...inventory.redis]) expect(after[id], id).toBe('stopped')
+    expect((await service()).desiredCount).toBe(0)
+    expect((await cluster()).Status).toBe('stopped')
+    expect(await manifestKeys()).not.toContain('fintech/shutdown/dev/lock.json')
+    const manifest = await readObject((await manifestKeys()).find((key) => key.includes('/manifests/'))!)
+    expect(manifest).toMatchObject({status: 'stopped', runs: [{command: 'stop'}]})
+
+    // The next run is not locked out.
+    const start = await shutdown('start')
+    expect(start.exitCode, explain(start)).toBe(0)
   })
 
   it('refuses a damaged manifest with exit 2 and changes nothing', async () => {

@@ -1,7 +1,8 @@
 import {createHash} from 'node:crypto'
-import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {readdirSync, readFileSync, rmSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
+import {ensurePrivateDirectory, replacePrivateFile} from '../private-files.js'
 
 /**
  * Where Cost Explorer answers are kept: `$FINTECH_CACHE_DIR/cost` when set, otherwise
@@ -24,6 +25,24 @@ function canonical(value: unknown): unknown {
   )
 }
 
+/**
+ * Who asks Cost Explorer, as far as its answers depend on it. Cost Explorer answers from the
+ * caller's account: a member account sees only its own costs, the management (payer) account
+ * every account's. So the same query asked with another account's credentials is another
+ * question, however they were found (a profile, environment variables, SSO), and the same
+ * account under another profile name is the same question. The payer is not part of the key:
+ * an account has one payer, the management account of its organization, so the account id
+ * already tells the payer apart, and asking Organizations for it would add a request, a
+ * permission and a failure to every run. `endpoint` keeps an emulator's accounts (moto's and
+ * LocalStack's are all 123456789012) apart from each other and from AWS's.
+ */
+export interface CostAsker {
+  /** The caller's account id, as STS GetCallerIdentity names it. */
+  account: string
+  /** AWS_ENDPOINT_URL, or "AWS". */
+  endpoint: string
+}
+
 interface Entry<T> {
   date: string
   fetchedAt: string
@@ -33,52 +52,47 @@ interface Entry<T> {
 
 /**
  * Answers kept on disk for the UTC day they were fetched: Cost Explorer charges $0.01 a
- * request and its figures change at most a few times a day. A file per request, named by
- * the day and a hash of the whole request; files of earlier days are removed on the next
- * write. An unreadable file is a miss, never an error.
+ * request and its figures change at most a few times a day. A file per request and asker,
+ * named by the day and a hash of both; files of earlier days are removed on the next write.
+ * An unreadable file is a miss, never an error.
  */
 export class ResponseCache {
-  /**
-   * `scope` names who asks and where (profile, endpoint): the same query under other
-   * credentials (a member account sees only its own costs) must not get this answer.
-   */
   constructor(
     private readonly dir: string,
     private readonly today: string,
-    private readonly scope = '',
   ) {}
 
-  private keyOf(request: unknown): unknown {
-    return {scope: this.scope, request}
+  private keyOf(asker: CostAsker, request: unknown): unknown {
+    return canonical({askedBy: {account: asker.account, endpoint: asker.endpoint}, request})
   }
 
-  private fileOf(request: unknown): string {
-    const hash = createHash('sha256').update(JSON.stringify(canonical(this.keyOf(request)))).digest('hex').slice(0, 32)
+  private fileOf(key: unknown): string {
+    const hash = createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 32)
     return join(this.dir, `${this.today}-${hash}.json`)
   }
 
-  get<T>(request: unknown): {value: T; fetchedAt: string} | undefined {
+  get<T>(asker: CostAsker, request: unknown): {value: T; fetchedAt: string} | undefined {
+    const key = this.keyOf(asker, request)
     try {
-      const entry = JSON.parse(readFileSync(this.fileOf(request), 'utf8')) as Entry<T>
-      if (entry.date !== this.today || JSON.stringify(entry.request) !== JSON.stringify(canonical(this.keyOf(request)))) return undefined
+      const entry = JSON.parse(readFileSync(this.fileOf(key), 'utf8')) as Entry<T>
+      if (entry.date !== this.today || JSON.stringify(entry.request) !== JSON.stringify(key)) return undefined
       return {value: entry.value, fetchedAt: entry.fetchedAt}
     } catch {
       return undefined
     }
   }
 
-  put<T>(request: unknown, value: T, fetchedAt: Date): void {
-    const file = this.fileOf(request)
-    const entry: Entry<T> = {date: this.today, fetchedAt: fetchedAt.toISOString(), request: canonical(this.keyOf(request)), value}
+  put<T>(asker: CostAsker, request: unknown, value: T, fetchedAt: Date): void {
+    const key = this.keyOf(asker, request)
+    const file = this.fileOf(key)
+    const entry: Entry<T> = {date: this.today, fetchedAt: fetchedAt.toISOString(), request: key, value}
     try {
-      mkdirSync(this.dir, {recursive: true})
+      ensurePrivateDirectory(this.dir)
       for (const name of readdirSync(this.dir)) {
         if (/^\d{4}-\d{2}-\d{2}-[0-9a-f]+\.json$/.test(name) && !name.startsWith(`${this.today}-`)) rmSync(join(this.dir, name), {force: true})
       }
-      // Written aside and renamed, so a reader never sees half a file.
-      const partial = `${file}.${process.pid}.tmp`
-      writeFileSync(partial, JSON.stringify(entry))
-      renameSync(partial, file)
+      // Another account's costs are no business of other users of the machine.
+      replacePrivateFile(file, JSON.stringify(entry))
     } catch {
       // A cache that cannot be written only costs the next run a request.
     }

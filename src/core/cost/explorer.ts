@@ -1,6 +1,6 @@
 import type {Clock} from '../deploy/clock.js'
 import type {CostBucket, CostExplorerApi, CostUsageQuery, ForecastQuery, ForecastResult} from './api.js'
-import type {ResponseCache} from './cache.js'
+import type {CostAsker, ResponseCache} from './cache.js'
 
 /** What Cost Explorer charges per API request, in USD. */
 export const PRICE_PER_REQUEST_USD = 0.01
@@ -18,17 +18,20 @@ export interface CostExplorerUsage {
 /**
  * Cost Explorer as the commands use it: every page followed, every request counted, and
  * answers kept for the day unless `refresh` (which fetches again and rewrites the cache).
- * The API is created on the first request, so a fully cached run never loads the SDK.
+ * Answers are kept per caller account (`whoAsks`, asked once per session): credentials of
+ * another account never get this account's figures. The Cost Explorer API is created on the
+ * first request, so a fully cached run never loads its SDK.
  */
 export class CostExplorerSession {
   private requests = 0
   private readonly hits: string[] = []
   private api?: Promise<CostExplorerApi>
+  private asker?: Promise<CostAsker>
 
   constructor(
     private readonly connect: () => Promise<CostExplorerApi>,
     private readonly cache: ResponseCache,
-    private readonly options: {refresh: boolean; clock: Clock},
+    private readonly options: {refresh: boolean; clock: Clock; whoAsks: () => Promise<CostAsker>},
   ) {}
 
   private client(): Promise<CostExplorerApi> {
@@ -37,15 +40,17 @@ export class CostExplorerSession {
   }
 
   private async cached<T>(request: unknown, fetch: () => Promise<T>): Promise<T> {
+    this.asker ??= this.options.whoAsks()
+    const asker = await this.asker
     if (!this.options.refresh) {
-      const hit = this.cache.get<T>(request)
+      const hit = this.cache.get<T>(asker, request)
       if (hit) {
         this.hits.push(hit.fetchedAt)
         return hit.value
       }
     }
     const value = await fetch()
-    this.cache.put(request, value, this.options.clock.now())
+    this.cache.put(asker, request, value, this.options.clock.now())
     return value
   }
 

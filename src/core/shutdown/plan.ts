@@ -56,8 +56,10 @@ export interface StopContext {
 }
 
 /** Whether `start` still owes this resource its prior state: it was awake before the night and has not been restored. */
-export function awaitsRestore(entry: ManifestEntry): boolean {
-  if (entry.start?.result === 'done') return false
+export const awaitsRestore = (entry: ManifestEntry): boolean => entry.start?.result !== 'done' && wasAwakeBefore(entry)
+
+/** Whether the resource served before the night: only those are stopped, and only those does `start` bring back. */
+function wasAwakeBefore(entry: ManifestEntry): boolean {
   switch (entry.kind) {
     case 'ec2-instance':
       return entry.prior.state === 'running'
@@ -110,6 +112,20 @@ const sameTarget = (a: ScalableTarget | null, b: ScalableTarget | null): boolean
     a.suspended.dynamicScalingOut === b.suspended.dynamicScalingOut &&
     a.suspended.scheduled === b.suspended.scheduled)
 
+/**
+ * How every note of a stop plan ends: what `start` will do with the resource, so whoever
+ * reads a plan or a stop knows the morning (the notes of a start plan say it in the present). `start` brings back exactly what was awake before
+ * the night (awaitsRestore) and leaves everything else as it finds it.
+ */
+const MORNING = {
+  back: 'start brings it back in the morning',
+  restores: (prior: string) => `start restores ${prior}`,
+  staysStopped: 'stays stopped in the morning',
+  staysAtZero: 'stays at zero in the morning',
+  leftRunning: 'stop and start leave it running',
+  leftAsItIs: 'stop and start leave it as it is',
+}
+
 const DB_ASLEEP = new Set(['stopped', 'stopping'])
 /** Was the database serving before the night, i.e. must `start` bring it back? */
 export const dbWasAwake = (status: string): boolean => !DB_ASLEEP.has(status)
@@ -159,7 +175,11 @@ export function planStop(inventory: Inventory, context: StopContext): ShutdownPl
       op: awake && wasAwake ? 'stop' : 'none',
       current: describeSize(group),
       target: awake && wasAwake ? describeSize({min: 0, max: 0, desired: 0}) : describeSize(group),
-      note: awake && !wasAwake ? 'scaled up by hand after the shutdown; it was at zero before, so left alone' : awake ? undefined : 'already at zero',
+      note: awake
+        ? wasAwake
+          ? undefined
+          : `scaled up by hand after the shutdown; it was at zero before the night, so ${MORNING.leftAsItIs}`
+        : `already at zero; ${wasAwake ? MORNING.restores(describeSize(prior)) : MORNING.staysAtZero}`,
     })
   }
   for (const service of inventory.services) {
@@ -222,15 +242,18 @@ function stopInstanceChange(instance: Ec2Instance, existing: Extract<ManifestEnt
   const awake = instance.state === 'running' || instance.state === 'pending'
   const prior = existing?.prior ?? {state: awake ? 'running' : 'stopped'}
   const entry: ManifestEntry = {kind: 'ec2-instance', id: instance.id, tier: instanceTier(instance.tags), instanceType: instance.instanceType, prior, stop: existing?.stop, start: existing?.start}
-  if (awake && prior.state === 'running') {
-    return {entry, op: 'stop', current: instance.state, target: 'stopped', note: existing ? 'running again since the shutdown' : undefined}
+  const wasRunning = prior.state === 'running'
+  if (awake && wasRunning) {
+    return {entry, op: 'stop', current: instance.state, target: 'stopped', note: existing ? `running again since the shutdown; ${MORNING.back}` : undefined}
   }
   return {
     entry,
     op: 'none',
     current: instance.state,
     target: instance.state,
-    note: awake ? 'started by hand after the shutdown; it was stopped before, so left alone' : 'already stopped; stays stopped in the morning',
+    note: awake
+      ? `started by hand after the shutdown; it was stopped before the night, so ${MORNING.leftRunning}`
+      : `already ${instance.state}; ${wasRunning ? MORNING.back : MORNING.staysStopped}`,
   }
 }
 
@@ -253,22 +276,33 @@ function stopServiceChange(service: ServiceState, existing: Extract<ManifestEntr
   if (!asleep && wasAwake) {
     return {entry, op: 'stop', current, target: describeService(0, service.scaling && sleepingTarget(service.scaling))}
   }
-  return {entry, op: 'none', current, target: current, note: asleep ? 'already at zero' : 'scaled up by hand after the shutdown; it was at zero before, so left alone'}
+  // Never scaled down by stop, so never scaled up by start: a service at zero before the night stays as its owner leaves it.
+  const note = wasAwake
+    ? `already at zero; ${MORNING.restores(describeService(prior.desiredCount, prior.scaling))}`
+    : service.desiredCount === 0
+      ? `already at zero; ${MORNING.staysAtZero}`
+      : `scaled up by hand after the shutdown; it was at zero before the night, so ${MORNING.leftAsItIs}`
+  return {entry, op: 'none', current, target: current, note}
 }
 
 function stopDatabaseChange(entry: Extract<ManifestEntry, {kind: 'aurora-cluster' | 'rds-instance'}>, current: AuroraCluster | DbInstance, known: boolean): PlannedChange {
   const wasAwake = dbWasAwake(entry.prior.status)
   if (DB_ASLEEP.has(current.status)) {
-    return {entry, op: 'none', current: current.status, target: current.status, note: wasAwake ? 'already stopped' : 'already stopped; stays stopped in the morning'}
+    return {entry, op: 'none', current: current.status, target: current.status, note: `already ${current.status}; ${wasAwake ? MORNING.back : MORNING.staysStopped}`}
   }
   // AWS starts a database that has been stopped for 7 days, whoever stopped it: one that was
   // asleep before the night is stopped again too, and stays stopped in the morning.
-  const note = known ? `restarted since the shutdown (AWS starts a stopped database after 7 days)${wasAwake ? '' : '; it was stopped before the night, so it is stopped again'}` : undefined
+  const restarted = 'restarted since the shutdown (AWS starts a stopped database after 7 days)'
+  const note = known ? (wasAwake ? `${restarted}; ${MORNING.back}` : `${restarted}; it was stopped before the night, so it is stopped again and ${MORNING.staysStopped}`) : undefined
   if (current.status !== 'available') {
     return {entry, op: 'stop', current: current.status, target: 'stopped', note, blocked: `status ${current.status}: it can only be stopped when available; the next stop run tries again`}
   }
   return {entry, op: 'stop', current: current.status, target: 'stopped', note}
 }
+
+/** A group or service at zero before the night: stop did not scale it down, so start does not scale it. */
+const asleepBeforeNote = (scaledUpSince: boolean | undefined) =>
+  scaledUpSince ? 'was at zero before the night and scaled up by hand since; start leaves it as it is' : 'was at zero before the night; stays at zero'
 
 /**
  * What `start` will do: only what the manifest recorded as awake before the night comes back,
@@ -300,8 +334,10 @@ export function planStart(open: OpenManifest, inventory: Inventory, scope: Shutd
     switch (entry.kind) {
       case 'ec2-instance': {
         const instance = instances.get(entry.id)
-        if (entry.prior.state === 'stopped') {
-          changes.push({entry, op: 'none', current: instance?.state ?? 'not found', target: instance?.state ?? 'not found', note: 'was stopped before the night; stays stopped'})
+        if (!wasAwakeBefore(entry)) {
+          const startedSince = instance?.state === 'running' || instance?.state === 'pending'
+          const note = startedSince ? 'was stopped before the night and started by hand since; start leaves it running' : 'was stopped before the night; stays stopped'
+          changes.push({entry, op: 'none', current: instance?.state ?? 'not found', target: instance?.state ?? 'not found', note})
         } else if (!instance || instance.state === 'terminated' || instance.state === 'shutting-down') changes.push(gone(entry, instance?.state))
         else if (!excluded(entry, instance.tags)) {
           const stopped = instance.state === 'stopped' || instance.state === 'stopping'
@@ -311,7 +347,10 @@ export function planStart(open: OpenManifest, inventory: Inventory, scope: Shutd
       }
       case 'auto-scaling-group': {
         const group = groups.get(entry.id)
-        if (!group) changes.push(gone(entry))
+        if (!wasAwakeBefore(entry)) {
+          const current = group ? describeSize(group) : 'not found'
+          changes.push({entry, op: 'none', current, target: current, note: asleepBeforeNote(group && (group.min > 0 || group.max > 0 || group.desired > 0))})
+        } else if (!group) changes.push(gone(entry))
         else if (!excluded(entry, group.tags)) {
           const same = group.min === entry.prior.min && group.max === entry.prior.max && group.desired === entry.prior.desired
           changes.push({entry, op: same ? 'none' : 'start', current: describeSize(group), target: describeSize(entry.prior), note: same ? 'already at its recorded size' : undefined})
@@ -320,7 +359,10 @@ export function planStart(open: OpenManifest, inventory: Inventory, scope: Shutd
       }
       case 'ecs-service': {
         const service = services.get(entry.id)
-        if (!service) changes.push(gone(entry))
+        if (!wasAwakeBefore(entry)) {
+          const current = service ? describeService(service.desiredCount, service.scaling) : 'not found'
+          changes.push({entry, op: 'none', current, target: current, note: asleepBeforeNote(service && service.desiredCount > 0)})
+        } else if (!service) changes.push(gone(entry))
         else if (!excluded(entry, service.tags)) {
           const same = service.desiredCount === entry.prior.desiredCount && sameTarget(service.scaling, entry.prior.scaling)
           changes.push({
@@ -336,8 +378,10 @@ export function planStart(open: OpenManifest, inventory: Inventory, scope: Shutd
       case 'aurora-cluster':
       case 'rds-instance': {
         const database = entry.kind === 'aurora-cluster' ? clusters.get(entry.id) : dbInstances.get(entry.id)
-        if (!dbWasAwake(entry.prior.status)) {
-          changes.push({entry, op: 'none', current: database?.status ?? 'not found', target: database?.status ?? 'not found', note: 'was stopped before the night; stays stopped'})
+        if (!wasAwakeBefore(entry)) {
+          const startedSince = database !== undefined && !DB_ASLEEP.has(database.status)
+          const note = startedSince ? `was stopped before the night and has been started since; start leaves it ${database.status}` : 'was stopped before the night; stays stopped'
+          changes.push({entry, op: 'none', current: database?.status ?? 'not found', target: database?.status ?? 'not found', note})
         } else if (!database) changes.push(gone(entry))
         else if (!excluded(entry, database.tags)) {
           const op: Operation = database.status === 'available' ? 'none' : 'start'
