@@ -57,10 +57,13 @@ export default class Destroy extends FintechCommand {
 
     const reporter = await createReporter({stderr: process.stderr, json: this.jsonEnabled()})
     let stacks: DestroyStackResult[]
+    let interrupted = false
     try {
-      stacks = await withInterrupt(({signal}) =>
-        runDestroy(targets, {api, reporter, audit: session.audit, clock: systemClock, signal, envName: flags.env, dryRun: flags['dry-run'], polling: loaded.config.polling}),
-      )
+      stacks = await withInterrupt(async ({signal}) => {
+        const results = await runDestroy(targets, {api, reporter, audit: session.audit, clock: systemClock, signal, envName: flags.env, dryRun: flags['dry-run'], polling: loaded.config.polling})
+        interrupted = signal.aborted
+        return results
+      })
     } finally {
       await reporter.close()
     }
@@ -68,7 +71,7 @@ export default class Destroy extends FintechCommand {
     const table = new Table({head: ['Stack', 'Outcome', 'Kept (DeletionPolicy)', 'Detail'], style: {head: [], border: [], compact: true}})
     for (const stack of stacks) table.push([stack.stackName, stack.outcome, stack.kept.join('\n'), stack.rootCause ? `${stack.rootCause.logicalId}: ${stack.rootCause.reason}` : stack.detail ?? ''])
     const outcomes = stacks.map((stack) => stack.outcome)
-    const exitCode = outcomes.includes('interrupted')
+    const exitCode = interrupted || outcomes.includes('interrupted')
       ? ExitCode.interrupted
       : outcomes.includes('failed')
         ? outcomes.includes('deleted') ? ExitCode.partial : ExitCode.failed

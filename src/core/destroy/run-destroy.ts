@@ -98,7 +98,7 @@ export async function runDestroy(targets: DestroyTarget[], context: DestroyConte
   for (const {job, stack, kept} of targets) {
     const base = {id: job.id, stage: job.stage, stackName: job.stackName, kept}
     if (stopped) {
-      results.push({...base, outcome: 'skipped', detail: 'an earlier deletion did not complete'})
+      results.push({...base, outcome: 'skipped', detail: signal?.aborted ? 'not started: Ctrl-C' : 'an earlier deletion did not complete'})
       continue
     }
     if (!stack) {
@@ -114,9 +114,18 @@ export async function runDestroy(targets: DestroyTarget[], context: DestroyConte
       results.push({...base, outcome: 'planned', detail: `would delete (${stack.status})`})
       continue
     }
+    // After Ctrl-C no further deletion is sent: the stacks not started yet stay as they are.
+    if (signal?.aborted) {
+      stopped = true
+      results.push({...base, outcome: 'skipped', detail: 'not started: Ctrl-C'})
+      continue
+    }
     reporter.emit({kind: 'stack-phase', stackName: job.stackName, phase: 'executing', detail: 'deleting'})
+    let deleteSent = false
     try {
-      const boundary = await eventBoundary(api, stack.stackId, clock)
+      const boundary = await eventBoundary(api, stack.stackId, clock, signal)
+      if (signal?.aborted) throw new InterruptedError()
+      deleteSent = true
       await api.deleteStack(stack.stackId)
       const finished = await waitForStack(stack.stackId, boundary, {api, clock, reporter, polling: context.polling, signal})
       const gone = !finished.stack || finished.stack.status === 'DELETE_COMPLETE'
@@ -126,6 +135,11 @@ export async function runDestroy(targets: DestroyTarget[], context: DestroyConte
     } catch (error) {
       stopped = true
       const interrupted = error instanceof InterruptedError
+      if (interrupted && !deleteSent) {
+        results.push({...base, outcome: 'skipped', detail: 'not started: Ctrl-C'})
+        reporter.emit({kind: 'stack-done', stackName: job.stackName, outcome: 'skipped', detail: 'not started: Ctrl-C'})
+        continue
+      }
       audit.record({
         env: context.envName,
         stack: job.stackName,
