@@ -20,6 +20,7 @@ function describe(event: RestoreEvent): string {
     case 'restoring': return `restoring on ${event.instanceId} through SSM Run Command (Redis is down from here until it has loaded the backup)`
     case 'primary-back': return `the primary answers with the backup loaded (${event.keys} keys)`
     case 'replicas-resynced': return `${event.replicas.join(', ')} resynced from the restored primary`
+    case 'priorities-back': return `every Sentinel reports ${event.replicas.join(', ')} with its replica-priority back: a failover may promote them again`
   }
 }
 
