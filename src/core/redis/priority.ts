@@ -1,3 +1,4 @@
+import {InterruptedError} from '../deploy/clock.js'
 import {FintechError} from '../errors.js'
 import {addressOf, pairs, parseEndpoint, type RedisClock, type RedisConnector, type RedisEndpoint} from './api.js'
 import {withConnection} from './status.js'
@@ -37,11 +38,13 @@ export async function waitUntilSentinelsSeePriorities(
   held: HeldReplica[],
   clock: RedisClock,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<void> {
   if (held.length === 0) return
   const deadline = clock.now() + timeoutMs
   let behind = ''
   for (;;) {
+    if (signal?.aborted) throw new InterruptedError()
     behind = ''
     for (const sentinel of sentinels) {
       let known: Array<Record<string, string>>
