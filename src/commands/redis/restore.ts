@@ -32,7 +32,7 @@ export default class RedisRestore extends FintechCommand {
   static description = [
     'Replicas get replica-priority 0 (no promotion while the primary is down); on the primary\'s instance the RDB is copied from S3,',
     'fintech-redis is stopped, dump.rdb and the AOF are moved aside, the backup is put in place and Redis started; the replicas full-resync,',
-    'then get their priority back. The primary is down for the restart and the load (see docs/redis.md). In a protected env (prod) it needs',
+    'then get their priority back, waited for until every Sentinel reports it. The primary is down for the restart and the load (see docs/redis.md). In a protected env (prod) it needs',
     '--break-glass, the caller to be the config\'s guardrails.breakGlassRole, and the env name typed on a terminal (or --yes).',
   ].join(' ')
 
