@@ -45,7 +45,7 @@ function interruptedReport(result: FailoverResult): {text: string; audit: {resul
   return {
     text: [
       `Interrupted before SENTINEL FAILOVER: unwound. ${result.oldPrimary} is still the primary; ${paused}.`,
-      ...(result.excluded.length > 0 ? [`  ${result.excluded.map((entry) => entry.replica).join(', ')}: replica-priority given back`] : []),
+      ...(result.excluded.length > 0 ? [`  ${result.excluded.map((entry) => entry.replica).join(', ')}: replica-priority as it was before the failover`] : []),
     ].join('\n'),
     audit: {result: 'no-changes', detail: `interrupted before SENTINEL FAILOVER: unwound; ${result.oldPrimary} is still the primary; ${result.writePauseMs === undefined ? 'writes never paused' : `writes paused ${result.writePauseMs} ms`}`},
   }
