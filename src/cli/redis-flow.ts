@@ -6,6 +6,7 @@ import {auditLogPath, jsonlAuditSink, type AuditSink} from '../core/audit/audit-
 import type {LoadedConfig} from '../core/config/load.js'
 import {ExitCode, FintechError, InputError} from '../core/errors.js'
 import {addressOf, parseEndpoint, type RedisConnector, type RedisEndpoint} from '../core/redis/api.js'
+import type {FailoverEvent} from '../core/redis/failover.js'
 import type {NodeShell, RedisNode} from '../core/redis/patch.js'
 import {redisMasterStack} from '../core/shutdown/scope.js'
 import {isProtectedEnv, selectEnvironment} from '../core/stages/select.js'
@@ -155,3 +156,41 @@ export function ssmNodeShell(aws: AwsTarget, timeoutSeconds: number): NodeShell 
 }
 
 export const exitFor = (healthy: boolean) => (healthy ? ExitCode.ok : ExitCode.failed)
+
+export interface FailoverInterruptHooks {
+  /** The CLIENT PAUSE timeout: how long writes would stay paused if the CLI quit now. */
+  pauseBudgetMs: number
+  note(text: string): void
+  /** Another Ctrl-C once writes are not paused: leave at once (the caller writes its audit line first). */
+  exitNow(): void
+}
+
+/**
+ * Runs a failover with Ctrl-C handled inside it. Exiting at once would leave writes paused for
+ * the whole CLIENT PAUSE timeout and, after SENTINEL FAILOVER, the old primary answering as
+ * master beside the promoted one. So the first Ctrl-C aborts `signal`, and runFailover unwinds
+ * or finishes, then the command reports and audits. Another Ctrl-C while writes are paused only
+ * says why the CLI is still there (Ctrl-\ still quits); once they are not, it exits at once.
+ */
+export async function withFailoverInterrupt<T>(
+  work: (control: {signal: AbortSignal; observe: (event: FailoverEvent) => void}) => Promise<T>,
+  hooks: FailoverInterruptHooks,
+): Promise<T> {
+  const controller = new AbortController()
+  let pausedOn: string | undefined
+  const observe = (event: FailoverEvent) => {
+    if (event.kind === 'paused') pausedOn = event.primary
+    if (event.kind === 'unpaused' || event.kind === 'released') pausedOn = undefined
+  }
+  const onInterrupt = () => {
+    if (!controller.signal.aborted) controller.abort()
+    else if (pausedOn) hooks.note(`writes on ${pausedOn} are still paused; the CLI releases them as soon as the failover allows (Ctrl-\\ quits now and leaves them paused for up to ${Math.round(hooks.pauseBudgetMs / 1000)} s)`)
+    else hooks.exitNow()
+  }
+  process.on('SIGINT', onInterrupt)
+  try {
+    return await work({signal: controller.signal, observe})
+  } finally {
+    process.removeListener('SIGINT', onInterrupt)
+  }
+}

@@ -99,7 +99,8 @@ export function parseInfo(text: string): Record<string, string> {
   return fields
 }
 
-const pairs = (flat: string[]): Record<string, string> => {
+/** Sentinel's flat [name, value, name, value…] replies. */
+export const pairs = (flat: string[]): Record<string, string> => {
   const record: Record<string, string> = {}
   for (let index = 0; index + 1 < flat.length; index += 2) record[flat[index]!] = flat[index + 1]!
   return record

@@ -2,8 +2,13 @@ import {Redis} from 'ioredis'
 import type {RedisHarness} from './redis-harness.js'
 
 export interface Writer {
-  /** Stops writing and waits until every write has been answered. */
-  stop(): Promise<{acknowledged: string[]; failed: number}>
+  /** How many writes have been acknowledged so far. */
+  acknowledgedSoFar(): number
+  /**
+   * Stops writing and waits until every write has been answered. `longestGapMs` is the longest
+   * time between two acknowledgments in a row: how long the application could not write.
+   */
+  stop(): Promise<{acknowledged: string[]; failed: number; longestGapMs: number}>
 }
 
 /**
@@ -23,16 +28,25 @@ export function startWriter(harness: RedisHarness, prefix: string, intervalMs = 
   const pending: Array<Promise<unknown>> = []
   let failed = 0
   let sequence = 0
+  let lastAckAt: number | undefined
+  let longestGapMs = 0
+  const acknowledge = (key: string) => {
+    const now = Date.now()
+    if (lastAckAt !== undefined) longestGapMs = Math.max(longestGapMs, now - lastAckAt)
+    lastAckAt = now
+    acknowledged.push(key)
+  }
   const timer = setInterval(() => {
     const key = `${prefix}:${sequence++}`
-    pending.push(client.set(key, key).then(() => acknowledged.push(key), () => failed++))
+    pending.push(client.set(key, key).then(() => acknowledge(key), () => failed++))
   }, intervalMs)
   return {
+    acknowledgedSoFar: () => acknowledged.length,
     async stop() {
       clearInterval(timer)
       await Promise.allSettled(pending)
       client.disconnect()
-      return {acknowledged, failed}
+      return {acknowledged, failed, longestGapMs}
     },
   }
 }

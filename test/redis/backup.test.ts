@@ -9,10 +9,11 @@ import {loadConfig} from '../../src/core/config/load.js'
 import {redisMasterStack} from '../../src/core/shutdown/scope.js'
 import {cfn, resetAws, s3, stack} from '../helpers/aws-mocks.js'
 import {runCli} from '../helpers/run-cli.js'
-import {startRedisHarness, type RedisHarness} from '../helpers/redis-harness.js'
+import {parseInfo, startRedisHarness, type RedisHarness} from '../helpers/redis-harness.js'
 
 const ssm = mockClient(SSMClient)
-const dataStack = redisMasterStack(loadConfig('fintech.config.yaml').config, 'dev')!
+const config = loadConfig('fintech.config.yaml').config
+const dataStack = redisMasterStack(config, 'dev')!
 const IDS = ['i-0primary', 'i-0replica1', 'i-0replica2']
 
 describe('fintech redis backup (real Redis, mocked SSM and S3)', () => {
@@ -25,12 +26,9 @@ describe('fintech redis backup (real Redis, mocked SSM and S3)', () => {
     delete process.env.REDISCLI_AUTH
     await harness?.stop()
   })
-  beforeEach(() => {
-    audit = resetAws()
-    ssm.reset()
-    process.env.REDISCLI_AUTH = harness.password
+  const useStack = (name: string) =>
     cfn.on(DescribeStacksCommand).resolves(
-      stack(dataStack, 'UPDATE_COMPLETE', {
+      stack(name, 'UPDATE_COMPLETE', {
         Outputs: [
           {OutputKey: 'RedisMasterName', OutputValue: harness.masterName},
           {OutputKey: 'RedisSentinelAddresses', OutputValue: harness.sentinelAddresses.join(',')},
@@ -41,6 +39,15 @@ describe('fintech redis backup (real Redis, mocked SSM and S3)', () => {
         ],
       }),
     )
+  /** How often each node ran BGSAVE (INFO commandstats). */
+  const bgsaves = async () =>
+    Promise.all(harness.nodes.map(async (node) => Number(/calls=(\d+)/.exec(parseInfo((await harness.client(node.port).call('INFO', 'commandstats')) as string).cmdstat_bgsave ?? '')?.[1] ?? 0)))
+
+  beforeEach(() => {
+    audit = resetAws()
+    ssm.reset()
+    process.env.REDISCLI_AUTH = harness.password
+    useStack(dataStack)
   })
 
   it('runs BGSAVE on a replica, then copies the RDB through SSM Run Command on that replica\'s instance', async () => {
@@ -78,6 +85,45 @@ describe('fintech redis backup (real Redis, mocked SSM and S3)', () => {
     expect(run.json.dryRun).toBe(true)
     expect(ssm.commandCalls(SendCommandCommand)).toHaveLength(0)
     expect(audit.auditLines()).toEqual([])
+  })
+
+  describe('prod (protected)', () => {
+    beforeEach(() => {
+      audit = resetAws('333333333333')
+      useStack(redisMasterStack(config, 'prod')!)
+    })
+
+    it('without --yes and no terminal: exit 2, no BGSAVE, nothing sent, no audit line', async () => {
+      const saves = await bgsaves()
+      const run = await runCli(RedisBackup, ['--env', 'prod'])
+      expect(run.exitCode).toBe(2)
+      expect(run.stderr).toContain('backup of fintech-ledger in prod not approved: needs approval (prod is protected: BGSAVE on 127.0.0.1:')
+      expect(run.stderr).toContain('there is no terminal to ask: review with --dry-run, then re-run with --yes; nothing was changed')
+      expect(await bgsaves()).toEqual(saves)
+      expect(ssm.commandCalls(SendCommandCommand)).toHaveLength(0)
+      expect(audit.auditLines()).toEqual([])
+    })
+
+    it('--dry-run needs no approval and changes nothing', async () => {
+      const saves = await bgsaves()
+      const run = await runCli(RedisBackup, ['--env', 'prod', '--dry-run', '--json'])
+      expect(run.exitCode, run.stderr).toBe(0)
+      expect(run.json).toMatchObject({dryRun: true, key: expect.stringMatching(/^prod\//)})
+      expect(await bgsaves()).toEqual(saves)
+      expect(ssm.commandCalls(SendCommandCommand)).toHaveLength(0)
+    })
+
+    it('--yes approves in advance: BGSAVE, the upload, an audit line', async () => {
+      ssm.on(SendCommandCommand).resolves({Command: {CommandId: 'cmd-prod'}})
+      ssm.on(GetCommandInvocationCommand).resolves({Status: 'Success', StandardOutputContent: 'uploaded'})
+      const saves = await bgsaves()
+      const run = await runCli(RedisBackup, ['--env', 'prod', '--yes', '--json'])
+      expect(run.exitCode, run.stderr).toBe(0)
+      const replicaIndex = harness.nodes.findIndex((node) => `127.0.0.1:${node.port}` === run.json.replica)
+      expect((await bgsaves())[replicaIndex]).toBe(saves[replicaIndex]! + 1)
+      expect(ssm.commandCalls(SendCommandCommand)).toHaveLength(1)
+      expect(audit.auditLines()).toEqual([expect.objectContaining({env: 'prod', action: 'redis backup', resource: IDS[replicaIndex], result: 'ok'})])
+    })
   })
 
   it('backup list shows the env\'s RDB objects newest first, across pages', async () => {

@@ -4,7 +4,7 @@ import {createRedisConnector} from '../../src/cli/redis-connector.js'
 import RedisFailover from '../../src/commands/redis/failover.js'
 import {loadConfig} from '../../src/core/config/load.js'
 import {parseEndpoint, type RedisConnector} from '../../src/core/redis/api.js'
-import {DEFAULT_FAILOVER, FailoverError, runFailover} from '../../src/core/redis/failover.js'
+import {CATCH_UP_LIMIT_MS, DEFAULT_FAILOVER, FailoverError, runFailover} from '../../src/core/redis/failover.js'
 import {redisMasterStack} from '../../src/core/shutdown/scope.js'
 import {cfn, resetAws, stack} from '../helpers/aws-mocks.js'
 import {parseInfo, startRedisHarness, type RedisHarness} from '../helpers/redis-harness.js'
@@ -51,6 +51,36 @@ describe('fintech redis failover refusals (real Redis and Sentinel)', () => {
     expect(await clientCalls(primary, 'pause')).toBe(pausesBefore)
     expect(await harness.masterPort()).toBe(primary)
     expect(audit.auditLines()).toEqual([])
+  })
+
+  it('a candidate that has not caught up half a second after the pause: abandoned, writes released, nothing moved', async () => {
+    const primary = await harness.masterPort()
+    const unpausesBefore = await clientCalls(primary, 'unpause')
+    const real = createRedisConnector({password: harness.password})
+    let paused = false
+    // Once writes are paused, every replica reports its link down, so none reaches the primary's offset.
+    const stuck: RedisConnector = {
+      async connect(endpoint) {
+        const connection = await real.connect(endpoint)
+        const isReplica = endpoint.port !== primary && !harness.sentinels.some((sentinel) => sentinel.port === endpoint.port)
+        return {
+          call: async (command, ...args) => {
+            const answer = await connection.call(command, ...args)
+            return paused && isReplica && command === 'INFO' ? String(answer).replace('master_link_status:up', 'master_link_status:down') : answer
+          },
+          close: () => connection.close(),
+        }
+      },
+    }
+    const events: string[] = []
+    const error = await runFailover(stuck, harness.sentinelAddresses.map((address) => parseEndpoint(address, 'sentinel')), harness.masterName, DEFAULT_FAILOVER, (event) => {
+      events.push(event.kind)
+      if (event.kind === 'paused') paused = true
+    }).then(() => undefined, (failure: unknown) => failure as FailoverError)
+    expect(error?.message).toBe(`timed out after ${CATCH_UP_LIMIT_MS / 1000} s waiting for every candidate replica to reach the primary's offset`)
+    expect(events).toEqual(['paused', 'released'])
+    expect(await clientCalls(primary, 'unpause')).toBe(unpausesBefore + 1)
+    expect(await harness.masterPort()).toBe(primary)
   })
 
   describe('Sentinel refusing SENTINEL FAILOVER', () => {

@@ -1,7 +1,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import RedisFailover from '../../src/commands/redis/failover.js'
 import {runCli} from '../helpers/run-cli.js'
-import {parseInfo, startRedisHarness, waitFor, type RedisHarness} from '../helpers/redis-harness.js'
+import {pairs, parseInfo, startRedisHarness, waitFor, type RedisHarness} from '../helpers/redis-harness.js'
 import {startWriter} from '../helpers/redis-writer.js'
 import {readFileSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -66,10 +66,13 @@ describe('fintech redis failover against real Redis and Sentinel', () => {
     expect(two.exitCode, two.stderr).toBe(0)
     expect(two.json.oldPrimary).toBe(`127.0.0.1:${second}`)
     expect(two.json.candidates).toContain(two.json.newPrimary)
-    const {acknowledged} = await writer.stop()
+    const {acknowledged, longestGapMs} = await writer.stop()
     expect(acknowledged.length).toBeGreaterThan(100)
     expect(await missingOnPrimary(acknowledged)).toEqual([])
     expect(parseInfo((await harness.client(second).call('INFO', 'replication')) as string).role).toBe('slave')
+    // The writer waited for Sentinel's promotion plus at most a second, each time.
+    for (const run of [one, two]) expect(run.json.writePauseMs).toBeLessThanOrEqual(run.json.promotionMs + 1000)
+    expect(longestGapMs).toBeLessThanOrEqual(Math.max(one.json.promotionMs, two.json.promotionMs) + 1000)
 
     const lines = audit().filter((line) => line.action === 'redis failover')
     expect(lines).toHaveLength(2)
@@ -131,6 +134,11 @@ describe('fintech redis failover against real Redis and Sentinel', () => {
       expect(run.json.newPrimary).not.toBe(`127.0.0.1:${stale.port}`)
       expect(await missingOnPrimary(acknowledged)).toEqual([])
       expect(await harness.client(stale.port).call('CONFIG', 'GET', 'replica-priority')).toEqual(['replica-priority', '100'])
+      // ...and every Sentinel has read it back, so a failover right after may promote it.
+      for (const sentinel of harness.sentinels) {
+        const known = ((await harness.client(sentinel.port).call('SENTINEL', 'REPLICAS', harness.masterName)) as string[][]).map(pairs)
+        expect(known.find((entry) => Number(entry.port) === stale.port)?.['slave-priority']).toBe('100')
+      }
     } finally {
       await harness.healLink(stale.port)
     }

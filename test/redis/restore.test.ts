@@ -1,18 +1,19 @@
 import {DescribeStacksCommand} from '@aws-sdk/client-cloudformation'
 import {HeadObjectCommand} from '@aws-sdk/client-s3'
-import {GetCommandInvocationCommand, SendCommandCommand, SSMClient} from '@aws-sdk/client-ssm'
+import {GetCommandInvocationCommand, SendCommandCommand, SSMClient, type GetCommandInvocationCommandOutput} from '@aws-sdk/client-ssm'
 import {GetCallerIdentityCommand} from '@aws-sdk/client-sts'
 import {mockClient} from 'aws-sdk-client-mock'
 import {copyFileSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import RedisFailover from '../../src/commands/redis/failover.js'
 import RedisRestore from '../../src/commands/redis/restore.js'
 import {loadConfig} from '../../src/core/config/load.js'
 import {isBreakGlassCaller, restoreScript} from '../../src/core/redis/restore.js'
 import {redisMasterStack} from '../../src/core/shutdown/scope.js'
 import {cfn, resetAws, s3, stack, sts} from '../helpers/aws-mocks.js'
-import {parseInfo, startRedisHarness, waitFor, type RedisHarness} from '../helpers/redis-harness.js'
+import {pairs, parseInfo, startRedisHarness, waitFor, type RedisHarness} from '../helpers/redis-harness.js'
 import {runCli} from '../helpers/run-cli.js'
 
 const ssm = mockClient(SSMClient)
@@ -43,6 +44,14 @@ describe('fintech redis restore (real Redis and Sentinel, mocked SSM, S3, STS an
   const replicaPorts = async () => {
     const primary = await harness.masterPort()
     return harness.nodes.filter((node) => node.port !== primary).map((node) => node.port)
+  }
+  /** Each Sentinel's slave-priority for the replicas, in replicaPorts() order. */
+  const sentinelPriorities = async () => {
+    const ports = await replicaPorts()
+    return Promise.all(harness.sentinels.map(async (sentinel) => {
+      const known = ((await harness.client(sentinel.port).call('SENTINEL', 'REPLICAS', harness.masterName)) as string[][]).map(pairs)
+      return ports.map((port) => known.find((entry) => Number(entry.port) === port)?.['slave-priority'])
+    }))
   }
   const priorities = async () => Promise.all((await replicaPorts()).map(async (port) => ((await harness.client(port).call('CONFIG', 'GET', 'replica-priority')) as string[])[1]))
 
@@ -184,7 +193,57 @@ describe('fintech redis restore (real Redis and Sentinel, mocked SSM, S3, STS an
       expect(await client.exists('after:0')).toBe(0)
     }
     expect(await priorities()).toEqual(['100', '100'])
+    expect(await sentinelPriorities()).toEqual(harness.sentinels.map(() => ['100', '100']))
     expect(audit.auditLines()).toEqual([expect.objectContaining({env: 'dev', action: 'redis restore', resource: IDS[primaryIndex], result: 'ok'})])
+
+    // The tier handed back can fail over at once: no Sentinel still counts the replicas out (NOGOODSLAVE).
+    const failover = await runCli(RedisFailover, ['--env', 'dev', '--json'])
+    expect(failover.exitCode, failover.stderr).toBe(0)
+    expect(failover.json.oldPrimary).toBe(`127.0.0.1:${primaryPort}`)
+    expect(await harness.masterPort()).not.toBe(primaryPort)
+  })
+
+  describe('a replica that refuses its priority back (CONFIG SET denied by ACL)', () => {
+    let refusing: number
+    beforeEach(async () => {
+      refusing = (await replicaPorts())[0]!
+    })
+    afterEach(async () => {
+      const node = harness.client(refusing)
+      await node.call('ACL', 'SETUSER', 'default', '+config|set')
+      await node.call('CONFIG', 'SET', 'replica-priority', '100')
+    })
+    /** Once the replicas are held at priority 0, the first replica stops accepting CONFIG SET. */
+    const denyConfigSetWhileRestoring = (answer: Partial<GetCommandInvocationCommandOutput>) => {
+      ssm.on(SendCommandCommand).callsFake(async () => {
+        await harness.client(refusing).call('ACL', 'SETUSER', 'default', '-config|set')
+        return {Command: {CommandId: 'cmd-acl'}}
+      })
+      ssm.on(GetCommandInvocationCommand).resolves(answer)
+    }
+
+    it('after a restore that worked: exit 3 naming the replica, the other one back, audit failed', async () => {
+      denyConfigSetWhileRestoring({Status: 'Success', StandardOutputContent: 'restored'})
+      const primary = `127.0.0.1:${await harness.masterPort()}`
+      const [, other] = await replicaPorts()
+      const run = await runCli(RedisRestore, ['--env', 'dev', '--backup', KEY])
+      expect(run.exitCode).toBe(3)
+      expect(run.stderr).toContain(
+        `${primary} is restored and the replicas resynced, but 127.0.0.1:${refusing} keeps replica-priority 0 (Sentinel will never promote it) because setting it back to 100 failed: NOPERM`,
+      )
+      expect(run.stderr).toContain('run CONFIG SET replica-priority 100 on it')
+      expect(await harness.client(refusing).call('CONFIG', 'GET', 'replica-priority')).toEqual(['replica-priority', '0'])
+      expect(await harness.client(other!).call('CONFIG', 'GET', 'replica-priority')).toEqual(['replica-priority', '100'])
+      expect(audit.auditLines()).toEqual([expect.objectContaining({action: 'redis restore', result: 'failed', detail: expect.stringContaining(`127.0.0.1:${refusing} keeps replica-priority 0`)})])
+    })
+
+    it('after a failed SSM command: exit 1 with both the command\'s failure and the replica named', async () => {
+      denyConfigSetWhileRestoring({Status: 'Failed', StandardErrorContent: 'not an RDB file'})
+      const run = await runCli(RedisRestore, ['--env', 'dev', '--backup', KEY])
+      expect(run.exitCode).toBe(1)
+      expect(run.stderr).toContain(`ended Failed (command cmd-acl): not an RDB file; and 127.0.0.1:${refusing} keeps replica-priority 0 (Sentinel will never promote it)`)
+      expect(await harness.client(refusing).call('CONFIG', 'GET', 'replica-priority')).toEqual(['replica-priority', '0'])
+    })
   })
 })
 

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {openRedisTarget, redisFlags} from '../../cli/redis-flow.js'
+import {openRedisTarget, redisFlags, withFailoverInterrupt} from '../../cli/redis-flow.js'
+import type {AuditEntry} from '../../core/audit/audit-log.js'
 import {ExitCode, FintechError} from '../../core/errors.js'
 import {DEFAULT_FAILOVER, runFailover, type FailoverEvent, type FailoverResult} from '../../core/redis/failover.js'
 import {DEFAULT_LIMITS} from '../../core/redis/status.js'
@@ -17,6 +18,36 @@ function describe(event: FailoverEvent): string {
     case 'failover-sent': return `SENTINEL FAILOVER sent to ${event.sentinel}`
     case 'promoted': return `the Sentinels agree: ${event.primary} is the primary`
     case 'unpaused': return `old primary is a replica; writes released after ${seconds(event.pausedMs)}`
+    case 'released': return `writes on ${event.primary} released after ${seconds(event.pausedMs)}`
+    case 'interrupted':
+      switch (event.then) {
+        case 'unwind': return 'Ctrl-C: SENTINEL FAILOVER was not sent yet, so the failover unwinds: writes released, priorities given back, the primary stays'
+        case 'finish': return 'Ctrl-C: SENTINEL FAILOVER was sent and cannot be taken back, so the failover is finished: writes stay paused only until the old primary is the new one\'s replica'
+        case 'skip-checks': return 'Ctrl-C: the primary has moved and writes are released; the checks after the failover are skipped'
+      }
+  }
+}
+
+/** The report of a failover Ctrl-C stopped: which way it ended, and where the tier is. */
+function interruptedReport(result: FailoverResult): {text: string; audit: {result: AuditEntry['result']; detail: string}} {
+  if (result.interrupted?.outcome === 'finished') {
+    const skipped = result.interrupted.skipped
+    return {
+      text: [
+        `Interrupted after SENTINEL FAILOVER, which cannot be taken back: finished. ${result.oldPrimary} -> ${result.newPrimary} (the old primary is its replica)`,
+        `Writes paused: ${seconds(result.writePauseMs)} (Sentinel's promotion: ${seconds(result.promotionMs)})   whole failover: ${seconds(result.totalMs)}`,
+        ...(skipped.length > 0 ? [`  not waited for: ${skipped.join('; ')} (see fintech redis status)`] : []),
+      ].join('\n'),
+      audit: {result: 'ok', detail: `interrupted after SENTINEL FAILOVER: finished; ${result.oldPrimary} -> ${result.newPrimary}; writes paused ${result.writePauseMs} ms (promotion ${result.promotionMs} ms)${skipped.length > 0 ? `; not waited for: ${skipped.join('; ')}` : ''}`},
+    }
+  }
+  const paused = result.writePauseMs === undefined ? 'writes were never paused' : `writes were paused ${seconds(result.writePauseMs)} and are released`
+  return {
+    text: [
+      `Interrupted before SENTINEL FAILOVER: unwound. ${result.oldPrimary} is still the primary; ${paused}.`,
+      ...(result.excluded.length > 0 ? [`  ${result.excluded.map((entry) => entry.replica).join(', ')}: replica-priority as it was before the failover`] : []),
+    ].join('\n'),
+    audit: {result: 'no-changes', detail: `interrupted before SENTINEL FAILOVER: unwound; ${result.oldPrimary} is still the primary; ${result.writePauseMs === undefined ? 'writes never paused' : `writes paused ${result.writePauseMs} ms`}`},
   }
 }
 
@@ -28,6 +59,8 @@ export default class RedisFailover extends FintechCommand {
     'for the failover (Sentinel picks among the rest), writes are paused on the primary (CLIENT PAUSE WRITE), every candidate reaches the',
     'primary\'s offset, SENTINEL FAILOVER, the Sentinels agree on the new primary, the old primary becomes its replica, writes are released.',
     'Prints how long writes were paused and the whole duration. On prod it asks for approval (--yes in advance).',
+    'Ctrl-C before SENTINEL FAILOVER unwinds (writes released, the primary stays); after it, finishes the failover (Sentinel cannot take it back)',
+    'and skips the checks that follow; either way it says which, writes the audit line and exits 130.',
   ].join(' ')
 
   static examples = ['<%= config.bin %> redis failover --env dev --dry-run', '<%= config.bin %> redis failover --env prod --yes --json']
@@ -45,7 +78,7 @@ export default class RedisFailover extends FintechCommand {
   async run(): Promise<FailoverResult> {
     const {flags} = await this.parse(RedisFailover)
     const target = await openRedisTarget(flags, (path) => this.readConfig(path))
-    const record = (result: 'ok' | 'failed', detail: string) =>
+    const record = (result: AuditEntry['result'], detail: string) =>
       target.audit.record({env: target.env ?? 'sentinel', action: 'redis failover', resource: `${target.masterName}@${target.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`, result, detail})
     try {
       const options = {
@@ -67,15 +100,34 @@ export default class RedisFailover extends FintechCommand {
       }
       let result: FailoverResult
       try {
-        result = await runFailover(target.connector, target.sentinels, target.masterName, {...options, dryRun: false}, (event) => this.note(describe(event)))
+        result = await withFailoverInterrupt(
+          ({signal, observe}) =>
+            runFailover(target.connector, target.sentinels, target.masterName, {...options, dryRun: false, signal}, (event) => {
+              observe(event)
+              this.note(describe(event))
+            }),
+          {
+            pauseBudgetMs: options.pauseBudgetMs,
+            note: (text) => this.note(text),
+            exitNow: () => {
+              record('in-progress', 'Ctrl-C twice: the CLI left before the failover reported, with writes not paused; see fintech redis status')
+              process.exit(ExitCode.interrupted)
+            },
+          },
+        )
       } catch (error) {
         record('failed', (error as Error).message)
         throw error
       }
-      record('ok', `${result.oldPrimary} -> ${result.newPrimary}; writes paused ${result.writePauseMs} ms; total ${result.totalMs} ms`)
+      if (result.interrupted) {
+        const report = interruptedReport(result)
+        record(report.audit.result, report.audit.detail)
+        return this.deliver({text: report.text, exitCode: ExitCode.interrupted, result})
+      }
+      record('ok', `${result.oldPrimary} -> ${result.newPrimary}; writes paused ${result.writePauseMs} ms (promotion ${result.promotionMs} ms); total ${result.totalMs} ms`)
       const text = [
         `Failed over ${target.masterName}: ${result.oldPrimary} -> ${result.newPrimary} (the old primary is its replica)`,
-        `Writes paused: ${seconds(result.writePauseMs)}   whole failover: ${seconds(result.totalMs)}${result.syncWaitMs ? `   (waited ${seconds(result.syncWaitMs)} for replicas to resync first)` : ''}`,
+        `Writes paused: ${seconds(result.writePauseMs)} (Sentinel's promotion: ${seconds(result.promotionMs)})   whole failover: ${seconds(result.totalMs)}${result.syncWaitMs ? `   (waited ${seconds(result.syncWaitMs)} for replicas to resync first)` : ''}`,
         ...result.excluded.map((entry) => `  left out of the election: ${entry.replica} (${entry.why})`),
       ].join('\n')
       return this.deliver({text, exitCode: ExitCode.ok, result})

@@ -20,6 +20,7 @@ function describe(event: RestoreEvent): string {
     case 'restoring': return `restoring on ${event.instanceId} through SSM Run Command (Redis is down from here until it has loaded the backup)`
     case 'primary-back': return `the primary answers with the backup loaded (${event.keys} keys)`
     case 'replicas-resynced': return `${event.replicas.join(', ')} resynced from the restored primary`
+    case 'priorities-back': return `every Sentinel reports ${event.replicas.join(', ')} with its replica-priority back: a failover may promote them again`
   }
 }
 
@@ -31,7 +32,7 @@ export default class RedisRestore extends FintechCommand {
   static description = [
     'Replicas get replica-priority 0 (no promotion while the primary is down); on the primary\'s instance the RDB is copied from S3,',
     'fintech-redis is stopped, dump.rdb and the AOF are moved aside, the backup is put in place and Redis started; the replicas full-resync,',
-    'then get their priority back. The primary is down for the restart and the load (see docs/redis.md). In a protected env (prod) it needs',
+    'then get their priority back, waited for until every Sentinel reports it. The primary is down for the restart and the load (see docs/redis.md). In a protected env (prod) it needs',
     '--break-glass, the caller to be the config\'s guardrails.breakGlassRole, and the env name typed on a terminal (or --yes).',
   ].join(' ')
 

@@ -1,5 +1,7 @@
+import {InterruptedError} from '../deploy/clock.js'
 import {ExitCode, FintechError} from '../errors.js'
 import {pairs, parseEndpoint, parseInfo, realRedisClock, type RedisClock, type RedisConnection, type RedisConnector, type RedisEndpoint} from './api.js'
+import {giveBackPriorities, waitUntilSentinelsSeePriorities, type HeldReplica} from './priority.js'
 import {readRedisStatus, type HealthLimits, type RedisStatus, DEFAULT_LIMITS} from './status.js'
 
 export interface FailoverOptions {
@@ -8,14 +10,28 @@ export interface FailoverOptions {
   syncTimeoutMs: number
   /**
    * The CLIENT PAUSE timeout, so a crashed CLI leaves writes paused this long at most; renewed
-   * while Sentinel promotes, which bounds the whole pause by promoteTimeoutMs. Also the limit for
-   * the replicas to catch up (half of it).
+   * while Sentinel promotes, which bounds the whole pause by promoteTimeoutMs.
    */
   pauseBudgetMs: number
   /** How long to wait for Sentinel to promote and everyone to agree, and for the old primary to resync. */
   promoteTimeoutMs: number
   dryRun: boolean
+  /**
+   * Ctrl-C. Until SENTINEL FAILOVER is sent, the failover unwinds: writes released, priorities
+   * given back, the primary stays. Once it is sent Sentinel cannot take it back, so the failover
+   * is finished: writes stay paused only until the old primary is the new one's replica, and the
+   * checks after that, which no client waits on, are skipped.
+   */
+  signal?: AbortSignal
 }
+
+/**
+ * How long the candidates may take to reach the primary's offset once writes are paused. They
+ * were in sync a moment before (link up, lag within the limits), so this is a round trip or two;
+ * clients wait through it, so a longer catch-up abandons the failover instead. With it, writes
+ * are paused for Sentinel's promotion plus well under a second.
+ */
+export const CATCH_UP_LIMIT_MS = 500
 
 export const DEFAULT_FAILOVER: FailoverOptions = {limits: DEFAULT_LIMITS, syncTimeoutMs: 60_000, pauseBudgetMs: 20_000, promoteTimeoutMs: 60_000, dryRun: false}
 
@@ -27,6 +43,10 @@ export type FailoverEvent =
   | {kind: 'failover-sent'; sentinel: string}
   | {kind: 'promoted'; primary: string}
   | {kind: 'unpaused'; pausedMs: number}
+  /** Ctrl-C, and what the failover does about it given how far it is. */
+  | {kind: 'interrupted'; then: 'unwind' | 'finish' | 'skip-checks'}
+  /** Writes released without a failover having moved the primary: an error, or Ctrl-C before SENTINEL FAILOVER. */
+  | {kind: 'released'; primary: string; pausedMs: number}
 
 export interface FailoverResult {
   masterName: string
@@ -39,6 +59,13 @@ export interface FailoverResult {
   newPrimary?: string
   /** How long writes were paused on the old primary. */
   writePauseMs?: number
+  /** From SENTINEL FAILOVER until the Sentinels agreed on the promoted replica and it answered as master: Sentinel's part, which writes wait through. */
+  promotionMs?: number
+  /**
+   * Ctrl-C stopped it. unwound: before SENTINEL FAILOVER; the primary did not move. finished:
+   * after it; the primary moved, and `skipped` names the checks after the pause it did not wait for.
+   */
+  interrupted?: {outcome: 'unwound' | 'finished'; skipped: string[]}
   /** How long the command waited for replicas to resync before starting. */
   syncWaitMs: number
   totalMs: number
@@ -81,7 +108,8 @@ function explainSentinelError(error: unknown): FailoverError {
  * new primary and it answers ROLE master, the old primary is pointed at it (what Sentinel would
  * do some seconds later) and its clients dropped, so the pause ends as early as it safely can.
  * Writes stay paused until the old primary is a replica: a write it acknowledged afterwards
- * would be lost. Every error path releases the pause and restores the priorities.
+ * would be lost. Every error path releases the pause and restores the priorities, and says
+ * when it could not. Ctrl-C (options.signal) unwinds or finishes, see FailoverOptions.signal.
  */
 export async function runFailover(
   connector: RedisConnector,
@@ -92,6 +120,7 @@ export async function runFailover(
   clock: RedisClock = realRedisClock,
 ): Promise<FailoverResult> {
   const started = clock.now()
+  const {signal} = options
   const preChecks: FailoverResult['preChecks'] = []
   const check = (name: string, ok: boolean, detail: string) => preChecks.push({check: name, ok, detail})
 
@@ -111,17 +140,28 @@ export async function runFailover(
   }
 
   // Replicas resyncing (e.g. the old primary right after the last failover) get time to catch up.
-  let syncWaitMs = 0
+  const result: FailoverResult = {masterName, dryRun: options.dryRun, oldPrimary: primary.address, candidates: [], excluded: [], syncWaitMs: 0, totalMs: 0, preChecks}
+  const unwound = () => {
+    result.interrupted = {outcome: 'unwound', skipped: []}
+    result.totalMs = clock.now() - started
+    return result
+  }
+  // Until something changes, Ctrl-C is noticed between status reads; from the first change on, a listener reports it at once.
+  const stopBeforeAnyChange = () => {
+    progress({kind: 'interrupted', then: 'unwind'})
+    return unwound()
+  }
   const lagging = () => status.replicas.filter((replica) => !inSync(replica, primary.address, options.limits))
   if (lagging().length > 0 && !options.dryRun) {
     progress({kind: 'waiting-for-sync', replicas: lagging().map((replica) => replica.address)})
     const waitStart = clock.now()
     while (lagging().length > 0 && clock.now() - waitStart < options.syncTimeoutMs) {
+      if (signal?.aborted) return stopBeforeAnyChange()
       await clock.sleep(200)
       status = await readRedisStatus(connector, sentinels, masterName, options.limits)
       if (status.primary?.address !== primary.address) throw new FailoverError(`the primary changed from ${primary.address} to ${status.primary?.address} while waiting: someone else failed over`)
     }
-    syncWaitMs = clock.now() - waitStart
+    result.syncWaitMs = clock.now() - waitStart
   }
   const candidates = status.replicas.filter((replica) => inSync(replica, primary.address, options.limits)).map((replica) => replica.address)
   const excluded = lagging().map((replica) => ({
@@ -129,17 +169,19 @@ export async function runFailover(
     why: !replica.reachable ? 'does not answer' : replica.priority === 0 ? 'replica-priority 0' : replica.link !== 'up' ? 'link down' : `lags ${replica.lagBytes} bytes, ${replica.lagSeconds} s`,
   }))
   check('a replica in sync', candidates.length > 0, candidates.length > 0 ? candidates.join(', ') : 'none: every replica is down, lagging or has replica-priority 0')
-  const result: FailoverResult = {masterName, dryRun: options.dryRun, oldPrimary: primary.address, candidates, excluded, syncWaitMs, totalMs: 0, preChecks}
+  result.candidates = candidates
+  result.excluded = excluded
   if (candidates.length === 0) {
-    throw new FailoverError(`no replica is in sync with ${primary.address}${options.dryRun ? '' : ` after ${Math.round(syncWaitMs / 1000)} s`}: NOGOODSLAVE — nothing was changed`, 'bring a replica back in sync (fintech redis status shows each link and lag)')
+    throw new FailoverError(`no replica is in sync with ${primary.address}${options.dryRun ? '' : ` after ${Math.round(result.syncWaitMs / 1000)} s`}: NOGOODSLAVE — nothing was changed`, 'bring a replica back in sync (fintech redis status shows each link and lag)')
   }
   if (options.dryRun) {
     result.totalMs = clock.now() - started
     return result
   }
+  if (signal?.aborted) return stopBeforeAnyChange()
 
   const leader = status.sentinels.find((sentinel) => sentinel.reachable)!
-  const restorePriority: Array<{replica: string; priority: string}> = []
+  const held: HeldReplica[] = []
   const open: RedisConnection[] = []
   const connect = async (address: string) => {
     const connection = await connector.connect(endpointOf(address))
@@ -147,17 +189,25 @@ export async function runFailover(
     return connection
   }
   let oldPrimary: RedisConnection | undefined
-  let paused = false
-  let pausedAt = 0
+  let pausedAt: number | undefined
+  // Until SENTINEL FAILOVER is sent, Ctrl-C unwinds; once sent, Sentinel cannot take it back.
+  let phase: Extract<FailoverEvent, {kind: 'interrupted'}>['then'] = 'unwind'
+  const unwindIfInterrupted = () => {
+    if (phase === 'unwind' && signal?.aborted) throw new InterruptedError()
+  }
+  const onInterrupt = () => progress({kind: 'interrupted', then: phase})
+  signal?.addEventListener('abort', onInterrupt, {once: true})
+  let failure: unknown
   try {
     for (const {replica, why} of excluded) {
+      unwindIfInterrupted()
       progress({kind: 'excluded', replica, why})
       const node = await connect(replica).catch(() => undefined)
       if (!node) continue
       const priority = pairs(await node.call('CONFIG', 'GET', 'replica-priority'))['replica-priority'] ?? '100'
       if (priority === '0') continue
       await node.call('CONFIG', 'SET', 'replica-priority', '0')
-      restorePriority.push({replica, priority})
+      held.push({replica, priority})
     }
     // Sentinel reads replica-priority from INFO every 10 s: wait until the one we ask has seen it.
     if (excluded.length > 0) {
@@ -169,27 +219,30 @@ export async function runFailover(
           return !entry || entry['slave-priority'] === '0' || /s_down|disconnected/.test(entry.flags ?? '')
         })
         return allOut ? true : undefined
-      })
+      }, unwindIfInterrupted)
     }
 
     oldPrimary = await connect(primary.address)
     const nodes = await Promise.all(candidates.map(async (address) => ({address, connection: await connect(address)})))
+    const sentinel = await connect(leader.address)
+    unwindIfInterrupted()
     await oldPrimary.call('CLIENT', 'PAUSE', options.pauseBudgetMs, 'WRITE')
-    paused = true
     pausedAt = clock.now()
     progress({kind: 'paused', primary: primary.address})
 
-    const target = await waitUntil(clock, options.pauseBudgetMs / 2, 'every candidate replica to reach the primary\'s offset', async () => {
+    const target = await waitUntil(clock, Math.min(CATCH_UP_LIMIT_MS, options.pauseBudgetMs / 2), 'every candidate replica to reach the primary\'s offset', async () => {
       const offset = Number(parseInfo(String(await oldPrimary!.call('INFO', 'replication'))).master_repl_offset)
       for (const {connection} of nodes) {
         const info = parseInfo(String(await connection.call('INFO', 'replication')))
         if (info.master_link_status !== 'up' || Number(info.slave_repl_offset) < offset) return undefined
       }
       return {offset}
-    })
+    }, unwindIfInterrupted)
     progress({kind: 'caught-up', offset: target.offset})
 
-    const sentinel = await connect(leader.address)
+    unwindIfInterrupted()
+    phase = 'finish'
+    const sentAt = clock.now()
     await sentinel.call('SENTINEL', 'FAILOVER', masterName).catch((error: unknown) => {
       throw explainSentinelError(error)
     })
@@ -223,6 +276,7 @@ export async function runFailover(
       const role = ((await node.call('ROLE')) as unknown[])[0]
       return role === 'master' ? only : undefined
     })
+    result.promotionMs = clock.now() - sentAt
     result.newPrimary = promoted
     progress({kind: 'promoted', primary: promoted})
     if (!candidates.includes(promoted)) throw new FailoverError(`Sentinel promoted ${promoted}, which was not a checked candidate (${candidates.join(', ')})`)
@@ -230,56 +284,104 @@ export async function runFailover(
     // What Sentinel does to the old primary a few seconds later; done now so writes resume sooner.
     const {host, port} = endpointOf(promoted)
     await oldPrimary.call('REPLICAOF', host, port)
-    await oldPrimary.call('CONFIG', 'REWRITE').catch(() => undefined)
     await oldPrimary.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes')
     await oldPrimary.call('CLIENT', 'UNPAUSE')
-    paused = false
     result.writePauseMs = clock.now() - pausedAt
+    pausedAt = undefined
+    phase = 'skip-checks'
     progress({kind: 'unpaused', pausedMs: result.writePauseMs})
+    // Only for a restart of the node: Sentinel rewrites it too once it has reconfigured it.
+    await oldPrimary.call('CONFIG', 'REWRITE').catch(() => undefined)
 
+    // No client waits on these; after Ctrl-C they are skipped, and named.
     const newPrimary = await connect(promoted)
-    await waitUntil(clock, options.promoteTimeoutMs, `the new primary ${promoted} to accept a write`, async () => {
-      const answer = await newPrimary.call('SET', 'fintech:failover:probe', new Date(clock.now()).toISOString(), 'PX', 60_000).catch(() => undefined)
-      return answer === 'OK'
-    })
-    await waitUntil(clock, options.promoteTimeoutMs, `the old primary ${primary.address} to resync as a replica of ${promoted}`, async () => {
-      const info = parseInfo(String(await oldPrimary!.call('INFO', 'replication')))
-      return info.role === 'slave' && `${info.master_host}:${info.master_port}` === promoted && info.master_link_status === 'up' ? true : undefined
-    })
-    // Done only when every Sentinel has closed the failover: until then the next one gets INPROG.
-    await waitUntil(clock, options.promoteTimeoutMs, 'every Sentinel to finish the failover', async () => {
-      for (const endpoint of sentinels) {
-        const connection = await connector.connect(endpoint)
-        try {
-          const view = pairs(await connection.call('SENTINEL', 'MASTER', masterName))
-          if (`${view.ip}:${view.port}` !== promoted || view.flags !== 'master') return undefined
-        } finally {
-          connection.close()
+    const stopWaiting = () => {
+      if (signal?.aborted) throw new InterruptedError()
+    }
+    const poll = <T>(what: string, probe: () => Promise<T | undefined>): [string, () => Promise<unknown>] => [what, () => waitUntil(clock, options.promoteTimeoutMs, what, probe, stopWaiting)]
+    const checks = [
+      poll(`the new primary ${promoted} to accept a write`, async () => {
+        const answer = await newPrimary.call('SET', 'fintech:failover:probe', new Date(clock.now()).toISOString(), 'PX', 60_000).catch(() => undefined)
+        return answer === 'OK'
+      }),
+      poll(`the old primary ${primary.address} to resync as a replica of ${promoted}`, async () => {
+        const info = parseInfo(String(await oldPrimary!.call('INFO', 'replication')))
+        return info.role === 'slave' && `${info.master_host}:${info.master_port}` === promoted && info.master_link_status === 'up' ? true : undefined
+      }),
+      // Until every Sentinel has closed the failover, the next one gets INPROG.
+      poll('every Sentinel to finish the failover', async () => {
+        for (const endpoint of sentinels) {
+          const connection = await connector.connect(endpoint)
+          try {
+            const view = pairs(await connection.call('SENTINEL', 'MASTER', masterName))
+            if (`${view.ip}:${view.port}` !== promoted || view.flags !== 'master') return undefined
+          } finally {
+            connection.close()
+          }
         }
+        return true
+      }),
+    ]
+    // Until every Sentinel has read the priorities back, a failover right after could find no replica to promote.
+    if (held.length > 0) {
+      checks.push([`every Sentinel to report ${held.map(({replica}) => replica).join(', ')} with its replica-priority back`, async () => {
+        const released = held.splice(0)
+        const refused = await giveBackPriorities(connector, released)
+        if (refused.length > 0) throw new FintechError(`the failover finished (${primary.address} -> ${promoted}), but ${refused.join('; ')}`, ExitCode.partial)
+        await waitUntilSentinelsSeePriorities(connector, sentinels, masterName, released, clock, options.promoteTimeoutMs, signal)
+      }])
+    }
+    const skipped: string[] = []
+    for (const [what, wait] of checks) {
+      if (signal?.aborted) {
+        skipped.push(what)
+        continue
       }
-      return true
-    })
-    result.totalMs = clock.now() - started
-    return result
-  } finally {
-    if (paused && oldPrimary) {
-      await oldPrimary.call('CLIENT', 'UNPAUSE').catch(() => undefined)
-      result.writePauseMs = clock.now() - pausedAt
+      await wait().catch((error: unknown) => {
+        if (!(error instanceof InterruptedError)) throw error
+        skipped.push(what)
+      })
     }
-    for (const {replica, priority} of restorePriority) {
-      const node = await connector.connect(endpointOf(replica)).catch(() => undefined)
-      await node?.call('CONFIG', 'SET', 'replica-priority', priority).catch(() => undefined)
-      node?.close()
-    }
-    for (const connection of open) connection.close()
+    if (signal?.aborted) result.interrupted = {outcome: 'finished', skipped}
+  } catch (error) {
+    failure = error
   }
+  signal?.removeEventListener('abort', onInterrupt)
+
+  // Every way out: writes released, priorities given back; what could not be is an error.
+  const problems: string[] = []
+  if (pausedAt !== undefined && oldPrimary) {
+    const since = pausedAt
+    await oldPrimary.call('CLIENT', 'UNPAUSE').then(
+      () => {
+        result.writePauseMs = clock.now() - since
+        progress({kind: 'released', primary: primary.address, pausedMs: result.writePauseMs})
+      },
+      (error: unknown) => problems.push(`writes on ${primary.address} stay paused until the CLIENT PAUSE timeout (${Math.round(options.pauseBudgetMs / 1000)} s at most): CLIENT UNPAUSE failed: ${(error as Error).message}`),
+    )
+  }
+  problems.push(...(await giveBackPriorities(connector, held)))
+  for (const connection of open) connection.close()
+
+  const unwinding = failure instanceof InterruptedError
+  if (problems.length > 0) {
+    const but = problems.join('; and ')
+    if (unwinding) throw new FailoverError(`interrupted before SENTINEL FAILOVER and unwound, but ${but}`)
+    if (failure) throw new FintechError(`${(failure as Error).message}; and ${but}`, (failure as Partial<FintechError>).exitCode ?? ExitCode.failed, (failure as Partial<FintechError>).hint)
+    throw new FintechError(`the failover finished (${primary.address} -> ${result.newPrimary}), but ${but}`, ExitCode.partial)
+  }
+  if (unwinding) return unwound()
+  if (failure) throw failure
+  result.totalMs = clock.now() - started
+  return result
 }
 
-/** Polls `probe` until it returns something other than undefined. */
-async function waitUntil<T>(clock: RedisClock, timeoutMs: number, what: string, probe: () => Promise<T | undefined>): Promise<Exclude<T, false>> {
+/** Polls `probe` until it returns something other than undefined; `stop` may throw to end the wait early (Ctrl-C). */
+async function waitUntil<T>(clock: RedisClock, timeoutMs: number, what: string, probe: () => Promise<T | undefined>, stop: () => void = () => undefined): Promise<Exclude<T, false>> {
   const deadline = clock.now() + timeoutMs
   let last: unknown
   for (;;) {
+    stop()
     try {
       const value = await probe()
       if (value !== undefined && value !== false) return value as Exclude<T, false>
@@ -287,7 +389,7 @@ async function waitUntil<T>(clock: RedisClock, timeoutMs: number, what: string, 
       if (error instanceof FailoverError) throw error
       last = error
     }
-    if (clock.now() > deadline) throw new FailoverError(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`)
+    if (clock.now() > deadline) throw new FailoverError(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`)
     await clock.sleep(20)
   }
 }

@@ -1,6 +1,7 @@
 import {ExitCode, FintechError} from '../errors.js'
 import {pairs, parseEndpoint, parseInfo, realRedisClock, type RedisClock, type RedisConnector, type RedisEndpoint} from './api.js'
 import type {NodeShell, RedisNode} from './patch.js'
+import {giveBackPriorities, waitUntilSentinelsSeePriorities, type HeldReplica} from './priority.js'
 import {readRedisStatus, withConnection, type RedisStatus} from './status.js'
 
 const DATA_DIR = '/var/lib/fintech-redis'
@@ -86,7 +87,7 @@ export function planRestore(status: RedisStatus, nodes: RedisNode[], bucket: str
     `stop fintech-redis (writes fail from here), move dump.rdb and the AOF to ${asideDir(stamp)}, put the backup in place as dump.rdb`,
     'start fintech-redis with appendonly off until the RDB is loaded, then CONFIG SET appendonly yes (a fresh AOF) and CONFIG REWRITE',
     `wait until ${primary.address} answers as master, then until every replica has resynced from it (same replication id, link up, caught up)`,
-    'restore each replica\'s replica-priority and wait until every Sentinel names the primary, with no failover in progress',
+    'give each replica its replica-priority back and wait until every Sentinel reports it (so a failover right after can promote them), then until every Sentinel names the primary, with no failover in progress',
   ]
   return {bucket, key, primary: primary.address, instanceId, replicas, stamp, steps}
 }
@@ -107,6 +108,7 @@ export type RestoreEvent =
   | {kind: 'restoring'; instanceId: string}
   | {kind: 'primary-back'; keys: number}
   | {kind: 'replicas-resynced'; replicas: string[]}
+  | {kind: 'priorities-back'; replicas: string[]}
 
 export interface RestoreOptions {
   /** How long to wait for the Sentinels, the primary and each replica at each step. */
@@ -118,7 +120,9 @@ export interface RestoreOptions {
  * be promoted (a replica holds the data being replaced, and the restored node would then resync
  * from it and lose the restore), so every replica gets replica-priority 0 first. After the
  * restore the replicas full-resync from the primary on their own (its replication history is
- * new); the command waits for that before it gives the replicas their priority back.
+ * new); the command waits for that before it gives the replicas their priority back, and then
+ * until every Sentinel reports it, so the tier it hands back can fail over at once. A replica
+ * whose priority cannot be given back is an error naming it, on every path.
  */
 export async function runRestore(
   connector: RedisConnector,
@@ -133,7 +137,7 @@ export async function runRestore(
   const started = clock.now()
   const primary = endpointOf(plan.primary)
   const keysBefore = await withConnection(connector, primary, async (node) => Number(await node.call('DBSIZE'))).catch(() => undefined)
-  const held: Array<{replica: string; priority: string}> = []
+  const held: HeldReplica[] = []
   try {
     for (const replica of plan.replicas) {
       const priority = await withConnection(connector, endpointOf(replica), async (node) => {
@@ -184,22 +188,22 @@ export async function runRestore(
       return true
     })
     progress({kind: 'replicas-resynced', replicas: plan.replicas})
-    await release(connector, held)
-    held.length = 0
+    const released = held.splice(0)
+    const refused = await giveBackPriorities(connector, released)
+    if (refused.length > 0) throw new FintechError(`${plan.primary} is restored and the replicas resynced, but ${refused.join('; ')}`, ExitCode.partial)
+    await waitUntilSentinelsSeePriorities(connector, sentinels, masterName, released, clock, options.timeoutMs)
+    progress({kind: 'priorities-back', replicas: plan.replicas})
 
     await waitUntil(clock, options.timeoutMs, `every Sentinel to name ${plan.primary} with no failover in progress`, async () => {
       const status = await readRedisStatus(connector, sentinels, masterName)
       return status.sentinels.every((sentinel) => sentinel.reachable && sentinel.master === plan.primary && sentinel.flags === 'master') ? true : undefined
     })
     return {plan, commandId: run.commandId, output: run.output, ...(keysBefore === undefined ? {} : {keysBefore}), keysAfter, commandMs, totalMs: clock.now() - started}
-  } finally {
-    await release(connector, held)
-  }
-}
-
-async function release(connector: RedisConnector, held: Array<{replica: string; priority: string}>): Promise<void> {
-  for (const {replica, priority} of held) {
-    await withConnection(connector, endpointOf(replica), (node) => node.call('CONFIG', 'SET', 'replica-priority', priority)).catch(() => undefined)
+  } catch (error) {
+    const refused = await giveBackPriorities(connector, held)
+    if (refused.length === 0) throw error
+    const failure = error instanceof FintechError ? error : undefined
+    throw new FintechError(`${(error as Error).message}; and ${refused.join('; ')}`, failure?.exitCode ?? ExitCode.failed, failure?.hint)
   }
 }
 

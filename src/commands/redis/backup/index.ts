@@ -4,6 +4,7 @@ import {openRedisTarget, redisFlags, requireStack} from '../../../cli/redis-flow
 import {ExitCode, FintechError, InputError} from '../../../core/errors.js'
 import {backupKey, bgsave, pickBackupReplica, uploadScript} from '../../../core/redis/backup.js'
 import {readRedisStatus} from '../../../core/redis/status.js'
+import {createApprover} from '../../../ui/approval.js'
 
 interface BackupResult {
   dryRun: boolean
@@ -17,11 +18,14 @@ interface BackupResult {
 export default class RedisBackup extends FintechCommand {
   static summary = 'Back up Redis: BGSAVE on a replica, then copy its RDB to the backup bucket through SSM Run Command on that instance.'
 
-  static examples = ['<%= config.bin %> redis backup --env dev', '<%= config.bin %> redis backup --env prod --dry-run --json']
+  static description = 'In a protected env (prod) it asks for approval, like every other mutating command (--yes in advance; without a terminal and without --yes: exit 2, nothing saved or sent).'
+
+  static examples = ['<%= config.bin %> redis backup --env dev', '<%= config.bin %> redis backup --env prod --dry-run --json', '<%= config.bin %> redis backup --env prod --yes']
 
   static flags = {
     ...redisFlags,
     'dry-run': Flags.boolean({description: 'name the replica and the object key, and change nothing', default: false}),
+    yes: Flags.boolean({description: 'approve a backup in a protected env (prod) without a prompt', default: false}),
     timeout: Flags.integer({description: 'seconds to wait for BGSAVE', default: 600, min: 1}),
   }
 
@@ -39,6 +43,11 @@ export default class RedisBackup extends FintechCommand {
       const key = backupKey(target.env!, instanceId, new Date())
       const result: BackupResult = {dryRun: flags['dry-run'], replica, instanceId, bucket: stack.backupBucket, key}
       if (flags['dry-run']) return this.deliver({text: `Dry run: would BGSAVE on ${replica} (${instanceId}) and copy it to s3://${stack.backupBucket}/${key}`, exitCode: ExitCode.ok, result})
+      if (target.protected) {
+        const approver = createApprover({yes: flags.yes, input: process.stdin, output: process.stderr})
+        const answer = await approver.approve({reasons: [`${target.env} is protected: BGSAVE on ${replica} (${instanceId}) and an upload to s3://${stack.backupBucket}/${key}`], question: `Back up Redis ${target.masterName} in ${target.env}?`, stackName: stack.stackName})
+        if (!answer.approved) throw new InputError(`backup of ${target.masterName} in ${target.env} not approved: ${answer.why}; nothing was changed`)
+      }
 
       const record = (outcome: 'ok' | 'failed', detail: string) => target.audit.record({env: target.env!, action: 'redis backup', resource: instanceId, result: outcome, detail})
       try {
