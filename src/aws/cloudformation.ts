@@ -1,6 +1,6 @@
 import type {ChangeSetDescription, ResourceChange, StackApi, StackDescription, StackEvent} from '../core/deploy/api.js'
 import type {DescribeChangeSetCommandOutput, StackEvent as SdkStackEvent} from '@aws-sdk/client-cloudformation'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 
 const toRecord = <T>(items: T[] | undefined, key: (item: T) => string | undefined, value: (item: T) => string | undefined) =>
   Object.fromEntries((items ?? []).map((item) => [key(item) ?? '', value(item) ?? '']))
@@ -23,7 +23,7 @@ const isStackMissing = (error: unknown) =>
 
 export async function createStackApi(target: AwsTarget): Promise<StackApi> {
   const cfn = await import('@aws-sdk/client-cloudformation')
-  const client = new cfn.CloudFormationClient(clientSettings(target))
+  const client = createClient(cfn.CloudFormationClient, target)
 
   return {
     async describeStack(stackName): Promise<StackDescription | undefined> {

@@ -1,6 +1,6 @@
 import type {OrganizationsApi, OrgPolicySummary, OrgRoot, OrgTargetType} from '../core/scp/api.js'
 import type {PolicyType} from '../core/scp/desired.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 import {allPages} from './paging.js'
 
 export interface OrganizationsOptions {
@@ -18,7 +18,7 @@ const isError = (error: unknown, ...names: string[]) => names.includes((error as
 /** Organizations is a global service: its endpoint is in us-east-1, whatever the env's region. */
 export async function createOrganizationsApi(target: AwsTarget, options: OrganizationsOptions = {}): Promise<OrganizationsApi> {
   const sdk = await import('@aws-sdk/client-organizations')
-  const client = new sdk.OrganizationsClient(clientSettings(target))
+  const client = createClient(sdk.OrganizationsClient, target)
   const sleep = options.sleep ?? wait
 
   const summary = (policy: {Id?: string; Name?: string; Description?: string; Type?: string; AwsManaged?: boolean}): OrgPolicySummary => ({

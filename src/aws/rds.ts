@@ -1,7 +1,7 @@
 import type {DBInstance} from '@aws-sdk/client-rds'
 import type {LedgerApi} from '../core/ledger/api.js'
 import type {AuroraCluster, DbInstance, RdsApi} from '../core/shutdown/api.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 import {allPages} from './paging.js'
 import {tagMap} from './tags.js'
 
@@ -19,7 +19,7 @@ function toDbInstance(instance: DBInstance): DbInstance {
 
 export async function createRdsApi(target: AwsTarget): Promise<RdsApi> {
   const rds = await import('@aws-sdk/client-rds')
-  const client = new rds.RDSClient(clientSettings(target))
+  const client = createClient(rds.RDSClient, target)
 
   async function listInstances(): Promise<DbInstance[]> {
     const pages = await allPages(
@@ -77,7 +77,7 @@ const isClusterMissing = (error: unknown) => (error as {name?: string}).name ===
 /** A cluster's writer and readers (DBClusterMembers), each with its instance's status, AZ and class. */
 export async function createAuroraTopologyReader(target: AwsTarget): Promise<Pick<LedgerApi, 'describeCluster'>> {
   const rds = await import('@aws-sdk/client-rds')
-  const client = new rds.RDSClient(clientSettings(target))
+  const client = createClient(rds.RDSClient, target)
   return {
     async describeCluster(clusterId) {
       const cluster = await client

@@ -1,5 +1,5 @@
 import type {CommandInvocation} from '@aws-sdk/client-ssm'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 
 export interface ShellRun {
   status: string
@@ -28,7 +28,7 @@ export async function runShellScript(
   options: {comment: string; timeoutSeconds: number; sleep?: (ms: number) => Promise<void>},
 ): Promise<ShellRun> {
   const ssm = await import('@aws-sdk/client-ssm')
-  const client = new ssm.SSMClient(clientSettings(target))
+  const client = createClient(ssm.SSMClient, target)
   const sleep = options.sleep ?? wait
   const {Command} = await client.send(
     new ssm.SendCommandCommand({
@@ -77,7 +77,7 @@ export async function runShellScriptOnTagged(
   options: {comment: string; timeoutSeconds: number; signal: AbortSignal; sleep?: (ms: number) => Promise<void>},
 ): Promise<{exitCode: number; stdout: string; stderr: string}> {
   const ssm = await import('@aws-sdk/client-ssm')
-  const client = new ssm.SSMClient(clientSettings(target))
+  const client = createClient(ssm.SSMClient, target)
   const sleep = options.sleep ?? ((ms: number) => wait(ms, options.signal))
   const {Command} = await client.send(
     new ssm.SendCommandCommand({
@@ -133,7 +133,7 @@ export interface BackupObject {
 export async function listBackups(target: AwsTarget, bucket: string, prefix: string): Promise<BackupObject[]> {
   const {S3Client, ListObjectsV2Command} = await import('@aws-sdk/client-s3')
   const {usesCustomEndpoint} = await import('./clients.js')
-  const client = new S3Client({...clientSettings(target), forcePathStyle: usesCustomEndpoint()})
+  const client = createClient(S3Client, target, {forcePathStyle: usesCustomEndpoint()})
   const objects: BackupObject[] = []
   let token: string | undefined
   do {
@@ -150,7 +150,7 @@ export async function listBackups(target: AwsTarget, bucket: string, prefix: str
 export async function headBackup(target: AwsTarget, bucket: string, key: string): Promise<BackupObject | undefined> {
   const {S3Client, HeadObjectCommand} = await import('@aws-sdk/client-s3')
   const {usesCustomEndpoint} = await import('./clients.js')
-  const client = new S3Client({...clientSettings(target), forcePathStyle: usesCustomEndpoint()})
+  const client = createClient(S3Client, target, {forcePathStyle: usesCustomEndpoint()})
   try {
     const head = await client.send(new HeadObjectCommand({Bucket: bucket, Key: key}))
     return {key, size: head.ContentLength ?? 0, ...(head.LastModified ? {lastModified: head.LastModified.toISOString()} : {})}

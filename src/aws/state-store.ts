@@ -1,5 +1,5 @@
 import type {StateStore} from '../core/shutdown/api.js'
-import {clientSettings, usesCustomEndpoint, type AwsTarget} from './clients.js'
+import {createClient, usesCustomEndpoint, type AwsTarget} from './clients.js'
 import {allPages} from './paging.js'
 
 const nameOf = (error: unknown) => (error as {name?: string}).name
@@ -22,7 +22,7 @@ const isLostRace = (error: unknown) =>
  */
 export async function createStateStore(target: AwsTarget, bucket: string, ownerAccount: string): Promise<StateStore> {
   const s3 = await import('@aws-sdk/client-s3')
-  const client = new s3.S3Client({...clientSettings(target), forcePathStyle: usesCustomEndpoint()})
+  const client = createClient(s3.S3Client, target, {forcePathStyle: usesCustomEndpoint()})
   const where = {Bucket: bucket, ExpectedBucketOwner: ownerAccount}
 
   /** Sends a request, turning a missing bucket into a message that says what to do about it. */

@@ -25,7 +25,7 @@ export default class TagsActivate extends FintechCommand {
     const loaded = this.readConfig(flags.config)
     const env = selectEnvironment(loaded.config, flags.env)
     const profile = flags.profile ?? env.profile
-    const target = {region: 'us-east-1', ...(profile ? {profile} : {})}
+    const target = {region: 'us-east-1', ...(profile ? {profile} : {}), timeouts: loaded.config.aws}
     const session = await openGuardedSession(loaded, flags.env, target)
     const api = await (await import('../../aws/cost-allocation-tags.js')).createCostAllocationApi(target)
     const run = await activateCostAllocationTags(api, loaded.config.requiredTags, {dryRun: flags['dry-run'], audit: session.audit, envName: flags.env})
