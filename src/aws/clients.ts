@@ -1,3 +1,4 @@
+import {randomUUID} from 'node:crypto'
 import {createRequire} from 'node:module'
 import {MIN_AWS_TIMEOUT_MS} from '../core/config/schema.js'
 import {InputError} from '../core/errors.js'
@@ -124,3 +125,10 @@ export const usesCustomEndpoint = (): boolean => Boolean(process.env.AWS_ENDPOIN
 
 /** An error that came back from a call the SDK sent more than once: an earlier attempt may have done the work. */
 export const afterResend = (error: unknown): boolean => ((error as {$metadata?: {attempts?: number}}).$metadata?.attempts ?? 1) > 1
+
+/**
+ * A token for one logical call of an API that takes one (ClientToken, ClientRequestToken):
+ * the SDK serializes a request once, so its own re-sends carry the same token and the service
+ * takes them for the request it already has. It starts with a letter, as CloudFormation wants.
+ */
+export const idempotencyToken = (): string => `fintech-${randomUUID()}`

@@ -1,5 +1,5 @@
 import type {ArtifactStore} from '../core/deploy/api.js'
-import {createClient, usesCustomEndpoint, type AwsTarget} from './clients.js'
+import {afterResend, createClient, usesCustomEndpoint, type AwsTarget} from './clients.js'
 
 /** S3's domain for a region: China regions live in their own partition. */
 const s3Domain = (region: string) => (region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com')
@@ -30,12 +30,17 @@ export async function createArtifactStore(target: AwsTarget, ownerAccount: strin
   }
 
   async function createBucket(bucket: string): Promise<void> {
-    await client.send(
-      new s3.CreateBucketCommand({
-        Bucket: bucket,
-        ...(target.region === 'us-east-1' ? {} : {CreateBucketConfiguration: {LocationConstraint: target.region as never}}),
-      }),
-    )
+    try {
+      await client.send(
+        new s3.CreateBucketCommand({
+          Bucket: bucket,
+          ...(target.region === 'us-east-1' ? {} : {CreateBucketConfiguration: {LocationConstraint: target.region as never}}),
+        }),
+      )
+    } catch (error) {
+      // A re-send told the bucket is already this account's: the first attempt created it.
+      if ((error as {name?: string}).name !== 'BucketAlreadyOwnedByYou' || !afterResend(error)) throw error
+    }
     await client.send(
       new s3.PutBucketEncryptionCommand({
         Bucket: bucket,

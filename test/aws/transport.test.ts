@@ -149,3 +149,50 @@ describe('failures name the service, the operation, the HTTP status and the atte
     expect(await failureOf(call)).toMatchObject({name: 'AbortError', message: 'Request aborted'})
   })
 })
+
+describe('re-sends of a call whose answer was lost', () => {
+  const STACK_ID = 'arn:aws:cloudformation:eu-west-1:111111111111:stack/fintech-dev-network/1'
+  const CHANGE_SET = 'arn:aws:cloudformation:eu-west-1:111111111111:changeSet/fintech-20261122100000/1'
+  const CREATE = {
+    stackName: 'fintech-dev-network',
+    changeSetName: 'fintech-20261122100000',
+    changeSetType: 'UPDATE' as const,
+    templateBody: 'Resources: {}',
+    parameters: {},
+    tags: {},
+    description: 'fintech deploy dev',
+  }
+  const created = {body: `<CreateChangeSetResponse><CreateChangeSetResult><Id>${CHANGE_SET}</Id><StackId>${STACK_ID}</StackId></CreateChangeSetResult></CreateChangeSetResponse>`}
+
+  it('carries the same ClientToken when the SDK sends CreateChangeSet again after the connection dropped', async () => {
+    reply = () => (requests.length === 1 ? 'drop' : created)
+    const api = await createStackApi(TARGET)
+
+    expect(await api.createChangeSet(CREATE)).toEqual({id: CHANGE_SET})
+    const tokens = requests.map((request) => request.parameters.get('ClientToken'))
+    expect(actions()).toEqual(['CreateChangeSet', 'CreateChangeSet'])
+    expect(tokens[0]).toMatch(/^fintech-[0-9a-f-]{36}$/)
+    expect(tokens[1]).toBe(tokens[0])
+  })
+
+  it('carries the same ClientRequestToken when the SDK sends ExecuteChangeSet again after no answer came', async () => {
+    reply = () => (requests.length === 1 ? 'hang' : {body: '<ExecuteChangeSetResponse><ExecuteChangeSetResult/></ExecuteChangeSetResponse>'})
+    const api = await createStackApi(TARGET)
+
+    await api.executeChangeSet(CHANGE_SET)
+    const [first, second] = requests.map((request) => request.parameters.get('ClientRequestToken'))
+    expect(first).toMatch(/^fintech-[0-9a-f-]{36}$/)
+    expect(second).toBe(first)
+  })
+
+  it('goes on with the change set its first attempt made when an endpoint that ignores the token (moto) refuses the re-send as existing', async () => {
+    reply = (request) => {
+      if (request.action === 'DescribeChangeSet') return {body: `<DescribeChangeSetResponse><DescribeChangeSetResult><ChangeSetId>${CHANGE_SET}</ChangeSetId><Status>CREATE_COMPLETE</Status></DescribeChangeSetResult></DescribeChangeSetResponse>`}
+      return requests.length === 1 ? 'drop' : queryError('AlreadyExistsException', 'ChangeSet fintech-20261122100000 already exists')
+    }
+    const api = await createStackApi(TARGET)
+
+    expect(await api.createChangeSet(CREATE)).toEqual({id: CHANGE_SET})
+    expect(actions()).toEqual(['CreateChangeSet', 'CreateChangeSet', 'DescribeChangeSet'])
+  })
+})
