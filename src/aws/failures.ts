@@ -3,7 +3,21 @@
  * status (or why there was none) and how many attempts the SDK made, then AWS's own message.
  */
 
+/** What a failure's message says, kept so a caller that sends again itself can count all its attempts. */
+interface Said {
+  service: string
+  operation: string
+  how: string
+  detail: string
+}
+
+const SAID = Symbol('fintech.failure')
+
+const render = (said: Said, attempts: number) =>
+  `${said.service} ${said.operation} failed (${said.how}, ${attempts} attempt${attempts === 1 ? '' : 's'}): ${said.detail}`
+
 interface SdkFailure {
+  [SAID]?: Said
   name?: string
   message?: string
   code?: string
@@ -54,13 +68,24 @@ export function nameFailure(error: unknown, service: string, operation: string):
     detail = `unparseable response (${failure.$response?.headers?.['content-type'] || 'no content type'})`
     failure.name = 'UnparseableResponse'
   }
-  const how = status === undefined ? withoutStatus(failure) : `HTTP ${status}`
-  const message = `${service} ${operation} failed (${how}, ${attempts} attempt${attempts === 1 ? '' : 's'}): ${detail}`
+  const said = {service, operation, how: status === undefined ? withoutStatus(failure) : `HTTP ${status}`, detail}
+  const message = render(said, attempts)
   try {
+    failure[SAID] = said
     failure.message = message
     if (failure.stack && original) failure.stack = failure.stack.replace(original, message)
   } catch {
     // A frozen error keeps its own message.
   }
+  return error
+}
+
+/** A named failure's message and $metadata with the attempts a caller made in all, when it sent the call again itself. */
+export function recountAttempts(error: unknown, attempts: number): unknown {
+  const failure = error as SdkFailure
+  const said = failure?.[SAID]
+  if (!said || !failure.$metadata) return error
+  failure.$metadata.attempts = attempts
+  failure.message = render(said, attempts)
   return error
 }

@@ -5,6 +5,7 @@ import {createRunbookAws} from '../../src/aws/api-call.js'
 import {createClient, MAX_ATTEMPTS} from '../../src/aws/clients.js'
 import {createStackApi} from '../../src/aws/cloudformation.js'
 import {createServiceReader} from '../../src/aws/ecs.js'
+import {sendCommandOnce} from '../../src/aws/ssm-commands.js'
 import {createTaggingApi} from '../../src/aws/tagging.js'
 import {useLoopbackAws, type LoopbackAnswer, type LoopbackRequest} from '../helpers/loopback-aws.js'
 
@@ -194,5 +195,27 @@ describe('re-sends of a call whose answer was lost', () => {
 
     expect(await api.createChangeSet(CREATE)).toEqual({id: CHANGE_SET})
     expect(actions()).toEqual(['CreateChangeSet', 'CreateChangeSet', 'DescribeChangeSet'])
+  })
+})
+
+describe('SSM SendCommand, which takes no token', () => {
+  const json = (body: unknown, status = 200) => ({status, contentType: 'application/x-amz-json-1.1', body: JSON.stringify(body)})
+  const FAILOVER = {DocumentName: 'AWS-RunShellScript', InstanceIds: ['i-1'], Parameters: {commands: ['redis-cli -p 26379 sentinel failover fintech-dev']}, Comment: 'fintech redis failover'}
+  const noPause = async () => undefined
+  const sentComment = () => (JSON.parse(requests.find((request) => request.action === 'SendCommand')!.body) as {Comment: string}).Comment
+
+  it('is never sent again by the SDK when its answer is lost: SSM is asked for it, and it was there', async () => {
+    reply = (request) => (request.action === 'SendCommand' ? 'hang' : json({Commands: [{CommandId: 'cmd-lost', Comment: sentComment()}]}))
+
+    expect(await sendCommandOnce(TARGET, FAILOVER, noPause)).toBe('cmd-lost')
+    expect(actions()).toEqual(['SendCommand', 'ListCommands'])
+  })
+
+  it('counts every send it made itself in the message of its last failure', async () => {
+    reply = (request) => (request.action === 'SendCommand' ? json({__type: 'InternalServerError', Message: 'internal error'}, 500) : json({Commands: []}))
+    const failure = await failureOf(sendCommandOnce(TARGET, FAILOVER, noPause))
+
+    expect(actions().filter((action) => action === 'SendCommand')).toHaveLength(8)
+    expect(failure).toMatchObject({name: 'InternalServerError', message: 'SSM SendCommand failed (HTTP 500, 8 attempts): internal error', $metadata: {attempts: 8}})
   })
 })
