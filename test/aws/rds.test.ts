@@ -172,11 +172,11 @@ describe('re-sends of stop and start whose answer was lost', () => {
     new RDSServiceException({name, message: 'not in available state.', $fault: 'client', $metadata: {httpStatusCode: 400, attempts}})
 
   it.each([
-    ['stopCluster', StopDBClusterCommand, 'stopping'],
-    ['stopCluster', StopDBClusterCommand, 'stopped'],
-    ['startCluster', StartDBClusterCommand, 'starting'],
-    ['startCluster', StartDBClusterCommand, 'available'],
-  ] as const)('takes %s refused on a re-send as done when the cluster is now %s', async (method, command, status) => {
+    ['stopCluster', 'stopping', StopDBClusterCommand],
+    ['stopCluster', 'stopped', StopDBClusterCommand],
+    ['startCluster', 'starting', StartDBClusterCommand],
+    ['startCluster', 'available', StartDBClusterCommand],
+  ] as const)('takes %s refused on a re-send as done when the cluster is now %s', async (method, status, command) => {
     rds.on(command).rejects(wrongState('InvalidDBClusterStateFault', 2))
     rds.on(DescribeDBClustersCommand, {DBClusterIdentifier: 'fintech-dev-aurora'}).resolves({DBClusters: [cluster('fintech-dev-aurora', {Status: status})]})
     const api = await createRdsApi(TARGET)
@@ -185,9 +185,9 @@ describe('re-sends of stop and start whose answer was lost', () => {
   })
 
   it.each([
-    ['stopInstance', StopDBInstanceCommand, 'stopped'],
-    ['startInstance', StartDBInstanceCommand, 'starting'],
-  ] as const)('takes %s refused on a re-send as done when the instance is now %s', async (method, command, status) => {
+    ['stopInstance', 'stopped', StopDBInstanceCommand],
+    ['startInstance', 'starting', StartDBInstanceCommand],
+  ] as const)('takes %s refused on a re-send as done when the instance is now %s', async (method, status, command) => {
     rds.on(command).rejects(wrongState('InvalidDBInstanceStateFault', 2))
     rds.on(DescribeDBInstancesCommand, {DBInstanceIdentifier: 'legacy'}).resolves({DBInstances: [instance('legacy', {DBInstanceStatus: status})]})
     const api = await createRdsApi(TARGET)
