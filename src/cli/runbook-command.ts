@@ -11,7 +11,7 @@ import {createRunbookReporter} from '../ui/runbook-reporter.js'
 import type {RunbookReporter} from '../ui/runbook-run.js'
 import {renderPlan, renderRunReport} from '../ui/runbook-run.js'
 import {withInterrupt} from './aws-session.js'
-import {auditFileOf, lockRun, runbookApprover, runbookRedis, runbookShell, runWithState, stateFileOf} from './runbook-flow.js'
+import {auditFileOf, runbookApprover, runbookRedis, runbookShell, runWithState, stateFileOf} from './runbook-flow.js'
 
 /** Flags `run` and `resume` share. */
 export const runFlags = {
@@ -46,18 +46,19 @@ export const EXIT_BY_STATUS: Record<RunState['status'], number> = {
 /**
  * Shows the plan, runs the runbook from the state's next step under Ctrl-C handling, with
  * progress on the terminal, and returns the report and the exit code its status calls for.
+ * The caller holds the run (holdingRun) unless it is a dry run; `started` is called once the
+ * checks before the first step passed, just before it runs.
  */
 export async function conductRun(
   runbook: Runbook,
   state: RunState,
-  context: {loaded: LoadedConfig; set: RunbookSet; aws: AwsTarget; audit: AuditSink; yes: boolean; json: boolean; logGroup?: string},
+  context: {loaded: LoadedConfig; set: RunbookSet; aws: AwsTarget; audit: AuditSink; yes: boolean; json: boolean; logGroup?: string; started?: () => void; secretParams?: Record<string, unknown>},
 ): Promise<{text: string; exitCode: number; result: RunbookRunOutput}> {
   const protectedEnv = isProtectedEnv(context.loaded.config, state.env)
   const {createRunbookAws, unknownApis} = await import('../aws/api-call.js')
   // A misspelt API in a step after the change would fail only once the change is made.
   const unknown = await unknownApis(apiStepsOf(runbook, context.set))
   if (unknown.length > 0) throw new InputError(`runbook ${runbook.name} calls what the AWS SDK does not have: ${unknown.join('; ')}`)
-  const unlock = state.dryRun ? () => undefined : lockRun(state.id)
   const redis = runbookRedis({config: context.loaded.file, env: state.env, ...(context.aws.profile ? {profile: context.aws.profile} : {}), region: context.aws.region}, () => context.loaded)
   let reporter: RunbookReporter | undefined
   let finished: RunState
@@ -66,6 +67,7 @@ export async function conductRun(
     process.stderr.write(`${renderPlan(runbook, state, new Date())}\n\n`)
     const shown = await createRunbookReporter({stderr: process.stderr, json: context.json, runbook, env: state.env, runId: state.id, done: state.steps})
     reporter = shown
+    context.started?.()
     finished = await withInterrupt(({signal}) =>
       runWithState(runbook, state, {
         loaded: context.loaded,
@@ -73,6 +75,7 @@ export async function conductRun(
         aws: context.aws,
         audit: context.audit,
         ...(cloudWatch ? {cloudWatch} : {}),
+        ...(context.secretParams ? {secretParams: context.secretParams} : {}),
         deps: {
           aws: createRunbookAws(context.aws),
           approver: runbookApprover({env: state.env, protectedEnv, yes: context.yes, input: process.stdin, output: process.stderr, beforePrompt: () => shown.suspend()}),
@@ -85,7 +88,6 @@ export async function conductRun(
       }),
     )
   } finally {
-    unlock()
     await reporter?.close()
     redis.close()
   }

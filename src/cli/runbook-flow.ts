@@ -1,4 +1,4 @@
-import {existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {homedir, hostname} from 'node:os'
 import {join} from 'node:path'
 import type {AwsTarget} from '../aws/clients.js'
@@ -12,6 +12,7 @@ import {resolveRunbookParams, type SourceReader} from '../core/runbook/parameter
 import {hashRunbookText, runStateSchema, type RunState} from '../core/runbook/run-state.js'
 import type {ParameterSource, Runbook} from '../core/runbook/schema.js'
 import {envValue} from '../core/params/resolve.js'
+import {replacePrivateFile, writePrivateFile} from '../core/private-files.js'
 import {selectEnvironment, stackNameById} from '../core/stages/select.js'
 import {createApprover} from '../ui/approval.js'
 import {typedConfirmation} from '../ui/typed-confirmation.js'
@@ -26,12 +27,9 @@ export function runsDirectory(): string {
 export const stateFileOf = (id: string): string => join(runsDirectory(), `${id}.json`)
 export const auditFileOf = (id: string): string => join(runsDirectory(), `${id}.audit.jsonl`)
 
-/** Written whole to a temporary file, then renamed: a crash mid-write leaves the previous state, never half a file. */
+/** Written whole, then renamed into place: a crash mid-write leaves the previous state, never half a file. Private to the user. */
 export function saveRunState(state: RunState): void {
-  mkdirSync(runsDirectory(), {recursive: true})
-  const file = stateFileOf(state.id)
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`)
-  renameSync(`${file}.tmp`, file)
+  replacePrivateFile(stateFileOf(state.id), `${JSON.stringify(state, null, 2)}\n`)
 }
 
 /** The five runs saved last, for the hint of a wrong id. */
@@ -59,12 +57,12 @@ const alive = (pid: number): boolean => {
  * the same run cannot both act on it. A lock left by a process of this host that is gone is
  * taken over; one from another host is said, with the file to delete.
  */
-export function lockRun(id: string): () => void {
-  mkdirSync(runsDirectory(), {recursive: true})
+function lockRun(id: string): () => void {
+  assertRunId(id)
   const file = join(runsDirectory(), `${id}.lock`)
   const mine = JSON.stringify({pid: process.pid, host: hostname(), since: new Date().toISOString()})
   try {
-    writeFileSync(file, mine, {flag: 'wx'})
+    writePrivateFile(file, mine, {exclusive: true})
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     const holder = (() => {
@@ -77,13 +75,30 @@ export function lockRun(id: string): () => void {
     if (holder && (holder.host !== hostname() || alive(holder.pid))) {
       throw new InputError(`run ${id} is being run by process ${holder.pid} on ${holder.host} since ${holder.since}`, `if that process is gone, delete ${file}`)
     }
-    writeFileSync(file, mine)
+    writePrivateFile(file, mine)
   }
   return () => rmSync(file, {force: true})
 }
 
-export function loadRunState(id: string): RunState {
+/**
+ * Runs `work` while this process holds the run: a resume reads the run's state, asks, audits
+ * and runs only once no other process can, so nothing is said of a resume that was refused.
+ */
+export async function holdingRun<T>(id: string, work: () => Promise<T>): Promise<T> {
+  const unlock = lockRun(id)
+  try {
+    return await work()
+  } finally {
+    unlock()
+  }
+}
+
+function assertRunId(id: string): void {
   if (!/^[\w.-]+$/.test(id)) throw new InputError(`${id} is not a run id (fintech runbook run prints it, e.g. failover-dev-20261201T031502Z-7f3a)`)
+}
+
+export function loadRunState(id: string): RunState {
+  assertRunId(id)
   const file = stateFileOf(id)
   if (!existsSync(file)) {
     const recent = recentRuns()
@@ -221,6 +236,8 @@ export interface RunContext {
   audit: AuditSink
   /** Optional copy of the run's audit lines in CloudWatch Logs. */
   cloudWatch?: {record(line: Record<string, unknown>): Promise<void>}
+  /** The values of the secret parameters, which the state holds as REDACTED. */
+  secretParams?: Record<string, unknown>
 }
 
 /** Runs (or resumes) a run: the engine with state saved after every step and the per-run audit log. */
@@ -251,7 +268,7 @@ export async function runWithState(runbook: Runbook, state: RunState, context: R
         const child = runnableRunbook(context.set, name)
         return {runbook: child, params: await resolveRunbookParams(child, given, sources, `step parameters of runbook`), hash: runbookHash(context.loaded, child)}
       },
-    })
+    }, context.secretParams)
   } finally {
     await Promise.all(pending)
   }

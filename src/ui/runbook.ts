@@ -1,5 +1,6 @@
 import type {RunbookProblem} from '../core/runbook/load.js'
 import {operatorOf, type Runbook, type Step, type StepOutput} from '../core/runbook/schema.js'
+import {secretOutputsOf} from '../core/runbook/secrets.js'
 import type {Unmappable} from '../core/runbook/ssm.js'
 
 const pad = (rows: string[][]): string[] => {
@@ -54,18 +55,19 @@ export function renderRunbook(runbook: Runbook): string {
     for (const [name, spec] of params) {
       const type = spec.type === 'enum' ? spec.values.join('|') : spec.type
       const source = spec.from ? ('stackOutput' in spec.from ? `from stack output ${spec.from.stackOutput}` : `from the env's ${spec.from.env}`) : undefined
-      lines.push(`  ${name} (${type}${source ? `, ${source}` : spec.default === undefined ? ', required' : `, default ${spec.default}`}): ${spec.description}`)
+      lines.push(`  ${name} (${type}${source ? `, ${source}` : spec.default === undefined ? ', required' : `, default ${spec.default}`}${spec.secret ? ', secret' : ''}): ${spec.description}`)
     }
     lines.push('')
   }
   lines.push('Steps:')
   const width = String(runbook.steps.length).length
+  const secret = secretOutputsOf(runbook)
   runbook.steps.forEach((step, index) => {
     const flags = stepFlags(step)
     lines.push(`  ${String(index + 1).padStart(width)}. ${step.name} [${step.kind}]${flags.length > 0 ? ` (${flags.join(', ')})` : ''}`)
     lines.push(`  ${' '.repeat(width + 2)}${stepSummary(step)}`)
     const outputs = Object.entries(step.outputs as Record<string, StepOutput>)
-    if (outputs.length > 0) lines.push(`  ${' '.repeat(width + 2)}outputs: ${outputs.map(([name, output]) => `${name} = ${typeof output === 'string' ? output : output.selector}`).join(', ')}`)
+    if (outputs.length > 0) lines.push(`  ${' '.repeat(width + 2)}outputs: ${outputs.map(([name, output]) => `${name} = ${typeof output === 'string' ? output : output.selector}${secret.get(step.name)?.has(name) ? ' (secret)' : ''}`).join(', ')}`)
   })
   lines.push('', runbook.prose.trimEnd())
   return lines.join('\n')

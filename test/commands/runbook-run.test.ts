@@ -8,10 +8,12 @@ import {CloudWatchClient, DescribeAlarmsCommand, GetMetricStatisticsCommand} fro
 import {CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand} from '@aws-sdk/client-cloudwatch-logs'
 import {DescribeServiceDeploymentsCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, ListServiceDeploymentsCommand, StopServiceDeploymentCommand, UpdateServiceCommand} from '@aws-sdk/client-ecs'
 import {DescribeTargetHealthCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
-import {DescribeDBClustersCommand, DescribeDBInstancesCommand, FailoverDBClusterCommand, RDSClient} from '@aws-sdk/client-rds'
+import {DescribeDBClustersCommand, DescribeDBInstancesCommand, FailoverDBClusterCommand, ModifyDBClusterCommand, RDSClient} from '@aws-sdk/client-rds'
+import {GetSecretValueCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
+import {GetParameterCommand, PutParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
 import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
 import {mockClient} from 'aws-sdk-client-mock'
-import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -29,6 +31,8 @@ const mocks = {
   ecs: mockClient(ECSClient),
   elbv2: mockClient(ElasticLoadBalancingV2Client),
   rds: mockClient(RDSClient),
+  secrets: mockClient(SecretsManagerClient),
+  ssm: mockClient(SSMClient),
   sts: mockClient(STSClient),
 }
 
@@ -208,6 +212,27 @@ describe('fintech runbook run failover', () => {
     expect(sent[1]!.input).toEqual({StackName: 'fintech-prod-data'})
   })
 
+  it('keeps the state file and the run\'s audit log private (0600, in a folder made 0700), whatever the umask', async () => {
+    platform()
+    const nested = join(runsDir, 'state', 'runs')
+    process.env.FINTECH_RUNS_DIR = nested
+    const umask = process.umask(0)
+    let run
+    try {
+      run = await runCli(RunbookRun, [...FAILOVER, '--yes', '--json'])
+    } finally {
+      process.umask(umask)
+    }
+    expect(run.exitCode).toBe(0)
+    const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8)
+    expect(readdirSync(nested).sort().map((name) => [name.replace(/-\d{8}T\d{6}Z-[0-9a-f]{4}/, '-<id>'), modeOf(join(nested, name))])).toEqual([
+      ['failover-dev-<id>.audit.jsonl', '600'],
+      ['failover-dev-<id>.json', '600'],
+    ])
+    expect([modeOf(nested), modeOf(join(runsDir, 'state'))]).toEqual(['700', '700'])
+    expect(modeOf(auditFile)).toBe('600')
+  })
+
   it('--dry-run makes only read-only calls, shows the failover it would send, and leaves no state file', async () => {
     platform()
     const run = await runCli(RunbookRun, [...FAILOVER, '--dry-run', '--json'])
@@ -345,6 +370,28 @@ describe('fintech runbook resume', () => {
     expect(existsSync(lock)).toBe(false)
   })
 
+  it('audits nothing and calls nothing for a resume refused because another process holds the run', async () => {
+    platform({lag: 250})
+    const first = await runCli(RunbookRun, [...FAILOVER, '--yes', '--json'])
+    const perRun = readFileSync(first.json.auditFile, 'utf8')
+    writeFileSync(join(runsDir, `${first.json.run.id}.lock`), JSON.stringify({pid: process.pid, host: hostname(), since: '2026-12-01T03:00:00Z'}))
+    sent = []
+    const held = await runCli(RunbookResume, [first.json.run.id, '--config', CONFIG, '--yes'])
+    expect(held.exitCode).toBe(2)
+    expect(held.stderr).toContain(`run ${first.json.run.id} is being run by process ${process.pid}`)
+    expect(auditLines()).toEqual([])
+    expect(readFileSync(first.json.auditFile, 'utf8')).toBe(perRun)
+    expect(calls()).toEqual([])
+  })
+
+  it('audits a resume once it holds the run, as it starts, naming who started the run', async () => {
+    platform({lag: 250})
+    const first = await runCli(RunbookRun, [...FAILOVER, '--yes', '--json'])
+    const resumed = await runCli(RunbookResume, [first.json.run.id, '--config', CONFIG, '--yes', '--json'])
+    expect(resumed.exitCode).toBe(1)
+    expect(auditLines()).toEqual([expect.objectContaining({env: 'dev', action: 'runbook failover resumed at lag-under-threshold', resource: first.json.run.id, result: 'ok', detail: 'started by arn:aws:sts::111111111111:assumed-role/oncall/alice'})])
+  })
+
   it('refuses a run that succeeded, an unknown id and a broken state file (exit 2)', async () => {
     platform()
     const done = await runCli(RunbookRun, [...FAILOVER, '--yes', '--json'])
@@ -356,6 +403,159 @@ describe('fintech runbook resume', () => {
     const broken = await runCli(RunbookResume, ['broken', '--config', CONFIG])
     expect(broken.exitCode).toBe(2)
     expect(broken.stderr).toContain(`${join(runsDir, 'broken.json')}: not a run state file`)
+  })
+})
+
+describe('fintech runbook run and resume: secrets', () => {
+  const PASSWORD = 'hunter2-ledger-admin'
+  const TOKEN = 'sig-token-7f3a9c'
+  const API_KEY = 'KEY-SECRET-0001'
+  const SECRETS = [PASSWORD, TOKEN, API_KEY]
+  const ROTATE = `name: rotate
+title: Rotate the ledger database password
+description: d
+whenToUse: w
+severity: sev3
+envs: [dev]
+parameters:
+  apiKey: {type: string, description: The ledger API key, secret: true}
+steps:
+  - name: current
+    kind: aws
+    service: secretsmanager
+    api: GetSecretValue
+    parameters: {SecretId: ledger/admin}
+    outputs:
+      password: $.SecretString
+  - name: signing-token
+    kind: aws
+    service: ssm
+    api: GetParameter
+    parameters: {Name: /ledger/signing-token}
+    outputs:
+      token: {selector: $.Parameter.Value, secret: true}
+  - name: rotate
+    kind: aws
+    service: rds
+    api: ModifyDBCluster
+    parameters: {DBClusterIdentifier: fintech-dev-ledger, MasterUserPassword: '{{ steps.current.outputs.password }}', ApplyImmediately: true}
+  - name: publish
+    kind: aws
+    service: ssm
+    api: PutParameter
+    parameters: {Name: /ledger/api, Value: '{{ steps.signing-token.outputs.token }}:{{ params.apiKey }}', Type: SecureString, Overwrite: true}
+prose: p
+`
+
+  function secretsPlatform(rotate: (input: any) => unknown = () => ({DBCluster: {Status: 'modifying'}})) {
+    platform()
+    answer('secrets', GetSecretValueCommand, 'GetSecretValue', () => ({ARN: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:ledger/admin', SecretString: PASSWORD, VersionId: 'v-1'}))
+    answer('ssm', GetParameterCommand, 'GetParameter', () => ({Parameter: {Name: '/ledger/signing-token', Value: TOKEN}}))
+    answer('rds', ModifyDBClusterCommand, 'ModifyDBCluster', rotate)
+    answer('ssm', PutParameterCommand, 'PutParameter', () => ({Version: 2}))
+    answer('logs', CreateLogStreamCommand, 'CreateLogStream', () => ({}))
+    answer('logs', PutLogEventsCommand, 'PutLogEvents', () => ({}))
+  }
+
+  /** Everything the run left to read: its output, the state file, the run's and the env's audit, the CloudWatch copy. */
+  function everythingWritten(...runs: Array<{stdout: string; stderr: string}>): string {
+    const files = readdirSync(runsDir).map((name) => readFileSync(join(runsDir, name), 'utf8'))
+    const cloudWatch = sent.filter((entry) => entry.call === 'logs:PutLogEvents').map((entry) => JSON.stringify(entry.input))
+    return [...runs.flatMap((run) => [run.stdout, run.stderr]), ...files, existsSync(auditFile) ? readFileSync(auditFile, 'utf8') : '', ...cloudWatch].join('\n')
+  }
+
+  it('hands the secrets to the steps that use them and writes them nowhere: stdout, stderr, state, audit, CloudWatch', async () => {
+    secretsPlatform()
+    const config = makeProject({'runbooks/rotate.yaml': ROTATE})
+    const argv = ['rotate', '--env', 'dev', '--config', config, '-p', `apiKey=${API_KEY}`, '--yes', '--log-group', '/fintech/runbooks']
+    const text = await runCli(RunbookRun, argv)
+    const json = await runCli(RunbookRun, [...argv, '--json'])
+    expect([text.exitCode, json.exitCode]).toEqual([0, 0])
+    const rotated = sent.filter((entry) => entry.call === 'rds:ModifyDBCluster').map((entry) => entry.input)
+    expect(rotated).toEqual(Array.from({length: 2}, () => ({DBClusterIdentifier: 'fintech-dev-ledger', MasterUserPassword: PASSWORD, ApplyImmediately: true})))
+    expect(sent.filter((entry) => entry.call === 'ssm:PutParameter').map((entry) => entry.input.Value)).toEqual([`${TOKEN}:${API_KEY}`, `${TOKEN}:${API_KEY}`])
+
+    expect(json.json.run.params).toEqual({apiKey: '[redacted]'})
+    expect(json.json.run.steps.current.outputs).toEqual({password: '[redacted]'})
+    expect(json.json.run.steps['signing-token'].outputs).toEqual({token: '[redacted]'})
+    expect(text.stderr).toContain('  parameters: apiKey=[redacted]')
+    expect(text.stderr).toContain('   3. rotate [aws]  rds:ModifyDBCluster {"DBClusterIdentifier":"fintech-dev-ledger","MasterUserPassword":"{{ steps.current.outputs.password }}","ApplyImmediately":true}')
+    expect(text.stdout).toMatch(/✓ current {2}\d+\.\d s {2}password=\[redacted\]\n/)
+    expect(auditLines().map((line) => `${line.action} ${line.result} ${line.detail}`)).toContain('runbook rotate step rotate ok rds:ModifyDBCluster {"DBClusterIdentifier":"fintech-dev-ledger","MasterUserPassword":"{{ steps.current.outputs.password }}","ApplyImmediately":true}')
+    expect(sent.filter((entry) => entry.call === 'logs:PutLogEvents').length).toBeGreaterThan(0)
+    const written = everythingWritten(text, json)
+    for (const secret of SECRETS) expect(written).not.toContain(secret)
+  })
+
+  it('leaves a secret out of an AWS error, and a resume reads the secrets again for the steps that need them', async () => {
+    let refuse = true
+    secretsPlatform((input) => {
+      if (refuse) throw Object.assign(new Error(`The parameter MasterUserPassword '${input.MasterUserPassword}' is not a valid password`), {name: 'InvalidParameterValue', $metadata: {httpStatusCode: 400}})
+      return {DBCluster: {Status: 'modifying'}}
+    })
+    const config = makeProject({'runbooks/rotate.yaml': ROTATE})
+    const first = await runCli(RunbookRun, ['rotate', '--env', 'dev', '--config', config, '-p', `apiKey=${API_KEY}`, '--yes', '--json'])
+    expect(first.exitCode).toBe(1)
+    expect(first.json.run.steps.rotate.detail).toBe("InvalidParameterValue: The parameter MasterUserPassword '[redacted]' is not a valid password")
+
+    refuse = false
+    sent = []
+    const id = first.json.run.id
+    const withoutKey = await runCli(RunbookResume, [id, '--config', config, '--yes'])
+    expect(withoutKey.exitCode).toBe(2)
+    expect(withoutKey.stderr).toContain('runbook rotate needs a parameter: apiKey (The ledger API key)')
+    const notSecret = await runCli(RunbookResume, [id, '--config', config, '-p', `apiKey=${API_KEY}`, '-p', 'region=eu-west-2', '--yes'])
+    expect(notSecret.exitCode).toBe(2)
+    expect(notSecret.stderr).toContain('--param region: a resume is given only the secret parameters its state file does not keep (apiKey); the others stay as the run began')
+    expect(sent).toEqual([])
+
+    const resumed = await runCli(RunbookResume, [id, '--config', config, '-p', `apiKey=${API_KEY}`, '--yes', '--json'])
+    expect(resumed.exitCode).toBe(0)
+    expect(calls()).toEqual(['sts:GetCallerIdentity', 'secrets:GetSecretValue', 'ssm:GetParameter', 'rds:ModifyDBCluster', 'ssm:PutParameter'])
+    expect(sent[3]!.input.MasterUserPassword).toBe(PASSWORD)
+    expect(sent[4]!.input.Value).toBe(`${TOKEN}:${API_KEY}`)
+    expect(resumed.json.run.status).toBe('succeeded')
+    const written = everythingWritten(first, withoutKey, notSecret, resumed)
+    for (const secret of SECRETS) expect(written).not.toContain(secret)
+  })
+
+  it('refuses a resume that needs a secret only a changing step gave, before any call, and --from that step runs it again', async () => {
+    platform()
+    let refuse = true
+    answer('ssm', PutParameterCommand, 'PutParameter', () => {
+      if (refuse) throw Object.assign(new Error('Rate exceeded'), {name: 'ThrottlingException', $metadata: {httpStatusCode: 400}})
+      return {Version: 1}
+    })
+    const text = `name: mint\ntitle: t\ndescription: d\nwhenToUse: w\nseverity: sev3\nenvs: [dev]\nsteps:
+  - name: mint
+    kind: shell
+    command: printf 'tok-%s' $((7 * 191))
+    outputs:
+      token: {selector: $.stdout, secret: true}
+  - name: publish
+    kind: aws
+    service: ssm
+    api: PutParameter
+    parameters: {Name: /ledger/token, Value: '{{ steps.mint.outputs.token }}', Type: SecureString}
+prose: p\n`
+    const config = makeProject({'runbooks/mint.yaml': text})
+    const first = await runCli(RunbookRun, ['mint', '--env', 'dev', '--config', config, '--yes', '--json'])
+    expect(first.exitCode).toBe(1)
+    expect(first.json.run.steps.mint.outputs).toEqual({token: '[redacted]'})
+
+    refuse = false
+    sent = []
+    const audited = auditLines()
+    const refused = await runCli(RunbookResume, [first.json.run.id, '--config', config, '--yes'])
+    expect(refused.exitCode).toBe(2)
+    expect(refused.stderr).toContain(`run ${first.json.run.id} cannot resume at publish: step publish needs output token of step mint, which changes something. The output is secret, so the state file does not keep it, and a resume does not run that step again by itself`)
+    expect(sent).toEqual([])
+    expect(auditLines()).toEqual(audited)
+
+    const again = await runCli(RunbookResume, [first.json.run.id, '--config', config, '--from', 'mint', '--yes', '--json'])
+    expect(again.exitCode).toBe(0)
+    expect(sent.find((entry) => entry.call === 'ssm:PutParameter')!.input.Value).toBe('tok-1337')
+    expect(everythingWritten(first, refused, again)).not.toContain('tok-1337')
   })
 })
 

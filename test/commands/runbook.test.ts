@@ -62,6 +62,40 @@ describe('fintech runbook show', () => {
     expect(run.json.steps[0]).toMatchObject({retries: 0, onFailure: 'abort'})
   })
 
+  it('says which parameters and outputs are secret, in text and --json', async () => {
+    const text = `name: rotate\ntitle: Rotate\ndescription: d\nwhenToUse: w\nseverity: sev3\nenvs: [dev]
+parameters:
+  apiKey: {type: string, description: the API key, secret: true}
+steps:
+  - name: current
+    kind: aws
+    service: secretsmanager
+    api: GetSecretValue
+    parameters: {SecretId: ledger/admin}
+    outputs: {password: $.SecretString, version: $.VersionId}
+  - name: status
+    kind: aws
+    service: rds
+    api: DescribeDBClusters
+    outputs: {endpoint: {selector: '$.DBClusters[0].Endpoint', secret: true}, status: '$.DBClusters[0].Status'}
+  - name: same
+    kind: script
+    value: '{{ steps.current.outputs.password }}'
+    notEquals: ''
+    outputs: {value: $.value}
+prose: p\n`
+    const config = makeProject({'runbooks/rotate.yaml': text})
+    const run = await runCli(RunbookShow, ['rotate', '--config', config])
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toContain('  apiKey (string, required, secret): the API key')
+    expect(run.stdout).toContain('     outputs: password = $.SecretString (secret), version = $.VersionId (secret)')
+    expect(run.stdout).toContain('     outputs: endpoint = $.DBClusters[0].Endpoint (secret), status = $.DBClusters[0].Status\n')
+    expect(run.stdout).toContain('     outputs: value = $.value (secret)')
+    const json = await runCli(RunbookShow, ['rotate', '--config', config, '--json'])
+    expect(json.json.parameters.apiKey.secret).toBe(true)
+    expect(json.json.steps[1].outputs.endpoint).toEqual({selector: '$.DBClusters[0].Endpoint', type: 'String', secret: true})
+  })
+
   it('an unknown runbook is bad input: exit 2, the runbooks named', async () => {
     const run = await runCli(RunbookShow, ['failvoer', '--config', CONFIG])
     expect(run.exitCode).toBe(2)

@@ -195,6 +195,15 @@ describe('fintech scp apply', () => {
     expect(text.stdout).toContain('and there is no terminal to ask: review with --dry-run, then re-run with --yes. Nothing was changed.')
   })
 
+  it('treats prod as protected by its name when the config leaves the flag out', async () => {
+    const lines = CONFIG.split('\n')
+    const unflagged = lines.filter((line, index) => !(line === '    protected: true' && index > lines.indexOf('  prod:'))).join('\n')
+    const run = await runCli(ScpApply, ['--config', project({'fintech.config.yaml': unflagged}), '--json'])
+    expect(run.exitCode).toBe(2)
+    expect(run.json.approval.reasons).toContain('attach SCP fintech-protect-prod-data to ou:Prod: reaches prod (protected)')
+    expect(org.mutations).toEqual([])
+  })
+
   it('stops at the first failed change: exit 3, the failure audited, the rest not run', async () => {
     orgs.on(AttachPolicyCommand).rejects(Object.assign(new Error('ConcurrentModificationException: try again'), {name: 'ConcurrentModificationException', $metadata: {}}))
     const run = await runCli(ScpApply, ['--config', project(), '--yes', '--json'])

@@ -505,7 +505,8 @@ describe('tags fix', () => {
 
 describe('tags activate', () => {
   const MANAGEMENT = '444444444444'
-  const activateRun = (...args: string[]) => runCli(TagsActivate, ['--config', project(), ...args])
+  // The payer env (management) is protected: --yes stands for the typed confirmation (test/commands/protected.test.ts asks it).
+  const activateRun = (...args: string[]) => runCli(TagsActivate, ['--config', project(), '--yes', ...args])
   beforeEach(() => {
     audit = resetAws(MANAGEMENT)
     ce.reset().onAnyCommand().rejects(new Error('not mocked'))

@@ -9,7 +9,9 @@ import {CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand} from 
 import {CreateClusterCommand, CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand} from '@aws-sdk/client-ecs'
 import {CreateTargetGroupCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand} from '@aws-sdk/client-elastic-load-balancing-v2'
 import {CreateDBClusterCommand, CreateDBInstanceCommand, DescribeDBClustersCommand, RDSClient} from '@aws-sdk/client-rds'
-import {cpSync, readFileSync, writeFileSync} from 'node:fs'
+import {CreateSecretCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
+import {GetParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
+import {cpSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ACCOUNT, explain, REGION, REPO_ROOT, scratchDir, useMoto} from './moto.js'
@@ -104,5 +106,51 @@ describe('fintech runbook run failover against moto_server', () => {
     expect(real.json.run).toMatchObject({status: 'failed', next: 'lag-under-threshold'})
     expect(await writerOf()).toBe('ledger-1')
     expect(real.audit).toEqual([])
+  })
+})
+
+describe('fintech runbook run with a secret against moto_server', () => {
+  const SECRET = 'moto-ledger-api-key-4c1d'
+  const RUNBOOK = `name: publish-api-key
+title: Publish the ledger API key
+description: d
+whenToUse: w
+severity: sev3
+envs: [dev]
+steps:
+  - name: read
+    kind: aws
+    service: secretsmanager
+    api: GetSecretValue
+    parameters: {SecretId: ledger/api-key}
+    outputs:
+      key: $.SecretString
+  - name: publish
+    kind: aws
+    service: ssm
+    api: PutParameter
+    parameters: {Name: /ledger/api-key, Value: '{{ steps.read.outputs.key }}', Type: SecureString, Overwrite: true}
+prose: p
+`
+
+  it('puts the secret where the runbook says, and it is in none of the run\'s output, state or audit files', async () => {
+    const settings = {endpoint: ctx.moto.endpoint, region: REGION, credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'}}
+    const secrets = new SecretsManagerClient(settings)
+    const ssm = new SSMClient(settings)
+    try {
+      await secrets.send(new CreateSecretCommand({Name: 'ledger/api-key', SecretString: SECRET}))
+      writeFileSync(join(scratch.dir, 'runbooks', 'publish-api-key.yaml'), RUNBOOK)
+      const run = await ctx.run(['runbook', 'run', 'publish-api-key', '--env', 'dev', '--config', config, '--json', '--yes'])
+      expect(run.exitCode, explain(run)).toBe(0)
+      expect((await ssm.send(new GetParameterCommand({Name: '/ledger/api-key', WithDecryption: true}))).Parameter!.Value).toBe(SECRET)
+      expect(run.json.run.steps.read.outputs).toEqual({key: '[redacted]'})
+      const runs = join(scratch.dir, 'state', 'fintech', 'runs')
+      const files = readdirSync(runs).filter((name) => name.startsWith(run.json.run.id)).map((name) => readFileSync(join(runs, name), 'utf8'))
+      expect(files).toHaveLength(2)
+      for (const text of [run.stdout, run.stderr, JSON.stringify(run.audit), ...files]) expect(text).not.toContain(SECRET)
+    } finally {
+      secrets.destroy()
+      ssm.destroy()
+    }
   })
 })

@@ -1,10 +1,10 @@
 import {cleanup, render} from 'ink-testing-library'
 import {afterEach, describe, expect, it, vi} from 'vitest'
 
-import type {RunbookEvent} from '../../src/core/runbook/engine.js'
+import {executeRunbook, type RunbookEvent} from '../../src/core/runbook/engine.js'
 import {reduceRunbookProgress, RunbookView, type RunbookProgress} from '../../src/ui/ink/runbook-view.js'
 import {PlainRunbookReporter, renderRunReport, seconds} from '../../src/ui/runbook-run.js'
-import {freshState, runbookOf} from '../helpers/runbook-fakes.js'
+import {fakes, freshState, runbookOf} from '../helpers/runbook-fakes.js'
 
 afterEach(() => {
   cleanup()
@@ -51,6 +51,43 @@ describe('the runbook view', () => {
   it('shows steps not reached yet without a mark', () => {
     const {lastFrame} = render(<RunbookView runbook={RUNBOOK} env="dev" runId="run-1" progress={progressAfter(events.slice(0, 2))} startedAt={Date.now()} />)
     expect(lastFrame()!.split('\n').slice(2)).toEqual([' 2.   approve [approve]', ' 3.   flipped [wait]'])
+  })
+})
+
+describe('the runbook view and plain lines of a run with a secret', () => {
+  it('show a secret output and what a wait on a secret sees as [redacted]', async () => {
+    const secretRunbook = runbookOf(`  - name: current
+    kind: aws
+    service: secretsmanager
+    api: GetSecretValue
+    parameters: {SecretId: ledger/admin}
+    outputs: {password: $.SecretString}
+  - name: rotated
+    kind: wait
+    service: secretsmanager
+    api: GetSecretValue
+    parameters: {SecretId: ledger/admin}
+    selector: $.SecretString
+    desiredValues: ['{{ steps.current.outputs.password }}']`)
+    const fake = fakes({'secretsmanager:GetSecretValue': (_parameters, call) => ({SecretString: call === 2 ? 'old-password-1' : 'hunter2-ledger-admin'})})
+    const seen: RunbookEvent[] = []
+    const frames: string[] = []
+    const lines: string[] = []
+    const plain = new PlainRunbookReporter((line) => lines.push(line), () => new Date('2026-12-01T03:00:09Z'))
+    fake.deps.onEvent = (event) => {
+      seen.push(structuredClone(event))
+      plain.event(event)
+      const {lastFrame} = render(<RunbookView runbook={secretRunbook} env="dev" runId="run-1" progress={progressAfter(seen)} startedAt={Date.now()} />)
+      frames.push(lastFrame()!)
+    }
+    const state = await executeRunbook(secretRunbook, freshState(secretRunbook), fake.deps)
+    expect(state.status).toBe('succeeded')
+    const shown = [...frames, ...lines].join('\n')
+    expect(shown).toContain('✓ current')
+    expect(shown).toContain('password=[redacted]')
+    expect(shown).toContain('now [redacted]')
+    expect(shown).not.toContain('hunter2-ledger-admin')
+    expect(shown).not.toContain('old-password-1')
   })
 })
 

@@ -2,10 +2,11 @@ import {Args, Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
 import {openGuardedSession} from '../../cli/aws-session.js'
 import {conductRun, runFlags, type RunbookRunOutput} from '../../cli/runbook-command.js'
-import {assertRunbookEnv, parameterSources, runbookHash, runnableRunbook} from '../../cli/runbook-flow.js'
+import {assertRunbookEnv, holdingRun, parameterSources, runbookHash, runnableRunbook} from '../../cli/runbook-flow.js'
 import {projectRunbooks} from '../../cli/runbooks.js'
 import {checkGivenParams, parseParamFlags, resolveRunbookParams} from '../../core/runbook/parameters.js'
 import {newRunId, newRunState} from '../../core/runbook/run-state.js'
+import {secretParamsOf, splitSecretParams} from '../../core/runbook/secrets.js'
 import {selectEnvironment} from '../../core/stages/select.js'
 
 export default class RunbookRun extends FintechCommand {
@@ -16,6 +17,7 @@ export default class RunbookRun extends FintechCommand {
     'prints the plan and runs the steps in order: each with its timeout and retries, onFailure abort (default), continue or step:NAME.',
     'The state (each step\'s status and outputs) is saved after every step, so `fintech runbook resume RUN_ID` continues where the run stopped:',
     'a failed step, Ctrl-C, a crash. Every step goes to the run\'s audit log (JSONL next to the state file), every change also to the env\'s audit log.',
+    'Secrets (the outputs of calls such as secretsmanager:GetSecretValue, outputs and parameters marked secret) reach the steps that use them and are [redacted] everywhere else.',
     '--dry-run makes the read-only calls up to the first change and shows every change, approval and later step without doing it.',
     'Approval steps ask on a terminal; without one they need --yes; in a protected env the env name must be typed, whatever the flags.',
     'Exit 0 succeeded, 1 a step failed, 2 bad input or an approval refused, 130 interrupted.',
@@ -46,9 +48,11 @@ export default class RunbookRun extends FintechCommand {
     checkGivenParams(runbook, given)
     const aws = this.awsTarget(loaded, flags.env, flags)
     const {caller, audit} = await openGuardedSession(loaded, flags.env, aws)
-    const params = await resolveRunbookParams(runbook, given, parameterSources(loaded, flags.env, aws))
+    const secretNames = secretParamsOf(runbook)
+    const {kept, secret} = splitSecretParams(await resolveRunbookParams(runbook, given, parameterSources(loaded, flags.env, aws)), (name) => secretNames.has(name))
     const now = new Date()
-    const state = newRunState({id: newRunId(runbook.name, flags.env, now), runbook: runbook.name, runbookHash: runbookHash(loaded, runbook), env: flags.env, params, dryRun: flags['dry-run'], caller: caller.arn, now})
-    return this.deliver(await conductRun(runbook, state, {loaded, set, aws, audit, yes: flags.yes, json: this.jsonEnabled(), ...(flags['log-group'] ? {logGroup: flags['log-group']} : {})}))
+    const state = newRunState({id: newRunId(runbook.name, flags.env, now), runbook: runbook.name, runbookHash: runbookHash(loaded, runbook), env: flags.env, params: kept, dryRun: flags['dry-run'], caller: caller.arn, now})
+    const conduct = () => conductRun(runbook, state, {loaded, set, aws, audit, yes: flags.yes, json: this.jsonEnabled(), secretParams: secret, ...(flags['log-group'] ? {logGroup: flags['log-group']} : {})})
+    return this.deliver(await (state.dryRun ? conduct() : holdingRun(state.id, conduct)))
   }
 }

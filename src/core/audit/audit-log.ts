@@ -1,6 +1,6 @@
-import {appendFileSync, mkdirSync} from 'node:fs'
 import {homedir} from 'node:os'
-import {dirname, join} from 'node:path'
+import {join} from 'node:path'
+import {appendPrivateFile} from '../private-files.js'
 
 export interface AuditEntry {
   env: string
@@ -26,10 +26,9 @@ export function auditLogPath(configured?: string): string {
   return join(stateHome, 'fintech', 'audit.jsonl')
 }
 
-/** Appends one JSON line synchronously, so that a crash or Ctrl-C right after a call still leaves its line. */
+/** Appends one JSON line synchronously, so that a crash or Ctrl-C right after a call still leaves its line; the file is private. */
 export function appendJsonLine(path: string, record: Record<string, unknown>): void {
-  mkdirSync(dirname(path), {recursive: true})
-  appendFileSync(path, `${JSON.stringify(record)}\n`)
+  appendPrivateFile(path, `${JSON.stringify(record)}\n`)
 }
 
 export function jsonlAuditSink(path: string, caller: () => string, now: () => Date = () => new Date()): AuditSink {

@@ -53,11 +53,18 @@ export const scheduleSchema = z
   })
   .refine((schedule) => schedule.start === undefined || schedule.start !== schedule.stop, {message: 'start and stop must differ', path: ['start']})
 
+/**
+ * Production by name: an env called prod or production is protected whatever its config says,
+ * and a resource tagged with such a name is never shut down. Case does not matter.
+ */
+export const isProductionName = (envName: string): boolean => /^(prod|production)$/i.test(envName)
+
 export const environmentSchema = z.strictObject({
   account: accountId,
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1'),
   profile: z.string().optional(),
-  protected: z.boolean().default(false),
+  /** Left out: true for a production name (isProductionName), false otherwise; resolved once in configSchema. */
+  protected: z.boolean().optional(),
   parameterFile: z.string().optional(),
   values: z.record(z.string(), z.union([z.string(), z.number().transform(String), z.boolean().transform(String)])).default({}),
   tags: z.record(z.string(), z.string()),
@@ -235,7 +242,10 @@ export const configSchema = z
       for (const tag of config.requiredTags) {
         if (!env.tags[tag]) ctx.addIssue({code: 'custom', message: `required tag ${tag} is missing`, path: ['environments', envName, 'tags']})
       }
-      if (env.schedule && env.protected) {
+      if (env.protected === false && isProductionName(envName)) {
+        ctx.addIssue({code: 'custom', message: `an environment named ${envName} is always protected; remove "protected: false"`, path: ['environments', envName, 'protected']})
+      }
+      if (env.schedule && (env.protected || isProductionName(envName))) {
         ctx.addIssue({code: 'custom', message: 'a protected environment is never shut down; remove its schedule', path: ['environments', envName, 'schedule']})
       }
       if (env.tags.Environment && env.tags.Environment !== envName) {
@@ -243,9 +253,16 @@ export const configSchema = z
       }
     }
   })
+  // The one place "protected" is decided; every command reads environments[name].protected.
+  .transform((config) => ({
+    ...config,
+    environments: Object.fromEntries(
+      Object.entries(config.environments).map(([envName, env]) => [envName, {...env, protected: env.protected ?? isProductionName(envName)}]),
+    ),
+  }))
 
 export type FintechConfig = z.output<typeof configSchema>
-export type EnvironmentConfig = z.output<typeof environmentSchema>
+export type EnvironmentConfig = FintechConfig['environments'][string]
 export type StageConfig = z.output<typeof stageSchema>
 export type GuardrailsConfig = z.output<typeof guardrailsSchema>
 export type ScpConfig = z.output<typeof scpSchema>

@@ -1,7 +1,9 @@
 import {InterruptedError, type Clock} from '../deploy/clock.js'
 import {FintechError} from '../errors.js'
 import {newRunState, type RunState, type StepRecord} from './run-state.js'
+import {readsOf, referringFields} from './references.js'
 import {operatorOf, type Runbook, type Step, type StepOutput} from './schema.js'
+import {callsForSecret, declaredSecretOutputs, DERIVING_KINDS, REDACTED, SecretValues, secretParamsOf, splitSecretParams} from './secrets.js'
 import {asJson, compare, outputValue, resolveReferences, selectedText, textOf, UnresolvedReference, type ReferenceContext} from './values.js'
 
 /** One AWS API call by service and action name, as a runbook step writes it (rds, FailoverDBCluster). */
@@ -112,6 +114,12 @@ class StepFailure extends Error {
   }
 }
 
+/** What a run holds in memory only, never in its state: its secret parameters, and its steps' secret outputs. */
+interface RunMemory {
+  params: Record<string, unknown>
+  outputs: Record<string, Record<string, unknown>>
+}
+
 interface Walk {
   runbook: Runbook
   state: RunState
@@ -121,6 +129,19 @@ interface Walk {
   changed: {value: boolean}
   /** An approval was given in this invocation (protectedEnv). */
   approved: {value: boolean}
+  /** The secret values met so far, to find them in text the run did not write itself. */
+  secrets: SecretValues
+  /** Each run's (the outer one's and each called runbook's) memory. */
+  memory: WeakMap<RunState, RunMemory>
+}
+
+function memoryOf(walk: Walk, state: RunState = walk.state): RunMemory {
+  let memory = walk.memory.get(state)
+  if (!memory) {
+    memory = {params: {}, outputs: {}}
+    walk.memory.set(state, memory)
+  }
+  return memory
 }
 
 const request = (step: Step, fields: Record<string, unknown>): string => {
@@ -145,11 +166,19 @@ const request = (step: Step, fields: Record<string, unknown>): string => {
 const outputsOf = (step: Step, document: unknown): Record<string, unknown> =>
   Object.fromEntries(Object.entries(step.outputs as Record<string, StepOutput>).map(([name, output]) => [name, outputValue(document, output)]))
 
-/** The outputs of every step that has run (validation lets a step name only earlier ones). */
-const referenceContext = (walk: Walk): ReferenceContext => ({
-  params: walk.state.params,
-  outputs: Object.fromEntries(Object.entries(walk.state.steps).map(([name, record]) => [name, record.outputs])),
-  now: walk.deps.clock.now(),
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(asJson(a)) === JSON.stringify(asJson(b))
+
+/** The outputs of a run's steps: with the secret values from memory (`reveal`), or as its state keeps them. */
+function outputsByStep(walk: Walk, state: RunState, reveal: boolean): Record<string, Record<string, unknown>> {
+  const memory = memoryOf(walk, state)
+  return Object.fromEntries(Object.entries(state.steps).map(([name, record]) => [name, reveal ? {...record.outputs, ...memory.outputs[name]} : record.outputs]))
+}
+
+/** The outputs of every step that has run (validation lets a step name only earlier ones), and the parameters. */
+const referenceContext = (walk: Walk, now: Date, reveal: boolean): ReferenceContext => ({
+  params: reveal ? {...walk.state.params, ...memoryOf(walk).params} : walk.state.params,
+  outputs: outputsByStep(walk, walk.state, reveal),
+  now,
 })
 
 /** Runs `work` under a timeout; the signal it gets aborts on the timeout or on Ctrl-C. */
@@ -188,11 +217,25 @@ const callApi = (walk: Walk, step: ApiStep, fields: Record<string, unknown>, sec
 
 const matches = (value: string | undefined, wanted: unknown[]) => value !== undefined && wanted.some((item) => textOf(item) === value)
 
+/** A value selected from an answer, as a message may say it: never one from a call that returns secrets. */
+const said = (step: ApiStep, value: string | undefined) => (value === undefined ? 'nothing (no match)' : callsForSecret(step) ? REDACTED : JSON.stringify(value))
+
+/**
+ * A step's fields with their references filled: `fields` with the secret values, for the step
+ * to use; `shown` with each secret left as the reference that names it, for what is printed
+ * and audited. `tainted`: the fields hold a secret.
+ */
+interface Filled {
+  fields: Record<string, unknown>
+  shown: Record<string, unknown>
+  tainted: boolean
+}
+
 /**
  * One attempt at a step, for real. Returns its outputs, or throws StepFailure. `refill` fills the
  * step's references again, for a wait whose every poll reads the clock anew ({{ time.now }}).
  */
-async function perform(walk: Walk, step: Step, fields: Record<string, unknown>, refill: () => Record<string, unknown>): Promise<Record<string, unknown>> {
+async function perform(walk: Walk, step: Step, {fields, shown}: Filled, refill: () => Record<string, unknown>): Promise<Record<string, unknown>> {
   const {deps, runbook} = walk
   switch (step.kind) {
     case 'aws': {
@@ -202,7 +245,7 @@ async function perform(walk: Walk, step: Step, fields: Record<string, unknown>, 
     case 'assert': {
       const response = await callApi(walk, step, fields)
       const value = selectedText(response, step.selector)
-      if (!matches(value, fields.expected as unknown[])) throw new StepFailure(`${step.selector} is ${value === undefined ? 'nothing (no match)' : JSON.stringify(value)}, expected ${(fields.expected as unknown[]).map(textOf).join(' or ')}`)
+      if (!matches(value, fields.expected as unknown[])) throw new StepFailure(`${step.selector} is ${said(step, value)}, expected ${(shown.expected as unknown[]).map(textOf).join(' or ')}`)
       return outputsOf(step, response)
     }
     case 'wait': {
@@ -214,19 +257,19 @@ async function perform(walk: Walk, step: Step, fields: Record<string, unknown>, 
         const value = selectedText(response, step.selector)
         if (matches(value, poll.desiredValues as unknown[])) return outputsOf(step, response)
         const elapsedMs = deps.clock.now().getTime() - started
-        deps.onEvent?.({kind: 'waiting', runbook: runbook.name, step: step.name, current: value, elapsedMs})
-        if (elapsedMs >= timeoutMs) throw new StepFailure(`${step.selector} still ${value === undefined ? 'nothing (no match)' : JSON.stringify(value)} after ${Math.round(elapsedMs / 1000)} s, waiting for ${(poll.desiredValues as unknown[]).map(textOf).join(' or ')}`)
+        deps.onEvent?.({kind: 'waiting', runbook: runbook.name, step: step.name, current: value !== undefined && callsForSecret(step) ? REDACTED : value, elapsedMs})
+        if (elapsedMs >= timeoutMs) throw new StepFailure(`${step.selector} still ${said(step, value)} after ${Math.round(elapsedMs / 1000)} s, waiting for ${(shown.desiredValues as unknown[]).map(textOf).join(' or ')}`)
         await deps.clock.sleep(Math.min(deps.pollMs ?? DEFAULT_POLL_MS, timeoutMs - elapsedMs), deps.signal)
       }
     }
     case 'approve': {
-      await askApproval(walk, step.name, textOf(fields.summary))
+      await askApproval(walk, step.name, textOf(shown.summary))
       return {}
     }
     case 'script': {
       const operator = operatorOf(step)
       // The description says what a failed check means, where the runbook gives one.
-      if (!compare(fields.value, operator, fields[operator])) throw new StepFailure(`${textOf(fields.value)} is not ${operator} ${textOf(fields[operator])}${step.description ? `: ${step.description}` : ''}`)
+      if (!compare(fields.value, operator, fields[operator])) throw new StepFailure(`${textOf(shown.value)} is not ${operator} ${textOf(shown[operator])}${step.description ? `: ${step.description}` : ''}`)
       return outputsOf(step, {value: fields.value})
     }
     case 'shell': {
@@ -240,7 +283,7 @@ async function perform(walk: Walk, step: Step, fields: Record<string, unknown>, 
       return outputsOf(step, result.result)
     }
     case 'runbook':
-      return runChild(walk, step, fields.parameters as Record<string, unknown>)
+      return runChild(walk, step, fields.parameters as Record<string, unknown>, shown.parameters as Record<string, unknown>)
   }
 }
 
@@ -261,37 +304,87 @@ async function askApproval(walk: Walk, step: string, summary: string): Promise<v
   walk.approved.value = true
 }
 
-async function runChild(walk: Walk, step: Extract<Step, {kind: 'runbook'}>, given: Record<string, unknown>): Promise<Record<string, unknown>> {
+/** What a `runbook` step's outputs select from: the called run's outputs, by step. */
+const childDocument = (walk: Walk, child: RunState, reveal: boolean) => ({steps: outputsByStep(walk, child, reveal)})
+
+async function runChild(walk: Walk, step: Extract<Step, {kind: 'runbook'}>, given: Record<string, unknown>, shownGiven: Record<string, unknown>): Promise<Record<string, unknown>> {
   const record = walk.state.steps[step.name]!
+  // A parameter filled from a secret is secret in the called runbook too.
+  const filledFromSecret = (name: string) => name in given && !sameJson(given[name], shownGiven[name])
   if (!record.child) {
     const {runbook, params, hash} = await walk.deps.childRunbook(step.runbook, given)
-    record.child = newRunState({id: `${walk.state.id}/${step.name}`, runbook: runbook.name, runbookHash: hash, env: walk.state.env, params, dryRun: walk.state.dryRun, caller: walk.state.caller, now: walk.deps.clock.now()})
+    const declared = secretParamsOf(runbook)
+    const {kept, secret} = splitSecretParams(params, (name) => declared.has(name) || filledFromSecret(name))
+    record.child = newRunState({id: `${walk.state.id}/${step.name}`, runbook: runbook.name, runbookHash: hash, env: walk.state.env, params: kept, dryRun: walk.state.dryRun, caller: walk.state.caller, now: walk.deps.clock.now()})
+    remember(walk, record.child, secret)
+  } else {
+    // A resume inside the called runbook: the secret parameters its state does not keep come again from this step's.
+    const known = memoryOf(walk, record.child).params
+    const missing = Object.keys(record.child.params).filter((name) => record.child!.params[name] === REDACTED && !(name in known))
+    if (missing.length > 0) {
+      const {params} = await walk.deps.childRunbook(step.runbook, given)
+      remember(walk, record.child, {...known, ...Object.fromEntries(missing.map((name) => [name, params[name]]))})
+    }
   }
-  const {runbook} = await walk.deps.childRunbook(step.runbook, record.child.params)
-  const child = await walkRunbook({...walk, runbook, state: record.child})
-  if (child.status === 'interrupted') throw new InterruptedError()
-  if (child.status !== 'succeeded') throw new StepFailure(`runbook ${runbook.name} ${child.status} at step ${child.next}: ${child.next ? child.steps[child.next]?.detail : ''}`, child.status === 'refused')
-  return outputsOf(step, {steps: Object.fromEntries(Object.entries(child.steps).map(([name, inner]) => [name, inner.outputs]))})
+  const child = record.child
+  const {runbook} = await walk.deps.childRunbook(step.runbook, {...child.params, ...memoryOf(walk, child).params})
+  const ended = await walkRunbook({...walk, runbook, state: child})
+  if (ended.status === 'interrupted') throw new InterruptedError()
+  if (ended.status !== 'succeeded') throw new StepFailure(`runbook ${runbook.name} ${ended.status} at step ${ended.next}: ${ended.next ? ended.steps[ended.next]?.detail : ''}`, ended.status === 'refused')
+  return outputsOf(step, childDocument(walk, child, true))
+}
+
+/** A run's secret parameters, kept in memory and looked for in text from then on. */
+function remember(walk: Walk, state: RunState, secretParams: Record<string, unknown>): void {
+  memoryOf(walk, state).params = secretParams
+  for (const value of Object.values(secretParams)) walk.secrets.add(value)
+}
+
+/**
+ * The outputs as the state keeps them. An output is secret when the runbook marks it, when its
+ * call returns a secret, when its step made it from a secret it was given (script, shell,
+ * runbook), or when its value holds a secret met earlier: then it is kept in memory for the
+ * steps after it and stored as REDACTED.
+ */
+function keepOutputs(walk: Walk, step: Step, outputs: Record<string, unknown>, tainted: boolean): Record<string, unknown> {
+  const declared = declaredSecretOutputs(step)
+  const child = step.kind === 'runbook' ? walk.state.steps[step.name]?.child : undefined
+  const withoutChildSecrets = child ? outputsOf(step, childDocument(walk, child, false)) : undefined
+  const hidden: Record<string, unknown> = {}
+  const stored: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(outputs)) {
+    const secret =
+      value !== undefined &&
+      (declared.has(name) || (tainted && DERIVING_KINDS.has(step.kind)) || walk.secrets.holds(value) || (withoutChildSecrets !== undefined && !sameJson(withoutChildSecrets[name], value)))
+    if (secret) {
+      hidden[name] = value
+      walk.secrets.add(value)
+      stored[name] = REDACTED
+    } else stored[name] = value
+  }
+  memoryOf(walk).outputs[step.name] = hidden
+  return stored
 }
 
 /** What a dry run does with a step: reads until the first change, shows everything else. */
-async function rehearse(walk: Walk, step: Step, fields: Record<string, unknown>): Promise<{outputs: Record<string, unknown>; planned?: string}> {
+async function rehearse(walk: Walk, step: Step, filled: Filled): Promise<{outputs: Record<string, unknown>; planned?: string}> {
+  const {fields, shown} = filled
   if (step.kind === 'runbook' && !walk.changed.value) {
-    const outputs = await runChild(walk, step, fields.parameters as Record<string, unknown>)
+    const outputs = await runChild(walk, step, fields.parameters as Record<string, unknown>, shown.parameters as Record<string, unknown>)
     return {outputs}
   }
   const changes = stepChanges(step, walk.deps.runbookNamed)
   if (walk.changed.value || step.kind === 'approve' || changes) {
     if (changes) walk.changed.value = true
-    return {outputs: {}, planned: `${step.kind === 'approve' ? 'would ask: ' : 'would run: '}${request(step, fields)}`}
+    return {outputs: {}, planned: `${step.kind === 'approve' ? 'would ask: ' : 'would run: '}${request(step, shown)}`}
   }
   if (step.kind === 'wait') {
     const response = await callApi(walk, step, fields)
     const value = selectedText(response, step.selector)
     if (matches(value, fields.desiredValues as unknown[])) return {outputs: outputsOf(step, response)}
-    return {outputs: outputsOf(step, response), planned: `${step.selector} is ${value === undefined ? 'nothing' : JSON.stringify(value)} now: would wait up to ${step.timeout ?? DEFAULT_WAIT_TIMEOUT_SECONDS} s for ${(fields.desiredValues as unknown[]).map(textOf).join(' or ')}`}
+    return {outputs: outputsOf(step, response), planned: `${step.selector} is ${value === undefined ? 'nothing' : said(step, value)} now: would wait up to ${step.timeout ?? DEFAULT_WAIT_TIMEOUT_SECONDS} s for ${(shown.desiredValues as unknown[]).map(textOf).join(' or ')}`}
   }
-  return {outputs: await perform(walk, step, fields, () => fields)}
+  return {outputs: await perform(walk, step, filled, () => fields)}
 }
 
 function finish(walk: Walk, status: RunState['status'], next?: string): RunState {
@@ -306,13 +399,128 @@ function finish(walk: Walk, status: RunState['status'], next?: string): RunState
 /** A value inserted into a shell command, single-quoted: what an API returned never becomes shell syntax. */
 const shellQuoted = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`
 
-/** The step's fields with its references filled; a shell command gets its values quoted. */
-function fill(walk: Walk, step: Step, raw: Record<string, unknown>): Record<string, unknown> {
-  const lenient = walk.state.dryRun && walk.changed.value
-  const context = referenceContext(walk)
-  const fields = resolveReferences(raw, context, {lenient}) as Record<string, unknown>
-  if (step.kind === 'shell') fields.command = resolveReferences(step.command, context, {lenient, quote: shellQuoted})
-  return fields
+/** The step's fields with its references filled, with and without the secrets; a shell command gets its values quoted. */
+function fill(walk: Walk, step: Step, raw: Record<string, unknown>): Filled {
+  const now = walk.deps.clock.now()
+  const fillFrom = (context: ReferenceContext, lenient: boolean) => {
+    const fields = resolveReferences(raw, context, {lenient}) as Record<string, unknown>
+    if (step.kind === 'shell') fields.command = resolveReferences(step.command, context, {lenient, quote: shellQuoted})
+    return fields
+  }
+  const fields = fillFrom(referenceContext(walk, now, true), walk.state.dryRun && walk.changed.value)
+  const shown = fillFrom(referenceContext(walk, now, false), true)
+  return {fields, shown, tainted: !sameJson(fields, shown)}
+}
+
+type StepOutcome = {status: 'ok'} | {status: 'interrupted'} | {status: 'failed'; failure: StepFailure}
+
+/**
+ * Runs one step with its retries, saving the state as it starts and ends, and auditing it.
+ * `resumeAt`: the step a resume would start at meanwhile; a step run again for its secret
+ * outputs leaves it where the run stopped, and keeps the outputs it had until it succeeds.
+ */
+async function runStep(walk: Walk, step: Step, resumeAt = step.name): Promise<StepOutcome> {
+  const {runbook, state, deps} = walk
+  const again = resumeAt !== step.name
+  const previous = state.steps[step.name]
+  const record: StepRecord = {
+    status: 'running',
+    attempts: 0,
+    startedAt: deps.clock.now().toISOString(),
+    outputs: again ? previous?.outputs ?? {} : {},
+    ...(previous?.child && previous.status !== 'succeeded' ? {child: previous.child} : {}),
+  }
+  state.steps[step.name] = record
+  delete memoryOf(walk).outputs[step.name]
+  state.next = resumeAt
+  state.updatedAt = record.startedAt!
+  deps.save(walk.root)
+
+  const raw = referringFields(step)
+  const changes = stepChanges(step, deps.runbookNamed)
+  const started = deps.clock.now().getTime()
+  let filled: Filled = {fields: raw, shown: raw, tainted: false}
+  const audit = (result: RunbookAuditEntry['result'], detail?: string) =>
+    deps.audit({run: walk.root.id, runbook: runbook.name, step: step.name, kind: step.kind, request: request(step, filled.shown), result, changes, durationMs: deps.clock.now().getTime() - started, ...(detail ? {detail} : {})})
+  let failure: StepFailure | undefined
+  let planned: string | undefined
+  const attempts = step.kind === 'approve' ? 1 : step.retries + 1
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    record.attempts = attempt
+    deps.onEvent?.({kind: 'step-started', runbook: runbook.name, step: step.name, attempt})
+    failure = undefined
+    try {
+      if (deps.signal?.aborted) throw new InterruptedError()
+      filled = fill(walk, step, raw)
+      if (state.dryRun) {
+        const rehearsed = await rehearse(walk, step, filled)
+        record.outputs = keepOutputs(walk, step, rehearsed.outputs, filled.tainted)
+        planned = rehearsed.planned
+      } else {
+        if (changes && step.kind !== 'runbook' && attempt === 1) {
+          if (deps.protectedEnv && !walk.approved.value) await askApproval(walk, step.name, `${state.env} is protected and nothing approved a change in this run yet: step ${step.name} will ${request(step, filled.shown)}`)
+          audit('started')
+        }
+        record.outputs = keepOutputs(walk, step, await perform(walk, step, filled, () => fill(walk, step, raw).fields), filled.tainted)
+      }
+      break
+    } catch (error) {
+      if (error instanceof InterruptedError || deps.signal?.aborted) {
+        record.detail = 'interrupted'
+        audit('interrupted')
+        return {status: 'interrupted'}
+      }
+      failure = error instanceof StepFailure ? error : new StepFailure(error instanceof UnresolvedReference ? error.message : awsMessage(error))
+      if (failure.refused || attempt === attempts) break
+      await deps.clock.sleep(Math.min(1000 * 2 ** (attempt - 1), 30_000), deps.signal).catch(() => undefined)
+    }
+  }
+  record.endedAt = deps.clock.now().toISOString()
+  record.status = failure ? 'failed' : planned ? 'planned' : 'succeeded'
+  // What AWS, a command or a called runbook said may quote a secret: it is said without it.
+  if (failure) record.detail = walk.secrets.scrub(failure.message)
+  else if (planned) record.detail = walk.secrets.scrub(planned)
+  state.updatedAt = record.endedAt
+  deps.save(walk.root)
+  deps.onEvent?.({kind: 'step-ended', runbook: runbook.name, step: step.name, record})
+  audit(failure ? (failure.refused ? 'refused' : 'failed') : planned ? 'planned' : 'ok', record.detail)
+  return failure ? {status: 'failed', failure} : {status: 'ok'}
+}
+
+/**
+ * What a resume at `state.next` must run again first: the earlier steps whose secret outputs a
+ * step from there on reads (and the steps those read secrets from), since a state file keeps no
+ * secret. A step that only reads — or whose call only fetches a secret — is run again; one that
+ * changes something, or calls a runbook, is not: a resume needing its secret is `unrecoverable`.
+ * A resume inside a called runbook is looked into as well.
+ */
+export function secretsToRecover(runbook: Runbook, state: RunState, calls: (name: string) => Runbook | undefined): {rerun: Step[]; unrecoverable: Array<{runbook: string; step: string; output: string; neededBy: string; reason: string}>} {
+  const start = state.next ? runbook.steps.findIndex((step) => step.name === state.next) : -1
+  const inside = start >= 0 ? runbook.steps[start]! : undefined
+  const calledRun = inside?.kind === 'runbook' ? state.steps[inside.name]?.child : undefined
+  const called = inside?.kind === 'runbook' && calledRun && calledRun.status !== 'succeeded' ? calls(inside.runbook) : undefined
+  const nested = called && calledRun ? secretsToRecover(called, calledRun, calls).unrecoverable : []
+  if (start <= 0) return {rerun: [], unrecoverable: nested}
+  const position = new Map(runbook.steps.map((step, index) => [step.name, index]))
+  const needed = new Map<string, {output: string; neededBy: string}>()
+  const visit = (consumer: Step) => {
+    for (const {step: producer, output} of readsOf(consumer).outputs) {
+      const at = position.get(producer)
+      if (at === undefined || at >= start || needed.has(producer) || state.steps[producer]?.outputs[output] !== REDACTED) continue
+      needed.set(producer, {output, neededBy: consumer.name})
+      visit(runbook.steps[at]!)
+    }
+  }
+  runbook.steps.slice(start).forEach(visit)
+  const producers = runbook.steps.filter((step) => needed.has(step.name))
+  const repeatable = (step: Step) => step.kind !== 'runbook' && (!stepChanges(step, calls) || callsForSecret(step)?.reads === true)
+  return {
+    rerun: producers.filter(repeatable),
+    unrecoverable: [
+      ...producers.filter((step) => !repeatable(step)).map((step) => ({runbook: runbook.name, step: step.name, ...needed.get(step.name)!, reason: step.kind === 'runbook' ? `runs runbook ${step.runbook}` : 'changes something'})),
+      ...nested,
+    ],
+  }
 }
 
 async function walkRunbook(walk: Walk): Promise<RunState> {
@@ -321,6 +529,16 @@ async function walkRunbook(walk: Walk): Promise<RunState> {
   let index = state.next ? positions.get(state.next) ?? 0 : 0
   const runs = new Map<string, number>()
   state.status = 'running'
+  const resumeAt = state.next
+  if (resumeAt) {
+    const inMemory = memoryOf(walk).outputs
+    const lost = (step: Step) => Object.entries(state.steps[step.name]!.outputs).some(([name, value]) => value === REDACTED && !(name in (inMemory[step.name] ?? {})))
+    for (const step of secretsToRecover(runbook, state, deps.runbookNamed).rerun.filter(lost)) {
+      const outcome = await runStep(walk, step, resumeAt)
+      if (outcome.status === 'interrupted') return finish(walk, 'interrupted', resumeAt)
+      if (outcome.status === 'failed') return finish(walk, outcome.failure.refused ? 'refused' : 'failed', resumeAt)
+    }
+  }
   while (index < runbook.steps.length) {
     const step = runbook.steps[index]!
     runs.set(step.name, (runs.get(step.name) ?? 0) + 1)
@@ -328,67 +546,14 @@ async function walkRunbook(walk: Walk): Promise<RunState> {
       state.steps[step.name] = {status: 'failed', attempts: 0, outputs: {}, detail: `reached ${MAX_RUNS_PER_STEP} times through onFailure jumps: stopped (check the runbook's step: targets)`}
       return finish(walk, 'failed', step.name)
     }
-    const previous = state.steps[step.name]
-    const record: StepRecord = {status: 'running', attempts: 0, startedAt: deps.clock.now().toISOString(), outputs: {}, ...(previous?.child && previous.status !== 'succeeded' ? {child: previous.child} : {})}
-    state.steps[step.name] = record
-    state.next = step.name
-    state.updatedAt = record.startedAt!
-    deps.save(walk.root)
-
-    const {name: _name, kind: _kind, outputs: _outputs, ...raw} = step
-    const changes = stepChanges(step, deps.runbookNamed)
-    const started = deps.clock.now().getTime()
-    const audit = (result: RunbookAuditEntry['result'], fields: Record<string, unknown>, detail?: string) =>
-      deps.audit({run: walk.root.id, runbook: runbook.name, step: step.name, kind: step.kind, request: request(step, fields), result, changes, durationMs: deps.clock.now().getTime() - started, ...(detail ? {detail} : {})})
-    let fields: Record<string, unknown> = raw
-    let failure: StepFailure | undefined
-    let planned: string | undefined
-    const attempts = step.kind === 'approve' ? 1 : step.retries + 1
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      record.attempts = attempt
-      deps.onEvent?.({kind: 'step-started', runbook: runbook.name, step: step.name, attempt})
-      failure = undefined
-      try {
-        if (deps.signal?.aborted) throw new InterruptedError()
-        fields = fill(walk, step, raw)
-        if (state.dryRun) {
-          const rehearsed = await rehearse(walk, step, fields)
-          record.outputs = rehearsed.outputs
-          planned = rehearsed.planned
-        } else {
-          if (changes && step.kind !== 'runbook' && attempt === 1) {
-            if (deps.protectedEnv && !walk.approved.value) await askApproval(walk, step.name, `${state.env} is protected and nothing approved a change in this run yet: step ${step.name} will ${request(step, fields)}`)
-            audit('started', fields)
-          }
-          record.outputs = await perform(walk, step, fields, () => fill(walk, step, raw))
-        }
-        break
-      } catch (error) {
-        if (error instanceof InterruptedError || deps.signal?.aborted) {
-          record.detail = 'interrupted'
-          audit('interrupted', fields)
-          return finish(walk, 'interrupted', step.name)
-        }
-        failure = error instanceof StepFailure ? error : new StepFailure(error instanceof UnresolvedReference ? error.message : awsMessage(error))
-        if (failure.refused || attempt === attempts) break
-        await deps.clock.sleep(Math.min(1000 * 2 ** (attempt - 1), 30_000), deps.signal).catch(() => undefined)
-      }
-    }
-    record.endedAt = deps.clock.now().toISOString()
-    record.status = failure ? 'failed' : planned ? 'planned' : 'succeeded'
-    if (failure) record.detail = failure.message
-    else if (planned) record.detail = planned
-    state.updatedAt = record.endedAt
-    deps.save(walk.root)
-    deps.onEvent?.({kind: 'step-ended', runbook: runbook.name, step: step.name, record})
-    audit(failure ? (failure.refused ? 'refused' : 'failed') : planned ? 'planned' : 'ok', fields, record.detail)
-
-    if (!failure) {
+    const outcome = await runStep(walk, step)
+    if (outcome.status === 'interrupted') return finish(walk, 'interrupted', step.name)
+    if (outcome.status === 'ok') {
       if (step.end) break
       index++
       continue
     }
-    if (failure.refused) return finish(walk, 'refused', step.name)
+    if (outcome.failure.refused) return finish(walk, 'refused', step.name)
     if (step.onFailure === 'abort') return finish(walk, 'failed', step.name)
     if (step.onFailure === 'continue') {
       // As SSM's isEnd: the run ends after this step whether it succeeded or failed and went on.
@@ -412,7 +577,14 @@ function awsMessage(error: unknown): string {
  * the state saved before and after every step so a resume never repeats a finished step.
  * A dry run makes the reads up to the first change for real and shows the rest. In a
  * protected env no change goes out before an approval given in this same invocation.
+ *
+ * Secrets never reach the state, the audit entries or the events: the secret parameters come
+ * apart (`secretParams`, the state holding REDACTED for them), secret outputs are kept in
+ * memory for the steps after them, and a resume first runs again the steps whose secret
+ * outputs it needs (secretsToRecover).
  */
-export function executeRunbook(runbook: Runbook, state: RunState, deps: RunbookDeps): Promise<RunState> {
-  return walkRunbook({runbook, state, root: state, deps, changed: {value: false}, approved: {value: false}})
+export function executeRunbook(runbook: Runbook, state: RunState, deps: RunbookDeps, secretParams: Record<string, unknown> = {}): Promise<RunState> {
+  const walk: Walk = {runbook, state, root: state, deps, changed: {value: false}, approved: {value: false}, secrets: new SecretValues(), memory: new WeakMap()}
+  remember(walk, state, secretParams)
+  return walkRunbook(walk)
 }

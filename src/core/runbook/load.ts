@@ -3,6 +3,8 @@ import {basename, join} from 'node:path'
 import type {z} from 'zod'
 import {FileError, InputError} from '../errors.js'
 import {formatKeyPath, parseLocatedYaml, type KeyPath, type LocatedYaml} from '../yaml.js'
+import {PARAM, references, STEP_OUTPUT, TIME} from './references.js'
+import {secretOutputsOf, secretParamsOf} from './secrets.js'
 import {runbookHeaderSchema, STEP_KINDS, STEP_SCHEMAS, type Runbook, type Step, type StepKind} from './schema.js'
 
 export const RUNBOOK_DIR = 'runbooks'
@@ -22,21 +24,6 @@ export interface RunbookSet {
   problems: RunbookProblem[]
   /** Every file read, relative to the project root. */
   files: string[]
-}
-
-const REFERENCE = /\{\{\s*(.*?)\s*\}\}/g
-/** What a reference may name: a step's output, a parameter, or the run's clock. */
-export const STEP_OUTPUT = /^steps\.([^.\s]+)\.outputs\.([^.\s]+)$/
-export const PARAM = /^params\.([^.\s]+)$/
-/** The run's clock, for API calls that take a time window (CloudWatch): now, or N minutes before. */
-export const TIME = /^time\.(now|minus\d+m)$/
-
-/** Every `{{ … }}` in a value, with the key path of the string it sits in. */
-function references(value: unknown, path: KeyPath): Array<{expression: string; path: KeyPath}> {
-  if (typeof value === 'string') return [...value.matchAll(REFERENCE)].map((match) => ({expression: match[1] ?? '', path}))
-  if (Array.isArray(value)) return value.flatMap((item, index) => references(item, [...path, index]))
-  if (value && typeof value === 'object') return Object.entries(value).flatMap(([key, item]) => references(item, [...path, key]))
-  return []
 }
 
 function issueProblems(error: z.ZodError, file: string, yaml: LocatedYaml, base: KeyPath): RunbookProblem[] {
@@ -108,7 +95,20 @@ export function parseRunbook(text: string, file: string): {runbook?: Runbook; pr
   })
   for (const [paramName, spec] of Object.entries(header.data.parameters)) {
     if (spec.type === 'enum' && spec.default !== undefined && !spec.values.includes(spec.default)) at(['parameters', paramName, 'default'], `default ${spec.default} is not one of ${spec.values.join(', ')}`, 'schema')
+    if (spec.secret && spec.default !== undefined) at(['parameters', paramName, 'default'], `a secret parameter has no default: a runbook file is no place for a secret (give it with --param, or a from source)`, 'schema')
   }
+  const secretParams = secretParamsOf(header.data)
+  const secretOutputs = secretOutputsOf({parameters: header.data.parameters, steps})
+  steps.forEach((step, position) => {
+    if (step.kind !== 'shell' || !step.instanceTag) return
+    for (const {expression, path} of references(step.command, ['steps', position, 'command'])) {
+      const param = PARAM.exec(expression)
+      const output = STEP_OUTPUT.exec(expression)
+      if ((param && secretParams.has(param[1]!)) || (output && secretOutputs.get(output[1]!)?.has(output[2]!))) {
+        at(path, `{{ ${expression} }} is secret: a command run through SSM Run Command (instanceTag) is kept in clear in the command's history`)
+      }
+    }
+  })
   const {steps: _raw, ...rest} = header.data
   return {runbook: {...rest, steps, file}, problems, lineOf}
 }

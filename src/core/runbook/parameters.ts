@@ -1,5 +1,6 @@
 import {InputError} from '../errors.js'
 import type {ParameterSource, Runbook, RunbookParameter} from './schema.js'
+import {REDACTED} from './secrets.js'
 
 /** `--param k=v` flags as given, each once. */
 export function parseParamFlags(flags: readonly string[]): Record<string, string> {
@@ -72,4 +73,18 @@ export async function resolveRunbookParams(runbook: Runbook, given: Record<strin
   }
   if (missing.length > 0) throw needs(runbook, missing)
   return params
+}
+
+/**
+ * The runbook reduced to the secret parameters a resume needs again: a state file keeps none, so
+ * each comes from --param, else its `from` source. --param may name only those (the other
+ * parameters stay as the run began); each is checked as `run` checks them, before any AWS call.
+ */
+export function secretParamsToResume(runbook: Runbook, kept: Record<string, unknown>, given: Record<string, unknown>): Runbook {
+  const redacted = Object.keys(kept).filter((name) => kept[name] === REDACTED && runbook.parameters[name])
+  const others = Object.keys(given).filter((name) => !redacted.includes(name))
+  if (others.length > 0) throw new InputError(`--param ${others.join(', ')}: a resume is given only the secret parameters its state file does not keep (${redacted.join(', ') || 'none in this run'}); the others stay as the run began`)
+  const reduced = {...runbook, parameters: Object.fromEntries(redacted.map((name) => [name, runbook.parameters[name]!]))}
+  checkGivenParams(reduced, given)
+  return reduced
 }

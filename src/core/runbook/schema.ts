@@ -12,8 +12,11 @@ const apiCall = {
 }
 const selector = z.string().regex(/^\$\./, 'a selector is a JSONPath starting with $., e.g. $.DBClusters[0].Status')
 const outputType = z.enum(['String', 'Integer', 'Boolean', 'StringList', 'MapList', 'StringMap'])
-/** `default` stands in when the selector matches nothing (CloudWatch leaves out a minute with no 5xx). */
-const output = z.union([selector, z.strictObject({selector, type: outputType.default('String'), default: z.union([z.string(), z.number(), z.boolean()]).optional()})])
+/**
+ * `default` stands in when the selector matches nothing (CloudWatch leaves out a minute with no 5xx).
+ * `secret`: the value is used by later steps but never shown, audited or kept in the state file.
+ */
+const output = z.union([selector, z.strictObject({selector, type: outputType.default('String'), default: z.union([z.string(), z.number(), z.boolean()]).optional(), secret: z.boolean().optional()})])
 const values = z.array(z.union([z.string(), z.number(), z.boolean()])).min(1)
 const instanceTag = z.strictObject({key: z.string().min(1), value: z.string().min(1)})
 
@@ -76,7 +79,8 @@ export const parameterSource = z.union([
 ])
 export type ParameterSource = z.output<typeof parameterSource>
 
-const parameterCommon = {description: z.string().min(1), from: parameterSource.optional()}
+/** `secret`: the value is used by the steps but never shown, audited or kept in the state file. */
+const parameterCommon = {description: z.string().min(1), from: parameterSource.optional(), secret: z.boolean().optional()}
 const parameter = z.discriminatedUnion('type', [
   z.strictObject({type: z.literal('string'), ...parameterCommon, default: z.string().optional()}),
   z.strictObject({type: z.literal('number'), ...parameterCommon, default: z.number().optional()}),

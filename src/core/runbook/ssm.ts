@@ -1,5 +1,6 @@
 import type {Comparison, Runbook, Step, StepOutput} from './schema.js'
 import {operatorOf} from './schema.js'
+import {secretOutputsOf} from './secrets.js'
 
 /** An SSM Automation document, schemaVersion 0.3, as `export --format ssm` writes it. */
 export interface SsmDocument {
@@ -22,10 +23,18 @@ export interface SsmStep {
 }
 
 export interface Unmappable {
+  /** The step's name, or the parameter's for kind `parameter`. */
   step: string
-  kind: Step['kind']
+  kind: Step['kind'] | 'parameter'
   reason: string
 }
+
+/**
+ * SSM Automation keeps every step output and parameter value in clear in the execution's
+ * details, has no secret output type, and a document parameter cannot take a SecureString.
+ */
+const SECRET_OUTPUTS = 'SSM Automation keeps step outputs in clear in the execution\'s details (there is no secret output type): read the secret inside the step that uses it instead'
+const SECRET_PARAMETER = 'SSM Automation keeps parameter values in clear in the execution\'s details, and a document parameter cannot be a SecureString: pass the SecureString parameter\'s name instead'
 
 export interface SsmExport {
   document?: SsmDocument
@@ -117,15 +126,20 @@ export const DOCUMENT_PREFIX = 'fintech-'
  * check silently left out is worse than none.
  */
 export function exportSsm(runbook: Runbook): SsmExport {
-  const unmappable: Unmappable[] = []
+  const unmappable: Unmappable[] = Object.entries(runbook.parameters)
+    .filter(([, spec]) => spec.secret)
+    .map(([name]) => ({step: name, kind: 'parameter' as const, reason: SECRET_PARAMETER}))
   const mainSteps: SsmStep[] = []
+  const secretOutputs = secretOutputsOf(runbook)
   for (const step of runbook.steps) {
     const outputDefault = Object.values(step.outputs as Record<string, StepOutput>).some((output) => typeof output !== 'string' && output.default !== undefined)
     const mapped = JSON.stringify(step).match(/\{\{\s*time\./)
       ? 'SSM has no relative time ({{ time.… }}) to fill an API parameter with'
       : outputDefault
         ? 'SSM has no default for an output whose selector matches nothing'
-        : action(step)
+        : (secretOutputs.get(step.name)?.size ?? 0) > 0
+          ? SECRET_OUTPUTS
+          : action(step)
     if (typeof mapped === 'string') {
       unmappable.push({step: step.name, kind: step.kind, reason: mapped})
       continue

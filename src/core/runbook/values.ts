@@ -1,5 +1,6 @@
 import {JSONPath} from 'jsonpath-plus'
-import {PARAM, STEP_OUTPUT, TIME} from './load.js'
+import {PARAM, STEP_OUTPUT, TIME} from './references.js'
+import {REDACTED} from './secrets.js'
 import type {Comparison, StepOutput} from './schema.js'
 
 /** What `{{ … }}` references read while a run goes: its parameters, earlier outputs, its clock. */
@@ -26,6 +27,7 @@ function lookup(expression: string, context: ReferenceContext): unknown {
   const param = PARAM.exec(expression)
   if (param) {
     if (context.params[param[1]!] === undefined) throw new UnresolvedReference(expression, `parameter ${param[1]} has no value`)
+    if (context.params[param[1]!] === REDACTED) throw new UnresolvedReference(expression, `parameter ${param[1]} is secret and its value is not at hand (a state file never keeps it)`)
     return context.params[param[1]!]
   }
   const output = STEP_OUTPUT.exec(expression)
@@ -34,6 +36,7 @@ function lookup(expression: string, context: ReferenceContext): unknown {
   const produced = context.outputs[step]
   if (!produced) throw new UnresolvedReference(expression, `step ${step} has not run`)
   if (produced[name] === undefined) throw new UnresolvedReference(expression, `step ${step} produced no ${name} (its selector matched nothing)`)
+  if (produced[name] === REDACTED) throw new UnresolvedReference(expression, `output ${name} of step ${step} is secret and its value is not at hand (a state file never keeps it): resume --from ${step} reads it again`)
   return produced[name]
 }
 

@@ -1,4 +1,5 @@
 import {DateTime} from 'luxon'
+import {isProductionName} from '../config/schema.js'
 import type {Tags} from './api.js'
 import type {Tier} from './manifest.js'
 
@@ -27,7 +28,7 @@ export function exclusionOf(tags: Tags, scope: ShutdownScope, now: Date): string
 }
 
 export const isProtectedEnv = (environment: string, scope: ShutdownScope): boolean =>
-  environment.toLowerCase() === 'prod' || scope.protectedEnvs.includes(environment)
+  isProductionName(environment) || scope.protectedEnvs.includes(environment)
 
 export const belongsToScope = (tags: Tags, scope: ShutdownScope): boolean =>
   tags[ENVIRONMENT_TAG] === scope.env || scope.stackNames.includes(tags[STACK_NAME_TAG] ?? '')

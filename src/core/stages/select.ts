@@ -19,8 +19,8 @@ export function selectEnvironment(config: FintechConfig, env: string) {
   return found
 }
 
-/** Protected: marked so in the config, or named prod whatever the config says (DESIGN.md: prod is always guarded). */
-export const isProtectedEnv = (config: FintechConfig, env: string): boolean => selectEnvironment(config, env).protected || env === 'prod'
+/** Protected as the config resolved it (explicitly, or by a production name: config/schema.ts). */
+export const isProtectedEnv = (config: FintechConfig, env: string): boolean => selectEnvironment(config, env).protected
 
 /** The stacks of a stage that deploy to `env`. */
 export const stacksFor = (stage: StageConfig, env: string): StackConfig[] => stage.stacks.filter((stack) => !stack.envs || stack.envs.includes(env))

@@ -1,4 +1,5 @@
 import type {AuditSink} from '../audit/audit-log.js'
+import {InputError} from '../errors.js'
 import {COST_ALLOCATION_BATCH, type CostAllocationApi} from './api.js'
 
 /**
@@ -24,11 +25,15 @@ export interface ActivationRun {
   requests: number
 }
 
-/** Activates the inactive ones among `keys` as cost-allocation tags, at most 20 keys a call; active keys are left alone. */
+/**
+ * Activates the inactive ones among `keys` as cost-allocation tags, at most 20 keys a call;
+ * active keys are left alone. `confirm`, when given, sees the keys about to be activated
+ * before the first change; a refusal changes nothing.
+ */
 export async function activateCostAllocationTags(
   api: CostAllocationApi,
   keys: readonly string[],
-  options: {dryRun: boolean; audit: AuditSink; envName: string},
+  options: {dryRun: boolean; audit: AuditSink; envName: string; confirm?: (keys: string[]) => Promise<boolean>},
 ): Promise<ActivationRun> {
   const known = new Map((await api.listTags([...keys])).map((tag) => [tag.key, tag]))
   const results: ActivationResult[] = keys.map((key) => {
@@ -40,6 +45,9 @@ export async function activateCostAllocationTags(
   })
   if (!options.dryRun) {
     const toActivate = results.filter((entry) => entry.result === 'activated')
+    if (toActivate.length > 0 && options.confirm && !(await options.confirm(toActivate.map((entry) => entry.key)))) {
+      throw new InputError('not confirmed; no cost-allocation tag was activated')
+    }
     for (let start = 0; start < toActivate.length; start += COST_ALLOCATION_BATCH) {
       const batch = toActivate.slice(start, start + COST_ALLOCATION_BATCH)
       let refused: Map<string, string>

@@ -110,6 +110,42 @@ steps:
 prose: p
 `
 
+describe('runbook schema: secrets', () => {
+  const SECRET = VALID.replace('  maxLag: {type: number, default: 100, description: lag}', '  maxLag: {type: number, default: 100, description: lag}\n  password: {type: string, description: the admin password, secret: true}').replace('      Status: $.DBClusters[0].Status', '      Status: $.DBClusters[0].Status\n      Endpoint: {selector: \'$.DBClusters[0].Endpoint\', secret: true}')
+
+  it('takes secret: true on a parameter and on an output', () => {
+    const read = parseRunbook(SECRET, 'runbooks/sample.yaml')
+    expect(read.problems).toEqual([])
+    expect(read.runbook?.parameters.password).toEqual({type: 'string', description: 'the admin password', secret: true})
+    expect(read.runbook?.steps[0]?.outputs.Endpoint).toEqual({selector: '$.DBClusters[0].Endpoint', type: 'String', secret: true})
+  })
+
+  it('rejects a secret that is not true or false, at its line', () => {
+    expect(problemsOf(SECRET.replace("Endpoint', secret: true}", "Endpoint', secret: yes}"))).toEqual([expect.stringMatching(/^runbooks\/sample\.yaml:19 schema steps\[0\]\.outputs\.Endpoint: /)])
+  })
+
+  it('rejects a default for a secret parameter: the file is no place for a secret', () => {
+    expect(problemsOf(SECRET.replace('the admin password, secret: true}', 'the admin password, secret: true, default: hunter2}'))).toEqual([
+      'runbooks/sample.yaml:10 schema a secret parameter has no default: a runbook file is no place for a secret (give it with --param, or a from source)',
+    ])
+  })
+
+  it('rejects a secret in a command sent through SSM Run Command, which keeps it in its history', () => {
+    const text = SECRET.replace('prose: |', `  - name: reset
+    kind: shell
+    command: 'reset-admin {{ params.password }} {{ steps.cluster.outputs.Endpoint }} {{ params.clusterId }}'
+    instanceTag: {key: role, value: bastion}
+  - name: local
+    kind: shell
+    command: 'reset-admin {{ params.password }}'
+prose: |`)
+    expect(problemsOf(text)).toEqual([
+      "runbooks/sample.yaml:30 reference {{ params.password }} is secret: a command run through SSM Run Command (instanceTag) is kept in clear in the command's history",
+      "runbooks/sample.yaml:30 reference {{ steps.cluster.outputs.Endpoint }} is secret: a command run through SSM Run Command (instanceTag) is kept in clear in the command's history",
+    ])
+  })
+})
+
 function project(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'fintech-runbooks-'))
   mkdirSync(join(root, 'runbooks'))

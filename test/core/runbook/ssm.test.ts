@@ -55,4 +55,23 @@ describe('SSM Automation export', () => {
     expect(exported.unmappable.map((entry) => `${entry.step} ${entry.kind}`)).toEqual(['local shell', 'move redis'])
     expect(exported.unmappable[0]?.reason).toBe('a shell step runs on instances in SSM: give it instanceTag {key, value}')
   })
+
+  it('exports no secret: a step with secret outputs and a secret parameter are unmappable, a secret read with no outputs maps', () => {
+    const read = parseRunbook(
+      `name: sample\ntitle: t\ndescription: d\nwhenToUse: w\nseverity: routine\nenvs: [dev]\nparameters:\n  apiKey: {type: string, description: k, secret: true}\nsteps:
+  - {name: current, kind: aws, service: secretsmanager, api: GetSecretValue, parameters: {SecretId: a}, outputs: {password: $.SecretString}}
+  - {name: marked, kind: aws, service: ecs, api: DescribeServices, outputs: {arn: {selector: '$.services[0].serviceArn', secret: true}}}
+  - {name: exists, kind: aws, service: secretsmanager, api: GetSecretValue, parameters: {SecretId: a}}
+prose: p\n`,
+      'runbooks/sample.yaml',
+    )
+    expect(read.problems).toEqual([])
+    const exported = exportSsm(read.runbook!)
+    expect(exported.document).toBeUndefined()
+    expect(exported.unmappable).toEqual([
+      {step: 'apiKey', kind: 'parameter', reason: "SSM Automation keeps parameter values in clear in the execution's details, and a document parameter cannot be a SecureString: pass the SecureString parameter's name instead"},
+      {step: 'current', kind: 'aws', reason: "SSM Automation keeps step outputs in clear in the execution's details (there is no secret output type): read the secret inside the step that uses it instead"},
+      {step: 'marked', kind: 'aws', reason: "SSM Automation keeps step outputs in clear in the execution's details (there is no secret output type): read the secret inside the step that uses it instead"},
+    ])
+  })
 })
