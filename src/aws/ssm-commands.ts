@@ -39,7 +39,7 @@ const isRefused = (error: unknown) => nameOf(error) === 'AbortError' || (statusO
  * never sends it again by itself: the command carries a mark at the end of its comment, and
  * after a failure that may have reached SSM (no answer, a 5xx) it is looked for by that mark
  * and sent again only when SSM has no such command. Throttled sends, which SSM refused
- * before running anything, are sent again straight away after a pause.
+ * before running anything, are sent again after a pause without looking.
  */
 export async function sendCommandOnce(target: AwsTarget, input: SendCommandCommandInput, sleep: (ms: number) => Promise<void>): Promise<string> {
   const ssm = await import('@aws-sdk/client-ssm')
