@@ -1,9 +1,9 @@
 import type {RunbookAws} from '../core/runbook/engine.js'
 import {InputError} from '../core/errors.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 
 type Module = Record<string, unknown>
-type SdkClient = {send(command: unknown, options?: {abortSignal?: AbortSignal}): Promise<Record<string, unknown>>}
+type SdkClient = ReturnType<typeof createClient> & {send(command: unknown, options?: {abortSignal?: AbortSignal}): Promise<Record<string, unknown>>}
 
 /**
  * The services runbook steps may call, under the names SSM Automation and boto3 use for them,
@@ -51,7 +51,7 @@ export function createRunbookAws(target: AwsTarget): RunbookAws {
     if (!known) throw new InputError(`a runbook step calls service ${service}, which fintech cannot call (services: ${RUNBOOK_SERVICES.join(', ')})`)
     let opened = clients.get(service)
     if (!opened) {
-      opened = known.load().then((module) => ({module, client: new (module[known.client] as new (settings: unknown) => SdkClient)(clientSettings(target))}))
+      opened = known.load().then((module) => ({module, client: createClient(module[known.client] as new (config: object) => SdkClient, target)}))
       clients.set(service, opened)
     }
     return opened

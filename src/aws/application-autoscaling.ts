@@ -1,6 +1,6 @@
 import type {ScalableTarget as SdkTarget} from '@aws-sdk/client-application-auto-scaling'
 import type {ScalableTarget, ScalingApi} from '../core/shutdown/api.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 import {allPages, chunks} from './paging.js'
 
 /** DescribeScalableTargets takes at most 50 resource ids and returns at most 50 targets a page. */
@@ -23,7 +23,7 @@ function toTarget(target: SdkTarget): ScalableTarget {
 
 export async function createScalingApi(target: AwsTarget): Promise<ScalingApi> {
   const aas = await import('@aws-sdk/client-application-auto-scaling')
-  const client = new aas.ApplicationAutoScalingClient(clientSettings(target))
+  const client = createClient(aas.ApplicationAutoScalingClient, target)
 
   return {
     async describeEcsTargets(resourceIds) {

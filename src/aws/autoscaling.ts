@@ -1,6 +1,6 @@
 import type {AutoScalingGroup as SdkGroup} from '@aws-sdk/client-auto-scaling'
 import type {AutoScalingApi, AutoScalingGroup} from '../core/shutdown/api.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 import {allPages, chunks} from './paging.js'
 import {tagMap} from './tags.js'
 
@@ -20,7 +20,7 @@ function toGroup(group: SdkGroup): AutoScalingGroup {
 
 export async function createAutoScalingApi(target: AwsTarget): Promise<AutoScalingApi> {
   const asg = await import('@aws-sdk/client-auto-scaling')
-  const client = new asg.AutoScalingClient(clientSettings(target))
+  const client = createClient(asg.AutoScalingClient, target)
 
   const describe = async (input: {AutoScalingGroupNames?: string[]; Filters?: {Name: string; Values: string[]}[]}) => {
     const pages = await allPages(

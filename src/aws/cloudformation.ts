@@ -1,6 +1,6 @@
 import type {ChangeSetDescription, ResourceChange, StackApi, StackDescription, StackEvent} from '../core/deploy/api.js'
 import type {DescribeChangeSetCommandOutput, StackEvent as SdkStackEvent} from '@aws-sdk/client-cloudformation'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {afterResend, createClient, idempotencyToken, type AwsTarget} from './clients.js'
 
 const toRecord = <T>(items: T[] | undefined, key: (item: T) => string | undefined, value: (item: T) => string | undefined) =>
   Object.fromEntries((items ?? []).map((item) => [key(item) ?? '', value(item) ?? '']))
@@ -18,12 +18,13 @@ function toStackEvent(event: SdkStackEvent, stackName: string): StackEvent {
   }
 }
 
-const isStackMissing = (error: unknown) =>
-  (error as {name?: string}).name === 'ValidationError' && /does not exist/.test((error as Error).message)
+const nameOf = (error: unknown) => (error as {name?: string}).name
+
+const isStackMissing = (error: unknown) => nameOf(error) === 'ValidationError' && /does not exist/.test((error as Error).message)
 
 export async function createStackApi(target: AwsTarget): Promise<StackApi> {
   const cfn = await import('@aws-sdk/client-cloudformation')
-  const client = new cfn.CloudFormationClient(clientSettings(target))
+  const client = createClient(cfn.CloudFormationClient, target)
 
   return {
     async describeStack(stackName): Promise<StackDescription | undefined> {
@@ -54,21 +55,32 @@ export async function createStackApi(target: AwsTarget): Promise<StackApi> {
       return TemplateBody ?? ''
     },
 
+    /**
+     * The token makes CloudFormation take the SDK's re-send of a call whose answer was lost for
+     * the same request. Where an endpoint ignores it (moto), the re-send finds the change set
+     * the first attempt made, under its name that is unique to this run, and goes on with it.
+     */
     async createChangeSet(input) {
-      const {Id} = await client.send(
-        new cfn.CreateChangeSetCommand({
-          StackName: input.stackName,
-          ChangeSetName: input.changeSetName,
-          ChangeSetType: input.changeSetType,
-          TemplateBody: input.templateBody,
-          TemplateURL: input.templateUrl,
-          Parameters: Object.entries(input.parameters).map(([ParameterKey, ParameterValue]) => ({ParameterKey, ParameterValue})),
-          Tags: Object.entries(input.tags).map(([Key, Value]) => ({Key, Value})),
-          Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'],
-          Description: input.description,
-        }),
-      )
-      return {id: Id ?? input.changeSetName}
+      const create = new cfn.CreateChangeSetCommand({
+        ClientToken: idempotencyToken(),
+        StackName: input.stackName,
+        ChangeSetName: input.changeSetName,
+        ChangeSetType: input.changeSetType,
+        TemplateBody: input.templateBody,
+        TemplateURL: input.templateUrl,
+        Parameters: Object.entries(input.parameters).map(([ParameterKey, ParameterValue]) => ({ParameterKey, ParameterValue})),
+        Tags: Object.entries(input.tags).map(([Key, Value]) => ({Key, Value})),
+        Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'],
+        Description: input.description,
+      })
+      try {
+        const {Id} = await client.send(create)
+        return {id: Id ?? input.changeSetName}
+      } catch (error) {
+        if (nameOf(error) !== 'AlreadyExistsException' || !afterResend(error)) throw error
+        const {ChangeSetId} = await client.send(new cfn.DescribeChangeSetCommand({StackName: input.stackName, ChangeSetName: input.changeSetName}))
+        return {id: ChangeSetId ?? input.changeSetName}
+      }
     },
 
     async describeChangeSet(changeSetId): Promise<ChangeSetDescription> {
@@ -109,20 +121,32 @@ export async function createStackApi(target: AwsTarget): Promise<StackApi> {
       }
     },
 
+    /** A re-send refused because the change set is no longer AVAILABLE: the first attempt executed it. */
     async executeChangeSet(changeSetId) {
-      await client.send(new cfn.ExecuteChangeSetCommand({ChangeSetName: changeSetId}))
+      try {
+        await client.send(new cfn.ExecuteChangeSetCommand({ChangeSetName: changeSetId, ClientRequestToken: idempotencyToken()}))
+      } catch (error) {
+        if (nameOf(error) !== 'InvalidChangeSetStatusException' || !afterResend(error)) throw error
+        const {ExecutionStatus} = await client.send(new cfn.DescribeChangeSetCommand({ChangeSetName: changeSetId}))
+        if (ExecutionStatus === 'AVAILABLE') throw error
+      }
     },
 
+    /** DeleteChangeSet takes no token: a re-send that finds the change set gone finds it deleted. */
     async deleteChangeSet(changeSetId) {
-      await client.send(new cfn.DeleteChangeSetCommand({ChangeSetName: changeSetId}))
+      try {
+        await client.send(new cfn.DeleteChangeSetCommand({ChangeSetName: changeSetId}))
+      } catch (error) {
+        if (nameOf(error) !== 'ChangeSetNotFoundException' || !afterResend(error)) throw error
+      }
     },
 
     async deleteStack(stackName) {
-      await client.send(new cfn.DeleteStackCommand({StackName: stackName}))
+      await client.send(new cfn.DeleteStackCommand({StackName: stackName, ClientRequestToken: idempotencyToken()}))
     },
 
     async continueUpdateRollback(stackName) {
-      await client.send(new cfn.ContinueUpdateRollbackCommand({StackName: stackName}))
+      await client.send(new cfn.ContinueUpdateRollbackCommand({StackName: stackName, ClientRequestToken: idempotencyToken()}))
     },
 
     async eventsSince(stackName, since, seen): Promise<StackEvent[]> {

@@ -1,5 +1,5 @@
 import type {FiringAlarm, LedgerApi, MetricSeries} from '../core/ledger/api.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 import {allPages, chunks} from './paging.js'
 
 /** DescribeAlarms takes at most 100 alarm names a call. */
@@ -7,7 +7,7 @@ const NAMES_PER_CALL = 100
 
 export async function createCloudWatchReader(target: AwsTarget): Promise<Pick<LedgerApi, 'metrics' | 'alarmsInAlarm'>> {
   const cloudwatch = await import('@aws-sdk/client-cloudwatch')
-  const client = new cloudwatch.CloudWatchClient(clientSettings(target))
+  const client = createClient(cloudwatch.CloudWatchClient, target)
 
   return {
     /** One GetMetricData request for every query; a long answer comes in pages that may split one series. */

@@ -1,5 +1,5 @@
 import type {CostAllocationApi, CostAllocationTag} from '../core/tags/api.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 import {COST_EXPLORER_REGION} from './cost-explorer.js'
 import {chunks} from './paging.js'
 import {requestCounter} from './resource-tags.js'
@@ -10,7 +10,7 @@ const KEYS_PER_LIST = 100
 /** Cost Explorer's cost-allocation tags (user-defined) of the payer account; Cost Explorer lives in us-east-1. */
 export async function createCostAllocationApi(target: AwsTarget): Promise<CostAllocationApi> {
   const ce = await import('@aws-sdk/client-cost-explorer')
-  const client = new ce.CostExplorerClient(clientSettings({...target, region: COST_EXPLORER_REGION}))
+  const client = createClient(ce.CostExplorerClient, {...target, region: COST_EXPLORER_REGION})
   const counter = requestCounter()
   return {
     requests: counter.sent,

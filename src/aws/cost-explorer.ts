@@ -1,7 +1,7 @@
 import type {Metric} from '@aws-sdk/client-cost-explorer'
 import {forecastMetric, type CostExplorerApi, type CostUsageQuery} from '../core/cost/api.js'
 import {FintechError} from '../core/errors.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 
 /** Cost Explorer has one endpoint, in us-east-1, whatever region the envs use. */
 export const COST_EXPLORER_REGION = 'us-east-1'
@@ -34,7 +34,7 @@ function explain(error: unknown): never {
 
 export async function createCostExplorerApi(target: AwsTarget): Promise<CostExplorerApi> {
   const ce = await import('@aws-sdk/client-cost-explorer')
-  const client = new ce.CostExplorerClient(clientSettings({...target, region: COST_EXPLORER_REGION}))
+  const client = createClient(ce.CostExplorerClient, {...target, region: COST_EXPLORER_REGION})
 
   return {
     async getCostAndUsage(query: CostUsageQuery, nextPageToken?: string) {

@@ -1,13 +1,13 @@
 import type {ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
 import {partitionOf} from '../core/tags/policy.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 import {requestCounter, tagOneByOne, tagsOneByOne} from './resource-tags.js'
 import {tagMap} from './tags.js'
 
 /** DynamoDB tables, tagged or not. ListTables carries no tags: they are read per table, only where needed. */
 export async function createDynamoDbListing(target: AwsTarget, account: string): Promise<ResourceSource> {
   const dynamodb = await import('@aws-sdk/client-dynamodb')
-  const client = new dynamodb.DynamoDBClient(clientSettings(target))
+  const client = createClient(dynamodb.DynamoDBClient, target)
   const counter = requestCounter()
   const arnOf = (table: string) => `arn:${partitionOf(target.region)}:dynamodb:${target.region}:${account}:table/${table}`
   return {
@@ -39,7 +39,7 @@ export async function createDynamoDbListing(target: AwsTarget, account: string):
 /** dynamodb:TagResource, one table a call, for tables TagResources refused. */
 export async function tagDynamoDbTables(target: AwsTarget, arns: string[], tags: Tags): Promise<Map<string, ServiceTagging>> {
   const dynamodb = await import('@aws-sdk/client-dynamodb')
-  const client = new dynamodb.DynamoDBClient(clientSettings(target))
+  const client = createClient(dynamodb.DynamoDBClient, target)
   const tagList = Object.entries(tags).map(([Key, Value]) => ({Key, Value}))
   return tagOneByOne(arns, 'dynamodb:TagResource', (arn) => client.send(new dynamodb.TagResourceCommand({ResourceArn: arn, Tags: tagList})))
 }

@@ -1,6 +1,6 @@
 import type {FoundResource, ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
 import {partitionOf} from '../core/tags/policy.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 import {chunks} from './paging.js'
 import {requestCounter} from './resource-tags.js'
 import {tagMap} from './tags.js'
@@ -20,7 +20,7 @@ const CREATE_TAGS_BATCH = 1000
  */
 export async function createEc2Listing(target: AwsTarget, account: string): Promise<ResourceSource> {
   const ec2 = await import('@aws-sdk/client-ec2')
-  const client = new ec2.EC2Client(clientSettings(target))
+  const client = createClient(ec2.EC2Client, target)
   const counter = requestCounter()
   const arnOf = (type: string, id: string) => `arn:${partitionOf(target.region)}:ec2:${target.region}:${account}:${type}/${id}`
   const ours = (owner: string | undefined) => owner === undefined || owner === account
@@ -85,7 +85,7 @@ export async function createEc2Listing(target: AwsTarget, account: string): Prom
  */
 export async function tagEc2Resources(target: AwsTarget, arns: string[], tags: Tags): Promise<Map<string, ServiceTagging>> {
   const ec2 = await import('@aws-sdk/client-ec2')
-  const client = new ec2.EC2Client(clientSettings(target))
+  const client = createClient(ec2.EC2Client, target)
   const via = 'ec2:CreateTags'
   const idOf = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1)
   const tagList = Object.entries(tags).map(([Key, Value]) => ({Key, Value}))

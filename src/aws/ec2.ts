@@ -1,6 +1,6 @@
 import type {Instance} from '@aws-sdk/client-ec2'
 import {InstanceBatchError, type Ec2Api, type Ec2Instance, type InstanceState} from '../core/shutdown/api.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 import {allPages, chunks} from './paging.js'
 import {tagMap} from './tags.js'
 
@@ -59,7 +59,7 @@ async function withoutUnknownIds<T>(ids: string[], lookup: (ids: string[]) => Pr
 
 export async function createEc2Api(target: AwsTarget): Promise<Ec2Api> {
   const ec2 = await import('@aws-sdk/client-ec2')
-  const client = new ec2.EC2Client(clientSettings(target))
+  const client = createClient(ec2.EC2Client, target)
 
   const instancesOf = (pages: {Reservations?: {Instances?: Instance[]}[]}[]) =>
     pages.flatMap((page) => (page.Reservations ?? []).flatMap((reservation) => (reservation.Instances ?? []).map(toInstance)))

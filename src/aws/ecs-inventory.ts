@@ -1,5 +1,5 @@
 import type {FoundResource, ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 import {chunks} from './paging.js'
 import {requestCounter, tagOneByOne} from './resource-tags.js'
 
@@ -12,7 +12,7 @@ const ecsTags = (tags: {key?: string; value?: string}[] | undefined): Tags => Ob
 /** ECS clusters and their services, tagged or not, with their tags. */
 export async function createEcsListing(target: AwsTarget): Promise<ResourceSource> {
   const ecs = await import('@aws-sdk/client-ecs')
-  const client = new ecs.ECSClient(clientSettings(target))
+  const client = createClient(ecs.ECSClient, target)
   const counter = requestCounter()
 
   async function listAll(list: (token: string | undefined) => Promise<{arns?: string[]; nextToken?: string}>): Promise<string[]> {
@@ -56,7 +56,7 @@ export async function createEcsListing(target: AwsTarget): Promise<ResourceSourc
 /** ecs:TagResource, one resource a call, for ECS resources TagResources refused. */
 export async function tagEcsResources(target: AwsTarget, arns: string[], tags: Tags): Promise<Map<string, ServiceTagging>> {
   const ecs = await import('@aws-sdk/client-ecs')
-  const client = new ecs.ECSClient(clientSettings(target))
+  const client = createClient(ecs.ECSClient, target)
   const tagList = Object.entries(tags).map(([key, value]) => ({key, value}))
   return tagOneByOne(arns, 'ecs:TagResource', (arn) => client.send(new ecs.TagResourceCommand({resourceArn: arn, tags: tagList})))
 }

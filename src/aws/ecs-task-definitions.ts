@@ -1,5 +1,5 @@
 import type {TaskDefinitionApi, TaskSize} from '../core/cost/api.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 
 /**
  * Task-level CPU and memory of task definitions (what Fargate bills), one
@@ -7,7 +7,7 @@ import {clientSettings, type AwsTarget} from './clients.js'
  */
 export async function createTaskDefinitionApi(target: AwsTarget): Promise<TaskDefinitionApi> {
   const ecs = await import('@aws-sdk/client-ecs')
-  const client = new ecs.ECSClient(clientSettings(target))
+  const client = createClient(ecs.ECSClient, target)
   const known = new Map<string, Promise<TaskSize | undefined>>()
   const describe = async (taskDefinition: string): Promise<TaskSize | undefined> => {
     const {taskDefinition: found} = await client.send(new ecs.DescribeTaskDefinitionCommand({taskDefinition}))

@@ -2,7 +2,7 @@ import type {Deployment, Service} from '@aws-sdk/client-ecs'
 import pLimit from 'p-limit'
 import type {LedgerApi, ServiceDeployment} from '../core/ledger/api.js'
 import type {EcsApi, EcsService} from '../core/shutdown/api.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 import {allPages, chunks} from './paging.js'
 
 /** DescribeServices takes at most 10 services per call. */
@@ -26,7 +26,7 @@ function toService(service: Service): EcsService {
 
 export async function createEcsApi(target: AwsTarget): Promise<EcsApi> {
   const ecs = await import('@aws-sdk/client-ecs')
-  const client = new ecs.ECSClient(clientSettings(target))
+  const client = createClient(ecs.ECSClient, target)
 
   /** Services ECS no longer knows come back as failures, not services, and are left out. */
   async function describe(clusterArn: string, serviceArns: string[]): Promise<EcsService[]> {
@@ -84,7 +84,7 @@ function toDeployment(deployment: Deployment): ServiceDeployment {
 /** One service with its task counts and every deployment's rollout state; `undefined` when ECS does not know it. */
 export async function createServiceReader(target: AwsTarget): Promise<Pick<LedgerApi, 'describeService'>> {
   const ecs = await import('@aws-sdk/client-ecs')
-  const client = new ecs.ECSClient(clientSettings(target))
+  const client = createClient(ecs.ECSClient, target)
   return {
     async describeService(cluster, service) {
       const {services} = await client.send(new ecs.DescribeServicesCommand({cluster, services: [service]}))

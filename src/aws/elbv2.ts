@@ -1,6 +1,6 @@
 import type {LedgerApi, TargetHealth} from '../core/ledger/api.js'
 import type {ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 import {chunks} from './paging.js'
 import {isGone, requestCounter, tagsOneByOne} from './resource-tags.js'
 import {tagMap} from './tags.js'
@@ -11,7 +11,7 @@ const ARNS_PER_CALL = 20
 /** Application/network load balancers and target groups, tagged or not. Their tags are read 20 at a time, only where needed. */
 export async function createElbv2Listing(target: AwsTarget): Promise<ResourceSource> {
   const elbv2 = await import('@aws-sdk/client-elastic-load-balancing-v2')
-  const client = new elbv2.ElasticLoadBalancingV2Client(clientSettings(target))
+  const client = createClient(elbv2.ElasticLoadBalancingV2Client, target)
   const counter = requestCounter()
   return {
     name: 'elbv2',
@@ -50,7 +50,7 @@ export async function createElbv2Listing(target: AwsTarget): Promise<ResourceSou
 /** elasticloadbalancing:AddTags, 20 ARNs a call (one by one when a call is refused), for what TagResources refused. */
 export async function tagElbv2Resources(target: AwsTarget, arns: string[], tags: Tags): Promise<Map<string, ServiceTagging>> {
   const elbv2 = await import('@aws-sdk/client-elastic-load-balancing-v2')
-  const client = new elbv2.ElasticLoadBalancingV2Client(clientSettings(target))
+  const client = createClient(elbv2.ElasticLoadBalancingV2Client, target)
   const via = 'elasticloadbalancing:AddTags'
   const tagList = Object.entries(tags).map(([Key, Value]) => ({Key, Value}))
   const results = new Map<string, ServiceTagging>()
@@ -76,7 +76,7 @@ export async function tagElbv2Resources(target: AwsTarget, arns: string[], tags:
 /** Every target registered in a target group with its health check state and, when not healthy, why. */
 export async function createTargetHealthReader(target: AwsTarget): Promise<Pick<LedgerApi, 'targetHealth'>> {
   const elbv2 = await import('@aws-sdk/client-elastic-load-balancing-v2')
-  const client = new elbv2.ElasticLoadBalancingV2Client(clientSettings(target))
+  const client = createClient(elbv2.ElasticLoadBalancingV2Client, target)
   return {
     async targetHealth(targetGroupArn) {
       const {TargetHealthDescriptions} = await client.send(new elbv2.DescribeTargetHealthCommand({TargetGroupArn: targetGroupArn}))

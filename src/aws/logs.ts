@@ -1,5 +1,5 @@
 import type {ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 import {requestCounter, tagOneByOne, tagsOneByOne} from './resource-tags.js'
 
 /**
@@ -8,7 +8,7 @@ import {requestCounter, tagOneByOne, tagsOneByOne} from './resource-tags.js'
  */
 export async function createLogsListing(target: AwsTarget): Promise<ResourceSource> {
   const logs = await import('@aws-sdk/client-cloudwatch-logs')
-  const client = new logs.CloudWatchLogsClient(clientSettings(target))
+  const client = createClient(logs.CloudWatchLogsClient, target)
   const counter = requestCounter()
   return {
     name: 'logs',
@@ -33,14 +33,14 @@ export async function createLogsListing(target: AwsTarget): Promise<ResourceSour
 /** logs:TagResource, one log group a call, for groups TagResources refused. */
 export async function tagLogGroups(target: AwsTarget, arns: string[], tags: Tags): Promise<Map<string, ServiceTagging>> {
   const logs = await import('@aws-sdk/client-cloudwatch-logs')
-  const client = new logs.CloudWatchLogsClient(clientSettings(target))
+  const client = createClient(logs.CloudWatchLogsClient, target)
   return tagOneByOne(arns, 'logs:TagResource', (arn) => client.send(new logs.TagResourceCommand({resourceArn: arn, tags})))
 }
 
 /** A run's audit lines in CloudWatch Logs: one stream per run, one event per line, sent as it happens. */
 export async function createRunLogWriter(target: AwsTarget, group: string, stream: string): Promise<{record(line: Record<string, unknown>): Promise<void>}> {
   const logs = await import('@aws-sdk/client-cloudwatch-logs')
-  const client = new logs.CloudWatchLogsClient(clientSettings(target))
+  const client = createClient(logs.CloudWatchLogsClient, target)
   try {
     await client.send(new logs.CreateLogStreamCommand({logGroupName: group, logStreamName: stream}))
   } catch (error) {

@@ -1,6 +1,7 @@
 import type {OrganizationsApi, OrgPolicySummary, OrgRoot, OrgTargetType} from '../core/scp/api.js'
 import type {PolicyType} from '../core/scp/desired.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {isDeepStrictEqual} from 'node:util'
+import {afterResend, createClient, type AwsTarget} from './clients.js'
 import {allPages} from './paging.js'
 
 export interface OrganizationsOptions {
@@ -15,10 +16,19 @@ const ENABLE_POLLS = 60
 const wait = (ms: number) => new Promise<void>((done) => setTimeout(done, ms))
 const isError = (error: unknown, ...names: string[]) => names.includes((error as {name?: string}).name ?? '')
 
+/** Two policy documents say the same, whatever whitespace or key order Organizations keeps. */
+function sameDocument(stored: string, sent: string): boolean {
+  try {
+    return isDeepStrictEqual(JSON.parse(stored), JSON.parse(sent))
+  } catch {
+    return stored === sent
+  }
+}
+
 /** Organizations is a global service: its endpoint is in us-east-1, whatever the env's region. */
 export async function createOrganizationsApi(target: AwsTarget, options: OrganizationsOptions = {}): Promise<OrganizationsApi> {
   const sdk = await import('@aws-sdk/client-organizations')
-  const client = new sdk.OrganizationsClient(clientSettings(target))
+  const client = createClient(sdk.OrganizationsClient, target)
   const sleep = options.sleep ?? wait
 
   const summary = (policy: {Id?: string; Name?: string; Description?: string; Type?: string; AwsManaged?: boolean}): OrgPolicySummary => ({
@@ -94,17 +104,31 @@ export async function createOrganizationsApi(target: AwsTarget, options: Organiz
       }
       throw new Error(`${type} is still not enabled on ${rootId} after ${(ENABLE_POLLS * ENABLE_POLL_MS) / 1000} s`)
     },
+    /**
+     * CreatePolicy takes no token: a re-send refused as a duplicate name finds the policy the
+     * first attempt created, by its name and the very content sent, and goes on with it.
+     */
     async createPolicy(input) {
-      const {Policy} = await client.send(
-        new sdk.CreatePolicyCommand({
-          Name: input.name,
-          Description: input.description,
-          Type: input.type,
-          Content: input.content,
-          Tags: Object.entries(input.tags).map(([Key, Value]) => ({Key, Value})),
-        }),
-      )
-      return {id: Policy?.PolicySummary?.Id ?? ''}
+      try {
+        const {Policy} = await client.send(
+          new sdk.CreatePolicyCommand({
+            Name: input.name,
+            Description: input.description,
+            Type: input.type,
+            Content: input.content,
+            Tags: Object.entries(input.tags).map(([Key, Value]) => ({Key, Value})),
+          }),
+        )
+        return {id: Policy?.PolicySummary?.Id ?? ''}
+      } catch (error) {
+        if (!isError(error, 'DuplicatePolicyException') || !afterResend(error)) throw error
+        const pages = await allPages((NextToken) => client.send(new sdk.ListPoliciesCommand({Filter: input.type, NextToken})), (page) => page.NextToken)
+        const created = pages.flatMap((page) => page.Policies ?? []).find((policy) => policy.Name === input.name)
+        if (!created?.Id) throw error
+        const {Policy} = await client.send(new sdk.DescribePolicyCommand({PolicyId: created.Id}))
+        if (!sameDocument(Policy?.Content ?? '', input.content)) throw error
+        return {id: created.Id}
+      }
     },
     async updatePolicy(input) {
       await client.send(
@@ -133,7 +157,12 @@ export async function createOrganizationsApi(target: AwsTarget, options: Organiz
       }
     },
     async deletePolicy(policyId) {
-      await client.send(new sdk.DeletePolicyCommand({PolicyId: policyId}))
+      try {
+        await client.send(new sdk.DeletePolicyCommand({PolicyId: policyId}))
+      } catch (error) {
+        // A re-send that finds the policy gone: the first attempt deleted it.
+        if (!isError(error, 'PolicyNotFoundException') || !afterResend(error)) throw error
+      }
     },
   }
 }

@@ -1,5 +1,5 @@
 import type {InstanceFamily, PriceListApi} from '../core/cost/api.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 
 /** The Price List query API answers in us-east-1 (and a few other regions) for every region's prices. */
 export const PRICING_REGION = 'us-east-1'
@@ -46,7 +46,7 @@ export function lowestHourlyPrice(priceList: unknown[]): number | undefined {
 
 export async function createPriceListApi(target: AwsTarget): Promise<PriceListApi> {
   const pricing = await import('@aws-sdk/client-pricing')
-  const client = new pricing.PricingClient(clientSettings({...target, region: PRICING_REGION}))
+  const client = createClient(pricing.PricingClient, {...target, region: PRICING_REGION})
   return {
     async onDemandHourly(family, type, region, location) {
       const products: unknown[] = []

@@ -1,12 +1,12 @@
 import type {ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 import {requestCounter, tagOneByOne} from './resource-tags.js'
 import {tagMap} from './tags.js'
 
 /** RDS clusters (Aurora among them) and DB instances, tagged or not, with their tags. */
 export async function createRdsListing(target: AwsTarget): Promise<ResourceSource> {
   const rds = await import('@aws-sdk/client-rds')
-  const client = new rds.RDSClient(clientSettings(target))
+  const client = createClient(rds.RDSClient, target)
   const counter = requestCounter()
   return {
     name: 'rds',
@@ -31,7 +31,7 @@ export async function createRdsListing(target: AwsTarget): Promise<ResourceSourc
 /** rds:AddTagsToResource, one resource a call, for RDS resources TagResources refused. */
 export async function tagRdsResources(target: AwsTarget, arns: string[], tags: Tags): Promise<Map<string, ServiceTagging>> {
   const rds = await import('@aws-sdk/client-rds')
-  const client = new rds.RDSClient(clientSettings(target))
+  const client = createClient(rds.RDSClient, target)
   const tagList = Object.entries(tags).map(([Key, Value]) => ({Key, Value}))
   return tagOneByOne(arns, 'rds:AddTagsToResource', (arn) => client.send(new rds.AddTagsToResourceCommand({ResourceName: arn, Tags: tagList})))
 }

@@ -1,7 +1,7 @@
 import type {DBInstance} from '@aws-sdk/client-rds'
 import type {LedgerApi} from '../core/ledger/api.js'
 import type {AuroraCluster, DbInstance, RdsApi} from '../core/shutdown/api.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {afterResend, createClient, type AwsTarget} from './clients.js'
 import {allPages} from './paging.js'
 import {tagMap} from './tags.js'
 
@@ -19,7 +19,7 @@ function toDbInstance(instance: DBInstance): DbInstance {
 
 export async function createRdsApi(target: AwsTarget): Promise<RdsApi> {
   const rds = await import('@aws-sdk/client-rds')
-  const client = new rds.RDSClient(clientSettings(target))
+  const client = createClient(rds.RDSClient, target)
 
   async function listInstances(): Promise<DbInstance[]> {
     const pages = await allPages(
@@ -27,6 +27,23 @@ export async function createRdsApi(target: AwsTarget): Promise<RdsApi> {
       (page) => page.Marker,
     )
     return pages.flatMap((page) => (page.DBInstances ?? []).map(toDbInstance))
+  }
+
+  const clusterStatus = async (id: string) => (await client.send(new rds.DescribeDBClustersCommand({DBClusterIdentifier: id}))).DBClusters?.[0]?.Status
+  const instanceStatus = async (id: string) => (await client.send(new rds.DescribeDBInstancesCommand({DBInstanceIdentifier: id}))).DBInstances?.[0]?.DBInstanceStatus
+
+  /**
+   * Stop and start take no token, and a re-send after the first attempt took effect is refused
+   * as the wrong state (`refusal`): when the status is already on the way to where it was sent
+   * (`bound`), the first attempt sent it there.
+   */
+  async function changeState(change: () => Promise<unknown>, refusal: string, bound: string[], status: () => Promise<string | undefined>): Promise<void> {
+    try {
+      await change()
+    } catch (error) {
+      if ((error as {name?: string}).name !== refusal || !afterResend(error)) throw error
+      if (!bound.includes((await status()) ?? '')) throw error
+    }
   }
 
   return {
@@ -57,18 +74,14 @@ export async function createRdsApi(target: AwsTarget): Promise<RdsApi> {
 
     listInstances,
 
-    async stopCluster(id) {
-      await client.send(new rds.StopDBClusterCommand({DBClusterIdentifier: id}))
-    },
-    async startCluster(id) {
-      await client.send(new rds.StartDBClusterCommand({DBClusterIdentifier: id}))
-    },
-    async stopInstance(id) {
-      await client.send(new rds.StopDBInstanceCommand({DBInstanceIdentifier: id}))
-    },
-    async startInstance(id) {
-      await client.send(new rds.StartDBInstanceCommand({DBInstanceIdentifier: id}))
-    },
+    stopCluster: (id) =>
+      changeState(() => client.send(new rds.StopDBClusterCommand({DBClusterIdentifier: id})), 'InvalidDBClusterStateFault', ['stopping', 'stopped'], () => clusterStatus(id)),
+    startCluster: (id) =>
+      changeState(() => client.send(new rds.StartDBClusterCommand({DBClusterIdentifier: id})), 'InvalidDBClusterStateFault', ['starting', 'available'], () => clusterStatus(id)),
+    stopInstance: (id) =>
+      changeState(() => client.send(new rds.StopDBInstanceCommand({DBInstanceIdentifier: id})), 'InvalidDBInstanceStateFault', ['stopping', 'stopped'], () => instanceStatus(id)),
+    startInstance: (id) =>
+      changeState(() => client.send(new rds.StartDBInstanceCommand({DBInstanceIdentifier: id})), 'InvalidDBInstanceStateFault', ['starting', 'available'], () => instanceStatus(id)),
   }
 }
 
@@ -77,7 +90,7 @@ const isClusterMissing = (error: unknown) => (error as {name?: string}).name ===
 /** A cluster's writer and readers (DBClusterMembers), each with its instance's status, AZ and class. */
 export async function createAuroraTopologyReader(target: AwsTarget): Promise<Pick<LedgerApi, 'describeCluster'>> {
   const rds = await import('@aws-sdk/client-rds')
-  const client = new rds.RDSClient(clientSettings(target))
+  const client = createClient(rds.RDSClient, target)
   return {
     async describeCluster(clusterId) {
       const cluster = await client

@@ -1,6 +1,6 @@
 import type {ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
 import {partitionOf} from '../core/tags/policy.js'
-import {clientSettings, usesCustomEndpoint, type AwsTarget} from './clients.js'
+import {createClient, usesCustomEndpoint, type AwsTarget} from './clients.js'
 import {requestCounter, tagOneByOne, tagsOneByOne} from './resource-tags.js'
 import {tagMap} from './tags.js'
 
@@ -20,7 +20,7 @@ export async function createS3Listing(target: AwsTarget, regions: string[]): Pro
   const clientFor = (region: string) => {
     let client = clients.get(region)
     if (!client) {
-      client = new s3.S3Client({...clientSettings({...target, region}), forcePathStyle: usesCustomEndpoint()})
+      client = createClient(s3.S3Client, {...target, region}, {forcePathStyle: usesCustomEndpoint()})
       clients.set(region, client)
     }
     return client
@@ -69,7 +69,7 @@ export async function createS3Listing(target: AwsTarget, regions: string[]): Pro
  */
 export async function tagS3Buckets(target: AwsTarget, arns: string[], tags: Tags): Promise<Map<string, ServiceTagging>> {
   const s3 = await import('@aws-sdk/client-s3')
-  const client = new s3.S3Client({...clientSettings(target), forcePathStyle: usesCustomEndpoint()})
+  const client = createClient(s3.S3Client, target, {forcePathStyle: usesCustomEndpoint()})
   return tagOneByOne(arns, 's3:PutBucketTagging', async (arn) => {
     const Bucket = arn.slice(arn.lastIndexOf(':') + 1)
     let current: Tags = {}

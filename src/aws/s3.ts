@@ -1,5 +1,5 @@
 import type {ArtifactStore} from '../core/deploy/api.js'
-import {clientSettings, usesCustomEndpoint, type AwsTarget} from './clients.js'
+import {afterResend, createClient, usesCustomEndpoint, type AwsTarget} from './clients.js'
 
 /** S3's domain for a region: China regions live in their own partition. */
 const s3Domain = (region: string) => (region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com')
@@ -12,7 +12,7 @@ const s3Domain = (region: string) => (region.startsWith('cn-') ? 'amazonaws.com.
  */
 export async function createArtifactStore(target: AwsTarget, ownerAccount: string): Promise<ArtifactStore> {
   const s3 = await import('@aws-sdk/client-s3')
-  const client = new s3.S3Client({...clientSettings(target), forcePathStyle: usesCustomEndpoint()})
+  const client = createClient(s3.S3Client, target, {forcePathStyle: usesCustomEndpoint()})
   const owner = {ExpectedBucketOwner: ownerAccount}
   const isMissing = (error: unknown) => {
     const name = (error as {name?: string}).name
@@ -30,12 +30,17 @@ export async function createArtifactStore(target: AwsTarget, ownerAccount: strin
   }
 
   async function createBucket(bucket: string): Promise<void> {
-    await client.send(
-      new s3.CreateBucketCommand({
-        Bucket: bucket,
-        ...(target.region === 'us-east-1' ? {} : {CreateBucketConfiguration: {LocationConstraint: target.region as never}}),
-      }),
-    )
+    try {
+      await client.send(
+        new s3.CreateBucketCommand({
+          Bucket: bucket,
+          ...(target.region === 'us-east-1' ? {} : {CreateBucketConfiguration: {LocationConstraint: target.region as never}}),
+        }),
+      )
+    } catch (error) {
+      // A re-send told the bucket is already this account's: the first attempt created it.
+      if ((error as {name?: string}).name !== 'BucketAlreadyOwnedByYou' || !afterResend(error)) throw error
+    }
     await client.send(
       new s3.PutBucketEncryptionCommand({
         Bucket: bucket,

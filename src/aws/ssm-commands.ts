@@ -1,5 +1,8 @@
-import type {CommandInvocation} from '@aws-sdk/client-ssm'
-import {clientSettings, type AwsTarget} from './clients.js'
+import type {CommandInvocation, SendCommandCommandInput} from '@aws-sdk/client-ssm'
+import {randomUUID} from 'node:crypto'
+import {FintechError} from '../core/errors.js'
+import {createClient, MAX_ATTEMPTS, type AwsTarget} from './clients.js'
+import {recountAttempts} from './failures.js'
 
 export interface ShellRun {
   status: string
@@ -17,6 +20,66 @@ const wait = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', () => (clearTimeout(timer), fail(new Error('aborted'))), {once: true})
   })
 
+/** SSM's longest comment. */
+const COMMENT_LENGTH = 100
+/** How far back the search for a command sent from here looks: its sending plus clock skew. */
+const LOOKBACK_MS = 5 * 60_000
+const RESEND_DELAY_MS = 500
+const MAX_RESEND_DELAY_MS = 10_000
+
+const statusOf = (error: unknown) => (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode
+const nameOf = (error: unknown) => (error as {name?: string}).name ?? ''
+const isThrottled = (error: unknown) => statusOf(error) === 429 || /Throttl|TooManyRequests/.test(nameOf(error))
+/** SSM answered no: the command does not exist, and sending it again would be refused again. */
+const isRefused = (error: unknown) => nameOf(error) === 'AbortError' || (statusOf(error) !== undefined && statusOf(error)! < 500 && !isThrottled(error))
+
+/**
+ * Sends a command and returns its id. SendCommand takes no idempotency token, and a re-send
+ * after a lost answer would run the script twice (two failovers, two uploads), so the SDK
+ * never sends it again by itself: the command carries a mark at the end of its comment, and
+ * after a failure that may have reached SSM (no answer, a 5xx) it is looked for by that mark
+ * and sent again only when SSM has no such command. Throttled sends, which SSM refused
+ * before running anything, are sent again after a pause without looking.
+ */
+export async function sendCommandOnce(target: AwsTarget, input: SendCommandCommandInput, sleep: (ms: number) => Promise<void>): Promise<string> {
+  const ssm = await import('@aws-sdk/client-ssm')
+  const once = createClient(ssm.SSMClient, target, {maxAttempts: 1})
+  const reader = createClient(ssm.SSMClient, target)
+  const mark = `#${randomUUID().replaceAll('-', '').slice(0, 12)}`
+  const comment = `${(input.Comment ?? '').slice(0, COMMENT_LENGTH - mark.length - 1)} ${mark}`.trimStart()
+  const since = new Date(Date.now() - LOOKBACK_MS).toISOString().replace(/\.\d{3}Z$/, 'Z')
+
+  async function sentBefore(): Promise<string | undefined> {
+    let token: string | undefined
+    do {
+      const page = await reader.send(new ssm.ListCommandsCommand({Filters: [{key: 'InvokedAfter', value: since}], MaxResults: 50, ...(token ? {NextToken: token} : {})}))
+      const found = page.Commands?.find((command) => command.Comment === comment)
+      if (found?.CommandId) return found.CommandId
+      token = page.NextToken
+    } while (token)
+    return undefined
+  }
+
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const {Command} = await once.send(new ssm.SendCommandCommand({...input, Comment: comment}))
+      return Command?.CommandId ?? ''
+    } catch (error) {
+      if (isRefused(error) || attempt === MAX_ATTEMPTS) throw recountAttempts(error, attempt)
+      if (!isThrottled(error)) {
+        const sent = await sentBefore().catch((lookup: unknown) => {
+          throw new FintechError(
+            `${(error as Error).message.replace(/\.$/, '')}; the command may have run, and looking for it failed too (${(lookup as Error).message}): ` +
+              `find the command with the comment "${comment}" in the Run Command history before running it again`,
+          )
+        })
+        if (sent) return sent
+      }
+      await sleep(Math.min(RESEND_DELAY_MS * 2 ** (attempt - 1), MAX_RESEND_DELAY_MS))
+    }
+  }
+}
+
 /**
  * Runs a shell script on one instance through SSM Run Command (AWS-RunShellScript) and polls
  * until it ends, the way src/aws/ssm.ts polls the Redis probe. Returns its status and output.
@@ -28,18 +91,19 @@ export async function runShellScript(
   options: {comment: string; timeoutSeconds: number; sleep?: (ms: number) => Promise<void>},
 ): Promise<ShellRun> {
   const ssm = await import('@aws-sdk/client-ssm')
-  const client = new ssm.SSMClient(clientSettings(target))
+  const client = createClient(ssm.SSMClient, target)
   const sleep = options.sleep ?? wait
-  const {Command} = await client.send(
-    new ssm.SendCommandCommand({
+  const commandId = await sendCommandOnce(
+    target,
+    {
       DocumentName: 'AWS-RunShellScript',
       InstanceIds: [instanceId],
       Parameters: {commands, executionTimeout: [String(options.timeoutSeconds)]},
       TimeoutSeconds: options.timeoutSeconds,
-      Comment: options.comment.slice(0, 100),
-    }),
+      Comment: options.comment,
+    },
+    sleep,
   )
-  const commandId = Command?.CommandId ?? ''
   let waited = 0
   let status = 'Pending'
   for (let attempt = 0; waited < (options.timeoutSeconds + 60) * 1000; attempt++) {
@@ -77,10 +141,11 @@ export async function runShellScriptOnTagged(
   options: {comment: string; timeoutSeconds: number; signal: AbortSignal; sleep?: (ms: number) => Promise<void>},
 ): Promise<{exitCode: number; stdout: string; stderr: string}> {
   const ssm = await import('@aws-sdk/client-ssm')
-  const client = new ssm.SSMClient(clientSettings(target))
+  const client = createClient(ssm.SSMClient, target)
   const sleep = options.sleep ?? ((ms: number) => wait(ms, options.signal))
-  const {Command} = await client.send(
-    new ssm.SendCommandCommand({
+  const commandId = await sendCommandOnce(
+    target,
+    {
       DocumentName: 'AWS-RunShellScript',
       Targets: [
         {Key: `tag:${on.tag.key}`, Values: [on.tag.value]},
@@ -88,10 +153,10 @@ export async function runShellScriptOnTagged(
       ],
       Parameters: {commands, executionTimeout: [String(options.timeoutSeconds)]},
       TimeoutSeconds: options.timeoutSeconds,
-      Comment: options.comment.slice(0, 100),
-    }),
+      Comment: options.comment,
+    },
+    sleep,
   )
-  const commandId = Command?.CommandId ?? ''
   const started = Date.now()
   try {
     for (let attempt = 0; Date.now() - started < (options.timeoutSeconds + 60) * 1000; attempt++) {
@@ -133,7 +198,7 @@ export interface BackupObject {
 export async function listBackups(target: AwsTarget, bucket: string, prefix: string): Promise<BackupObject[]> {
   const {S3Client, ListObjectsV2Command} = await import('@aws-sdk/client-s3')
   const {usesCustomEndpoint} = await import('./clients.js')
-  const client = new S3Client({...clientSettings(target), forcePathStyle: usesCustomEndpoint()})
+  const client = createClient(S3Client, target, {forcePathStyle: usesCustomEndpoint()})
   const objects: BackupObject[] = []
   let token: string | undefined
   do {
@@ -150,7 +215,7 @@ export async function listBackups(target: AwsTarget, bucket: string, prefix: str
 export async function headBackup(target: AwsTarget, bucket: string, key: string): Promise<BackupObject | undefined> {
   const {S3Client, HeadObjectCommand} = await import('@aws-sdk/client-s3')
   const {usesCustomEndpoint} = await import('./clients.js')
-  const client = new S3Client({...clientSettings(target), forcePathStyle: usesCustomEndpoint()})
+  const client = createClient(S3Client, target, {forcePathStyle: usesCustomEndpoint()})
   try {
     const head = await client.send(new HeadObjectCommand({Bucket: bucket, Key: key}))
     return {key, size: head.ContentLength ?? 0, ...(head.LastModified ? {lastModified: head.LastModified.toISOString()} : {})}

@@ -1,7 +1,7 @@
 import type {GetCommandInvocationCommandOutput} from '@aws-sdk/client-ssm'
 import type {RedisProbe} from '../core/shutdown/api.js'
 import {PROBE_DOCUMENT_PARAMETER, probeScript} from '../core/shutdown/redis-probe.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 
 export interface RedisProbeOptions {
   /** The name Sentinel monitors the primary under (the data stage's RedisMasterName). */
@@ -42,7 +42,7 @@ const outputOf = (invocation: GetCommandInvocationCommandOutput) =>
  */
 export async function createRedisProbe(target: AwsTarget, options: RedisProbeOptions): Promise<RedisProbe> {
   const ssm = await import('@aws-sdk/client-ssm')
-  const client = new ssm.SSMClient(clientSettings(target))
+  const client = createClient(ssm.SSMClient, target)
   const sleep = options.sleep ?? wait
   const document: {DocumentName: string; Parameters: Record<string, string[]>} = options.documentName
     ? {DocumentName: options.documentName, Parameters: {[PROBE_DOCUMENT_PARAMETER]: [options.masterName]}}

@@ -1,5 +1,5 @@
 import type {StateStore} from '../core/shutdown/api.js'
-import {clientSettings, usesCustomEndpoint, type AwsTarget} from './clients.js'
+import {afterResend, createClient, usesCustomEndpoint, type AwsTarget} from './clients.js'
 import {allPages} from './paging.js'
 
 const nameOf = (error: unknown) => (error as {name?: string}).name
@@ -22,7 +22,7 @@ const isLostRace = (error: unknown) =>
  */
 export async function createStateStore(target: AwsTarget, bucket: string, ownerAccount: string): Promise<StateStore> {
   const s3 = await import('@aws-sdk/client-s3')
-  const client = new s3.S3Client({...clientSettings(target), forcePathStyle: usesCustomEndpoint()})
+  const client = createClient(s3.S3Client, target, {forcePathStyle: usesCustomEndpoint()})
   const where = {Bucket: bucket, ExpectedBucketOwner: ownerAccount}
 
   /** Sends a request, turning a missing bucket into a message that says what to do about it. */
@@ -44,27 +44,33 @@ export async function createStateStore(target: AwsTarget, bucket: string, ownerA
       ),
     )
 
-  /** A conditional write: false when the condition did not hold. */
+  async function read(key: string) {
+    try {
+      const object = await send(() => client.send(new s3.GetObjectCommand({...where, Key: key})))
+      return {body: (await object.Body?.transformToString('utf-8')) ?? '', etag: object.ETag ?? ''}
+    } catch (error) {
+      if (isMissingKey(error)) return undefined
+      throw error
+    }
+  }
+
+  /**
+   * A conditional write: false when the condition did not hold. S3 takes no token, so when a
+   * re-send is refused, the first attempt may be the write that changed the object: it won
+   * when the object now holds this very body (a lock's body names its run).
+   */
   async function writeIf(key: string, body: string, condition: {IfNoneMatch?: string; IfMatch?: string}, lost: (error: unknown) => boolean) {
     try {
       await write(key, body, condition)
       return true
     } catch (error) {
-      if (lost(error)) return false
-      throw error
+      if (!lost(error)) throw error
+      return afterResend(error) && (await read(key))?.body === body
     }
   }
 
   return {
-    async get(key) {
-      try {
-        const object = await send(() => client.send(new s3.GetObjectCommand({...where, Key: key})))
-        return {body: (await object.Body?.transformToString('utf-8')) ?? '', etag: object.ETag ?? ''}
-      } catch (error) {
-        if (isMissingKey(error)) return undefined
-        throw error
-      }
-    },
+    get: read,
 
     async list(prefix) {
       const pages = await allPages(

@@ -1,9 +1,9 @@
 import type {CallerIdentity, IdentityApi} from '../core/deploy/api.js'
-import {clientSettings, type AwsTarget} from './clients.js'
+import {createClient, type AwsTarget} from './clients.js'
 
 export async function createIdentityApi(target: AwsTarget): Promise<IdentityApi> {
   const {STSClient, GetCallerIdentityCommand} = await import('@aws-sdk/client-sts')
-  const client = new STSClient(clientSettings(target))
+  const client = createClient(STSClient, target)
   return {
     async whoAmI(): Promise<CallerIdentity> {
       const identity = await client.send(new GetCallerIdentityCommand({}))

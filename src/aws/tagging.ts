@@ -1,7 +1,7 @@
 import type {FoundResource, ResourceSource, ServiceTagging, TagFailure, Tags, TagWriter} from '../core/tags/api.js'
 import {TAGGING_API} from '../core/tags/inventory.js'
-import {clientSettings, type AwsTarget} from './clients.js'
-import {errorName, requestCounter} from './resource-tags.js'
+import {createClient, type AwsTarget} from './clients.js'
+import {requestCounter} from './resource-tags.js'
 
 /** GetResources' largest page. */
 const RESOURCES_PER_PAGE = 100
@@ -14,16 +14,6 @@ function tagsOfList(list: {Key?: string; Value?: string}[] | undefined): Tags {
   const tags: Tags = {}
   for (const tag of list ?? []) tags[tag.Key ?? ''] = tag.Value ?? ''
   return tags
-}
-
-/**
- * An answer the SDK could not parse (an HTML error page, a proxy's body) says more as its HTTP
- * status than as the JSON parser's complaint.
- */
-function unreadableAnswer(service: string, error: unknown): unknown {
-  const status = (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode
-  if (errorName(error) !== 'SyntaxError' || status === undefined) return error
-  return Object.assign(new Error(`${service} answered HTTP ${status} with a body that is not its API's (a fault on its side, after retries)`), {name: `HTTP${status}`})
 }
 
 export interface TaggingApi {
@@ -39,7 +29,7 @@ export interface TaggingApi {
  */
 export async function createTaggingApi(target: AwsTarget, pace: Pace): Promise<TaggingApi> {
   const tagging = await import('@aws-sdk/client-resource-groups-tagging-api')
-  const client = new tagging.ResourceGroupsTaggingAPIClient(clientSettings(target))
+  const client = createClient(tagging.ResourceGroupsTaggingAPIClient, target)
   const counter = requestCounter()
 
   return {
@@ -50,11 +40,7 @@ export async function createTaggingApi(target: AwsTarget, pace: Pace): Promise<T
         let token: string | undefined
         do {
           await pace()
-          const page = await counter
-            .count(() => client.send(new tagging.GetResourcesCommand({ResourcesPerPage: RESOURCES_PER_PAGE, ...(token ? {PaginationToken: token} : {})})))
-            .catch((error: unknown) => {
-              throw unreadableAnswer('the Tagging API', error)
-            })
+          const page = await counter.count(() => client.send(new tagging.GetResourcesCommand({ResourcesPerPage: RESOURCES_PER_PAGE, ...(token ? {PaginationToken: token} : {})})))
           token = page.PaginationToken || undefined
           const found: FoundResource[] = []
           for (const mapping of page.ResourceTagMappingList ?? []) if (mapping.ResourceARN) found.push({arn: mapping.ResourceARN, tags: tagsOfList(mapping.Tags)})
@@ -97,7 +83,7 @@ const SERVICE_TAGGERS: Record<string, () => Promise<ServiceTagger>> = {
  * Writes tags in the regions of a run: TagResources through each region's Tagging API (paced),
  * then, for what it refused, the owning service's own call.
  */
-export function createTagWriter(profile: string | undefined, taggingApi: (region: string) => Promise<TaggingApi>): TagWriter {
+export function createTagWriter(targetIn: (region: string) => AwsTarget, taggingApi: (region: string) => Promise<TaggingApi>): TagWriter {
   return {
     async tagResources(region, arns, tags) {
       return (await taggingApi(region)).tagResources(arns, tags)
@@ -113,7 +99,7 @@ export function createTagWriter(profile: string | undefined, taggingApi: (region
           continue
         }
         const tagger = await load()
-        for (const [arn, result] of await tagger({region, ...(profile ? {profile} : {})}, serviceArns, tags)) results.set(arn, result)
+        for (const [arn, result] of await tagger(targetIn(region), serviceArns, tags)) results.set(arn, result)
       }
       return results
     },

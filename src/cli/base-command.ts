@@ -25,7 +25,7 @@ export abstract class FintechCommand extends Command {
 
   protected awsTarget(loaded: LoadedConfig, envName: string, flags: {profile?: string; region?: string}): AwsTarget {
     const env = selectEnvironment(loaded.config, envName)
-    return {region: flags.region ?? env.region, profile: flags.profile ?? env.profile}
+    return {region: flags.region ?? env.region, profile: flags.profile ?? env.profile, timeouts: loaded.config.aws}
   }
 
   /** Human progress and notes: stderr, so stdout stays clean for the result and `--json`. */

@@ -33,7 +33,7 @@ export const allAccountEnvs = (loaded: LoadedConfig): AccountEnv[] =>
 export function globalTarget(loaded: LoadedConfig, envNames: string[] | undefined, flags: {profile?: string}): AwsTarget {
   const only = envNames && envNames.length === 1 ? loaded.config.environments[envNames[0]!] : undefined
   const profile = flags.profile ?? only?.profile
-  return {region: 'us-east-1', ...(profile ? {profile} : {})}
+  return {region: 'us-east-1', ...(profile ? {profile} : {}), timeouts: loaded.config.aws}
 }
 
 /** Cost Explorer with the day's cache, keyed by the account the credentials belong to (STS, asked before the first query). */

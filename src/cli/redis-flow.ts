@@ -86,7 +86,7 @@ export async function openRedisTarget(flags: RedisFlags, loadConfig: (path: stri
 
   const envName = flags.env
   const environment = selectEnvironment(loaded!.config, envName)
-  const aws: AwsTarget = {region: flags.region ?? environment.region, ...(flags.profile ?? environment.profile ? {profile: flags.profile ?? environment.profile} : {})}
+  const aws: AwsTarget = {region: flags.region ?? environment.region, ...(flags.profile ?? environment.profile ? {profile: flags.profile ?? environment.profile} : {}), timeouts: loaded!.config.aws}
   const {caller, audit} = await openGuardedSession(loaded!, envName, aws)
   const stackName = redisMasterStack(loaded!.config, envName)
   if (!stackName) throw new InputError(`${loaded!.file}: no stack of ${envName} is wired to a RedisMasterName output; use --sentinel host:port instead`)

@@ -25,7 +25,7 @@ export async function checkGuardrails(loaded: LoadedConfig): Promise<GuardrailVa
 /** Where Organizations is called: the management env's region (us-east-1) and profile, unless the flags say otherwise. */
 export function managementTarget(loaded: LoadedConfig, flags: {profile?: string; region?: string}): AwsTarget {
   const env = loaded.config.environments[MANAGEMENT_ENV]
-  return {region: flags.region ?? env?.region ?? 'us-east-1', profile: flags.profile ?? env?.profile}
+  return {region: flags.region ?? env?.region ?? 'us-east-1', profile: flags.profile ?? env?.profile, timeouts: loaded.config.aws}
 }
 
 export const loadMatcher = async (): Promise<StatementMatcher> => (await import('../core/scp/evaluate.js')).loadStatementMatcher()

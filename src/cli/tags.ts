@@ -66,7 +66,7 @@ export async function openTagsSession(
   const env = selectEnvironment(loaded.config, envName)
   const rate = taggingRate(process.env[TAGGING_RATE_VARIABLE])
   const profile = options.profile ?? env.profile
-  const targetIn = (region: string): AwsTarget => ({region, ...(profile ? {profile} : {})})
+  const targetIn = (region: string): AwsTarget => ({region, ...(profile ? {profile} : {}), timeouts: loaded.config.aws})
   const {caller, audit} = await openGuardedSession(loaded, envName, targetIn(options.regions[0]!))
   const account = env.account
 
@@ -126,7 +126,7 @@ export async function openTagsSession(
     regions: options.regions,
     rate,
     sources,
-    writer: tagging.createTagWriter(profile, taggingApi),
+    writer: tagging.createTagWriter(targetIn, taggingApi),
     stackTags,
     pacedMs: () => [...buckets.values()].reduce((sum, bucket) => sum + bucket.waited(), 0),
   }

@@ -1,21 +1,45 @@
 import {afterEach, expect, it} from 'vitest'
-import {clientSettings} from '../../src/aws/clients.js'
+import {clientSettings, resolveTimeouts} from '../../src/aws/clients.js'
+import {InputError} from '../../src/core/errors.js'
 
 afterEach(() => {
   delete process.env.AWS_ENDPOINT_URL
+  delete process.env.FINTECH_AWS_CONNECT_TIMEOUT_MS
+  delete process.env.FINTECH_AWS_REQUEST_TIMEOUT_MS
 })
 
-it('uses adaptive retries, the fintech user agent and the profile and region it is given', () => {
+it('uses adaptive retries, the fintech user agent, the profile and region it is given, and timeouts that throw', () => {
   expect(clientSettings({region: 'eu-west-1', profile: 'fintech-dev'})).toEqual({
     region: 'eu-west-1',
     profile: 'fintech-dev',
     retryMode: 'adaptive',
     maxAttempts: 8,
     customUserAgent: 'fintech/0.1.0',
+    requestHandler: {connectionTimeout: 3_000, requestTimeout: 15_000, throwOnRequestTimeout: true, socketTimeout: 15_000},
   })
 })
 
 it('sends every client to AWS_ENDPOINT_URL when it is set', () => {
   process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:4566'
   expect(clientSettings({region: 'us-east-1'})).toMatchObject({endpoint: 'http://127.0.0.1:4566', region: 'us-east-1'})
+})
+
+it('takes the timeouts from the env vars, then the config, then the defaults, each on its own', () => {
+  expect(resolveTimeouts({region: 'eu-west-1', timeouts: {requestTimeoutMs: 40_000}}, {})).toEqual({connectTimeoutMs: 3_000, requestTimeoutMs: 40_000})
+  expect(resolveTimeouts({region: 'eu-west-1', timeouts: {connectTimeoutMs: 1_000, requestTimeoutMs: 40_000}}, {FINTECH_AWS_REQUEST_TIMEOUT_MS: '90000'})).toEqual({
+    connectTimeoutMs: 1_000,
+    requestTimeoutMs: 90_000,
+  })
+  expect(resolveTimeouts({region: 'eu-west-1'}, {FINTECH_AWS_CONNECT_TIMEOUT_MS: ' 500 ', FINTECH_AWS_REQUEST_TIMEOUT_MS: ''})).toEqual({connectTimeoutMs: 500, requestTimeoutMs: 15_000})
+
+  process.env.FINTECH_AWS_CONNECT_TIMEOUT_MS = '2000'
+  expect(clientSettings({region: 'eu-west-1', timeouts: {connectTimeoutMs: 9_000}}).requestHandler).toMatchObject({connectionTimeout: 2_000})
+})
+
+it('refuses a timeout variable that is not a whole number of milliseconds from 100 up, naming it', () => {
+  for (const raw of ['abc', '2.5', '99', '-1', '30s']) {
+    const read = () => resolveTimeouts({region: 'eu-west-1'}, {FINTECH_AWS_REQUEST_TIMEOUT_MS: raw})
+    expect(read).toThrow(InputError)
+    expect(read).toThrow(`FINTECH_AWS_REQUEST_TIMEOUT_MS=${raw}: give a whole number of milliseconds, at least 100`)
+  }
 })

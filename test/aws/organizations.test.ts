@@ -1,6 +1,8 @@
 import {
   AttachPolicyCommand,
   CreatePolicyCommand,
+  DeletePolicyCommand,
+  DescribePolicyCommand,
   DetachPolicyCommand,
   EnablePolicyTypeCommand,
   ListOrganizationalUnitsForParentCommand,
@@ -128,5 +130,42 @@ describe('createOrganizationsApi', () => {
       {PolicyId: 'p-new', Content: '{"a":1}'},
       {PolicyId: 'p-new', Description: 'e'},
     ])
+  })
+})
+
+describe('re-sends of calls whose answer was lost', () => {
+  /** A refusal as the SDK hands it over after `attempts` sends of the same request. */
+  const refused = (name: string, attempts: number) => Object.assign(new Error(`${name}: it failed`), {name, $metadata: {httpStatusCode: 400, attempts}})
+  const SCP = {name: 'fintech-deny-regions', description: 'd', type: 'SERVICE_CONTROL_POLICY' as const, content: '{"Version":"2012-10-17","Statement":[]}', tags: {}}
+
+  beforeEach(() => {
+    orgs.on(ListPoliciesCommand, {Filter: 'SERVICE_CONTROL_POLICY'}).resolves({Policies: [{Id: 'p-other', Name: 'other'}, {Id: 'p-made', Name: 'fintech-deny-regions'}]})
+  })
+
+  it('goes on with the policy the first attempt created when the re-send is refused as a duplicate of the same document', async () => {
+    orgs.on(CreatePolicyCommand).rejects(refused('DuplicatePolicyException', 2))
+    // Organizations may keep the document with other whitespace.
+    orgs.on(DescribePolicyCommand, {PolicyId: 'p-made'}).resolves({Policy: {Content: '{\n  "Version": "2012-10-17",\n  "Statement": []\n}'}})
+    const api = await createOrganizationsApi(TARGET)
+
+    expect(await api.createPolicy(SCP)).toEqual({id: 'p-made'})
+  })
+
+  it('rethrows the duplicate when the policy of that name says something else, or when the first attempt was refused', async () => {
+    orgs.on(CreatePolicyCommand).rejectsOnce(refused('DuplicatePolicyException', 2)).rejectsOnce(refused('DuplicatePolicyException', 1))
+    orgs.on(DescribePolicyCommand, {PolicyId: 'p-made'}).resolves({Policy: {Content: '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}'}})
+    const api = await createOrganizationsApi(TARGET)
+
+    await expect(api.createPolicy(SCP)).rejects.toMatchObject({name: 'DuplicatePolicyException'})
+    await expect(api.createPolicy(SCP)).rejects.toMatchObject({name: 'DuplicatePolicyException'})
+    expect(orgs.commandCalls(ListPoliciesCommand)).toHaveLength(1)
+  })
+
+  it('takes a delete re-send that finds the policy gone as deleted, but not a first attempt', async () => {
+    orgs.on(DeletePolicyCommand).rejectsOnce(refused('PolicyNotFoundException', 2)).rejectsOnce(refused('PolicyNotFoundException', 1))
+    const api = await createOrganizationsApi(TARGET)
+
+    await api.deletePolicy('p-made')
+    await expect(api.deletePolicy('p-made')).rejects.toMatchObject({name: 'PolicyNotFoundException'})
   })
 })

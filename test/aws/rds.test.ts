@@ -11,7 +11,7 @@ import {
   type DBInstance,
 } from '@aws-sdk/client-rds'
 import {mockClient} from 'aws-sdk-client-mock'
-import {beforeEach, expect, it} from 'vitest'
+import {beforeEach, describe, expect, it} from 'vitest'
 import {createRdsApi} from '../../src/aws/rds.js'
 
 const rds = mockClient(RDSClient)
@@ -163,5 +163,45 @@ it('passes RDS refusals through to the core', async () => {
   await expect(api.stopCluster('fintech-dev-aurora')).rejects.toMatchObject({
     name: 'InvalidDBClusterStateFault',
     message: 'DbCluster fintech-dev-aurora is not in available state.',
+  })
+})
+
+describe('re-sends of stop and start whose answer was lost', () => {
+  /** RDS's refusal as the SDK hands it over after `attempts` sends of the same request. */
+  const wrongState = (name: string, attempts: number) =>
+    new RDSServiceException({name, message: 'not in available state.', $fault: 'client', $metadata: {httpStatusCode: 400, attempts}})
+
+  it.each([
+    ['stopCluster', 'stopping', StopDBClusterCommand],
+    ['stopCluster', 'stopped', StopDBClusterCommand],
+    ['startCluster', 'starting', StartDBClusterCommand],
+    ['startCluster', 'available', StartDBClusterCommand],
+  ] as const)('takes %s refused on a re-send as done when the cluster is now %s', async (method, status, command) => {
+    rds.on(command).rejects(wrongState('InvalidDBClusterStateFault', 2))
+    rds.on(DescribeDBClustersCommand, {DBClusterIdentifier: 'fintech-dev-aurora'}).resolves({DBClusters: [cluster('fintech-dev-aurora', {Status: status})]})
+    const api = await createRdsApi(TARGET)
+
+    await api[method]('fintech-dev-aurora')
+  })
+
+  it.each([
+    ['stopInstance', 'stopped', StopDBInstanceCommand],
+    ['startInstance', 'starting', StartDBInstanceCommand],
+  ] as const)('takes %s refused on a re-send as done when the instance is now %s', async (method, status, command) => {
+    rds.on(command).rejects(wrongState('InvalidDBInstanceStateFault', 2))
+    rds.on(DescribeDBInstancesCommand, {DBInstanceIdentifier: 'legacy'}).resolves({DBInstances: [instance('legacy', {DBInstanceStatus: status})]})
+    const api = await createRdsApi(TARGET)
+
+    await api[method]('legacy')
+  })
+
+  it('rethrows the refusal when the cluster is not on its way there, or when the first attempt was refused', async () => {
+    rds.on(StopDBClusterCommand).rejectsOnce(wrongState('InvalidDBClusterStateFault', 2)).rejectsOnce(wrongState('InvalidDBClusterStateFault', 1))
+    rds.on(DescribeDBClustersCommand).resolves({DBClusters: [cluster('fintech-dev-aurora', {Status: 'backing-up'})]})
+    const api = await createRdsApi(TARGET)
+
+    await expect(api.stopCluster('fintech-dev-aurora')).rejects.toMatchObject({name: 'InvalidDBClusterStateFault'})
+    await expect(api.stopCluster('fintech-dev-aurora')).rejects.toMatchObject({name: 'InvalidDBClusterStateFault'})
+    expect(rds.commandCalls(DescribeDBClustersCommand)).toHaveLength(1)
   })
 })

@@ -1,7 +1,16 @@
-import {CancelCommandCommand, ListCommandInvocationsCommand, SendCommandCommand, SSMClient} from '@aws-sdk/client-ssm'
+import {
+  CancelCommandCommand,
+  GetCommandInvocationCommand,
+  ListCommandInvocationsCommand,
+  ListCommandsCommand,
+  SendCommandCommand,
+  SSMClient,
+  SSMServiceException,
+} from '@aws-sdk/client-ssm'
 import {mockClient} from 'aws-sdk-client-mock'
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
-import {runShellScriptOnTagged} from '../../src/aws/ssm-commands.js'
+import {runShellScript, runShellScriptOnTagged, sendCommandOnce} from '../../src/aws/ssm-commands.js'
+import {FintechError} from '../../src/core/errors.js'
 
 const ssm = mockClient(SSMClient)
 const TARGET = {region: 'eu-west-1'}
@@ -60,5 +69,98 @@ describe('runShellScriptOnTagged', () => {
     }
     await expect(runShellScriptOnTagged(TARGET, ON, ['sleep 100'], {comment: 'c', timeoutSeconds: 600, signal: controller.signal, sleep: stopping})).rejects.toThrow('aborted')
     expect(ssm.commandCalls(CancelCommandCommand).map((call) => call.args[0].input)).toEqual([{CommandId: 'cmd-1'}])
+  })
+})
+
+describe('sendCommandOnce: SendCommand takes no token, so a lost answer must not run the script twice', () => {
+  const FAILOVER = {DocumentName: 'AWS-RunShellScript', InstanceIds: ['i-1'], Parameters: {commands: ['redis-cli -p 26379 sentinel failover fintech-dev']}, Comment: 'fintech redis failover'}
+  const MARKED = /^fintech redis failover #[0-9a-f]{12}$/
+  const lost = () => Object.assign(new Error('a request has exceeded the configured 15000 ms requestTimeout.'), {name: 'TimeoutError', code: 'ETIMEDOUT', $metadata: {attempts: 1}})
+  const ssmError = (name: string, status: number) => new SSMServiceException({name, message: name, $fault: status >= 500 ? 'server' : 'client', $metadata: {httpStatusCode: status, attempts: 1}})
+  const sentComments = () => ssm.commandCalls(SendCommandCommand).map((call) => call.args[0].input.Comment)
+  const waits: number[] = []
+  const pause = async (ms: number) => void waits.push(ms)
+
+  beforeEach(() => {
+    ssm.reset()
+    waits.length = 0
+  })
+
+  it('goes on with the command SSM has when the answer to the send was lost, without sending it again', async () => {
+    ssm.on(SendCommandCommand).rejects(lost())
+    ssm.on(ListCommandsCommand).callsFake(() => ({
+      Commands: [
+        {CommandId: 'cmd-other', Comment: 'fintech redis failover #000000000000'},
+        {CommandId: 'cmd-lost', Comment: sentComments()[0]},
+      ],
+    }))
+
+    expect(await sendCommandOnce(TARGET, FAILOVER, pause)).toBe('cmd-lost')
+    expect(sentComments()).toHaveLength(1)
+    expect(sentComments()[0]).toMatch(MARKED)
+    // Commands sent from five minutes before now (the clock is at 03:00), for clock skew.
+    expect(ssm.commandCalls(ListCommandsCommand)[0]!.args[0].input).toEqual({Filters: [{key: 'InvokedAfter', value: '2026-12-01T02:55:00Z'}], MaxResults: 50})
+  })
+
+  it('sends it again, with the same mark, when SSM has no such command (a 500 before it ran)', async () => {
+    ssm.on(SendCommandCommand).rejectsOnce(ssmError('InternalServerError', 500)).resolves({Command: {CommandId: 'cmd-2'}})
+    ssm.on(ListCommandsCommand).resolves({Commands: []})
+
+    expect(await sendCommandOnce(TARGET, FAILOVER, pause)).toBe('cmd-2')
+    expect(sentComments()).toHaveLength(2)
+    expect(sentComments()[1]).toBe(sentComments()[0])
+    expect(waits).toEqual([500])
+  })
+
+  it('sends a throttled command again after a pause without looking for it: SSM refused it before running anything', async () => {
+    ssm.on(SendCommandCommand).rejectsOnce(ssmError('ThrottlingException', 400)).rejectsOnce(ssmError('ThrottlingException', 400)).resolves({Command: {CommandId: 'cmd-3'}})
+
+    expect(await sendCommandOnce(TARGET, FAILOVER, pause)).toBe('cmd-3')
+    expect(ssm.commandCalls(ListCommandsCommand)).toHaveLength(0)
+    expect(waits).toEqual([500, 1000])
+  })
+
+  it('does not send a refused command again', async () => {
+    ssm.on(SendCommandCommand).rejects(ssmError('InvalidInstanceId', 400))
+
+    await expect(sendCommandOnce(TARGET, FAILOVER, pause)).rejects.toMatchObject({name: 'InvalidInstanceId'})
+    expect(sentComments()).toHaveLength(1)
+    expect(ssm.commandCalls(ListCommandsCommand)).toHaveLength(0)
+  })
+
+  it('gives up after 8 sends, each one looked for first', async () => {
+    ssm.on(SendCommandCommand).rejects(ssmError('InternalServerError', 500))
+    ssm.on(ListCommandsCommand).resolves({Commands: []})
+
+    await expect(sendCommandOnce(TARGET, FAILOVER, pause)).rejects.toMatchObject({name: 'InternalServerError'})
+    expect(sentComments()).toHaveLength(8)
+    expect(ssm.commandCalls(ListCommandsCommand)).toHaveLength(7)
+    expect(waits).toEqual([500, 1000, 2000, 4000, 8000, 10_000, 10_000])
+  })
+
+  it('says the command may have run, and how to find it, when looking for it fails too', async () => {
+    ssm.on(SendCommandCommand).rejects(lost())
+    ssm.on(ListCommandsCommand).rejects(ssmError('AccessDeniedException', 400))
+
+    const failure = await sendCommandOnce(TARGET, FAILOVER, pause).then(
+      () => expect.fail('the send succeeded'),
+      (error: unknown) => error as Error,
+    )
+    expect(failure).toBeInstanceOf(FintechError)
+    expect(failure.message).toBe(
+      `a request has exceeded the configured 15000 ms requestTimeout; the command may have run, and looking for it failed too (AccessDeniedException): ` +
+        `find the command with the comment "${sentComments()[0]}" in the Run Command history before running it again`,
+    )
+    expect(sentComments()).toHaveLength(1)
+  })
+
+  it('is how runShellScript sends its script', async () => {
+    ssm.on(SendCommandCommand).rejects(lost())
+    ssm.on(ListCommandsCommand).callsFake(() => ({Commands: [{CommandId: 'cmd-lost', Comment: sentComments()[0]}]}))
+    ssm.on(GetCommandInvocationCommand).resolves({Status: 'Success', StandardOutputContent: 'OK'})
+
+    expect(await runShellScript(TARGET, 'i-1', ['redis-cli ping'], {comment: 'fintech redis backup', timeoutSeconds: 60, sleep})).toEqual({status: 'Success', output: 'OK', commandId: 'cmd-lost'})
+    expect(sentComments()).toHaveLength(1)
+    expect(ssm.commandCalls(GetCommandInvocationCommand)[0]!.args[0].input).toEqual({CommandId: 'cmd-lost', InstanceId: 'i-1'})
   })
 })

@@ -136,6 +136,39 @@ describe('writes', () => {
     expect(await (await store()).putIfMatch(KEY, '{}', '"1"')).toBe(false)
   })
 
+  describe('a re-send refused because the first attempt wrote', () => {
+    const afterResend = (error: S3ServiceException) => Object.assign(error, {$metadata: {...error.$metadata, attempts: 2}})
+    const changed = () => afterResend(s3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold'))
+    const LOCK = '{"run":"r-1","expires":"2026-11-22T12:00:00Z"}'
+
+    it('putIfAbsent answers true when the object holds the very body sent', async () => {
+      s3.on(PutObjectCommand).rejects(changed())
+      s3.on(GetObjectCommand).resolves({Body: body(LOCK), ETag: '"1"'})
+      expect(await (await store()).putIfAbsent(KEY, LOCK)).toBe(true)
+      expect(s3.commandCalls(GetObjectCommand)[0]!.args[0].input).toEqual({Bucket: BUCKET, Key: KEY, ExpectedBucketOwner: OWNER})
+    })
+
+    it('putIfMatch answers true when the object holds the very body sent', async () => {
+      s3.on(PutObjectCommand).rejects(changed())
+      s3.on(GetObjectCommand).resolves({Body: body(LOCK), ETag: '"2"'})
+      expect(await (await store()).putIfMatch(KEY, LOCK, '"1"')).toBe(true)
+    })
+
+    it('answers false when another body is there: another run wrote', async () => {
+      s3.on(PutObjectCommand).rejects(changed())
+      s3.on(GetObjectCommand).resolves({Body: body('{"run":"r-2"}'), ETag: '"2"'})
+      const api = await store()
+      expect(await api.putIfAbsent(KEY, LOCK)).toBe(false)
+      expect(await api.putIfMatch(KEY, LOCK, '"1"')).toBe(false)
+    })
+
+    it('does not read the object when the first attempt was refused', async () => {
+      s3.on(PutObjectCommand).rejects(s3Error('PreconditionFailed', 412))
+      expect(await (await store()).putIfAbsent(KEY, LOCK)).toBe(false)
+      expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0)
+    })
+  })
+
   it('a missing bucket is an error, not a lost race', async () => {
     s3.on(PutObjectCommand).rejects(noSuchBucket())
     const api = await store()

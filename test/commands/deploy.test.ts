@@ -73,7 +73,7 @@ describe('fintech deploy', () => {
       Tags: networkTags,
       Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'],
     })
-    expect(cfn.commandCalls(ExecuteChangeSetCommand)[0]!.args[0].input).toEqual({ChangeSetName: `arn:changeset/${NETWORK}`})
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)[0]!.args[0].input).toEqual({ChangeSetName: `arn:changeset/${NETWORK}`, ClientRequestToken: expect.stringMatching(/^fintech-/)})
     expect(run.json.stages[0].stacks[0]).toMatchObject({stackName: NETWORK, outcome: 'created', status: 'CREATE_COMPLETE', outputs: {VpcId: 'vpc-123'}})
     expect(audit.auditLines().map((line) => [line.action, line.result, line.caller])).toEqual([
       ['create-change-set', 'ok', 'arn:aws:sts::111111111111:assumed-role/platform/alice'],
@@ -177,7 +177,7 @@ describe('fintech deploy', () => {
 
       const approved = await runCli(Deploy, ['--stage', 'network', '--env', 'dev', '--config', config, '--yes'])
       expect(approved.exitCode).toBe(0)
-      expect(cfn.commandCalls(DeleteStackCommand)[0]!.args[0].input).toEqual({StackName: stackId(NETWORK)})
+      expect(cfn.commandCalls(DeleteStackCommand)[0]!.args[0].input).toEqual({StackName: stackId(NETWORK), ClientRequestToken: expect.stringMatching(/^fintech-/)})
       expect(cfn.commandCalls(CreateChangeSetCommand)[0]!.args[0].input.ChangeSetType).toBe('CREATE')
       expect(audit.auditLines().map((line) => line.action)).toEqual(['delete-stack', 'create-change-set', 'execute-change-set'])
     })
@@ -196,7 +196,7 @@ describe('fintech deploy', () => {
     const run = await runCli(Deploy, ['--stage', 'network', '--env', 'dev', '--config', config])
 
     expect(run.exitCode).toBe(0)
-    expect(cfn.commandCalls(ContinueUpdateRollbackCommand)[0]!.args[0].input).toEqual({StackName: NETWORK})
+    expect(cfn.commandCalls(ContinueUpdateRollbackCommand)[0]!.args[0].input).toEqual({StackName: NETWORK, ClientRequestToken: expect.stringMatching(/^fintech-/)})
     expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0)
     expect(cfn.commandCalls(CreateChangeSetCommand)[0]!.args[0].input.ChangeSetType).toBe('UPDATE')
     expect(audit.auditLines().map((line) => line.action)).toEqual(['continue-update-rollback', 'create-change-set', 'execute-change-set'])
@@ -337,7 +337,7 @@ describe('fintech deploy', () => {
     expect(run.stderr).toMatch(/Add\s*│\s*Vpc/)
     expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0)
     expect(cfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(1)
-    expect(cfn.commandCalls(DeleteStackCommand)[0]!.args[0].input).toEqual({StackName: NETWORK})
+    expect(cfn.commandCalls(DeleteStackCommand)[0]!.args[0].input).toEqual({StackName: NETWORK, ClientRequestToken: expect.stringMatching(/^fintech-/)})
   })
 
   it('deploys all stages in order, feeding the network output into the data stack', async () => {
@@ -476,7 +476,7 @@ describe('fintech deploy', () => {
     expect(run.exitCode).toBe(1)
     expect(run.json.stages[0].stacks[0]).toMatchObject({outcome: 'failed', detail: 'Rate exceeded'})
     expect(cfn.commandCalls(DeleteChangeSetCommand)[0]!.args[0].input).toEqual({ChangeSetName: 'arn:changeset/broken'})
-    expect(cfn.commandCalls(DeleteStackCommand)[0]!.args[0].input).toEqual({StackName: NETWORK})
+    expect(cfn.commandCalls(DeleteStackCommand)[0]!.args[0].input).toEqual({StackName: NETWORK, ClientRequestToken: expect.stringMatching(/^fintech-/)})
     expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0)
   })
 

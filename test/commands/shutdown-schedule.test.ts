@@ -237,7 +237,7 @@ describe('fintech shutdown schedule --env dev', () => {
       ...OUTPUTS['fintech-dev-foundation'],
       LogRetentionDays: '14',
     })
-    expect(cfn.commandCalls(ExecuteChangeSetCommand)[0]!.args[0].input).toEqual({ChangeSetName: `arn:changeset/${SCHEDULE_STACK}`})
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)[0]!.args[0].input).toEqual({ChangeSetName: `arn:changeset/${SCHEDULE_STACK}`, ClientRequestToken: expect.stringMatching(/^fintech-/)})
     expect(run.json).toMatchObject({
       mode: 'aws',
       env: 'dev',
@@ -304,7 +304,7 @@ describe('fintech shutdown schedule --env dev', () => {
     expect(cfn.commandCalls(CreateChangeSetCommand)[0]!.args[0].input.Description).toBe('fintech deploy dev (dry run)')
     expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0)
     expect(cfn.commandCalls(DeleteChangeSetCommand)[0]!.args[0].input).toEqual({ChangeSetName: `arn:changeset/${SCHEDULE_STACK}`})
-    expect(cfn.commandCalls(DeleteStackCommand)[0]!.args[0].input).toEqual({StackName: SCHEDULE_STACK})
+    expect(cfn.commandCalls(DeleteStackCommand)[0]!.args[0].input).toEqual({StackName: SCHEDULE_STACK, ClientRequestToken: expect.stringMatching(/^fintech-/)})
     expect(audit.auditLines().map((line) => line.action)).toEqual(['create-change-set', 'delete-change-set', 'delete-stack'])
   })
 

@@ -1,19 +1,36 @@
-import {createServer, type Server} from 'node:http'
+import {createServer, type IncomingHttpHeaders, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {afterAll, beforeAll} from 'vitest'
 
-export interface LoopbackAnswer {
+export interface LoopbackReply {
   status?: number
   body: string
+  /** text/xml when left out (the query protocol's). */
+  contentType?: string
 }
 
 /**
- * A loopback HTTP endpoint standing in for an AWS query-protocol API (STS, CloudFormation,
- * EC2), for tests that need the SDK's real send(): aws-sdk-client-mock replaces send() and
- * with it the retry middleware, so only a real HTTP exchange shows a throttled call retried.
+ * An answer, or a failure of the network: `hang` reads the request and never answers (a lost
+ * response), `drop` reads it and closes the connection without a word (a proxy dropping it).
+ */
+export type LoopbackAnswer = LoopbackReply | 'hang' | 'drop'
+
+export interface LoopbackRequest {
+  /** The query protocol's Action, or the operation of a JSON protocol's X-Amz-Target. */
+  action: string
+  parameters: URLSearchParams
+  body: string
+  headers: IncomingHttpHeaders
+}
+
+/**
+ * A loopback HTTP endpoint standing in for an AWS API (query protocol: STS, CloudFormation,
+ * EC2; JSON protocol: ECS, SSM, Tagging), for tests that need the SDK's real send():
+ * aws-sdk-client-mock replaces send() and with it the retry middleware and the client
+ * factory's own, so only a real HTTP exchange shows a throttled or lost call retried.
  * Registers its own beforeAll/afterAll; point AWS_ENDPOINT_URL at `endpoint()` where needed.
  */
-export function useLoopbackAws(answer: (action: string, parameters: URLSearchParams) => LoopbackAnswer): {endpoint(): string} {
+export function useLoopbackAws(answer: (action: string, parameters: URLSearchParams, request: LoopbackRequest) => LoopbackAnswer): {endpoint(): string} {
   let server: Server
   let endpoint = ''
   beforeAll(async () => {
@@ -22,8 +39,12 @@ export function useLoopbackAws(answer: (action: string, parameters: URLSearchPar
       request.on('data', (chunk) => (body += chunk))
       request.on('end', () => {
         const parameters = new URLSearchParams(body)
-        const reply = answer(parameters.get('Action') ?? '', parameters)
-        response.setHeader('content-type', 'text/xml')
+        const target = String(request.headers['x-amz-target'] ?? '')
+        const action = parameters.get('Action') ?? target.slice(target.lastIndexOf('.') + 1)
+        const reply = answer(action, parameters, {action, parameters, body, headers: request.headers})
+        if (reply === 'hang') return
+        if (reply === 'drop') return void request.socket.destroy()
+        response.setHeader('content-type', reply.contentType ?? 'text/xml')
         response.statusCode = reply.status ?? 200
         response.end(reply.body)
       })
@@ -37,6 +58,8 @@ export function useLoopbackAws(answer: (action: string, parameters: URLSearchPar
     delete process.env.AWS_ENDPOINT_URL
     delete process.env.AWS_ACCESS_KEY_ID
     delete process.env.AWS_SECRET_ACCESS_KEY
+    // Requests left hanging would keep close() waiting.
+    server.closeAllConnections()
     await new Promise((resolve) => server.close(resolve))
   })
   return {endpoint: () => endpoint}

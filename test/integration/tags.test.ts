@@ -291,7 +291,7 @@ describe('tags audit and fix against moto_server', () => {
     const run = await ctx.run(['tags', 'audit', '--env', 'dev', '--config', config, '--json'])
     expect(run.exitCode, explain(run)).toBe(1)
     expect(run.json.complete).toBe(false)
-    expect(run.json.gaps).toEqual([expect.objectContaining({source: 'tagging-api', region: REGION, code: 'HTTP500'})])
+    expect(run.json.gaps).toEqual([expect.objectContaining({source: 'tagging-api', region: REGION, code: 'UnparseableResponse', message: expect.stringMatching(/^ResourceGroupsTaggingAPI GetResources failed \(HTTP 500, 8 attempts\): unparseable response/)})])
     const arns = run.json.resources.map((resource: {arn: string}) => resource.arn)
     expect(arns).toContain(`arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/untagged`)
     expect(arns).toContain('arn:aws:s3:::fintech-dev-reports')

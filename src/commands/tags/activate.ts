@@ -27,7 +27,7 @@ export default class TagsActivate extends FintechCommand {
     const loaded = this.readConfig(flags.config)
     const env = selectEnvironment(loaded.config, flags.env)
     const profile = flags.profile ?? env.profile
-    const target = {region: 'us-east-1', ...(profile ? {profile} : {})}
+    const target = {region: 'us-east-1', ...(profile ? {profile} : {}), timeouts: loaded.config.aws}
     const mustConfirm = env.protected && !flags['dry-run'] && !flags.yes
     if (mustConfirm && !process.stdin.isTTY) {
       throw new InputError(`${flags.env} is protected: tags activate needs the env name typed at a terminal, and there is none`, 'review with --dry-run, then re-run with --yes')

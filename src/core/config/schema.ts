@@ -97,6 +97,23 @@ export const shutdownSchema = z.strictObject({
     .default({aurora: 30, redis: 15, ledger: 15}),
 })
 
+/** The smallest AWS timeout accepted: below it no AWS call could answer. */
+export const MIN_AWS_TIMEOUT_MS = 100
+
+/**
+ * How long one attempt of an AWS call may wait before the SDK tries again; the defaults are in
+ * src/aws/clients.ts, and FINTECH_AWS_CONNECT_TIMEOUT_MS / FINTECH_AWS_REQUEST_TIMEOUT_MS win over these.
+ */
+export const awsSchema = z.strictObject({
+  connectTimeoutMs: z.number().int().min(MIN_AWS_TIMEOUT_MS).optional().describe('milliseconds to establish the connection to an AWS endpoint (default 3000)'),
+  requestTimeoutMs: z
+    .number()
+    .int()
+    .min(MIN_AWS_TIMEOUT_MS)
+    .optional()
+    .describe('milliseconds to wait for an answer, and the longest silence while it arrives (default 15000)'),
+})
+
 /** Where a policy attaches: the organization root, an OU by name, or an account (an env name or a 12-digit id). */
 export const policyTargetSchema = z
   .string()
@@ -150,6 +167,7 @@ export const configSchema = z
       .strictObject({initialMs: z.number().int().min(1).default(1000), maxMs: z.number().int().min(1).default(10_000)})
       .default({initialMs: 1000, maxMs: 10_000}),
     audit: z.strictObject({path: z.string().optional()}).default({}),
+    aws: awsSchema.default({}),
     shutdown: shutdownSchema.default({lockTtlMinutes: 120, waitMinutes: {aurora: 30, redis: 15, ledger: 15}}),
     guardrails: guardrailsSchema.default({policySizeLimit: 10_240, policiesPerTargetLimit: 10, breakGlassRole: 'fintech-break-glass', scps: []}),
     tagging: taggingSchema.default({allowedValues: {}, rules: []}),
@@ -251,5 +269,6 @@ export type ScpConfig = z.output<typeof scpSchema>
 export type TaggingConfig = z.output<typeof taggingSchema>
 export type ScheduleConfig = z.output<typeof scheduleSchema>
 export type ShutdownConfig = z.output<typeof shutdownSchema>
+export type AwsConfig = z.output<typeof awsSchema>
 export type StackConfig = z.output<typeof stackSchema>
 export type ParameterValue = z.output<typeof parameterValueSchema>
