@@ -106,7 +106,7 @@ describe('fintech deploy on Ctrl-C', () => {
     expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0)
     expect(cfn.commandCalls(CreateChangeSetCommand).map((call) => call.args[0].input.StackName)).toEqual([NETWORK])
     expect(cfn.commandCalls(DeleteChangeSetCommand)[0]!.args[0].input).toEqual({ChangeSetName: 'arn:changeset/network'})
-    expect(cfn.commandCalls(DeleteStackCommand)[0]!.args[0].input).toEqual({StackName: NETWORK})
+    expect(cfn.commandCalls(DeleteStackCommand)[0]!.args[0].input).toEqual({StackName: NETWORK, ClientRequestToken: expect.stringMatching(/^fintech-[0-9a-f-]{36}$/)})
     expect(run.json).toMatchObject({interrupted: true})
     expect(run.json.stages.map((stage: {stacks: Array<{stackName: string; outcome: string; detail: string}>}) => stage.stacks.map((entry) => [entry.stackName, entry.outcome, entry.detail]))).toEqual([
       [[NETWORK, 'skipped', 'Ctrl-C: its change set was deleted before execution']],
