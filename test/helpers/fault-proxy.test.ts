@@ -61,9 +61,9 @@ describe('fault proxy', {timeout: 60_000}, () => {
     const before = proxy.log.length
     const answer = await new CloudFormationClient(settings(3)).send(new ListStacksCommand({}))
     expect(answer.$metadata.attempts).toBe(2)
-    expect(proxy.log.slice(before).map((entry) => [entry.operation, entry.effect, entry.status])).toEqual([
-      ['ListStacks', 'throttle', 400],
-      ['ListStacks', 'pass', 200],
+    expect(proxy.log.slice(before).map((entry) => [entry.operation, entry.attempt, entry.effect, entry.status])).toEqual([
+      ['ListStacks', 1, 'throttle', 400],
+      ['ListStacks', 2, 'pass', 200],
     ])
   })
 

@@ -24,6 +24,8 @@ export interface RequestInfo {
   /** `Action=` of the query protocol, the operation of `X-Amz-Target`, else `METHOD /path`. */
   operation: string
   protocol: Protocol
+  /** Which attempt of one SDK call this request is (its amz-sdk-request header), from 1; 1 when the header is absent. */
+  attempt: number
 }
 
 export interface FaultRule {
@@ -94,13 +96,14 @@ const header = (headers: IncomingHttpHeaders, name: string): string => {
 /** Which API a request calls, read the way AWS itself routes it. */
 export function describeRequest(method: string, url: string, headers: IncomingHttpHeaders, body: string): RequestInfo {
   const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(header(headers, 'authorization'))?.[1] ?? ''
+  const attempt = Number(/attempt=(\d+)/.exec(header(headers, 'amz-sdk-request'))?.[1] ?? 1)
   const target = header(headers, 'x-amz-target')
-  if (target) return {service, operation: target.slice(target.lastIndexOf('.') + 1), protocol: 'json'}
+  if (target) return {service, operation: target.slice(target.lastIndexOf('.') + 1), protocol: 'json', attempt}
   const parsed = new URL(url, 'http://proxy')
   const form = header(headers, 'content-type').startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(body) : undefined
   const action = form?.get('Action') ?? parsed.searchParams.get('Action')
-  if (action) return {service, operation: action, protocol: service === 'ec2' ? 'ec2' : 'query'}
-  return {service, operation: `${method} ${parsed.pathname}`, protocol: service === 's3' ? 'rest-xml' : 'rest-json'}
+  if (action) return {service, operation: action, protocol: service === 'ec2' ? 'ec2' : 'query', attempt}
+  return {service, operation: `${method} ${parsed.pathname}`, protocol: service === 's3' ? 'rest-xml' : 'rest-json', attempt}
 }
 
 interface MadeUpAnswer {

@@ -3,11 +3,9 @@
  * against moto_server through the fault proxy, which slows the answers down so the run takes
  * seconds, and the test sends SIGINT at a moment it reads from the proxy's log (not a timer).
  */
-import {appendFileSync, writeFileSync} from 'node:fs'
-import {dirname, join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {startFaultProxy, type FaultProxy} from '../helpers/fault-proxy.js'
-import {STACKS, changeSetsOf, copyFixture, explain, listStacks, startCli, useMoto} from './moto.js'
+import {STACKS, changeSetsOf, explain, fourStagePlatform, listStacks, startCli, useMoto} from './moto.js'
 
 const ctx = useMoto()
 let proxy: FaultProxy
@@ -20,17 +18,6 @@ afterEach(async () => {
 
 const ALERTS = 'fintech-dev-alerts'
 const CHANGING = new Set(['CreateChangeSet', 'ExecuteChangeSet', 'CreateStack', 'UpdateStack', 'DeleteStack', 'ContinueUpdateRollback'])
-
-/** The fixture platform with a fourth stage (an SNS topic) after servers. */
-function fourStagePlatform(): string {
-  const config = copyFixture(ctx.dir)
-  writeFileSync(
-    join(dirname(config), 'templates/alerts.yaml'),
-    'AWSTemplateFormatVersion: "2010-09-09"\nParameters:\n  EnvironmentName: {Type: String}\nResources:\n  Alerts:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: !Sub fintech-${EnvironmentName}-alerts\n',
-  )
-  appendFileSync(config, '  - name: alerts\n    stacks:\n      - id: alerts\n        template: templates/alerts.yaml\n        parameters:\n          EnvironmentName: {env: name}\n')
-  return config
-}
 
 const deployAll = (config: string) => startCli(proxy, ['deploy', '--stage', 'all', '--env', 'dev', '--config', config, '--yes'], ctx.auditLog)
 
@@ -49,7 +36,7 @@ async function untilStderr(cli: ReturnType<typeof startCli>, text: string): Prom
 
 describe('Ctrl-C during deploy --stage all, through a slow endpoint', {timeout: 90_000}, () => {
   it('starts no change set, execution or stack after the first Ctrl-C, reports the executing stack as going on, and exits 130', async () => {
-    const config = fourStagePlatform()
+    const config = fourStagePlatform(ctx.dir)
     // Every read is slow, and the answer to ExecuteChangeSet comes late, so SIGINT reaches the
     // CLI while it still waits for the answer of a change the emulator has already made.
     proxy.setRules([
@@ -83,7 +70,7 @@ describe('Ctrl-C during deploy --stage all, through a slow endpoint', {timeout: 
   })
 
   it('exits at once on a second Ctrl-C while the first waits for an answer, auditing the call left unanswered', async () => {
-    const config = fourStagePlatform()
+    const config = fourStagePlatform(ctx.dir)
     // The emulator creates the change set; its answer is held far longer than the test runs.
     proxy.setRules([{match: 'CreateChangeSet', effect: 'delay', delayMs: 600_000}])
     const cli = deployAll(config)

@@ -16,10 +16,10 @@ import {
 } from '@aws-sdk/client-cloudformation'
 import {EC2Client, DescribeInstancesCommand, type Instance} from '@aws-sdk/client-ec2'
 import {spawn, type ChildProcess} from 'node:child_process'
-import {cpSync, existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
-import {join, resolve} from 'node:path'
+import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {afterAll, afterEach, beforeAll, beforeEach} from 'vitest'
 
@@ -276,6 +276,17 @@ export function copyFixture(into: string): string {
   const target = join(into, 'platform')
   cpSync(FIXTURE_DIR, target, {recursive: true})
   return join(target, 'fintech.config.yaml')
+}
+
+/** A private copy of the fixture platform with a fourth stage (alerts: an SNS topic) after servers; returns its config path. */
+export function fourStagePlatform(into: string): string {
+  const config = copyFixture(into)
+  writeFileSync(
+    join(dirname(config), 'templates/alerts.yaml'),
+    'AWSTemplateFormatVersion: "2010-09-09"\nParameters:\n  EnvironmentName: {Type: String}\nResources:\n  Alerts:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: !Sub fintech-${EnvironmentName}-alerts\n',
+  )
+  appendFileSync(config, '  - name: alerts\n    stacks:\n      - id: alerts\n        template: templates/alerts.yaml\n        parameters:\n          EnvironmentName: {env: name}\n')
+  return config
 }
 
 /**
