@@ -53,6 +53,24 @@ function interruptedReport(env: string, result: PatchResult): string {
   ].join('\n')
 }
 
+/**
+ * The audit lines of a patch Ctrl-C stopped, beside those written as it went: a node patched
+ * but not waited for, a failover unwound, and the interruption itself (in-progress while a
+ * command runs on).
+ */
+function auditInterruption(result: PatchResult, masterName: string, record: (resource: string, result: AuditEntry['result'], detail: string) => void): void {
+  const {running, notPatched} = result.interrupted!
+  for (const node of result.patched.filter((candidate) => !candidate.inSync)) {
+    record(node.instanceId, 'ok', `${node.address} (${node.as}) patched (command ${node.commandId}); Ctrl-C before it was back in sync, not waited for`)
+  }
+  if (result.failover?.interrupted?.outcome === 'unwound') {
+    const failover = interruptedFailoverReport(result.failover).audit
+    record(masterName, failover.result, `planned failover ${failover.detail}`)
+  }
+  const runsOn = running ? `command ${running.commandId} on ${running.address} (${running.as}) runs on, not waited for; ` : ''
+  record(running?.instanceId ?? masterName, running ? 'in-progress' : 'no-changes', `interrupted by Ctrl-C: ${runsOn}not patched: ${notPatched.map((step) => `${step.address} (${step.instanceId})`).join(', ') || 'none'}`)
+}
+
 export default class RedisPatch extends FintechCommand {
   static summary = 'Rolling patch of the Redis nodes through SSM Run Command: replicas one at a time, a planned failover, then the old primary.'
 
@@ -99,7 +117,8 @@ export default class RedisPatch extends FintechCommand {
 
       const record = (resource: string, result: AuditEntry['result'], detail: string) => target.audit.record({env, action: 'redis patch', resource, result, detail})
       const options = {limits, resyncTimeoutMs: flags.timeout * 1000, failover: {syncTimeoutMs: DEFAULT_FAILOVER.syncTimeoutMs, pauseBudgetMs: DEFAULT_FAILOVER.pauseBudgetMs, promoteTimeoutMs: DEFAULT_FAILOVER.promoteTimeoutMs}}
-      let current: {step: PatchStep; commandId?: string} | undefined
+      /** The node being patched: its command on its way, sent (commandId), or done and the node resyncing. */
+      let current: {step: PatchStep; commandId?: string; resyncing?: true} | undefined
       let result: PatchResult
       try {
         result = await withFailoverInterrupt(
@@ -107,6 +126,7 @@ export default class RedisPatch extends FintechCommand {
             runPatch(target.connector, target.sentinels, target.masterName, ssmNodeShell(stack.aws, flags['command-timeout']), plan, {...options, signal}, (event) => {
               if (event.kind === 'patching') current = {step: event.step}
               if (event.kind === 'sent') current = {step: event.step, commandId: event.commandId}
+              if (event.kind === 'waiting') current = {...current!, resyncing: true}
               if (event.kind === 'patched') {
                 current = undefined
                 record(event.node.instanceId, 'ok', `${event.node.address} (${event.node.as}) patched (command ${event.node.commandId}), back in sync after ${event.node.resyncMs} ms`)
@@ -122,7 +142,7 @@ export default class RedisPatch extends FintechCommand {
             pauseBudgetMs: options.failover.pauseBudgetMs,
             note: (text) => this.note(text),
             exitNow: () => {
-              const where = current ? (current.commandId ? `, command ${current.commandId} on ${label(current.step)} running` : `, while patching ${label(current.step)}`) : ''
+              const where = !current ? '' : current.resyncing ? `; ${label(current.step)} was patched and resyncing` : current.commandId ? `; command ${current.commandId} on ${label(current.step)} runs on` : `; the patch command was on its way to ${label(current.step)} (it may run)`
               record(current?.step.instanceId ?? target.masterName, 'in-progress', `Ctrl-C twice: the CLI left before the patch reported${where}; see fintech redis status`)
               process.exit(ExitCode.interrupted)
             },
@@ -134,16 +154,7 @@ export default class RedisPatch extends FintechCommand {
         throw error
       }
       if (result.interrupted) {
-        const {running, notPatched} = result.interrupted
-        for (const node of result.patched.filter((candidate) => !candidate.inSync)) {
-          record(node.instanceId, 'ok', `${node.address} (${node.as}) patched (command ${node.commandId}); Ctrl-C before it was back in sync, not waited for`)
-        }
-        if (result.failover?.interrupted?.outcome === 'unwound') {
-          const failover = interruptedFailoverReport(result.failover).audit
-          record(target.masterName, failover.result, `planned failover ${failover.detail}`)
-        }
-        const runsOn = running ? `command ${running.commandId} on ${running.address} (${running.as}) runs on, not waited for; ` : ''
-        record(running?.instanceId ?? target.masterName, running ? 'in-progress' : 'no-changes', `interrupted by Ctrl-C: ${runsOn}not patched: ${notPatched.map((step) => `${step.address} (${step.instanceId})`).join(', ') || 'none'}`)
+        auditInterruption(result, target.masterName, record)
         return this.deliver({text: interruptedReport(env, result), exitCode: ExitCode.interrupted, result: {dryRun: false, plan, result}})
       }
       const text = [
