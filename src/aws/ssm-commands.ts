@@ -1,5 +1,6 @@
 import type {CommandInvocation, SendCommandCommandInput} from '@aws-sdk/client-ssm'
 import {randomUUID} from 'node:crypto'
+import {InterruptedError} from '../core/deploy/clock.js'
 import {FintechError} from '../core/errors.js'
 import {createClient, MAX_ATTEMPTS, type AwsTarget} from './clients.js'
 import {recountAttempts} from './failures.js'
@@ -83,16 +84,25 @@ export async function sendCommandOnce(target: AwsTarget, input: SendCommandComma
 /**
  * Runs a shell script on one instance through SSM Run Command (AWS-RunShellScript) and polls
  * until it ends, the way src/aws/ssm.ts polls the Redis probe. Returns its status and output.
+ * `sent` hears the command id as soon as SSM has the command. `signal` (Ctrl-C) ends the wait
+ * for its end with InterruptedError, never the sending nor the command: a script stopped
+ * half-way (a package upgrade, a restart) is worse than one left to run on.
  */
 export async function runShellScript(
   target: AwsTarget,
   instanceId: string,
   commands: string[],
-  options: {comment: string; timeoutSeconds: number; sleep?: (ms: number) => Promise<void>},
+  options: {comment: string; timeoutSeconds: number; sleep?: (ms: number) => Promise<void>; signal?: AbortSignal; sent?: (commandId: string) => void},
 ): Promise<ShellRun> {
   const ssm = await import('@aws-sdk/client-ssm')
   const client = createClient(ssm.SSMClient, target)
+  const {signal} = options
   const sleep = options.sleep ?? wait
+  // The send is waited for whatever happens; only the wait for the command's end hears Ctrl-C.
+  const pause = async (ms: number) => {
+    if (!signal?.aborted) await (options.sleep ? options.sleep(ms) : wait(ms, signal).catch(() => undefined))
+    if (signal?.aborted) throw new InterruptedError()
+  }
   const commandId = await sendCommandOnce(
     target,
     {
@@ -104,20 +114,22 @@ export async function runShellScript(
     },
     sleep,
   )
+  options.sent?.(commandId)
   let waited = 0
   let status = 'Pending'
   for (let attempt = 0; waited < (options.timeoutSeconds + 60) * 1000; attempt++) {
     const delay = Math.min(FIRST_POLL_MS * 2 ** attempt, MAX_POLL_MS)
-    await sleep(delay)
+    await pause(delay)
     waited += delay
     try {
-      const invocation = await client.send(new ssm.GetCommandInvocationCommand({CommandId: commandId, InstanceId: instanceId}))
+      const invocation = await client.send(new ssm.GetCommandInvocationCommand({CommandId: commandId, InstanceId: instanceId}), {abortSignal: signal})
       status = invocation.Status ?? 'Pending'
       if (DONE.has(status)) {
         const output = [invocation.StandardOutputContent, invocation.StandardErrorContent].map((text) => text?.trim()).filter(Boolean).join('\n')
         return {status, output: output || invocation.StatusDetails || '', commandId}
       }
     } catch (error) {
+      if (signal?.aborted) throw new InterruptedError()
       // SSM makes the invocation visible a moment after SendCommand returns.
       if ((error as {name?: string}).name !== 'InvocationDoesNotExist') throw error
     }

@@ -148,9 +148,9 @@ export function stackNodes(stack: RedisStackOutputs): RedisNode[] {
 /** Scripts on the Redis instances through SSM Run Command (AWS-RunShellScript), with each node's own role. */
 export function ssmNodeShell(aws: AwsTarget, timeoutSeconds: number): NodeShell {
   return {
-    async run(instanceId, commands, comment) {
+    async run(instanceId, commands, comment, options = {}) {
       const {runShellScript} = await import('../aws/ssm-commands.js')
-      return runShellScript(aws, instanceId, commands, {comment, timeoutSeconds})
+      return runShellScript(aws, instanceId, commands, {comment, timeoutSeconds, ...options})
     },
   }
 }

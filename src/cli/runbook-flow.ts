@@ -15,6 +15,7 @@ import {envValue} from '../core/params/resolve.js'
 import {replacePrivateFile, writePrivateFile} from '../core/private-files.js'
 import {selectEnvironment, stackNameById} from '../core/stages/select.js'
 import {createApprover} from '../ui/approval.js'
+import {interruptedFailoverReport} from '../ui/redis-failover.js'
 import {typedConfirmation} from '../ui/typed-confirmation.js'
 import {openRedisTarget, type RedisTarget} from './redis-flow.js'
 
@@ -208,7 +209,7 @@ export function runbookShell(aws: AwsTarget, env: string): RunbookShell {
 export function runbookRedis(flags: {config: string; profile?: string; region?: string; env: string}, loadConfig: (path: string) => LoadedConfig): RunbookRedis & {close(): void} {
   let target: Promise<RedisTarget> | undefined
   return {
-    async run(operation, parameters, {timeoutSeconds}) {
+    async run(operation, parameters, {timeoutSeconds, signal}) {
       target ??= openRedisTarget({...flags, 'via-ssm': false}, loadConfig)
       const redis = await target
       const {DEFAULT_LIMITS, readRedisStatus} = await import('../core/redis/status.js')
@@ -218,7 +219,8 @@ export function runbookRedis(flags: {config: string; profile?: string; region?: 
         return {ok: status.healthy, detail: status.healthy ? `healthy, primary ${status.primary?.address ?? '?'}` : `unhealthy: ${status.problems.join('; ')}`, result: status}
       }
       const {DEFAULT_FAILOVER, runFailover} = await import('../core/redis/failover.js')
-      const result = await runFailover(redis.connector, redis.sentinels, redis.masterName, {...DEFAULT_FAILOVER, limits, dryRun: false, ...(timeoutSeconds ? {promoteTimeoutMs: timeoutSeconds * 1000} : {})})
+      const result = await runFailover(redis.connector, redis.sentinels, redis.masterName, {...DEFAULT_FAILOVER, limits, dryRun: false, ...(timeoutSeconds ? {promoteTimeoutMs: timeoutSeconds * 1000} : {}), ...(signal ? {signal} : {})})
+      if (result.interrupted) throw new InterruptedError(interruptedFailoverReport(result).audit.detail)
       return {ok: true, detail: `${result.oldPrimary} -> ${result.newPrimary}, writes paused ${result.writePauseMs} ms`, result}
     },
     close() {

@@ -32,7 +32,9 @@ const outputsText = (outputs: Record<string, unknown>): string =>
 export function stepLine(name: string, record: StepRecord): string {
   const took = durationOf(record)
   const parts = [`${MARKS[record.status]} ${name}`, ...(record.attempts > 1 ? [`(attempt ${record.attempts})`] : []), ...(took === undefined ? [] : [seconds(took)])]
-  const said = record.status === 'failed' || record.status === 'planned' ? record.detail : outputsText(record.outputs)
+  // An interrupted step says how it wound down where that matters (a failover unwound or finished).
+  const interruptedHow = record.status === 'running' && record.detail !== undefined && record.detail !== 'interrupted'
+  const said = record.status === 'failed' || record.status === 'planned' || interruptedHow ? record.detail : outputsText(record.outputs)
   return `${parts.join('  ')}${said ? `  ${said}` : ''}`
 }
 

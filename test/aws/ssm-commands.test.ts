@@ -10,6 +10,7 @@ import {
 import {mockClient} from 'aws-sdk-client-mock'
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 import {runShellScript, runShellScriptOnTagged, sendCommandOnce} from '../../src/aws/ssm-commands.js'
+import {InterruptedError} from '../../src/core/deploy/clock.js'
 import {FintechError} from '../../src/core/errors.js'
 
 const ssm = mockClient(SSMClient)
@@ -162,5 +163,45 @@ describe('sendCommandOnce: SendCommand takes no token, so a lost answer must not
     expect(await runShellScript(TARGET, 'i-1', ['redis-cli ping'], {comment: 'fintech redis backup', timeoutSeconds: 60, sleep})).toEqual({status: 'Success', output: 'OK', commandId: 'cmd-lost'})
     expect(sentComments()).toHaveLength(1)
     expect(ssm.commandCalls(GetCommandInvocationCommand)[0]!.args[0].input).toEqual({CommandId: 'cmd-lost', InstanceId: 'i-1'})
+  })
+})
+
+describe('runShellScript under Ctrl-C: the wait for the command ends, the command runs on', () => {
+  it('names the command as soon as SSM has it; Ctrl-C between polls ends the wait with InterruptedError and cancels nothing', async () => {
+    ssm.on(GetCommandInvocationCommand).resolves({Status: 'InProgress'})
+    const controller = new AbortController()
+    const heard: string[] = []
+    let sleeps = 0
+    const ctrlCOnSecondSleep = async (ms: number) => {
+      await sleep(ms)
+      if (++sleeps === 2) controller.abort()
+    }
+    const running = runShellScript(TARGET, 'i-1', ['dnf upgrade -y --security redis6'], {comment: 'fintech redis patch', timeoutSeconds: 900, sleep: ctrlCOnSecondSleep, signal: controller.signal, sent: (id) => heard.push(id)})
+    await expect(running).rejects.toBeInstanceOf(InterruptedError)
+    expect(heard).toEqual(['cmd-1'])
+    expect(ssm.commandCalls(SendCommandCommand)).toHaveLength(1)
+    expect(ssm.commandCalls(GetCommandInvocationCommand)).toHaveLength(1)
+    expect(ssm.commandCalls(CancelCommandCommand)).toHaveLength(0)
+  })
+
+  it('a Ctrl-C while SendCommand is on its way: the send is waited for, then not one poll', async () => {
+    const controller = new AbortController()
+    ssm.on(SendCommandCommand).callsFake(() => {
+      controller.abort()
+      return {Command: {CommandId: 'cmd-7'}}
+    })
+    const heard: string[] = []
+    await expect(runShellScript(TARGET, 'i-1', ['true'], {comment: 'c', timeoutSeconds: 900, signal: controller.signal, sent: (id) => heard.push(id)})).rejects.toBeInstanceOf(InterruptedError)
+    expect(heard).toEqual(['cmd-7'])
+    expect(ssm.commandCalls(GetCommandInvocationCommand)).toHaveLength(0)
+    expect(ssm.commandCalls(CancelCommandCommand)).toHaveLength(0)
+  })
+
+  it('its own wait between polls ends at Ctrl-C, before the first poll is due', async () => {
+    ssm.on(GetCommandInvocationCommand).resolves({Status: 'InProgress'})
+    const controller = new AbortController()
+    const running = runShellScript(TARGET, 'i-1', ['true'], {comment: 'c', timeoutSeconds: 900, signal: controller.signal, sent: () => setImmediate(() => controller.abort())})
+    await expect(running).rejects.toBeInstanceOf(InterruptedError)
+    expect(ssm.commandCalls(GetCommandInvocationCommand)).toHaveLength(0)
   })
 })

@@ -1,7 +1,8 @@
 import {DescribeStacksCommand} from '@aws-sdk/client-cloudformation'
-import {GetCommandInvocationCommand, SendCommandCommand, SSMClient, type SendCommandCommandInput} from '@aws-sdk/client-ssm'
+import {CancelCommandCommand, GetCommandInvocationCommand, SendCommandCommand, SSMClient, type SendCommandCommandInput} from '@aws-sdk/client-ssm'
 import {mockClient} from 'aws-sdk-client-mock'
-import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi} from 'vitest'
+import {FintechCommand} from '../../src/cli/base-command.js'
 import RedisPatch from '../../src/commands/redis/patch.js'
 import {loadConfig} from '../../src/core/config/load.js'
 import {DEFAULT_PATCH_COMMAND} from '../../src/core/redis/patch.js'
@@ -20,8 +21,8 @@ describe('fintech redis patch (real Redis and Sentinel; the SSM patch command si
   let audit: ReturnType<typeof resetAws>
   /** Instance ids whose simulated command fails, with that output. */
   let failing: Map<string, string>
-  /** Each SendCommand's instance, in order, and whether its simulated work finished. */
-  let runs: Array<{instanceId: string; done: boolean; failed?: string}>
+  /** Each SendCommand's instance, in order, whether its simulated work finished, and that work (which runs on after a Ctrl-C). */
+  let runs: Array<{instanceId: string; done: boolean; failed?: string; work?: Promise<void>}>
 
   const useStack = (env: string) => {
     cfn.on(DescribeStacksCommand).resolves(
@@ -45,7 +46,27 @@ describe('fintech redis patch (real Redis and Sentinel; the SSM patch command si
     delete process.env.REDISCLI_AUTH
     await harness?.stop()
   })
+  // The node's Redis and its Sentinel restart, as `systemctl restart fintech-redis fintech-sentinel` does.
+  const simulatedSend = async (input: SendCommandCommandInput) => {
+    const instanceId = input.InstanceIds![0]!
+    const run: (typeof runs)[number] = {instanceId, done: false, ...(failing.has(instanceId) ? {failed: failing.get(instanceId)!} : {})}
+    runs.push(run)
+    if (run.failed) run.done = true
+    else {
+      const index = IDS.indexOf(instanceId)
+      run.work = (async () => {
+        await harness.kill(harness.nodes[index]!)
+        await harness.kill(harness.sentinels[index]!)
+        await harness.restart(harness.nodes[index]!)
+        await harness.restart(harness.sentinels[index]!)
+        run.done = true
+      })()
+    }
+    return {Command: {CommandId: `cmd-${runs.length}`}}
+  }
+
   beforeEach(async () => {
+    await Promise.all((runs ?? []).map((run) => run.work))
     await harness.settled()
     audit = resetAws()
     ssm.reset()
@@ -53,29 +74,16 @@ describe('fintech redis patch (real Redis and Sentinel; the SSM patch command si
     runs = []
     process.env.REDISCLI_AUTH = harness.password
     useStack('dev')
-    // The node's Redis and its Sentinel restart, as `systemctl restart fintech-redis fintech-sentinel` does.
-    ssm.on(SendCommandCommand).callsFake(async (input: SendCommandCommandInput) => {
-      const instanceId = input.InstanceIds![0]!
-      const run: (typeof runs)[number] = {instanceId, done: false, ...(failing.has(instanceId) ? {failed: failing.get(instanceId)!} : {})}
-      runs.push(run)
-      if (run.failed) run.done = true
-      else {
-        const index = IDS.indexOf(instanceId)
-        void (async () => {
-          await harness.kill(harness.nodes[index]!)
-          await harness.kill(harness.sentinels[index]!)
-          await harness.restart(harness.nodes[index]!)
-          await harness.restart(harness.sentinels[index]!)
-          run.done = true
-        })()
-      }
-      return {Command: {CommandId: `cmd-${runs.length}`}}
-    })
+    ssm.on(SendCommandCommand).callsFake(simulatedSend)
     ssm.on(GetCommandInvocationCommand).callsFake(async (input: {CommandId: string}) => {
       const run = runs[Number(input.CommandId.slice(4)) - 1]!
       if (!run.done) return {Status: 'InProgress'}
       return run.failed ? {Status: 'Failed', StandardErrorContent: run.failed} : {Status: 'Success', StandardOutputContent: 'Complete!'}
     })
+  })
+
+  afterEach(() => {
+    vi.restoreAllMocks()
   })
 
   it('--dry-run prints the order (replicas, then the primary after a failover) and sends nothing', async () => {
@@ -188,5 +196,105 @@ describe('fintech redis patch (real Redis and Sentinel; the SSM patch command si
       ['redis patch', harness.masterName, 'ok'],
       ['redis patch', sent[2], 'ok'],
     ])
+  })
+
+  describe('Ctrl-C', () => {
+    const label = (step: any) => `${step.address} (${step.instanceId}, ${step.as})`
+    /** process.exit stubbed: a second Ctrl-C that exits says so here instead of ending the test run. */
+    const stubExit = () => {
+      const exits: Array<number | string | null | undefined> = []
+      vi.spyOn(process, 'exit').mockImplementation(((code?: number) => void exits.push(code)) as typeof process.exit)
+      return exits
+    }
+
+    it('while the first replica\'s command is on its way: it is sent and runs on, nothing else is sent or polled; the report names it; exit 130; audited in-progress', async () => {
+      const primary = await harness.masterPort()
+      const plan = (await runCli(RedisPatch, ['--env', 'dev', '--dry-run', '--json'])).json.plan
+      const [first, second, old] = plan.steps
+      const listeners = process.listenerCount('SIGINT')
+      ssm.on(SendCommandCommand).callsFake(async (input: SendCommandCommandInput) => {
+        process.emit('SIGINT')
+        return simulatedSend(input)
+      })
+      const run = await runCli(RedisPatch, ['--env', 'dev'])
+
+      expect(run.exitCode, run.stderr).toBe(130)
+      expect(run.stderr).toContain(`Ctrl-C: the patch command is being sent to ${label(first)}; once SSM has it, it runs on (not cancelled); no further node is patched and no failover starts`)
+      expect(run.stdout).toBe(
+        [
+          'Interrupted patching dev (Ctrl-C).',
+          `  still running: command cmd-1 on ${label(first)}; SSM runs it on (aws ssm get-command-invocation --command-id cmd-1 --instance-id ${first.instanceId})`,
+          `  not patched: ${label(second)}, ${label(old)}`,
+          '',
+        ].join('\n'),
+      )
+      expect(sentInstances()).toEqual([first.instanceId])
+      expect(ssm.commandCalls(GetCommandInvocationCommand)).toHaveLength(0)
+      expect(ssm.commandCalls(CancelCommandCommand)).toHaveLength(0)
+      expect(audit.auditLines()).toEqual([
+        expect.objectContaining({
+          action: 'redis patch',
+          resource: first.instanceId,
+          result: 'in-progress',
+          detail: `interrupted by Ctrl-C: command cmd-1 on ${first.address} (replica) runs on, not waited for; not patched: ${second.address} (${second.instanceId}), ${old.address} (${old.instanceId})`,
+        }),
+      ])
+      expect(process.listenerCount('SIGINT')).toBe(listeners)
+      expect(runs[0]!.done, 'the CLI did not wait for the command').toBe(false)
+      await runs[0]!.work
+      expect(await harness.masterPort()).toBe(primary)
+    })
+
+    it('twice while the command is on its way (writes not paused): the second exits at once, audited in-progress', async () => {
+      const plan = (await runCli(RedisPatch, ['--env', 'dev', '--dry-run', '--json'])).json.plan
+      const exits = stubExit()
+      ssm.on(SendCommandCommand).callsFake(async (input: SendCommandCommandInput) => {
+        process.emit('SIGINT')
+        process.emit('SIGINT')
+        return simulatedSend(input)
+      })
+      await runCli(RedisPatch, ['--env', 'dev'])
+
+      expect(exits).toEqual([130])
+      expect(audit.auditLines()[0]).toMatchObject({
+        resource: plan.steps[0].instanceId,
+        result: 'in-progress',
+        detail: `Ctrl-C twice: the CLI left before the patch reported; the patch command was on its way to ${label(plan.steps[0])} (it may run); see fintech redis status`,
+      })
+    })
+
+    it('while writes are paused for the failover, and again: the failover unwinds, the second Ctrl-C only says writes are still paused; the old primary gets no command; exit 130', async () => {
+      const primary = await harness.masterPort()
+      const plan = (await runCli(RedisPatch, ['--env', 'dev', '--dry-run', '--json'])).json.plan
+      const [first, second, old] = plan.steps
+      const exits = stubExit()
+      const note = (FintechCommand.prototype as unknown as {note(text: string): void}).note
+      vi.spyOn(FintechCommand.prototype as unknown as {note(text: string): void}, 'note').mockImplementation(function (this: unknown, text: string) {
+        note.call(this, text)
+        if (text === `planned failover: writes paused on 127.0.0.1:${primary}`) {
+          process.emit('SIGINT')
+          process.emit('SIGINT')
+        }
+      })
+      const run = await runCli(RedisPatch, ['--env', 'dev', '--json'])
+
+      expect(run.exitCode, run.stderr).toBe(130)
+      expect(exits).toEqual([])
+      expect(run.stderr).toContain('planned failover: Ctrl-C: SENTINEL FAILOVER was not sent yet, so the failover unwinds: writes released, priorities given back, the primary stays')
+      expect(run.stderr).toContain(`writes on 127.0.0.1:${primary} are still paused; the CLI releases them as soon as the failover allows (Ctrl-\\ quits now and leaves them paused for up to 20 s)`)
+      expect(run.stderr).toContain(`planned failover: writes on 127.0.0.1:${primary} released after`)
+      expect(run.json.result.failover.interrupted).toEqual({outcome: 'unwound', skipped: []})
+      expect(run.json.result.interrupted).toEqual({notPatched: [old]})
+      expect(sentInstances()).toEqual([first.instanceId, second.instanceId])
+      expect(await harness.masterPort()).toBe(primary)
+      expect(await harness.client(primary).set('fintech:after-patch-interrupt', '1')).toBe('OK')
+      const pausedMs = run.json.result.failover.writePauseMs
+      expect(audit.auditLines().map((line) => [line.resource, line.result, line.detail])).toEqual([
+        [first.instanceId, 'ok', expect.stringContaining(`${first.address} (replica) patched (command cmd-1)`)],
+        [second.instanceId, 'ok', expect.stringContaining(`${second.address} (replica) patched (command cmd-2)`)],
+        [harness.masterName, 'no-changes', `planned failover interrupted before SENTINEL FAILOVER: unwound; 127.0.0.1:${primary} is still the primary; writes paused ${pausedMs} ms`],
+        [harness.masterName, 'no-changes', `interrupted by Ctrl-C: not patched: ${old.address} (${old.instanceId})`],
+      ])
+    })
   })
 })

@@ -1,6 +1,7 @@
 export class InterruptedError extends Error {
-  constructor() {
-    super('interrupted')
+  /** `detail`: how the work wound down, where that matters to whoever goes on ("interrupted after SENTINEL FAILOVER: finished; …"). */
+  constructor(readonly detail?: string) {
+    super(detail ?? 'interrupted')
     this.name = 'InterruptedError'
   }
 }

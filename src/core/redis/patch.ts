@@ -1,3 +1,4 @@
+import {InterruptedError, interruptible} from '../deploy/clock.js'
 import {ExitCode, FintechError} from '../errors.js'
 import {realRedisClock, type RedisClock, type RedisConnector, type RedisEndpoint} from './api.js'
 import {DEFAULT_FAILOVER, runFailover, type FailoverEvent, type FailoverOptions, type FailoverResult} from './failover.js'
@@ -5,7 +6,11 @@ import {readRedisStatus, type HealthLimits, type RedisStatus} from './status.js'
 
 /** Runs a shell script on one instance (SSM Run Command in the CLI) and reports how it ended. */
 export interface NodeShell {
-  run(instanceId: string, commands: string[], comment: string): Promise<{status: string; output: string; commandId: string}>
+  /**
+   * `sent` hears the command id as soon as the instance has the command. `signal` (Ctrl-C) ends
+   * the wait for its end with InterruptedError; the command itself runs on.
+   */
+  run(instanceId: string, commands: string[], comment: string, options?: {signal?: AbortSignal; sent?: (commandId: string) => void}): Promise<{status: string; output: string; commandId: string}>
 }
 
 /** What the data stage's nodes run (templates/data/data.yaml: the redis6 package, units fintech-redis and fintech-sentinel). */
@@ -39,18 +44,40 @@ export interface PatchedNode extends PatchStep {
   resyncMs?: number
 }
 
+/** Where Ctrl-C stopped a patch. */
+export interface PatchInterruption {
+  /** The node whose command the instance had when Ctrl-C came: it runs on, and nobody waits for its end. */
+  running?: PatchStep & {commandId: string}
+  /** The nodes no command was sent to. */
+  notPatched: PatchStep[]
+}
+
 export interface PatchResult {
   plan: PatchPlan
+  /** Nodes whose command succeeded; `inSync: false` when Ctrl-C ended the wait for their resync. */
   patched: PatchedNode[]
   failover?: FailoverResult
+  /** Ctrl-C stopped it; `failover.interrupted` says whether a failover under way unwound or finished. */
+  interrupted?: PatchInterruption
   totalMs: number
 }
 
+/** What the patch was doing, as Ctrl-C finds it. */
+export type PatchActivity =
+  | {doing: 'waiting-for-tier'; step: PatchStep}
+  | {doing: 'sending'; step: PatchStep}
+  | {doing: 'running'; step: PatchStep; commandId: string}
+  | {doing: 'resyncing'; step: PatchStep}
+  | {doing: 'failover'}
+
 export type PatchEvent =
   | {kind: 'patching'; step: PatchStep}
+  | {kind: 'sent'; step: PatchStep; commandId: string}
   | {kind: 'waiting'; step: PatchStep}
   | {kind: 'patched'; node: PatchedNode}
   | {kind: 'failover'; event: FailoverEvent}
+  /** Ctrl-C outside a failover (a failover says itself how it ends); `during` is absent between two nodes. */
+  | {kind: 'interrupted'; during?: PatchActivity}
 
 /** Stopped part-way: `patched` lists the nodes whose command ran (exit 3 when any, else 1). */
 export class PatchError extends FintechError {
@@ -63,7 +90,13 @@ export interface PatchOptions {
   limits: HealthLimits
   /** How long a node may take to answer, resync and catch up after its patch command. */
   resyncTimeoutMs: number
-  failover: Omit<FailoverOptions, 'dryRun' | 'limits'>
+  failover: Omit<FailoverOptions, 'dryRun' | 'limits' | 'signal'>
+  /**
+   * Ctrl-C. Nothing new starts: no further node gets its command, no failover begins. What is
+   * under way ends safely: a command already sent runs on (the wait for it ends), a failover
+   * unwinds or finishes (FailoverOptions.signal), a wait for the tier or a node ends.
+   */
+  signal?: AbortSignal
 }
 
 export const DEFAULT_PATCH: PatchOptions = {
@@ -97,7 +130,7 @@ export function planPatch(status: RedisStatus, nodes: RedisNode[], command: stri
  * node's Sentinel too) and the node is a replica of the current primary with its link up and
  * its lag within the limits, so no two nodes are ever out at once. Between the replicas and
  * the old primary, the planned failover of failover.ts moves the primary without losing an
- * acknowledged write.
+ * acknowledged write. After Ctrl-C (options.signal) it returns with `interrupted`, see PatchOptions.signal.
  */
 export async function runPatch(
   connector: RedisConnector,
@@ -110,12 +143,33 @@ export async function runPatch(
   clock: RedisClock = realRedisClock,
 ): Promise<PatchResult> {
   const started = clock.now()
+  const {signal} = options
   const result: PatchResult = {plan, patched: [], totalMs: 0}
+  let activity: PatchActivity | undefined
+  let running: PatchInterruption['running']
+  const onInterrupt = () => {
+    if (activity?.doing !== 'failover') progress({kind: 'interrupted', ...(activity ? {during: activity} : {})})
+  }
+  signal?.addEventListener('abort', onInterrupt, {once: true})
+  const stopIfInterrupted = () => {
+    if (signal?.aborted) throw new InterruptedError()
+  }
   const patch = async (step: PatchStep) => {
+    activity = {doing: 'waiting-for-tier', step}
     // After the failover Sentinel re-points the other replicas, which then resync: no node goes down before that ends.
     await waitForHealthyTier(connector, sentinels, masterName, step, options, clock, result.patched)
+    stopIfInterrupted()
+    activity = {doing: 'sending', step}
     progress({kind: 'patching', step})
-    const run = await shell.run(step.instanceId, ['set -euo pipefail', plan.command], `fintech redis patch ${step.address}`).catch((error: unknown) => {
+    const sent = (commandId: string) => {
+      activity = {doing: 'running', step, commandId}
+      progress({kind: 'sent', step, commandId})
+    }
+    const run = await shell.run(step.instanceId, ['set -euo pipefail', plan.command], `fintech redis patch ${step.address}`, {...(signal ? {signal} : {}), sent}).catch((error: unknown) => {
+      if (error instanceof InterruptedError) {
+        if (activity?.doing === 'running') running = {...step, commandId: activity.commandId}
+        throw error
+      }
       throw new PatchError(`patching ${step.address} (${step.instanceId}): SSM Run Command failed: ${(error as Error).message}`, result.patched)
     })
     if (run.status !== 'Success') {
@@ -123,21 +177,35 @@ export async function runPatch(
     }
     const node: PatchedNode = {...step, commandId: run.commandId, output: run.output, inSync: false}
     result.patched.push(node)
+    activity = {doing: 'resyncing', step}
     progress({kind: 'waiting', step})
     const waitStart = clock.now()
     await waitForReplica(connector, sentinels, masterName, step, options, clock, result.patched)
     node.inSync = true
     node.resyncMs = clock.now() - waitStart
+    activity = undefined
     progress({kind: 'patched', node})
   }
 
-  for (const step of plan.steps.filter((candidate) => candidate.as === 'replica')) await patch(step)
   try {
-    result.failover = await runFailover(connector, sentinels, masterName, {...options.failover, limits: options.limits, dryRun: false}, (event) => progress({kind: 'failover', event}), clock)
+    for (const step of plan.steps.filter((candidate) => candidate.as === 'replica')) await patch(step)
+    stopIfInterrupted()
+    activity = {doing: 'failover'}
+    try {
+      result.failover = await runFailover(connector, sentinels, masterName, {...options.failover, limits: options.limits, dryRun: false, ...(signal ? {signal} : {})}, (event) => progress({kind: 'failover', event}), clock)
+    } catch (error) {
+      throw new PatchError(`the failover away from ${plan.primary} failed, so it was not patched: ${(error as Error).message}`, result.patched, (error as FintechError).hint)
+    }
+    activity = undefined
+    if (result.failover.interrupted) throw new InterruptedError()
+    for (const step of plan.steps.filter((candidate) => candidate.as === 'old primary')) await patch(step)
   } catch (error) {
-    throw new PatchError(`the failover away from ${plan.primary} failed, so it was not patched: ${(error as Error).message}`, result.patched, (error as FintechError).hint)
+    if (!(error instanceof InterruptedError)) throw error
+    const touched = new Set([...result.patched.map((node) => node.address), ...(running ? [running.address] : [])])
+    result.interrupted = {...(running ? {running} : {}), notPatched: plan.steps.filter((step) => !touched.has(step.address))}
+  } finally {
+    signal?.removeEventListener('abort', onInterrupt)
   }
-  for (const step of plan.steps.filter((candidate) => candidate.as === 'old primary')) await patch(step)
   result.totalMs = clock.now() - started
   return result
 }
@@ -145,12 +213,12 @@ export async function runPatch(
 async function waitForHealthyTier(connector: RedisConnector, sentinels: RedisEndpoint[], masterName: string, step: PatchStep, options: PatchOptions, clock: RedisClock, patched: PatchedNode[]): Promise<void> {
   const deadline = clock.now() + options.resyncTimeoutMs
   for (;;) {
-    const status = await readRedisStatus(connector, sentinels, masterName, options.limits)
+    const status = await interruptible(options.signal, () => readRedisStatus(connector, sentinels, masterName, options.limits))
     if (status.healthy) return
     if (clock.now() > deadline) {
       throw new PatchError(`the tier is not healthy after ${Math.round(options.resyncTimeoutMs / 1000)} s, so ${step.address} was not taken down: ${status.problems.join('; ')}`, patched, 'see fintech redis status')
     }
-    await clock.sleep(250)
+    await interruptible(options.signal, () => clock.sleep(250))
   }
 }
 
@@ -159,7 +227,7 @@ async function waitForReplica(connector: RedisConnector, sentinels: RedisEndpoin
   const deadline = clock.now() + options.resyncTimeoutMs
   let why = ''
   for (;;) {
-    const status = await readRedisStatus(connector, sentinels, masterName, options.limits)
+    const status = await interruptible(options.signal, () => readRedisStatus(connector, sentinels, masterName, options.limits))
     const replica = status.replicas.find((candidate) => candidate.address === step.address)
     const silent = status.sentinels.filter((sentinel) => !sentinel.reachable).map((sentinel) => sentinel.address)
     if (silent.length > 0) why = `Sentinel ${silent.join(', ')} does not answer`
@@ -175,6 +243,6 @@ async function waitForReplica(connector: RedisConnector, sentinels: RedisEndpoin
     if (clock.now() > deadline) {
       throw new PatchError(`${step.address} (${step.instanceId}) was patched but is not back in sync after ${Math.round(options.resyncTimeoutMs / 1000)} s: ${why}; stopped there`, patched, 'see fintech redis status; the next node was not touched')
     }
-    await clock.sleep(250)
+    await interruptible(options.signal, () => clock.sleep(250))
   }
 }

@@ -27,8 +27,11 @@ export interface RunbookShell {
 
 /** The `fintech redis` operations; `ok: false` is a failed step (an unhealthy tier, a refused failover). */
 export interface RunbookRedis {
-  /** Not aborted midway: a failover releases its write pause and restores priorities itself; `timeoutSeconds` bounds its waits. */
-  run(operation: string, parameters: Record<string, unknown>, options: {timeoutSeconds?: number}): Promise<{ok: boolean; detail: string; result: unknown}>
+  /**
+   * `timeoutSeconds` bounds its waits. `signal` (Ctrl-C) is not a plain abort: a failover unwinds
+   * or finishes, releasing its write pause itself, then rejects with InterruptedError saying which.
+   */
+  run(operation: string, parameters: Record<string, unknown>, options: {timeoutSeconds?: number; signal?: AbortSignal}): Promise<{ok: boolean; detail: string; result: unknown}>
 }
 
 export interface RunbookAuditEntry {
@@ -278,7 +281,7 @@ async function perform(walk: Walk, step: Step, {fields, shown}: Filled, refill: 
       return outputsOf(step, result)
     }
     case 'redis': {
-      const result = await deps.redis.run(step.operation, fields.parameters as Record<string, unknown>, step.timeout ? {timeoutSeconds: step.timeout} : {})
+      const result = await deps.redis.run(step.operation, fields.parameters as Record<string, unknown>, {...(step.timeout ? {timeoutSeconds: step.timeout} : {}), ...(deps.signal ? {signal: deps.signal} : {})})
       if (!result.ok) throw new StepFailure(result.detail)
       return outputsOf(step, result.result)
     }
@@ -466,8 +469,9 @@ async function runStep(walk: Walk, step: Step, resumeAt = step.name): Promise<St
       break
     } catch (error) {
       if (error instanceof InterruptedError || deps.signal?.aborted) {
-        record.detail = 'interrupted'
-        audit('interrupted')
+        const how = error instanceof InterruptedError ? error.detail : undefined
+        record.detail = how ? walk.secrets.scrub(how) : 'interrupted'
+        audit('interrupted', how ? record.detail : undefined)
         return {status: 'interrupted'}
       }
       failure = error instanceof StepFailure ? error : new StepFailure(error instanceof UnresolvedReference ? error.message : awsMessage(error))
