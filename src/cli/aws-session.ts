@@ -37,6 +37,11 @@ export interface InterruptOptions {
   onFirst?: () => void
   /** At the second Ctrl-C, just before the process exits: record what is left unanswered. */
   onSecond?: () => void
+  /**
+   * Why a later Ctrl-C must not exit now (e.g. Redis writes paused until the failover under way
+   * releases them), or undefined when it may: the reason is printed instead of exiting.
+   */
+  holdExit?: () => string | undefined
 }
 
 /**
@@ -55,6 +60,11 @@ export async function withInterrupt<T>(
     if (!controller.signal.aborted) {
       controller.abort()
       options.onFirst?.()
+      return
+    }
+    const held = options.holdExit?.()
+    if (held) {
+      process.stderr.write(`Ctrl-C again: not exiting yet: ${held}\n`)
       return
     }
     options.onSecond?.()

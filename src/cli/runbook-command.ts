@@ -68,6 +68,10 @@ export async function conductRun(
     const shown = await createRunbookReporter({stderr: process.stderr, json: context.json, runbook, env: state.env, runId: state.id, done: state.steps})
     reporter = shown
     context.started?.()
+    const holdExit = () => {
+      const primary = redis.writesPausedOn()
+      return primary ? `writes on ${primary} are paused until the failover step releases them (Ctrl-\\ quits now and leaves them paused)` : undefined
+    }
     finished = await withInterrupt(({signal}) =>
       runWithState(runbook, state, {
         loaded: context.loaded,
@@ -86,6 +90,7 @@ export async function conductRun(
           signal,
         },
       }),
+      {holdExit},
     )
   } finally {
     await reporter?.close()

@@ -206,9 +206,15 @@ export function runbookShell(aws: AwsTarget, env: string): RunbookShell {
 }
 
 /** Redis steps: the env's Redis tier from the data stack's outputs, opened at the first redis step. */
-export function runbookRedis(flags: {config: string; profile?: string; region?: string; env: string}, loadConfig: (path: string) => LoadedConfig): RunbookRedis & {close(): void} {
+export function runbookRedis(
+  flags: {config: string; profile?: string; region?: string; env: string},
+  loadConfig: (path: string) => LoadedConfig,
+): RunbookRedis & {close(): void; writesPausedOn(): string | undefined} {
   let target: Promise<RedisTarget> | undefined
+  let pausedOn: string | undefined
   return {
+    /** The primary whose writes a failover step holds paused right now: leaving then would keep them paused. */
+    writesPausedOn: () => pausedOn,
     async run(operation, parameters, {timeoutSeconds, signal}) {
       target ??= openRedisTarget({...flags, 'via-ssm': false}, loadConfig)
       const redis = await target
@@ -219,7 +225,11 @@ export function runbookRedis(flags: {config: string; profile?: string; region?: 
         return {ok: status.healthy, detail: status.healthy ? `healthy, primary ${status.primary?.address ?? '?'}` : `unhealthy: ${status.problems.join('; ')}`, result: status}
       }
       const {DEFAULT_FAILOVER, runFailover} = await import('../core/redis/failover.js')
-      const result = await runFailover(redis.connector, redis.sentinels, redis.masterName, {...DEFAULT_FAILOVER, limits, dryRun: false, ...(timeoutSeconds ? {promoteTimeoutMs: timeoutSeconds * 1000} : {}), ...(signal ? {signal} : {})})
+      const options = {...DEFAULT_FAILOVER, limits, dryRun: false, ...(timeoutSeconds ? {promoteTimeoutMs: timeoutSeconds * 1000} : {}), ...(signal ? {signal} : {})}
+      const result = await runFailover(redis.connector, redis.sentinels, redis.masterName, options, (event) => {
+        if (event.kind === 'paused') pausedOn = event.primary
+        if (event.kind === 'unpaused' || event.kind === 'released') pausedOn = undefined
+      }).finally(() => (pausedOn = undefined))
       if (result.interrupted) throw new InterruptedError(interruptedFailoverReport(result).audit.detail)
       return {ok: true, detail: `${result.oldPrimary} -> ${result.newPrimary}, writes paused ${result.writePauseMs} ms`, result}
     },

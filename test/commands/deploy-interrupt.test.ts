@@ -26,6 +26,24 @@ describe('withInterrupt', () => {
     vi.restoreAllMocks()
   })
 
+  it('does not exit on a later Ctrl-C while holdExit gives a reason, and says it; once it gives none, exits', async () => {
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never)
+    const written: string[] = []
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true))
+    let reason: string | undefined = 'writes on 10.0.2.11:6379 are paused until the failover step releases them'
+    let finish: () => void = () => undefined
+    const running = withInterrupt(() => new Promise<void>((resolve) => (finish = resolve)), {holdExit: () => reason})
+    process.emit('SIGINT')
+    process.emit('SIGINT')
+    expect(exit).not.toHaveBeenCalled()
+    expect(written).toContain('Ctrl-C again: not exiting yet: writes on 10.0.2.11:6379 are paused until the failover step releases them\n')
+    reason = undefined
+    process.emit('SIGINT')
+    expect(exit).toHaveBeenCalledWith(130)
+    finish()
+    await running
+  })
+
   it('fires the signal at the first Ctrl-C and keeps listening; the second exits 130 at once', async () => {
     const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never)
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)

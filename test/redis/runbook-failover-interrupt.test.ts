@@ -8,7 +8,7 @@ import {Redis} from 'ioredis'
 import {mkdtempSync, readdirSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, beforeEach, describe, expect, it, vi} from 'vitest'
 import {runbookRedis} from '../../src/cli/runbook-flow.js'
 import RunbookRun from '../../src/commands/runbook/run.js'
 import {loadConfig} from '../../src/core/config/load.js'
@@ -96,6 +96,23 @@ describe('the redis-failover runbook interrupted by Ctrl-C in its failover step 
       ])
     } finally {
       for (const subscriber of subscribers) subscriber.disconnect()
+    }
+  })
+
+  it('says whose writes a failover step holds paused while it does, so a second Ctrl-C does not leave them paused', async () => {
+    const primary = await harness.masterPort()
+    const pausesBefore = await pauses(primary)
+    const redis = runbookRedis({config: 'fintech.config.yaml', env: 'dev'}, () => loadConfig('fintech.config.yaml'))
+    try {
+      expect(redis.writesPausedOn()).toBeUndefined()
+      const running = redis.run('failover', {maxLagBytes: 1_048_576}, {})
+      // Once CLIENT PAUSE has run on the primary, the step must say so; writes stay paused through the promotion (about a second).
+      await vi.waitFor(async () => expect(await pauses(primary)).toBeGreaterThan(pausesBefore), {timeout: 20_000, interval: 10})
+      await vi.waitFor(() => expect(redis.writesPausedOn()).toBe(`127.0.0.1:${primary}`), {timeout: 1_000, interval: 5})
+      await running
+      expect(redis.writesPausedOn()).toBeUndefined()
+    } finally {
+      redis.close()
     }
   })
 
