@@ -45,7 +45,11 @@ export const STEP_SCHEMAS = {
   wait: z.strictObject({...common, kind: z.literal('wait'), ...apiCall, selector, desiredValues: values}),
   assert: z.strictObject({...common, kind: z.literal('assert'), ...apiCall, selector, expected: values}),
   approve: z.strictObject({...common, kind: z.literal('approve'), summary: z.string().min(1)}),
-  shell: z.strictObject({...common, kind: z.literal('shell'), command: z.string().min(1), instanceTag: instanceTag.optional()}),
+  /**
+   * `env`: the values the command reads, as environment variables (`"$TARGET"`), so a value is
+   * data whatever quoting context the script uses it in; references go here, not in `command`.
+   */
+  shell: z.strictObject({...common, kind: z.literal('shell'), command: z.string().min(1), env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name is upper-case letters, digits and underscores'), z.union([z.string(), z.number(), z.boolean()])).default({}), instanceTag: instanceTag.optional()}),
   redis: z.strictObject({...common, kind: z.literal('redis'), operation: z.enum(REDIS_OPERATIONS), parameters: z.record(z.string(), z.unknown()).default({}), instanceTag: instanceTag.optional()}),
   runbook: z.strictObject({...common, kind: z.literal('runbook'), runbook: name, parameters: z.record(z.string(), z.unknown()).default({})}),
   script: z
