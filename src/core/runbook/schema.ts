@@ -83,8 +83,11 @@ export const parameterSource = z.union([
 ])
 export type ParameterSource = z.output<typeof parameterSource>
 
-/** `secret`: the value is used by the steps but never shown, audited or kept in the state file. */
-const parameterCommon = {description: z.string().min(1), from: parameterSource.optional(), secret: z.boolean().optional()}
+/**
+ * `secret`: the value is used by the steps but never shown, audited or kept in the state file.
+ * `allowEmpty`: an empty value is meant ("none given"); otherwise an empty value is a mistake.
+ */
+const parameterCommon = {description: z.string().min(1), from: parameterSource.optional(), secret: z.boolean().optional(), allowEmpty: z.boolean().optional()}
 const parameter = z.discriminatedUnion('type', [
   z.strictObject({type: z.literal('string'), ...parameterCommon, default: z.string().optional()}),
   z.strictObject({type: z.literal('number'), ...parameterCommon, default: z.number().optional()}),
