@@ -131,7 +131,7 @@ export function parseRunbook(text: string, file: string): {runbook?: Runbook; pr
       const param = PARAM.exec(expression)
       const output = STEP_OUTPUT.exec(expression)
       if ((param && secretParams.has(param[1]!)) || (output && secretOutputs.get(output[1]!)?.has(output[2]!))) {
-        at(path, `{{ ${expression} }} is secret: a command run through SSM Run Command (instanceTag) is kept in clear in the command's history, its environment values too`)
+        at(path, `{{ ${expression} }} is secret: a command run through SSM Run Command (instanceTag) is kept in clear in the command's history`)
       }
     }
   })

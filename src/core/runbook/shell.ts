@@ -86,7 +86,8 @@ export function quotingOfReferences(script: string): Map<number, Quoting> {
       const end = newline < 0 ? script.length : newline
       referencesIn(at, end, 'single')
       at = end
-    } else if (script.startsWith('<<', at) && !script.startsWith('<<<', at)) {
+    } else if (script.startsWith('<<<', at)) at += 3
+    else if (script.startsWith('<<', at)) {
       at += 2
       const stripTabs = script[at] === '-'
       if (stripTabs) at++
