@@ -41,13 +41,20 @@ function issueProblems(error: z.ZodError, file: string, yaml: LocatedYaml, base:
 }
 
 /**
- * The line of the file, at `from` or after it, that holds the reference: in a block scalar a
- * reference sits lines below its key. `from` when it cannot be told (a folded scalar).
+ * Finds each reference of a value in the file text in turn, from the line of its key on, and
+ * says its line: in a block scalar a reference sits lines below its key. The key's line when
+ * it cannot be told (a folded scalar).
  */
-function lineOfReference(text: string, expression: string, from: number): number {
-  const written = new RegExp(`\\{\\{\\s*${expression.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\}\\}`)
-  const found = text.split('\n').findIndex((line, index) => index + 1 >= from && written.test(line))
-  return found < 0 ? from : found + 1
+function referenceLines(text: string, keyLine: number): (expression: string) => number {
+  let offset = text.split('\n').slice(0, keyLine - 1).reduce((sum, line) => sum + line.length + 1, 0)
+  return (expression) => {
+    const written = new RegExp(`\\{\\{\\s*${expression.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\}\\}`, 'g')
+    written.lastIndex = offset
+    const found = written.exec(text)
+    if (!found) return keyLine
+    offset = written.lastIndex
+    return text.slice(0, found.index).split('\n').length
+  }
 }
 
 /** Reads one runbook file: the schema of the runbook and of each step, and the references inside it. */
@@ -120,11 +127,9 @@ export function parseRunbook(text: string, file: string): {runbook?: Runbook; pr
       const refused = refusedEnvName(name)
       if (refused) at(['steps', position, 'env', name], refused, 'schema')
     }
-    let searchFrom = lineOf(['steps', position, 'command'])
+    const lineOfNext = referenceLines(text, lineOf(['steps', position, 'command']))
     for (const {expression} of references(step.command)) {
-      const line = lineOfReference(text, expression, searchFrom)
-      searchFrom = line
-      warnings.push({kind: 'splice', file, line, message: `step ${step.name}: {{ ${expression} }} is written into the command; a value reaches a script only as an environment variable: move it to env (env: {VALUE: '{{ ${expression} }}'}) and read it as "$VALUE"`})
+      warnings.push({kind: 'splice', file, line: lineOfNext(expression), message: `step ${step.name}: {{ ${expression} }} is written into the command; a value reaches a script only as an environment variable: move it to env (env: {VALUE: '{{ ${expression} }}'}) and read it as "$VALUE"`})
     }
     if (!step.instanceTag) return
     for (const {expression, path} of [...references(step.command, ['steps', position, 'command']), ...references(step.env, ['steps', position, 'env'])]) {
