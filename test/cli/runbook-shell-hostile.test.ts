@@ -106,6 +106,7 @@ describe('shell steps run here: a hostile value never runs, and arrives byte for
     for (const [kind, value] of Object.entries(HOSTILE)) {
       it(`${kind}, from ${source === 'parameter' ? 'a parameter' : 'an AWS output'}`, async () => {
         const state = await runHostile(source, value, runbookShell({region: 'eu-west-1'}, 'dev'))
+        expect(existsSync(PWNED), 'the value ran').toBe(false)
         const failed = Object.entries(state.steps).filter(([, record]) => record.status !== 'succeeded')
         expect(failed).toEqual([])
         assertNothingRan(source, value)
