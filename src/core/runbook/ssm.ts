@@ -209,7 +209,8 @@ export function exportSsm(runbook: Runbook): SsmExport {
         outputs: times.map((name) => ({Name: name, Selector: `$.Payload.${name}`, Type: 'String'})),
       })
     }
-    const out = mapped.action === 'aws:executeScript' ? outputs(step).map((output) => ({...output, Selector: output.Selector.replace(/^\$\./, '$.Payload.')})) : outputs(step)
+    // A script's outputs are in its return value (Payload): the API script returns each output by name, the others what the step's selectors read.
+    const out = mapped.action !== 'aws:executeScript' ? outputs(step) : outputs(step).map((output) => ({...output, Selector: mapped.inputs.Handler === 'call' ? `$.Payload.${output.Name}` : output.Selector.replace(/^\$\./, '$.Payload.')}))
     mainSteps.push({
       name: ssmName(step.name),
       action: mapped.action,
