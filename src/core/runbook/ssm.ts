@@ -148,7 +148,7 @@ function action(step: Step): {action: string; inputs: Record<string, unknown>} |
             tagKey: step.instanceTag.key,
             tagValue: step.instanceTag.value,
             environment: `{{ ${ENVIRONMENT_PARAMETER} }}`,
-            // A failover runs once, on one node; status and shell steps on every tagged instance, as the CLI runs them.
+            // A redis operation runs once, on one node (its Sentinel sees the whole tier); a shell step on every tagged instance, as the CLI runs it.
             oneInstance: redis !== undefined,
             comment: `fintech runbook step ${step.name}`,
             executionTimeout: Math.max(limit - 30, 30),
