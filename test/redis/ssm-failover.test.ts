@@ -53,7 +53,7 @@ describe('the exported redis-failover document against real Redis and Sentinel',
     expect(request.InstanceIds).toEqual(['i-0aaa'])
     expect(request.DocumentName).toBe('AWS-RunShellScript')
     expect(script).not.toContain(harness.masterName)
-    expect(script).toMatch(/^export MASTER_NAME="\$\(printf %s [A-Za-z0-9+/=]+ \| base64 --decode\)"$/m)
+    expect(script).toMatch(/^MASTER_NAME="\$\(printf %s [A-Za-z0-9+/=]+ \| base64 --decode; printf x\)"\nexport MASTER_NAME="\$\{MASTER_NAME%x\}"$/m)
   })
 
   it('status reports the primary and every Sentinel agreeing, exit 0', async () => {

@@ -95,7 +95,8 @@ def exports(env):
     lines = []
     for name in sorted(env):
         encoded = base64.b64encode(text(env[name]).encode()).decode()
-        lines.append('export %s="$(printf %%s %s | base64 --decode)"\\n' % (name, encoded))
+        # The x keeps trailing newlines, which $( ) would drop.
+        lines.append('%s="$(printf %%s %s | base64 --decode; printf x)"\\nexport %s="\${%s%%x}"\\n' % (name, encoded, name, name))
     return ''.join(lines)
 
 
