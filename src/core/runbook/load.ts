@@ -9,6 +9,12 @@ import {runbookHeaderSchema, STEP_KINDS, STEP_SCHEMAS, type Runbook, type Step, 
 
 export const RUNBOOK_DIR = 'runbooks'
 
+/**
+ * The subcommands of `fintech runbook`. A runbook runs as `fintech runbook NAME` too, so one
+ * named like a subcommand could never be reached that way: such a name is refused.
+ */
+export const RUNBOOK_SUBCOMMANDS: readonly string[] = ['export', 'list', 'resume', 'run', 'show']
+
 export type ProblemKind = 'parse' | 'schema' | 'reference'
 
 /** One thing wrong in one runbook file, at the line to fix. */
@@ -53,6 +59,8 @@ export function parseRunbook(text: string, file: string): {runbook?: Runbook; pr
 
   const expected = basename(file).replace(/\.ya?ml$/, '')
   if (header.data.name !== expected) at(['name'], `the runbook is called ${header.data.name} but its file is ${basename(file)}: name it ${header.data.name}.yaml`, 'schema')
+  const subcommand = RUNBOOK_SUBCOMMANDS.includes(header.data.name)
+  if (subcommand) at(['name'], `a runbook cannot be called ${header.data.name}: fintech runbook ${header.data.name} is a subcommand (${RUNBOOK_SUBCOMMANDS.join(', ')} are taken), so the runbook could never run as fintech runbook ${header.data.name}`, 'schema')
 
   const steps: Step[] = []
   header.data.steps.forEach((raw, index) => {
@@ -110,6 +118,7 @@ export function parseRunbook(text: string, file: string): {runbook?: Runbook; pr
     }
   })
   const {steps: _raw, ...rest} = header.data
+  if (subcommand) return {problems, lineOf}
   return {runbook: {...rest, steps, file}, problems, lineOf}
 }
 
