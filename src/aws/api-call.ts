@@ -5,17 +5,6 @@ import {createClient, type AwsTarget} from './clients.js'
 
 type SdkClient = ReturnType<typeof createClient> & {send(command: unknown, options?: {abortSignal?: AbortSignal}): Promise<Record<string, unknown>>}
 
-/** The steps whose service fintech cannot call or whose API the SDK does not have, each said where it is written. */
-export async function unknownApis(steps: Array<{service: string; api: string; where: string}>): Promise<string[]> {
-  const problems: string[] = []
-  for (const {service, api, where} of steps) {
-    const known = SDK_SERVICES[service]
-    if (!known) problems.push(`${where}: no service ${service} (services: ${RUNBOOK_SERVICES.join(', ')})`)
-    else if (!(`${api}Command` in (await known.load()))) problems.push(`${where}: ${service} has no API ${api}`)
-  }
-  return problems
-}
-
 /**
  * Calls `api` of `service` with the step's parameters as the request (the API's own member
  * names, as in SSM's aws:executeAwsApi). One client per service for the whole run, so the
