@@ -58,7 +58,7 @@ export async function apiProblems(set: RunbookSet, models: ApiModels, names: Ite
   for (const name of names) {
     const runbook = set.runbooks.get(name)
     if (!runbook) continue
-    const lineOf = set.lines.get(name) ?? (() => 1)
+    const lineOf = set.lines.get(name)!
     for (const [position, step] of runbook.steps.entries()) {
       if (step.kind !== 'aws' && step.kind !== 'wait' && step.kind !== 'assert') continue
       const at = (path: KeyPath, message: string) => problems.push({kind: 'api', file: runbook.file, line: lineOf(['steps', position, ...path]), message: `step ${step.name}: ${message}`})
