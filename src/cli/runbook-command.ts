@@ -6,16 +6,18 @@ import {ExitCode, InputError} from '../core/errors.js'
 import type {RunbookSet} from '../core/runbook/load.js'
 import {checkGivenParams, parseParamFlags, resolveRunbookParams} from '../core/runbook/parameters.js'
 import {newRunId, newRunState, type RunState} from '../core/runbook/run-state.js'
+import {reachedRunbooks} from '../core/runbook/api-check.js'
 import type {Runbook} from '../core/runbook/schema.js'
 import {secretParamsOf, splitSecretParams} from '../core/runbook/secrets.js'
 import {isProtectedEnv, selectEnvironment} from '../core/stages/select.js'
 import {createRunbookReporter} from '../ui/runbook-reporter.js'
 import type {RunbookReporter} from '../ui/runbook-run.js'
 import {renderPlan, renderRunReport} from '../ui/runbook-run.js'
+import {problemLines} from '../ui/runbook.js'
 import {openGuardedSession, withInterrupt} from './aws-session.js'
 import {FintechCommand} from './base-command.js'
 import {assertRunbookEnv, auditFileOf, holdingRun, parameterSources, runbookApprover, runbookHash, runbookRedis, runbookShell, runnableRunbook, runWithState, stateFileOf} from './runbook-flow.js'
-import {projectRunbooks} from './runbooks.js'
+import {projectRunbooks, runbookApiProblems} from './runbooks.js'
 
 /** Flags `run` and `resume` share. */
 export const runFlags = {
@@ -104,16 +106,6 @@ export interface RunbookRunOutput {
   auditFile?: string
 }
 
-/** Every API step of the runbook and of the runbooks it calls, with where it is written. */
-function apiStepsOf(runbook: Runbook, set: RunbookSet, seen = new Set<string>()): Array<{service: string; api: string; where: string}> {
-  seen.add(runbook.name)
-  return runbook.steps.flatMap((step) => {
-    if (step.kind === 'aws' || step.kind === 'wait' || step.kind === 'assert') return [{service: step.service, api: step.api, where: `${runbook.file} step ${step.name}`}]
-    const called = step.kind === 'runbook' && !seen.has(step.runbook) ? set.runbooks.get(step.runbook) : undefined
-    return called ? apiStepsOf(called, set, seen) : []
-  })
-}
-
 export const EXIT_BY_STATUS: Record<RunState['status'], number> = {
   succeeded: ExitCode.ok,
   failed: ExitCode.failed,
@@ -134,10 +126,10 @@ export async function conductRun(
   context: {loaded: LoadedConfig; set: RunbookSet; aws: AwsTarget; audit: AuditSink; yes: boolean; json: boolean; logGroup?: string; started?: () => void; secretParams?: Record<string, unknown>},
 ): Promise<{text: string; exitCode: number; result: RunbookRunOutput}> {
   const protectedEnv = isProtectedEnv(context.loaded.config, state.env)
-  const {createRunbookAws, unknownApis} = await import('../aws/api-call.js')
-  // A misspelt API in a step after the change would fail only once the change is made.
-  const unknown = await unknownApis(apiStepsOf(runbook, context.set))
-  if (unknown.length > 0) throw new InputError(`runbook ${runbook.name} calls what the AWS SDK does not have: ${unknown.join('; ')}`)
+  const {createRunbookAws} = await import('../aws/api-call.js')
+  // A misspelt API in a step after the change would fail only once the change is made; a misspelt parameter would not be sent at all.
+  const unknown = await runbookApiProblems(context.set, reachedRunbooks(context.set, runbook))
+  if (unknown.length > 0) throw new InputError(`runbook ${runbook.name} calls what the AWS SDK does not have:\n${problemLines(unknown).map((line) => `  ${line}`).join('\n')}`)
   const redis = runbookRedis({config: context.loaded.file, env: state.env, ...(context.aws.profile ? {profile: context.aws.profile} : {}), region: context.aws.region}, () => context.loaded)
   let reporter: RunbookReporter | undefined
   let finished: RunState

@@ -15,7 +15,7 @@ export const RUNBOOK_DIR = 'runbooks'
  */
 export const RUNBOOK_SUBCOMMANDS: readonly string[] = ['export', 'list', 'resume', 'run', 'show']
 
-export type ProblemKind = 'parse' | 'schema' | 'reference'
+export type ProblemKind = 'parse' | 'schema' | 'reference' | 'api'
 
 /** One thing wrong in one runbook file, at the line to fix. */
 export interface RunbookProblem {
@@ -30,6 +30,8 @@ export interface RunbookSet {
   problems: RunbookProblem[]
   /** Every file read, relative to the project root. */
   files: string[]
+  /** The line of a key path in each runbook's file, by runbook name, for checks made after loading. */
+  lines: Map<string, (path: KeyPath) => number>
 }
 
 function issueProblems(error: z.ZodError, file: string, yaml: LocatedYaml, base: KeyPath): RunbookProblem[] {
@@ -103,6 +105,7 @@ export function parseRunbook(text: string, file: string): {runbook?: Runbook; pr
   })
   for (const [paramName, spec] of Object.entries(header.data.parameters)) {
     if (spec.type === 'enum' && spec.default !== undefined && !spec.values.includes(spec.default)) at(['parameters', paramName, 'default'], `default ${spec.default} is not one of ${spec.values.join(', ')}`, 'schema')
+    if (spec.default === '' && !spec.allowEmpty) at(['parameters', paramName, 'default'], `an empty default means "none given": say so with allowEmpty: true, or give a real default`, 'schema')
     if (spec.secret && spec.default !== undefined) at(['parameters', paramName, 'default'], `a secret parameter has no default: a runbook file is no place for a secret (give it with --param, or a from source)`, 'schema')
   }
   const secretParams = secretParamsOf(header.data)
@@ -132,7 +135,7 @@ export function loadRunbooks(root: string, environments?: readonly string[], sta
   try {
     names = readdirSync(join(root, RUNBOOK_DIR)).filter((entry) => /\.ya?ml$/.test(entry)).sort()
   } catch {
-    return {runbooks: new Map(), problems: [], files: []}
+    return {runbooks: new Map(), problems: [], files: [], lines: new Map()}
   }
   const runbooks = new Map<string, Runbook>()
   const problems: RunbookProblem[] = []
@@ -182,7 +185,7 @@ export function loadRunbooks(root: string, environments?: readonly string[], sta
     const position = first.steps.findIndex((step) => step.kind === 'runbook' && step.runbook === cycle[1])
     problems.push({kind: 'reference', file: first.file, line: lines.get(first.name)!(['steps', position, 'runbook']), message: `runbooks call each other in a circle: ${cycle.join(' → ')}`})
   }
-  return {runbooks, problems: problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line), files}
+  return {runbooks, problems: problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line), files, lines}
 }
 
 /** Each circle of runbook calls once, starting at its alphabetically first runbook. */
