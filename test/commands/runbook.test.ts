@@ -13,6 +13,32 @@ import {runCli} from '../helpers/run-cli.js'
 
 const CONFIG = fileURLToPath(new URL('../../fintech.config.yaml', import.meta.url))
 
+/** A runbook whose steps call what the AWS SDK does not have: the incident-night typos. */
+const TYPOS = `name: typos
+title: Typos
+description: d
+whenToUse: w
+severity: sev1
+envs: [dev]
+parameters:
+  clusterId: {type: string, description: the cluster}
+steps:
+  - name: cluster
+    kind: assert
+    service: rds
+    api: DescribeDBClusterz
+    parameters: {DBClusterIdentifier: '{{ params.clusterId }}'}
+    selector: $.DBClusters[0].Status
+    expected: [available]
+  - name: failover
+    kind: aws
+    service: rds
+    api: FailoverDBCluster
+    parameters:
+      DBClusterIdentifer: '{{ params.clusterId }}'
+prose: p
+`
+
 describe('fintech runbook list', () => {
   it('lists the shipped runbooks with severity, envs and title', async () => {
     const run = await runCli(RunbookList, ['--config', CONFIG])
@@ -103,6 +129,22 @@ prose: p\n`
     expect(run.stdout).toBe('')
   })
 
+  it('a runbook that calls what the AWS SDK does not have would fail: exit 2, each problem at file:line', async () => {
+    const run = await runCli(RunbookShow, ['typos', '--config', makeProject({'runbooks/typos.yaml': TYPOS})])
+    expect(run.exitCode).toBe(2)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toContain('runbook typos would fail:\n')
+    expect(run.stderr).toContain('  runbooks/typos.yaml:13: step cluster: rds has no API DescribeDBClusterz (did you mean DescribeDBClusters?)\n')
+    expect(run.stderr).toContain('  runbooks/typos.yaml:22: step failover: rds:FailoverDBCluster has no parameter DBClusterIdentifer (did you mean DBClusterIdentifier?)')
+  })
+
+  it('a runbook that calls one with such a typo would fail too, at the called file\'s line', async () => {
+    const caller = TYPOS.replace('name: typos', 'name: caller').replace(/steps:[\s\S]*prose/, "steps:\n  - {name: call, kind: runbook, runbook: typos, parameters: {clusterId: c}}\nprose")
+    const run = await runCli(RunbookShow, ['caller', '--config', makeProject({'runbooks/typos.yaml': TYPOS, 'runbooks/caller.yaml': caller})])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain('runbooks/typos.yaml:13: step cluster: rds has no API DescribeDBClusterz')
+  })
+
   it('a runbook whose file is broken is bad input at its line', async () => {
     const config = makeProject({'runbooks/broken.yaml': 'name: broken\ntitle: [\n'})
     const run = await runCli(RunbookShow, ['broken', '--config', config])
@@ -158,18 +200,28 @@ describe('fintech runbook export --format ssm', () => {
     expect(document.mainSteps.find((step: {name: string}) => step.name === 'deployment_in_progress').onFailure).toBe('step:known_good_named')
   })
 
-  it('names the steps that do not map, writes nothing and exits 1', async () => {
-    const output = join(mkdtempSync(join(tmpdir(), 'fintech-export-')), 'failover.json')
-    const run = await runCli(RunbookExport, ['failover', '--format', 'ssm', '--output', output, '--config', CONFIG])
+  it('names the steps that do not map on stderr, writes nothing to stdout or --output and exits 1', async () => {
+    const config = makeProject({
+      'runbooks/local-only.yaml': 'name: local-only\ntitle: t\ndescription: d\nwhenToUse: w\nseverity: routine\nenvs: [dev]\nsteps:\n  - {name: here, kind: shell, command: date}\n  - {name: spliced, kind: shell, command: \'echo {{ params.msg }}\', instanceTag: {key: k, value: v}}\nparameters:\n  msg: {type: string, description: m}\nprose: p\n',
+    })
+    const output = join(mkdtempSync(join(tmpdir(), 'fintech-export-')), 'local-only.json')
+    const run = await runCli(RunbookExport, ['local-only', '--format', 'ssm', '--output', output, '--config', config])
     expect(run.exitCode).toBe(1)
-    expect(run.stdout).toContain('failover: 2 steps with no SSM Automation equivalent; no document written:')
-    expect(run.stdout).toContain('  replica-lag [aws]: SSM has no relative time')
-    expect(run.stdout).toContain('  errors-5xx [aws]: SSM has no relative time')
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toContain('local-only: 2 steps with no SSM Automation equivalent; no document written:')
+    expect(run.stderr).toContain('  here [shell]: a shell step runs on instances in SSM: give it instanceTag {key, value}')
+    expect(run.stderr).toContain('  spliced [shell]: the command splices {{ … }} into the script text, where a value becomes shell syntax: give the values in env and read "$NAME"')
     expect(() => readFileSync(output)).toThrow()
-    const json = await runCli(RunbookExport, ['redis-failover', '--format', 'ssm', '--config', CONFIG, '--json'])
+    const json = await runCli(RunbookExport, ['local-only', '--format', 'ssm', '--config', config, '--json'])
     expect(json.exitCode).toBe(1)
     expect(json.json.document).toBeUndefined()
-    expect(json.json.unmappable).toEqual([{step: 'failover', kind: 'redis', reason: expect.stringContaining('SENTINEL FAILOVER alone skips the write pause')}])
+    expect(json.json.unmappable.map((entry: {step: string}) => entry.step)).toEqual(['here', 'spliced'])
+  })
+
+  it.each(['failover', 'ledger-rollback', 'ledger-scale', 'redis-failover', 'restore-aurora-snapshot'])('exports the shipped runbook %s with exit 0', async (name) => {
+    const run = await runCli(RunbookExport, [name, '--format', 'ssm', '--config', CONFIG])
+    expect(run.exitCode, run.stderr).toBe(0)
+    expect(JSON.parse(run.stdout).schemaVersion).toBe('0.3')
   })
 
   it('refuses an unknown format and an unknown runbook with exit 2', async () => {
@@ -190,16 +242,31 @@ describe('fintech validate and runbooks', () => {
     expect(runbookFindings.map((finding: {file: string; line: number; ruleId: string}) => `${finding.file}:${finding.line} ${finding.ruleId}`)).toEqual(['runbooks/broken.yaml:3 FT-RUNBOOK-001', 'runbooks/loose.yaml:8 FT-RUNBOOK-002'])
   })
 
-  it('--rules lists the runbook rules', async () => {
-    const run = await runCli(Validate, ['--rules', '--json'])
-    expect(run.json.rules.filter((rule: {id: string}) => rule.id.startsWith('FT-RUNBOOK')).map((rule: {id: string}) => rule.id)).toEqual(['FT-RUNBOOK-001', 'FT-RUNBOOK-002', 'FT-RUNBOOK-003', 'FT-RUNBOOK-004'])
+  it('checks each AWS step against the SDK models offline: FT-RUNBOOK-004 at the line of the typo, exit 1', async () => {
+    const run = await runCli(Validate, ['--config', makeProject({'runbooks/typos.yaml': TYPOS}), '--no-cfn-lint', '--json'])
+    expect(run.exitCode).toBe(1)
+    const runbookFindings = run.json.findings.filter((finding: {ruleId: string}) => finding.ruleId.startsWith('FT-RUNBOOK'))
+    expect(runbookFindings.map((finding: {file: string; line: number; ruleId: string; message: string}) => `${finding.file}:${finding.line} ${finding.ruleId} ${finding.message}`)).toEqual([
+      'runbooks/typos.yaml:13 FT-RUNBOOK-004 step cluster: rds has no API DescribeDBClusterz (did you mean DescribeDBClusters?)',
+      'runbooks/typos.yaml:22 FT-RUNBOOK-004 step failover: rds:FailoverDBCluster has no parameter DBClusterIdentifer (did you mean DBClusterIdentifier?)',
+    ])
   })
 
-  it('warns (FT-RUNBOOK-004, a warning, not an error) where a shell command has a value written into it, at its line', async () => {
+  it('passes the shipped runbooks', async () => {
+    const run = await runCli(Validate, ['--config', CONFIG, '--no-cfn-lint', '--json'])
+    expect(run.json.findings.filter((finding: {ruleId: string}) => finding.ruleId.startsWith('FT-RUNBOOK'))).toEqual([])
+  })
+
+  it('--rules lists the runbook rules', async () => {
+    const run = await runCli(Validate, ['--rules', '--json'])
+    expect(run.json.rules.filter((rule: {id: string}) => rule.id.startsWith('FT-RUNBOOK')).map((rule: {id: string}) => rule.id)).toEqual(['FT-RUNBOOK-001', 'FT-RUNBOOK-002', 'FT-RUNBOOK-003', 'FT-RUNBOOK-004', 'FT-RUNBOOK-005'])
+  })
+
+  it('warns (FT-RUNBOOK-005, a warning, not an error) where a shell command has a value written into it, at its line', async () => {
     const config = makeProject({'runbooks/promote.yaml': 'name: promote\ntitle: t\ndescription: d\nwhenToUse: w\nseverity: sev2\nenvs: [dev]\nparameters:\n  target: {type: string, description: t}\nsteps:\n  - name: promote\n    kind: shell\n    command: |\n      promote {{ params.target }}\nprose: p\n'})
     const run = await runCli(Validate, ['--config', config, '--no-cfn-lint', '--json'])
     expect(run.json.findings.filter((finding: {ruleId: string}) => finding.ruleId.startsWith('FT-RUNBOOK'))).toEqual([
-      {file: 'runbooks/promote.yaml', line: 13, column: 1, ruleId: 'FT-RUNBOOK-004', severity: 'warning', message: `step promote: {{ params.target }} is written into the command; a value reaches a script only as an environment variable: move it to env (env: {VALUE: '{{ params.target }}'}) and read it as "$VALUE"`, source: 'fintech'},
+      {file: 'runbooks/promote.yaml', line: 13, column: 1, ruleId: 'FT-RUNBOOK-005', severity: 'warning', message: `step promote: {{ params.target }} is written into the command; a value reaches a script only as an environment variable: move it to env (env: {VALUE: '{{ params.target }}'}) and read it as "$VALUE"`, source: 'fintech'},
     ])
   })
 })

@@ -10,8 +10,14 @@ import {runbookHeaderSchema, STEP_KINDS, STEP_SCHEMAS, type Runbook, type Step, 
 
 export const RUNBOOK_DIR = 'runbooks'
 
+/**
+ * The subcommands of `fintech runbook`. A runbook runs as `fintech runbook NAME` too, so one
+ * named like a subcommand could never be reached that way: such a name is refused.
+ */
+export const RUNBOOK_SUBCOMMANDS: readonly string[] = ['export', 'list', 'resume', 'run', 'show']
+
 /** `splice`: a warning, never a problem that stops a run. */
-export type ProblemKind = 'parse' | 'schema' | 'reference' | 'splice'
+export type ProblemKind = 'parse' | 'schema' | 'reference' | 'api' | 'splice'
 
 /** One thing wrong in one runbook file, at the line to fix. */
 export interface RunbookProblem {
@@ -28,6 +34,8 @@ export interface RunbookSet {
   warnings: RunbookProblem[]
   /** Every file read, relative to the project root. */
   files: string[]
+  /** The line of a key path in each runbook's file, by runbook name, for checks made after loading. */
+  lines: Map<string, (path: KeyPath) => number>
 }
 
 function issueProblems(error: z.ZodError, file: string, yaml: LocatedYaml, base: KeyPath): RunbookProblem[] {
@@ -74,6 +82,8 @@ export function parseRunbook(text: string, file: string): {runbook?: Runbook; pr
 
   const expected = basename(file).replace(/\.ya?ml$/, '')
   if (header.data.name !== expected) at(['name'], `the runbook is called ${header.data.name} but its file is ${basename(file)}: name it ${header.data.name}.yaml`, 'schema')
+  const subcommand = RUNBOOK_SUBCOMMANDS.includes(header.data.name)
+  if (subcommand) at(['name'], `a runbook cannot be called ${header.data.name}: fintech runbook ${header.data.name} is a subcommand (${RUNBOOK_SUBCOMMANDS.join(', ')} are taken), so the runbook could never run as fintech runbook ${header.data.name}`, 'schema')
 
   const steps: Step[] = []
   header.data.steps.forEach((raw, index) => {
@@ -116,6 +126,7 @@ export function parseRunbook(text: string, file: string): {runbook?: Runbook; pr
   })
   for (const [paramName, spec] of Object.entries(header.data.parameters)) {
     if (spec.type === 'enum' && spec.default !== undefined && !spec.values.includes(spec.default)) at(['parameters', paramName, 'default'], `default ${spec.default} is not one of ${spec.values.join(', ')}`, 'schema')
+    if (spec.default === '' && !spec.allowEmpty) at(['parameters', paramName, 'default'], `an empty default means "none given": say so with allowEmpty: true, or give a real default`, 'schema')
     if (spec.secret && spec.default !== undefined) at(['parameters', paramName, 'default'], `a secret parameter has no default: a runbook file is no place for a secret (give it with --param, or a from source)`, 'schema')
   }
   const secretParams = secretParamsOf(header.data)
@@ -141,6 +152,7 @@ export function parseRunbook(text: string, file: string): {runbook?: Runbook; pr
     }
   })
   const {steps: _raw, ...rest} = header.data
+  if (subcommand) return {problems, warnings, lineOf}
   return {runbook: {...rest, steps, file}, problems, warnings, lineOf}
 }
 
@@ -154,7 +166,7 @@ export function loadRunbooks(root: string, environments?: readonly string[], sta
   try {
     names = readdirSync(join(root, RUNBOOK_DIR)).filter((entry) => /\.ya?ml$/.test(entry)).sort()
   } catch {
-    return {runbooks: new Map(), problems: [], warnings: [], files: []}
+    return {runbooks: new Map(), problems: [], warnings: [], files: [], lines: new Map()}
   }
   const runbooks = new Map<string, Runbook>()
   const problems: RunbookProblem[] = []
@@ -207,7 +219,7 @@ export function loadRunbooks(root: string, environments?: readonly string[], sta
     problems.push({kind: 'reference', file: first.file, line: lines.get(first.name)!(['steps', position, 'runbook']), message: `runbooks call each other in a circle: ${cycle.join(' → ')}`})
   }
   const byPlace = (a: RunbookProblem, b: RunbookProblem) => a.file.localeCompare(b.file) || a.line - b.line
-  return {runbooks, problems: problems.sort(byPlace), warnings: warnings.sort(byPlace), files}
+  return {runbooks, problems: problems.sort(byPlace), warnings: warnings.sort(byPlace), files, lines}
 }
 
 /** Each circle of runbook calls once, starting at its alphabetically first runbook. */
