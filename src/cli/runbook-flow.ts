@@ -203,7 +203,8 @@ export function runbookShell(aws: AwsTarget, env: string): RunbookShell {
         return runShellScriptOnTagged(aws, {tag: instanceTag, environment: env}, [command], {env: values, comment: `fintech runbook: ${command}`, timeoutSeconds: timeoutSeconds ?? 600, signal})
       }
       const {execa} = await import('execa')
-      const result = await execa('bash', ['-c', command], {env: values, reject: false, cancelSignal: signal, ...(timeoutSeconds ? {timeout: timeoutSeconds * 1000} : {})})
+      // No one types into a step: a command that reads stdin must see its end, not wait on a pipe.
+      const result = await execa('bash', ['-c', command], {env: values, stdin: 'ignore', reject: false, cancelSignal: signal, ...(timeoutSeconds ? {timeout: timeoutSeconds * 1000} : {})})
       return {exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr)}
     },
   }

@@ -115,6 +115,13 @@ describe('shell steps run here: a hostile value never runs, and arrives byte for
   }
 })
 
+describe('a shell step run here', () => {
+  it('reads an empty stdin: a command that reads it ends instead of waiting on a pipe nobody writes to', async () => {
+    const result = await runbookShell({region: 'eu-west-1'}, 'dev').run('cat; echo read-to-end', {env: {}, timeoutSeconds: 10})
+    expect(result).toEqual({exitCode: 0, stdout: 'read-to-end', stderr: ''})
+  })
+})
+
 describe('shell steps run on instances through SSM: the script SSM gets runs nothing a value holds', () => {
   const ssm = mockClient(SSMClient)
   beforeEach(() => {
