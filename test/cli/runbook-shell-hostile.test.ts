@@ -117,7 +117,7 @@ describe('shell steps run here: a hostile value never runs, and arrives byte for
 
 describe('a shell step run here', () => {
   it('reads an empty stdin: a command that reads it ends instead of waiting on a pipe nobody writes to', async () => {
-    const result = await runbookShell({region: 'eu-west-1'}, 'dev').run('cat; echo read-to-end', {env: {}, timeoutSeconds: 10})
+    const result = await runbookShell({region: 'eu-west-1'}, 'dev').run('cat; echo read-to-end', {env: {}, timeoutSeconds: 10, signal: new AbortController().signal})
     expect(result).toEqual({exitCode: 0, stdout: 'read-to-end', stderr: ''})
   })
 })
