@@ -30,6 +30,7 @@ function apiStepsOf(runbook: Runbook, set: RunbookSet, seen = new Set<string>())
   seen.add(runbook.name)
   return runbook.steps.flatMap((step) => {
     if (step.kind === 'aws' || step.kind === 'wait' || step.kind === 'assert') return [{service: step.service, api: step.api, where: `${runbook.file} step ${step.name}`}]
+    if (step.kind === 'pick' && typeof step.by !== 'string') return [{service: step.by.service, api: step.by.api, where: `${runbook.file} step ${step.name}`}]
     const called = step.kind === 'runbook' && !seen.has(step.runbook) ? set.runbooks.get(step.runbook) : undefined
     return called ? apiStepsOf(called, set, seen) : []
   })

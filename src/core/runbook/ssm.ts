@@ -1,6 +1,7 @@
 import type {Comparison, Runbook, Step, StepOutput} from './schema.js'
 import {operatorOf} from './schema.js'
 import {secretOutputsOf} from './secrets.js'
+import {pickAction} from './ssm-pick.js'
 
 /** An SSM Automation document, schemaVersion 0.3, as `export --format ssm` writes it. */
 export interface SsmDocument {
@@ -111,6 +112,8 @@ function action(step: Step): {action: string; inputs: Record<string, unknown>} |
       if (!command) return `fintech redis ${(step as {operation: string}).operation} has no single redis-cli equivalent to run on the instances (failover: SENTINEL FAILOVER alone skips the write pause and the replica sync, and can lose acknowledged writes)`
       return {action: 'aws:runCommand', inputs: {DocumentName: 'AWS-RunShellScript', Targets: [{Key: `tag:${step.instanceTag.key}`, Values: [step.instanceTag.value]}], Parameters: {commands: [command]}}}
     }
+    case 'pick':
+      return pickAction(step)
     case 'runbook':
       return {action: 'aws:executeAutomation', inputs: {DocumentName: `${DOCUMENT_PREFIX}${step.runbook}`, RuntimeParameters: Object.fromEntries(Object.entries(step.parameters).map(([key, value]) => [key, [value]]))}}
   }
