@@ -325,7 +325,10 @@ async function pickItem(walk: Walk, step: PickStep, fields: Record<string, unkno
     const value = await valueOf(walk, step, item, signal)
     if (value !== undefined && (best === undefined || (step.order === 'lowest' ? value < best.value : value > best.value))) best = {item, value}
   }
-  if (!best) throw new StepFailure(`${candidates.length === 1 ? textOf(candidates[0]) : `none of ${candidates.map(textOf).join(', ')}`} has a value for ${typeof step.by === 'string' ? step.by : step.by.selector}${why}`)
+  if (!best) {
+    const selector = typeof step.by === 'string' ? step.by : step.by.selector
+    throw new StepFailure(`${candidates.length === 1 ? `${textOf(candidates[0])} has no value` : `none of ${candidates.map(textOf).join(', ')} has a value`} for ${selector}${why}`)
+  }
   return best
 }
 
