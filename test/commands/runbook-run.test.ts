@@ -615,6 +615,15 @@ describe('fintech runbook run: bad input changes nothing (exit 2, no AWS call)',
     expect(calls()).toEqual(['sts:GetCallerIdentity'])
   })
 
+  it('an API the SDK does not have in a pick step\'s by call', async () => {
+    platform()
+    const text = `name: typo\ntitle: t\ndescription: d\nwhenToUse: w\nseverity: sev3\nenvs: [dev]\nsteps:\n  - name: best\n    kind: pick\n    items: [a, b]\n    order: lowest\n    by: {service: cloudwatch, api: GetMetricStatisticz, parameters: {Label: '{{ item }}'}, selector: '$.Datapoints[0].Maximum'}\nprose: p\n`
+    const run = await runCli(RunbookRun, ['typo', '--env', 'dev', '--config', makeProject({'runbooks/typo.yaml': text})])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain('runbook typo calls what the AWS SDK does not have: runbooks/typo.yaml step best: cloudwatch has no API GetMetricStatisticz')
+    expect(calls()).toEqual(['sts:GetCallerIdentity'])
+  })
+
   it('a bad step kind, at its line', async () => {
     platform()
     const text = 'name: odd\ntitle: t\ndescription: d\nwhenToUse: w\nseverity: sev3\nenvs: [dev]\nsteps:\n  - name: pray\n    kind: pray\nprose: p\n'

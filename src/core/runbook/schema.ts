@@ -52,6 +52,9 @@ export const STEP_SCHEMAS = {
   shell: z.strictObject({...common, kind: z.literal('shell'), command: z.string().min(1), env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name is upper-case letters, digits and underscores'), z.union([z.string(), z.number(), z.boolean()])).default({}), instanceTag: instanceTag.optional()}),
   redis: z.strictObject({...common, kind: z.literal('redis'), operation: z.enum(REDIS_OPERATIONS), parameters: z.record(z.string(), z.unknown()).default({}), instanceTag: instanceTag.optional()}),
   runbook: z.strictObject({...common, kind: z.literal('runbook'), runbook: name, parameters: z.record(z.string(), z.unknown()).default({})}),
+  script: z
+    .strictObject({...common, kind: z.literal('script'), value: z.union([z.string(), z.number()]), ...Object.fromEntries(COMPARISONS.map((op) => [op, z.union([z.number(), z.string()]).optional()]))})
+    .refine((step) => COMPARISONS.filter((op) => (step as Record<string, unknown>)[op] !== undefined).length === 1, {message: `a script step has exactly one of ${COMPARISONS.join(', ')}`}),
   /**
    * Picks one of `items` (a list): the one with the lowest or highest value `by` gives it, where
    * `by` is a selector over the item itself or a read-only call made once per item (`{{ item }}`
@@ -67,9 +70,6 @@ export const STEP_SCHEMAS = {
     order: z.enum(['lowest', 'highest']),
     by: z.union([selector, z.strictObject({...apiCall, selector})]),
   }),
-  script: z
-    .strictObject({...common, kind: z.literal('script'), value: z.union([z.string(), z.number()]), ...Object.fromEntries(COMPARISONS.map((op) => [op, z.union([z.number(), z.string()]).optional()]))})
-    .refine((step) => COMPARISONS.filter((op) => (step as Record<string, unknown>)[op] !== undefined).length === 1, {message: `a script step has exactly one of ${COMPARISONS.join(', ')}`}),
 } as const
 
 export type StepKind = keyof typeof STEP_SCHEMAS
