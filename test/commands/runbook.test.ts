@@ -159,18 +159,28 @@ describe('fintech runbook export --format ssm', () => {
     expect(document.mainSteps.find((step: {name: string}) => step.name === 'deployment_in_progress').onFailure).toBe('step:known_good_named')
   })
 
-  it('names the steps that do not map, writes nothing and exits 1', async () => {
-    const output = join(mkdtempSync(join(tmpdir(), 'fintech-export-')), 'failover.json')
-    const run = await runCli(RunbookExport, ['failover', '--format', 'ssm', '--output', output, '--config', CONFIG])
+  it('names the steps that do not map on stderr, writes nothing to stdout or --output and exits 1', async () => {
+    const config = makeProject({
+      'runbooks/local-only.yaml': 'name: local-only\ntitle: t\ndescription: d\nwhenToUse: w\nseverity: routine\nenvs: [dev]\nsteps:\n  - {name: here, kind: shell, command: date}\n  - {name: spliced, kind: shell, command: \'echo {{ params.msg }}\', instanceTag: {key: k, value: v}}\nparameters:\n  msg: {type: string, description: m}\nprose: p\n',
+    })
+    const output = join(mkdtempSync(join(tmpdir(), 'fintech-export-')), 'local-only.json')
+    const run = await runCli(RunbookExport, ['local-only', '--format', 'ssm', '--output', output, '--config', config])
     expect(run.exitCode).toBe(1)
-    expect(run.stdout).toContain('failover: 2 steps with no SSM Automation equivalent; no document written:')
-    expect(run.stdout).toContain('  target [pick]: SSM has no relative time')
-    expect(run.stdout).toContain('  errors-5xx [aws]: SSM has no relative time')
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toContain('local-only: 2 steps with no SSM Automation equivalent; no document written:')
+    expect(run.stderr).toContain('  here [shell]: a shell step runs on instances in SSM: give it instanceTag {key, value}')
+    expect(run.stderr).toContain('  spliced [shell]: the command splices {{ … }} into the script text, where a value becomes shell syntax: give the values in env and read "$NAME"')
     expect(() => readFileSync(output)).toThrow()
-    const json = await runCli(RunbookExport, ['redis-failover', '--format', 'ssm', '--config', CONFIG, '--json'])
+    const json = await runCli(RunbookExport, ['local-only', '--format', 'ssm', '--config', config, '--json'])
     expect(json.exitCode).toBe(1)
     expect(json.json.document).toBeUndefined()
-    expect(json.json.unmappable).toEqual([{step: 'failover', kind: 'redis', reason: expect.stringContaining('SENTINEL FAILOVER alone skips the write pause')}])
+    expect(json.json.unmappable.map((entry: {step: string}) => entry.step)).toEqual(['here', 'spliced'])
+  })
+
+  it.each(['failover', 'ledger-rollback', 'ledger-scale', 'redis-failover', 'restore-aurora-snapshot'])('exports the shipped runbook %s with exit 0', async (name) => {
+    const run = await runCli(RunbookExport, [name, '--format', 'ssm', '--config', CONFIG])
+    expect(run.exitCode, run.stderr).toBe(0)
+    expect(JSON.parse(run.stdout).schemaVersion).toBe('0.3')
   })
 
   it('refuses an unknown format and an unknown runbook with exit 2', async () => {

@@ -20,10 +20,11 @@ export default class RunbookExport extends FintechCommand {
   static summary = 'Write a runbook as an SSM Automation document (schemaVersion 0.3).'
 
   static description = [
-    'aws → aws:executeAwsApi, wait → aws:waitForAwsResourceProperty, assert → aws:assertAwsResourceProperty, approve → aws:approve (Approvers is a document parameter),',
-    'shell and redis status → aws:runCommand (AWS-RunShellScript) on the instances of the step\'s instanceTag, script → aws:executeScript, runbook → aws:executeAutomation of fintech-NAME.',
+    'aws → aws:executeAwsApi, wait → aws:waitForAwsResourceProperty, assert → aws:assertAwsResourceProperty, approve → aws:approve (Approvers is a document parameter), script → aws:executeScript, runbook → aws:executeAutomation of fintech-NAME.',
+    'A shell step without env → aws:runCommand (AWS-RunShellScript) on the instances tagged instanceTag and Environment={{ Environment }}; a shell step with env and the redis operations (status, failover as fintech redis failover does it) → aws:executeScript that sends the command through Run Command with the values as environment variables.',
+    '{{ time.… }} → an aws:executeScript step reading the clock just before the step; an aws step with an output default → aws:executeScript calling the API and applying the default. String parameters get an allowedPattern.',
     'retries become maxAttempts, onFailure Abort/Continue/step:NAME, timeout timeoutSeconds, {{ params.X }} → {{ X }}, {{ steps.S.outputs.O }} → {{ S.O }}.',
-    'When a step has no SSM equivalent the command names each such step with the reason, writes nothing and exits 1: a document with a check left out would be worse than none.',
+    'When a step has no SSM equivalent the command names each such step with the reason on stderr, writes nothing and exits 1: a document with a check left out would be worse than none.',
     'The document goes to stdout (JSON), or to --output (YAML when the name ends in .yaml or .yml, JSON otherwise).',
   ].join(' ')
 
@@ -41,7 +42,12 @@ export default class RunbookExport extends FintechCommand {
     const runbook = findRunbook(projectRunbooks(this.readConfig(flags.config)), args.name)
     const exported = exportSsm(runbook)
     const result: RunbookExportOutput = {runbook: runbook.name, format: 'ssm', ...exported}
-    if (!exported.document) return this.deliver({text: renderUnmappable(runbook.name, exported.unmappable), exitCode: ExitCode.failed, result})
+    if (!exported.document) {
+      // The refusal is a diagnostic: stdout stays for the document, so a redirect never holds a refusal as if it were one.
+      if (!this.jsonEnabled()) this.logToStderr(renderUnmappable(runbook.name, exported.unmappable))
+      process.exitCode = ExitCode.failed
+      return result
+    }
     const text = JSON.stringify(exported.document, null, 2)
     if (!flags.output) return this.deliver({text, exitCode: ExitCode.ok, result})
     try {

@@ -4,16 +4,15 @@ import type {PickStep} from './schema.js'
 const SCRIPT_LIMIT_SECONDS = 600
 
 /**
- * The references the script fills itself, per item and from its own clock. SSM would read
- * `{{ item }}` as a document parameter, and has no relative time: they travel as `<<item>>`,
- * `<<time.minus5m>>`.
+ * The reference the script fills itself, per item: SSM would read `{{ item }}` as a document
+ * parameter, so it travels as `<<item>>`. Relative times are the export's clock step's outputs.
  */
-const SCRIPT_REFERENCES = /\{\{\s*(item|time\.now|time\.minus\d+m)\s*\}\}/g
+const ITEM_REFERENCE = /\{\{\s*item\s*\}\}/g
 
-function scriptMarkers(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(SCRIPT_REFERENCES, '<<$1>>')
-  if (Array.isArray(value)) return value.map(scriptMarkers)
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, scriptMarkers(item)]))
+function itemMarkers(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(ITEM_REFERENCE, '<<item>>')
+  if (Array.isArray(value)) return value.map(itemMarkers)
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, itemMarkers(item)]))
   return value
 }
 
@@ -25,30 +24,24 @@ const PLAIN_PATH = /^\$(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])+$/
  * empty (one of the items), else the item with the lowest or highest numeric value, the first
  * of equals; an item without a value is never picked.
  */
-export const PICK_SCRIPT = `import re
-from datetime import datetime, timedelta, timezone
+export const PICK_SCRIPT = `import json
+import re
 
 import boto3
 from botocore import xform_name
 
-MARKER = re.compile(r'<<(item|time\\.now|time\\.minus(\\d+)m)>>')
 PATH_STEP = re.compile(r'\\.([A-Za-z_][A-Za-z0-9_]*)|\\[(\\d+)\\]')
 
 
-def fill(value, item, now):
+def fill(value, item):
+    if value == '<<item>>':
+        return item
     if isinstance(value, str):
-        def known(match):
-            if match.group(1) == 'item':
-                return item
-            return now - timedelta(minutes=int(match.group(2) or 0))
-        whole = MARKER.fullmatch(value)
-        if whole:
-            return known(whole)
-        return MARKER.sub(lambda match: known(match).isoformat() if isinstance(known(match), datetime) else str(known(match)), value)
+        return value.replace('<<item>>', item if isinstance(item, str) else json.dumps(item))
     if isinstance(value, list):
-        return [fill(entry, item, now) for entry in value]
+        return [fill(entry, item) for entry in value]
     if isinstance(value, dict):
-        return {key: fill(entry, item, now) for key, entry in value.items()}
+        return {key: fill(entry, item) for key, entry in value.items()}
     return value
 
 
@@ -81,11 +74,10 @@ def pick(events, context):
     candidates = [given] if given else items
     if not candidates:
         raise Exception(f'{step}: no items to pick from')
-    now = datetime.now(timezone.utc)
     call = getattr(boto3.client(events['service']), xform_name(events['api'])) if 'service' in events else None
     best = None
     for item in candidates:
-        document = call(**fill(events['parameters'], item, now)) if call else item
+        document = call(**fill(events['parameters'], item)) if call else item
         value = number(select(document, events['selector']))
         if value is not None and (best is None or (value < best[1] if events['order'] == 'lowest' else value > best[1])):
             best = (item, value)
@@ -99,7 +91,7 @@ export function pickAction(step: PickStep): {action: string; inputs: Record<stri
   if ((step.timeout ?? 0) > SCRIPT_LIMIT_SECONDS) return `aws:executeScript runs for ${SCRIPT_LIMIT_SECONDS} s at most; this step's timeout is ${step.timeout} s`
   const selector = typeof step.by === 'string' ? step.by : step.by.selector
   if (!PLAIN_PATH.test(selector)) return `the script SSM runs for a pick step follows a plain path of names and indexes ($.Datapoints[0].Maximum), not ${selector}`
-  const by = typeof step.by === 'string' ? {selector} : {service: step.by.service, api: step.by.api, parameters: scriptMarkers(step.by.parameters), selector}
+  const by = typeof step.by === 'string' ? {selector} : {service: step.by.service, api: step.by.api, parameters: itemMarkers(step.by.parameters), selector}
   return {
     action: 'aws:executeScript',
     inputs: {Runtime: 'python3.11', Handler: 'pick', Script: PICK_SCRIPT, InputPayload: {step: step.name, items: step.items, given: step.given ?? '', order: step.order, ...by}},

@@ -1,14 +1,17 @@
 import type {Comparison, Runbook, Step, StepOutput} from './schema.js'
 import {operatorOf} from './schema.js'
+import {references, referringFields, TIME} from './references.js'
 import {secretOutputsOf} from './secrets.js'
 import {pickAction} from './ssm-pick.js'
+import {API_SCRIPT, CLOCK_SCRIPT, RUN_SCRIPT} from './ssm-python.js'
+import {REDIS_FAILOVER_SCRIPT, REDIS_STATUS_SCRIPT} from './ssm-redis.js'
 
 /** An SSM Automation document, schemaVersion 0.3, as `export --format ssm` writes it. */
 export interface SsmDocument {
   schemaVersion: '0.3'
   description: string
   assumeRole: '{{ AutomationAssumeRole }}'
-  parameters: Record<string, {type: string; description: string; default?: unknown; allowedValues?: string[]}>
+  parameters: Record<string, {type: string; description: string; default?: unknown; allowedValues?: string[]; allowedPattern?: string}>
   mainSteps: SsmStep[]
 }
 
@@ -43,25 +46,35 @@ export interface SsmExport {
   unmappable: Unmappable[]
 }
 
+/** The bash scripts that do a `fintech redis` operation on a Redis node, with the values they read from the environment. */
+const REDIS_SCRIPTS: Record<string, string> = {status: REDIS_STATUS_SCRIPT, failover: REDIS_FAILOVER_SCRIPT}
+
 /**
- * The redis operations one redis-cli command on a Sentinel node can do. failover is not one:
- * fintech pauses writes and waits for the replicas before SENTINEL FAILOVER, which alone can
- * lose acknowledged writes.
+ * What an exported String parameter may hold: identifiers, names, ARNs, family:revision,
+ * app/name/id. No blank, quote, `$`, backquote, `;`, `|`, `&`, `<`, `>`, brace or newline, so a
+ * value cannot be shell or `{{ }}` syntax wherever SSM puts it.
  */
-const SENTINEL_COMMANDS: Partial<Record<string, (params: Record<string, unknown>) => string>> = {
-  status: (params) => `redis-cli -p {{ SentinelPort }} SENTINEL MASTER ${String(params.masterName ?? '{{ RedisMasterName }}')}`,
-}
+export const SAFE_STRING = '[A-Za-z0-9._:/+=,@-]'
+const safeString = (allowEmpty: boolean) => `^${SAFE_STRING}${allowEmpty ? '*' : '+'}$`
+const ASSUME_ROLE_PATTERN = '^$|^arn:aws[a-z0-9-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@/_-]+$'
+
+/** The env a shell or redis step runs in: its instances carry this Environment tag, as the CLI requires. */
+export const ENVIRONMENT_PARAMETER = 'Environment'
+const SENTINEL_PORT_PARAMETER = 'SentinelPort'
+const REDIS_MASTER_PARAMETER = 'RedisMasterName'
 
 /** SSM step names are letters, digits and underscores. */
 const ssmName = (name: string) => name.replace(/-/g, '_')
 
 /** `{{ params.X }}` → `{{ X }}`, `{{ steps.S-T.outputs.O }}` → `{{ S_T.O }}`: the same references in SSM's spelling. */
-export function toSsmReferences<T>(value: T): T {
+export function toSsmReferences<T>(value: T, clockStep?: string): T {
   if (typeof value === 'string') {
-    return value.replace(/\{\{\s*params\.([^.\s}]+)\s*\}\}/g, '{{ $1 }}').replace(/\{\{\s*steps\.([^.\s}]+)\.outputs\.([^.\s}]+)\s*\}\}/g, (_, step: string, output: string) => `{{ ${ssmName(step)}.${output} }}`) as T
+    return value
+      .replace(/\{\{\s*time\.(now|minus\d+m)\s*\}\}/g, (text, name: string) => (clockStep ? `{{ ${clockStep}.${name} }}` : text))
+      .replace(/\{\{\s*params\.([^.\s}]+)\s*\}\}/g, '{{ $1 }}').replace(/\{\{\s*steps\.([^.\s}]+)\.outputs\.([^.\s}]+)\s*\}\}/g, (_, step: string, output: string) => `{{ ${ssmName(step)}.${output} }}`) as T
   }
-  if (Array.isArray(value)) return value.map((item) => toSsmReferences(item)) as T
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toSsmReferences(item)])) as T
+  if (Array.isArray(value)) return value.map((item) => toSsmReferences(item, clockStep)) as T
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toSsmReferences(item, clockStep)])) as T
   return value
 }
 
@@ -71,7 +84,12 @@ const desiredValues = (values: Array<string | number | boolean>) => values.map((
 /** aws:executeScript runs for 600 s at most, whatever timeoutSeconds says. */
 const SCRIPT_LIMIT_SECONDS = 600
 
-const onFailure = (step: Step) => (step.onFailure === 'abort' ? 'Abort' : step.onFailure === 'continue' ? 'Continue' : `step:${ssmName(step.onFailure.slice('step:'.length))}`)
+const onFailure = (step: Step, entry: Map<string, string>) => {
+  if (step.onFailure === 'abort') return 'Abort'
+  if (step.onFailure === 'continue') return 'Continue'
+  const target = step.onFailure.slice('step:'.length)
+  return `step:${entry.get(target) ?? ssmName(target)}`
+}
 
 const outputs = (step: Step) =>
   Object.entries(step.outputs as Record<string, StepOutput>).map(([name, output]) => ({
@@ -108,9 +126,39 @@ function action(step: Step): {action: string; inputs: Record<string, unknown>} |
     case 'shell':
     case 'redis': {
       if (!step.instanceTag) return `a ${step.kind} step runs on instances in SSM: give it instanceTag {key, value}`
-      const command = step.kind === 'shell' ? step.command : SENTINEL_COMMANDS[step.operation]?.(step.parameters)
-      if (!command) return `fintech redis ${(step as {operation: string}).operation} has no single redis-cli equivalent to run on the instances (failover: SENTINEL FAILOVER alone skips the write pause and the replica sync, and can lose acknowledged writes)`
-      return {action: 'aws:runCommand', inputs: {DocumentName: 'AWS-RunShellScript', Targets: [{Key: `tag:${step.instanceTag.key}`, Values: [step.instanceTag.value]}], Parameters: {commands: [command]}}}
+      if (step.kind === 'redis' && Object.keys(step.outputs).length > 0) return 'in SSM a redis step prints redis-cli text, not the status fintech selects outputs from: read what a later step needs with an aws or redis step of its own'
+      if (step.kind === 'shell' && /\{\{/.test(step.command)) return 'the command splices {{ … }} into the script text, where a value becomes shell syntax: give the values in env and read "$NAME"'
+      const on = {Key: `tag:${step.instanceTag.key}`, Values: [step.instanceTag.value]}
+      const environment = {Key: 'tag:Environment', Values: [`{{ ${ENVIRONMENT_PARAMETER} }}`]}
+      if (step.kind === 'shell' && Object.keys(step.env).length === 0) {
+        return {action: 'aws:runCommand', inputs: {DocumentName: 'AWS-RunShellScript', Targets: [on, environment], Parameters: {commands: [step.command]}}}
+      }
+      const limit = step.timeout ?? SCRIPT_LIMIT_SECONDS
+      if (limit > SCRIPT_LIMIT_SECONDS) return `its values go in through aws:executeScript, which runs for ${SCRIPT_LIMIT_SECONDS} s at most; this step's timeout is ${limit} s`
+      const redis = step.kind === 'redis' ? {operation: step.operation, masterName: step.parameters.masterName ?? `{{ ${REDIS_MASTER_PARAMETER} }}`, maxLagBytes: step.parameters.maxLagBytes} : undefined
+      return {
+        action: 'aws:executeScript',
+        inputs: {
+          Runtime: 'python3.11',
+          Handler: 'run',
+          InputPayload: {
+            command: redis ? REDIS_SCRIPTS[redis.operation] : (step as Extract<Step, {kind: 'shell'}>).command,
+            env: redis
+              ? {SENTINEL_PORT: `{{ ${SENTINEL_PORT_PARAMETER} }}`, MASTER_NAME: redis.masterName, ...(redis.maxLagBytes === undefined ? {} : {MAX_LAG_BYTES: redis.maxLagBytes})}
+              : (step as Extract<Step, {kind: 'shell'}>).env,
+            tagKey: step.instanceTag.key,
+            tagValue: step.instanceTag.value,
+            environment: `{{ ${ENVIRONMENT_PARAMETER} }}`,
+            // A redis operation runs once, on one node (its Sentinel sees the whole tier); a shell step on every tagged instance, as the CLI runs it.
+            oneInstance: redis !== undefined,
+            comment: `fintech runbook step ${step.name}`,
+            executionTimeout: Math.max(limit - 30, 30),
+            waitSeconds: Math.max(limit - 10, 30),
+            pollSeconds: 3,
+          },
+          Script: RUN_SCRIPT,
+        },
+      }
     }
     case 'pick':
       return pickAction(step)
@@ -132,36 +180,56 @@ export function exportSsm(runbook: Runbook): SsmExport {
   const unmappable: Unmappable[] = Object.entries(runbook.parameters)
     .filter(([, spec]) => spec.secret)
     .map(([name]) => ({step: name, kind: 'parameter' as const, reason: SECRET_PARAMETER}))
+  const added = [...(runsOnInstances(runbook) ? [ENVIRONMENT_PARAMETER] : []), ...(runbook.steps.some((step) => step.kind === 'redis') ? [SENTINEL_PORT_PARAMETER, REDIS_MASTER_PARAMETER] : [])]
+  for (const name of added.filter((candidate) => candidate in runbook.parameters)) unmappable.push({step: name, kind: 'parameter', reason: `the export adds a document parameter ${name} of its own: rename this one`})
+  for (const [name, spec] of Object.entries(runbook.parameters)) {
+    if (spec.type === 'string' && spec.default !== undefined && !new RegExp(safeString(true)).test(spec.default)) unmappable.push({step: name, kind: 'parameter', reason: `its default ${JSON.stringify(spec.default)} holds more than ${SAFE_STRING}, the characters an exported String parameter allows`})
+  }
   const mainSteps: SsmStep[] = []
   const secretOutputs = secretOutputsOf(runbook)
+  // Where an onFailure step:NAME lands: the clock step before NAME, when it has one.
+  const entry = new Map(runbook.steps.map((step) => [step.name, ssmName(step.name)]))
+  for (const step of runbook.steps) if (clockNames(step).length > 0) entry.set(step.name, clockStepName(step))
   for (const step of runbook.steps) {
-    const outputDefault = Object.values(step.outputs as Record<string, StepOutput>).some((output) => typeof output !== 'string' && output.default !== undefined)
-    const mapped = JSON.stringify(step).match(/\{\{\s*time\./)
-      ? 'SSM has no relative time ({{ time.… }}) to fill an API parameter with'
-      : outputDefault
-        ? 'SSM has no default for an output whose selector matches nothing'
+    const times = clockNames(step)
+    const mapped =
+      times.length > 0 && step.kind === 'wait'
+        ? 'a wait reads the clock anew at every poll ({{ time.… }}), and aws:waitForAwsResourceProperty polls with the values it started with'
         : (secretOutputs.get(step.name)?.size ?? 0) > 0
           ? SECRET_OUTPUTS
-          : action(step)
+          : hasOutputDefault(step)
+            ? callWithDefaults(step)
+            : action(step)
     if (typeof mapped === 'string') {
       unmappable.push({step: step.name, kind: step.kind, reason: mapped})
       continue
     }
-    const out = outputs(step)
+    if (times.length > 0) {
+      mainSteps.push({
+        name: clockStepName(step),
+        action: 'aws:executeScript',
+        inputs: {Runtime: 'python3.11', Handler: 'clock', InputPayload: {names: times}, Script: CLOCK_SCRIPT},
+        outputs: times.map((name) => ({Name: name, Selector: `$.Payload.${name}`, Type: 'String'})),
+      })
+    }
+    // A script's outputs are in its return value (Payload): the API script returns each output by name, the others what the step's selectors read.
+    const out = mapped.action !== 'aws:executeScript' ? outputs(step) : outputs(step).map((output) => ({...output, Selector: mapped.inputs.Handler === 'call' ? `$.Payload.${output.Name}` : output.Selector.replace(/^\$\./, '$.Payload.')}))
     mainSteps.push({
       name: ssmName(step.name),
       action: mapped.action,
-      ...(step.onFailure === 'abort' ? {} : {onFailure: onFailure(step)}),
+      ...(step.onFailure === 'abort' ? {} : {onFailure: onFailure(step, entry)}),
       ...(step.retries > 0 ? {maxAttempts: step.retries + 1} : {}),
       ...(step.timeout ? {timeoutSeconds: step.timeout} : {}),
       ...(step.end ? {isEnd: true} : {}),
-      inputs: toSsmReferences(mapped.inputs),
+      inputs: toSsmReferences(mapped.inputs, times.length > 0 ? clockStepName(step) : undefined),
       ...(out.length > 0 ? {outputs: out} : {}),
     })
   }
+  const names = mainSteps.map((step) => step.name)
+  for (const name of names.filter((name, index) => names.indexOf(name) !== index)) unmappable.push({step: name, kind: 'parameter', reason: `two SSM steps would be named ${name} (dashes become underscores, a step reading the clock gets a ${name} step before it): rename one`})
   if (unmappable.length > 0) return {unmappable}
   const parameters: SsmDocument['parameters'] = {
-    AutomationAssumeRole: {type: 'String', description: 'The IAM role the automation assumes.', default: ''},
+    AutomationAssumeRole: {type: 'String', description: 'The IAM role the automation assumes.', default: '', allowedPattern: ASSUME_ROLE_PATTERN},
   }
   for (const [name, spec] of Object.entries(runbook.parameters)) {
     parameters[name] = {
@@ -169,15 +237,43 @@ export function exportSsm(runbook: Runbook): SsmExport {
       description: spec.description,
       ...(spec.default === undefined ? {} : {default: spec.default}),
       ...(spec.type === 'enum' ? {allowedValues: spec.values} : {}),
+      ...(spec.type === 'string' ? {allowedPattern: safeString(spec.allowEmpty === true || spec.default === '')} : {}),
     }
   }
   if (runbook.steps.some((step) => step.kind === 'approve')) parameters.Approvers = {type: 'StringList', description: 'IAM users or roles that may approve the approval steps.'}
+  if (runsOnInstances(runbook)) parameters[ENVIRONMENT_PARAMETER] = {type: 'String', description: 'The env whose instances the shell and redis steps run on (their Environment tag).', allowedValues: runbook.envs}
   if (runbook.steps.some((step) => step.kind === 'redis')) {
-    parameters.SentinelPort = {type: 'String', description: 'Redis Sentinel port on the instances.', default: '26379'}
-    if (runbook.steps.some((step) => step.kind === 'redis' && step.parameters.masterName === undefined)) parameters.RedisMasterName = {type: 'String', description: 'The Sentinel master name.'}
+    parameters[SENTINEL_PORT_PARAMETER] = {type: 'String', description: 'Redis Sentinel port on the instances.', default: '26379', allowedPattern: '^[0-9]{1,5}$'}
+    if (runbook.steps.some((step) => step.kind === 'redis' && step.parameters.masterName === undefined)) parameters[REDIS_MASTER_PARAMETER] = {type: 'String', description: 'The Sentinel master name (the data stage\'s RedisMasterName output).', allowedPattern: '^[A-Za-z0-9._-]+$'}
   }
   return {
     document: {schemaVersion: '0.3', description: `# ${runbook.title}\n\n${runbook.description}\n\n${runbook.prose}`, assumeRole: '{{ AutomationAssumeRole }}', parameters, mainSteps},
     unmappable,
   }
+}
+
+const runsOnInstances = (runbook: Runbook) => runbook.steps.some((step) => step.kind === 'redis' || step.kind === 'shell')
+
+/** The relative times a step reads ({{ time.now }}, {{ time.minus5m }}), each once. */
+function clockNames(step: Step): string[] {
+  const names = references(referringFields(step)).flatMap(({expression}) => TIME.exec(expression)?.[1] ?? [])
+  return [...new Set(names)]
+}
+
+/** The step that reads the clock just before `step` does, as the CLI reads it when the step starts. */
+const clockStepName = (step: Step) => `${ssmName(step.name)}_clock`
+
+const hasOutputDefault = (step: Step) => Object.values(step.outputs as Record<string, StepOutput>).some((output) => typeof output !== 'string' && output.default !== undefined)
+
+/** A selector the Python in API_SCRIPT follows: names and indexes, no filter, wildcard or length(). */
+const PLAIN_PATH = /^\$(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])+$/
+
+/** An aws step with an output default, as an executeScript that calls the API itself and applies the default. */
+function callWithDefaults(step: Step): {action: string; inputs: Record<string, unknown>} | string {
+  if (step.kind !== 'aws') return `SSM has no default for an output whose selector matches nothing, and only an aws step is exported as the script that applies one (this is a ${step.kind} step)`
+  if ((step.timeout ?? 0) > SCRIPT_LIMIT_SECONDS) return `aws:executeScript, which applies the output default, runs for ${SCRIPT_LIMIT_SECONDS} s at most; this step's timeout is ${step.timeout} s`
+  const declared = Object.entries(step.outputs as Record<string, StepOutput>).map(([name, output]) => (typeof output === 'string' ? {name, selector: output, type: 'String'} : {name, selector: output.selector, type: output.type, ...(output.default === undefined ? {} : {default: output.default})}))
+  const complex = declared.filter((output) => !PLAIN_PATH.test(output.selector))
+  if (complex.length > 0) return `the script that applies the output default follows plain paths ($.A.B[0].C) only: ${complex.map((output) => `${output.name} is ${output.selector}`).join(', ')}`
+  return {action: 'aws:executeScript', inputs: {Runtime: 'python3.11', Handler: 'call', InputPayload: {service: step.service, api: step.api, parameters: step.parameters, outputs: declared}, Script: API_SCRIPT}}
 }

@@ -65,14 +65,25 @@ describe('SSM export of a pick step', () => {
     expect(validate(document), JSON.stringify(validate.errors)).toBe(true)
   })
 
-  it('leaves the run\'s clock to the script too (the shipped failover\'s target)', () => {
+  it('reads the clock in the step before it, as every exported step does (the shipped failover\'s target), and its outputs are in the Payload', () => {
     const shipped = loadRunbooks(fileURLToPath(new URL('../../..', import.meta.url))).runbooks.get('failover')!
-    const target = shipped.steps.find((step) => step.name === 'target') as PickStep
-    const mapped = pickAction(target)
-    expect(typeof mapped).toBe('object')
-    const payload = (mapped as {inputs: Record<string, any>}).inputs.InputPayload
-    expect(payload.parameters).toMatchObject({Dimensions: [{Name: 'DBInstanceIdentifier', Value: '<<item>>'}], StartTime: '<<time.minus5m>>', EndTime: '<<time.now>>'})
-    expect(payload).toMatchObject({items: '{{ steps.readers.outputs.Available }}', given: '{{ params.targetInstance }}', order: 'lowest'})
+    const {document, unmappable} = exportSsm(shipped)
+    expect(unmappable).toEqual([])
+    const at = document!.mainSteps.findIndex((step) => step.name === 'target')
+    expect(document!.mainSteps[at - 1]).toMatchObject({name: 'target_clock', inputs: {Handler: 'clock', InputPayload: {names: ['minus5m', 'now']}}})
+    const target = document!.mainSteps[at]!
+    expect(target.inputs.InputPayload).toMatchObject({
+      items: '{{ readers.Available }}',
+      given: '{{ targetInstance }}',
+      order: 'lowest',
+      parameters: {Dimensions: [{Name: 'DBInstanceIdentifier', Value: '<<item>>'}], StartTime: '{{ target_clock.minus5m }}', EndTime: '{{ target_clock.now }}'},
+    })
+    expect(target.outputs).toEqual([
+      {Name: 'Instance', Selector: '$.Payload.item', Type: 'String'},
+      {Name: 'ReplicaLag', Selector: '$.Payload.value', Type: 'Integer'},
+    ])
+    expect(document!.mainSteps.find((step) => step.name === 'failover')!.inputs.TargetDBInstanceIdentifier).toBe('{{ target.Instance }}')
+    expect(validate(document), JSON.stringify(validate.errors)).toBe(true)
   })
 
   it('names why it cannot map a selector the script cannot follow, or a timeout over 600 s', () => {
@@ -108,16 +119,13 @@ def client(service):
   writeFileSync(
     join(dir, 'run.py'),
     `import json, sys
-from datetime import datetime
 import boto3, pick
 events = json.loads(sys.argv[1])
 try:
     result = pick.pick(events, None)
 except Exception as error:
     result = {'error': str(error)}
-def plain(value):
-    return {'datetime': value.isoformat()} if isinstance(value, datetime) else str(value)
-print(json.dumps({'result': result, 'calls': boto3.calls}, default=plain))
+print(json.dumps({'result': result, 'calls': boto3.calls}))
 `,
   )
   const run = (events: Record<string, unknown>, answers: Record<string, number | null> = {}) =>
@@ -127,7 +135,7 @@ print(json.dumps({'result': result, 'calls': boto3.calls}, default=plain))
     order: 'lowest',
     service: 'cloudwatch',
     api: 'GetMetricStatistics',
-    parameters: {Namespace: 'AWS/RDS', Dimensions: [{Name: 'DBInstanceIdentifier', Value: '<<item>>'}], StartTime: '<<time.minus5m>>', EndTime: '<<time.now>>', Label: 'lag of <<item>>'},
+    parameters: {Namespace: 'AWS/RDS', Dimensions: [{Name: 'DBInstanceIdentifier', Value: '<<item>>'}], StartTime: '2026-12-01T02:55:00.000Z', Period: 600, Label: 'lag of <<item>>'},
     selector: '$.Datapoints[0].Maximum',
   }
 
@@ -135,16 +143,16 @@ print(json.dumps({'result': result, 'calls': boto3.calls}, default=plain))
     execFileSync('python3', ['-m', 'py_compile', join(dir, 'pick.py')])
   })
 
-  it('calls the boto3 method of the API once per item, with the item and the times filled, and picks the lowest value', () => {
+  it('calls the boto3 method of the API once per item, with the item filled, and picks the lowest value', () => {
     const {result, calls} = run({...BY_LAG, items: ['db-1', 'db-2', 'db-3'], given: ''}, {'db-1': 40, 'db-2': 8.5, 'db-3': null})
     expect(result).toEqual({item: 'db-2', value: 8.5})
-    expect(calls.map((call: any) => [call.service, call.method, call.parameters.Dimensions[0].Value, call.parameters.Label])).toEqual([
-      ['cloudwatch', 'get_metric_statistics', 'db-1', 'lag of db-1'],
-      ['cloudwatch', 'get_metric_statistics', 'db-2', 'lag of db-2'],
-      ['cloudwatch', 'get_metric_statistics', 'db-3', 'lag of db-3'],
-    ])
-    const {StartTime, EndTime} = calls[0].parameters
-    expect(new Date(EndTime.datetime).getTime() - new Date(StartTime.datetime).getTime()).toBe(5 * 60_000)
+    expect(calls).toEqual(
+      ['db-1', 'db-2', 'db-3'].map((id) => ({
+        service: 'cloudwatch',
+        method: 'get_metric_statistics',
+        parameters: {Namespace: 'AWS/RDS', Dimensions: [{Name: 'DBInstanceIdentifier', Value: id}], StartTime: '2026-12-01T02:55:00.000Z', Period: 600, Label: `lag of ${id}`},
+      })),
+    )
   })
 
   it('picks the highest with order highest, and the first of equals', () => {

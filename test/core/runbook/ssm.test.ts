@@ -23,37 +23,11 @@ describe('SSM Automation export', () => {
       {name: 'report', action: 'aws:approve', inputs: {Approvers: ['{{ Approvers }}'], Message: 'scaled {{ tidy_up.Arn }}', MinRequiredApprovals: 1}},
     ])
     expect(exported.document?.parameters).toEqual({
-      AutomationAssumeRole: {type: 'String', description: 'The IAM role the automation assumes.', default: ''},
+      AutomationAssumeRole: {type: 'String', description: 'The IAM role the automation assumes.', default: '', allowedPattern: '^$|^arn:aws[a-z0-9-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@/_-]+$'},
       size: {type: 'Integer', description: 'n', default: 2},
       mode: {type: 'String', description: 'm', default: 'a', allowedValues: ['a', 'b']},
       Approvers: {type: 'StringList', description: 'IAM users or roles that may approve the approval steps.'},
     })
-  })
-
-  it('runs shell and redis status on the tagged instances, calls another runbook as fintech-NAME', () => {
-    const exported = exportSsm(
-      runbook(`  - {name: uptime, kind: shell, command: uptime, instanceTag: {key: 'fintech:component', value: redis}}
-  - {name: sentinel, kind: redis, operation: status, instanceTag: {key: 'fintech:component', value: redis}}
-  - {name: nested, kind: runbook, runbook: other, parameters: {size: 3}}
-`),
-    )
-    expect(exported.document?.mainSteps.map((step) => [step.action, step.inputs])).toEqual([
-      ['aws:runCommand', {DocumentName: 'AWS-RunShellScript', Targets: [{Key: 'tag:fintech:component', Values: ['redis']}], Parameters: {commands: ['uptime']}}],
-      ['aws:runCommand', {DocumentName: 'AWS-RunShellScript', Targets: [{Key: 'tag:fintech:component', Values: ['redis']}], Parameters: {commands: ['redis-cli -p {{ SentinelPort }} SENTINEL MASTER {{ RedisMasterName }}']}}],
-      ['aws:executeAutomation', {DocumentName: 'fintech-other', RuntimeParameters: {size: [3]}}],
-    ])
-    expect(Object.keys(exported.document?.parameters ?? {})).toEqual(['AutomationAssumeRole', 'size', 'mode', 'SentinelPort', 'RedisMasterName'])
-  })
-
-  it('names a shell step without instances and a redis failover as unmappable, and produces no document', () => {
-    const exported = exportSsm(
-      runbook(`  - {name: local, kind: shell, command: date}
-  - {name: move, kind: redis, operation: failover, instanceTag: {key: k, value: v}}
-`),
-    )
-    expect(exported.document).toBeUndefined()
-    expect(exported.unmappable.map((entry) => `${entry.step} ${entry.kind}`)).toEqual(['local shell', 'move redis'])
-    expect(exported.unmappable[0]?.reason).toBe('a shell step runs on instances in SSM: give it instanceTag {key, value}')
   })
 
   it('exports no secret: a step with secret outputs and a secret parameter are unmappable, a secret read with no outputs maps', () => {
