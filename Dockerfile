@@ -17,8 +17,11 @@ RUN npm ci --engine-strict --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
-# build = tsc and `oclif manifest` (start-up without scanning the commands); then the
-# compiler, oclif's tooling and the test libraries leave node_modules.
+COPY scripts ./scripts
+COPY runbooks ./runbooks
+# build = tsc, a command per shipped runbook (fintech runbook NAME) and `oclif manifest`
+# (start-up without scanning the commands); then the compiler, oclif's tooling and the
+# test libraries leave node_modules.
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE}

@@ -4,14 +4,20 @@ import type {AuditSink} from '../core/audit/audit-log.js'
 import type {LoadedConfig} from '../core/config/load.js'
 import {ExitCode, InputError} from '../core/errors.js'
 import type {RunbookSet} from '../core/runbook/load.js'
-import type {RunState} from '../core/runbook/run-state.js'
+import {checkGivenParams, parseParamFlags, resolveRunbookParams} from '../core/runbook/parameters.js'
+import {newRunId, newRunState, type RunState} from '../core/runbook/run-state.js'
+import {reachedRunbooks} from '../core/runbook/api-check.js'
 import type {Runbook} from '../core/runbook/schema.js'
-import {isProtectedEnv} from '../core/stages/select.js'
+import {secretParamsOf, splitSecretParams} from '../core/runbook/secrets.js'
+import {isProtectedEnv, selectEnvironment} from '../core/stages/select.js'
 import {createRunbookReporter} from '../ui/runbook-reporter.js'
 import type {RunbookReporter} from '../ui/runbook-run.js'
 import {renderPlan, renderRunReport} from '../ui/runbook-run.js'
-import {withInterrupt} from './aws-session.js'
-import {auditFileOf, runbookApprover, runbookRedis, runbookShell, runWithState, stateFileOf} from './runbook-flow.js'
+import {problemLines} from '../ui/runbook.js'
+import {openGuardedSession, withInterrupt} from './aws-session.js'
+import {FintechCommand} from './base-command.js'
+import {assertRunbookEnv, auditFileOf, holdingRun, parameterSources, runbookApprover, runbookHash, runbookRedis, runbookShell, runnableRunbook, runWithState, stateFileOf} from './runbook-flow.js'
+import {projectRunbooks, runbookApiProblems} from './runbooks.js'
 
 /** Flags `run` and `resume` share. */
 export const runFlags = {
@@ -19,21 +25,85 @@ export const runFlags = {
   'log-group': Flags.string({description: 'also write the run\'s audit lines to this CloudWatch Logs group (a stream named after the run)'}),
 }
 
+/** The flags of a new run: `fintech runbook run NAME` and `fintech runbook NAME` take the same ones. */
+export const startFlags = {
+  env: Flags.string({description: 'the environment to run in (one of the runbook\'s envs)', required: true}),
+  param: Flags.string({char: 'p', description: 'a parameter as NAME=VALUE (repeat for each)', multiple: true}),
+  'dry-run': Flags.boolean({description: 'read-only calls up to the first change; every change shown, none made', default: false}),
+  ...runFlags,
+}
+
+interface StartFlags {
+  config: string
+  profile?: string
+  region?: string
+  env: string
+  param?: string[]
+  'dry-run': boolean
+  yes: boolean
+  'log-group'?: string
+}
+
+/**
+ * Starts a new run of a runbook. `fintech runbook run NAME` and each `fintech runbook NAME`
+ * are this one command with the name taken from the argument or fixed, so flags, approvals,
+ * output and exit codes cannot drift apart.
+ */
+export abstract class RunbookStartCommand extends FintechCommand {
+  protected async startRun(name: string, flags: StartFlags): Promise<RunbookRunOutput> {
+    const loaded = this.readConfig(flags.config)
+    const set = projectRunbooks(loaded)
+    const runbook = runnableRunbook(set, name)
+    selectEnvironment(loaded.config, flags.env)
+    assertRunbookEnv(runbook, flags.env)
+    const given = parseParamFlags(flags.param ?? [])
+    checkGivenParams(runbook, given)
+    const aws = this.awsTarget(loaded, flags.env, flags)
+    const {caller, audit} = await openGuardedSession(loaded, flags.env, aws)
+    const secretNames = secretParamsOf(runbook)
+    const {kept, secret} = splitSecretParams(await resolveRunbookParams(runbook, given, parameterSources(loaded, flags.env, aws)), (param) => secretNames.has(param))
+    const now = new Date()
+    const state = newRunState({id: newRunId(runbook.name, flags.env, now), runbook: runbook.name, runbookHash: runbookHash(loaded, runbook), env: flags.env, params: kept, dryRun: flags['dry-run'], caller: caller.arn, now})
+    const conduct = () => conductRun(runbook, state, {loaded, set, aws, audit, yes: flags.yes, json: this.jsonEnabled(), secretParams: secret, ...(flags['log-group'] ? {logGroup: flags['log-group']} : {})})
+    return this.deliver(await (state.dryRun ? conduct() : holdingRun(state.id, conduct)))
+  }
+}
+
+/** What a shipped runbook's command shows in help and completion. */
+export interface NamedRunbook {
+  name: string
+  title: string
+  description: string
+}
+
+/**
+ * The command `fintech runbook NAME` for one runbook: `fintech runbook run NAME` with the name
+ * fixed. The build makes one for each shipped runbook (scripts/write-runbook-commands.js), so
+ * help and shell completion list them; a runbook only in the project's runbooks/ runs through
+ * the command_not_found hook instead.
+ */
+export function namedRunbookCommand(runbook: NamedRunbook) {
+  const NamedRunbookCommand = class extends RunbookStartCommand {
+    static summary = runbook.title
+
+    static description = `${runbook.description} The same as fintech runbook run ${runbook.name}: the same flags, approvals, audit and exit codes (fintech runbook run --help); fintech runbook show ${runbook.name} prints its parameters and steps.`
+
+    static examples = [`<%= config.bin %> runbook ${runbook.name} --env dev --dry-run`]
+
+    static flags = startFlags
+
+    async run(): Promise<RunbookRunOutput> {
+      const {flags} = await this.parse(NamedRunbookCommand)
+      return this.startRun(runbook.name, flags)
+    }
+  }
+  return NamedRunbookCommand
+}
+
 export interface RunbookRunOutput {
   run: RunState
   stateFile?: string
   auditFile?: string
-}
-
-/** Every API step of the runbook and of the runbooks it calls, with where it is written. */
-function apiStepsOf(runbook: Runbook, set: RunbookSet, seen = new Set<string>()): Array<{service: string; api: string; where: string}> {
-  seen.add(runbook.name)
-  return runbook.steps.flatMap((step) => {
-    if (step.kind === 'aws' || step.kind === 'wait' || step.kind === 'assert') return [{service: step.service, api: step.api, where: `${runbook.file} step ${step.name}`}]
-    if (step.kind === 'pick' && typeof step.by !== 'string') return [{service: step.by.service, api: step.by.api, where: `${runbook.file} step ${step.name}`}]
-    const called = step.kind === 'runbook' && !seen.has(step.runbook) ? set.runbooks.get(step.runbook) : undefined
-    return called ? apiStepsOf(called, set, seen) : []
-  })
 }
 
 export const EXIT_BY_STATUS: Record<RunState['status'], number> = {
@@ -56,10 +126,10 @@ export async function conductRun(
   context: {loaded: LoadedConfig; set: RunbookSet; aws: AwsTarget; audit: AuditSink; yes: boolean; json: boolean; logGroup?: string; started?: () => void; secretParams?: Record<string, unknown>},
 ): Promise<{text: string; exitCode: number; result: RunbookRunOutput}> {
   const protectedEnv = isProtectedEnv(context.loaded.config, state.env)
-  const {createRunbookAws, unknownApis} = await import('../aws/api-call.js')
-  // A misspelt API in a step after the change would fail only once the change is made.
-  const unknown = await unknownApis(apiStepsOf(runbook, context.set))
-  if (unknown.length > 0) throw new InputError(`runbook ${runbook.name} calls what the AWS SDK does not have: ${unknown.join('; ')}`)
+  const {createRunbookAws} = await import('../aws/api-call.js')
+  // A misspelt API in a step after the change would fail only once the change is made; a misspelt parameter would not be sent at all.
+  const unknown = await runbookApiProblems(context.set, reachedRunbooks(context.set, runbook))
+  if (unknown.length > 0) throw new InputError(`runbook ${runbook.name} calls what the AWS SDK does not have:\n${problemLines(unknown).map((line) => `  ${line}`).join('\n')}`)
   const redis = runbookRedis({config: context.loaded.file, env: state.env, ...(context.aws.profile ? {profile: context.aws.profile} : {}), region: context.aws.region}, () => context.loaded)
   let reporter: RunbookReporter | undefined
   let finished: RunState

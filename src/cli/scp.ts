@@ -22,6 +22,16 @@ export async function checkGuardrails(loaded: LoadedConfig): Promise<GuardrailVa
   return {...result, findings: sortFindings(result.findings), catalogueVersion: await catalogue.version()}
 }
 
+/**
+ * The action of a simulated request, checked against the catalogue: a misspelt action matches no
+ * Deny, so it would be simulated as allowed. Unknown is bad input, with the nearest real name.
+ */
+export async function checkSimulatedAction(action: string): Promise<void> {
+  const {loadActionCatalogue} = await import('../core/scp/catalogue.js')
+  const verdict = await (await loadActionCatalogue()).checkAction(action)
+  if (!verdict.known) throw new InputError(`--action ${action}: ${verdict.message}${verdict.suggestion ? ` (did you mean ${verdict.suggestion}?)` : ''}`)
+}
+
 /** Where Organizations is called: the management env's region (us-east-1) and profile, unless the flags say otherwise. */
 export function managementTarget(loaded: LoadedConfig, flags: {profile?: string; region?: string}): AwsTarget {
   const env = loaded.config.environments[MANAGEMENT_ENV]

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../cli/base-command.js'
 import {runCfnLint} from '../cli/cfn-lint.js'
-import {projectRunbooks} from '../cli/runbooks.js'
+import {projectRunbooks, runbookApiProblems} from '../cli/runbooks.js'
 import {checkGuardrails} from '../cli/scp.js'
 import {ExitCode, FileError} from '../core/errors.js'
 import {RefusedFileError} from '../core/template/read.js'
@@ -56,7 +56,7 @@ export default class Validate extends FintechCommand {
       const guardrails = await checkGuardrails(loaded)
       const runbooks = projectRunbooks(loaded)
       const {runbookFindings} = await import('../core/runbook/findings.js')
-      findings = sortFindings([...result.findings, ...guardrails.findings, ...runbookFindings(runbooks)])
+      findings = sortFindings([...result.findings, ...guardrails.findings, ...runbookFindings([...runbooks.problems, ...(await runbookApiProblems(runbooks))])])
       files = [...result.templates, ...result.parameterFiles, ...guardrails.files, ...runbooks.files]
       if (flags['cfn-lint']) {
         const lint = await runCfnLint(loaded.root, result.templates)

@@ -611,16 +611,26 @@ describe('fintech runbook run: bad input changes nothing (exit 2, no AWS call)',
     const text = `name: typo\ntitle: t\ndescription: d\nwhenToUse: w\nseverity: sev3\nenvs: [dev]\nsteps:\n  - name: scale\n    kind: aws\n    service: ecs\n    api: UpdateService\n  - name: check\n    kind: aws\n    service: ecs\n    api: DescribeServicez\n  - name: other\n    kind: aws\n    service: ecz\n    api: ListTasks\nprose: p\n`
     const run = await runCli(RunbookRun, ['typo', '--env', 'dev', '--config', makeProject({'runbooks/typo.yaml': text})])
     expect(run.exitCode).toBe(2)
-    expect(run.stderr).toContain('runbook typo calls what the AWS SDK does not have: runbooks/typo.yaml step check: ecs has no API DescribeServicez; runbooks/typo.yaml step other: no service ecz')
+    expect(run.stderr).toContain('runbook typo calls what the AWS SDK does not have:\n  runbooks/typo.yaml:15: step check: ecs has no API DescribeServicez (did you mean DescribeServices?)\n  runbooks/typo.yaml:18: step other: fintech cannot call service ecz (did you mean ec2?)')
     expect(calls()).toEqual(['sts:GetCallerIdentity'])
   })
 
-  it('an API the SDK does not have in a pick step\'s by call', async () => {
+  it('a parameter name the API does not have, which the SDK would leave out of the request without a word', async () => {
     platform()
-    const text = `name: typo\ntitle: t\ndescription: d\nwhenToUse: w\nseverity: sev3\nenvs: [dev]\nsteps:\n  - name: best\n    kind: pick\n    items: [a, b]\n    order: lowest\n    by: {service: cloudwatch, api: GetMetricStatisticz, parameters: {Label: '{{ item }}'}, selector: '$.Datapoints[0].Maximum'}\nprose: p\n`
+    const text = `name: typo\ntitle: t\ndescription: d\nwhenToUse: w\nseverity: sev3\nenvs: [dev]\nsteps:\n  - name: cluster\n    kind: aws\n    service: rds\n    api: DescribeDBClusters\n    parameters: {DBClusterIdentifer: fintech-dev-ledger}\nprose: p\n`
     const run = await runCli(RunbookRun, ['typo', '--env', 'dev', '--config', makeProject({'runbooks/typo.yaml': text})])
     expect(run.exitCode).toBe(2)
-    expect(run.stderr).toContain('runbook typo calls what the AWS SDK does not have: runbooks/typo.yaml step best: cloudwatch has no API GetMetricStatisticz')
+    expect(run.stderr).toContain('  runbooks/typo.yaml:12: step cluster: rds:DescribeDBClusters has no parameter DBClusterIdentifer (did you mean DBClusterIdentifier?)')
+    expect(calls()).toEqual(['sts:GetCallerIdentity'])
+  })
+
+  it('an API or parameter the SDK does not have in a pick step\'s by call', async () => {
+    platform()
+    const pick = (name: string, by: string) => `  - name: ${name}\n    kind: pick\n    items: [a, b]\n    order: lowest\n    by: {${by}, selector: '$.Datapoints[0].Maximum'}\n`
+    const text = `name: typo\ntitle: t\ndescription: d\nwhenToUse: w\nseverity: sev3\nenvs: [dev]\nsteps:\n${pick('best', "service: cloudwatch, api: GetMetricStatisticz, parameters: {Namespace: '{{ item }}'}")}${pick('other', "service: cloudwatch, api: GetMetricStatistics, parameters: {Namespac: '{{ item }}'}")}prose: p\n`
+    const run = await runCli(RunbookRun, ['typo', '--env', 'dev', '--config', makeProject({'runbooks/typo.yaml': text})])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain('runbook typo calls what the AWS SDK does not have:\n  runbooks/typo.yaml:12: step best: cloudwatch has no API GetMetricStatisticz (did you mean GetMetricStatistics?)\n  runbooks/typo.yaml:17: step other: cloudwatch:GetMetricStatistics has no parameter Namespac (did you mean Namespace?)')
     expect(calls()).toEqual(['sts:GetCallerIdentity'])
   })
 

@@ -13,6 +13,32 @@ import {runCli} from '../helpers/run-cli.js'
 
 const CONFIG = fileURLToPath(new URL('../../fintech.config.yaml', import.meta.url))
 
+/** A runbook whose steps call what the AWS SDK does not have: the incident-night typos. */
+const TYPOS = `name: typos
+title: Typos
+description: d
+whenToUse: w
+severity: sev1
+envs: [dev]
+parameters:
+  clusterId: {type: string, description: the cluster}
+steps:
+  - name: cluster
+    kind: assert
+    service: rds
+    api: DescribeDBClusterz
+    parameters: {DBClusterIdentifier: '{{ params.clusterId }}'}
+    selector: $.DBClusters[0].Status
+    expected: [available]
+  - name: failover
+    kind: aws
+    service: rds
+    api: FailoverDBCluster
+    parameters:
+      DBClusterIdentifer: '{{ params.clusterId }}'
+prose: p
+`
+
 describe('fintech runbook list', () => {
   it('lists the shipped runbooks with severity, envs and title', async () => {
     const run = await runCli(RunbookList, ['--config', CONFIG])
@@ -102,6 +128,22 @@ prose: p\n`
     expect(run.exitCode).toBe(2)
     expect(run.stderr).toContain('no runbook failvoer')
     expect(run.stdout).toBe('')
+  })
+
+  it('a runbook that calls what the AWS SDK does not have would fail: exit 2, each problem at file:line', async () => {
+    const run = await runCli(RunbookShow, ['typos', '--config', makeProject({'runbooks/typos.yaml': TYPOS})])
+    expect(run.exitCode).toBe(2)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toContain('runbook typos would fail:\n')
+    expect(run.stderr).toContain('  runbooks/typos.yaml:13: step cluster: rds has no API DescribeDBClusterz (did you mean DescribeDBClusters?)\n')
+    expect(run.stderr).toContain('  runbooks/typos.yaml:22: step failover: rds:FailoverDBCluster has no parameter DBClusterIdentifer (did you mean DBClusterIdentifier?)')
+  })
+
+  it('a runbook that calls one with such a typo would fail too, at the called file\'s line', async () => {
+    const caller = TYPOS.replace('name: typos', 'name: caller').replace(/steps:[\s\S]*prose/, "steps:\n  - {name: call, kind: runbook, runbook: typos, parameters: {clusterId: c}}\nprose")
+    const run = await runCli(RunbookShow, ['caller', '--config', makeProject({'runbooks/typos.yaml': TYPOS, 'runbooks/caller.yaml': caller})])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain('runbooks/typos.yaml:13: step cluster: rds has no API DescribeDBClusterz')
   })
 
   it('a runbook whose file is broken is bad input at its line', async () => {
@@ -201,8 +243,23 @@ describe('fintech validate and runbooks', () => {
     expect(runbookFindings.map((finding: {file: string; line: number; ruleId: string}) => `${finding.file}:${finding.line} ${finding.ruleId}`)).toEqual(['runbooks/broken.yaml:3 FT-RUNBOOK-001', 'runbooks/loose.yaml:8 FT-RUNBOOK-002'])
   })
 
+  it('checks each AWS step against the SDK models offline: FT-RUNBOOK-004 at the line of the typo, exit 1', async () => {
+    const run = await runCli(Validate, ['--config', makeProject({'runbooks/typos.yaml': TYPOS}), '--no-cfn-lint', '--json'])
+    expect(run.exitCode).toBe(1)
+    const runbookFindings = run.json.findings.filter((finding: {ruleId: string}) => finding.ruleId.startsWith('FT-RUNBOOK'))
+    expect(runbookFindings.map((finding: {file: string; line: number; ruleId: string; message: string}) => `${finding.file}:${finding.line} ${finding.ruleId} ${finding.message}`)).toEqual([
+      'runbooks/typos.yaml:13 FT-RUNBOOK-004 step cluster: rds has no API DescribeDBClusterz (did you mean DescribeDBClusters?)',
+      'runbooks/typos.yaml:22 FT-RUNBOOK-004 step failover: rds:FailoverDBCluster has no parameter DBClusterIdentifer (did you mean DBClusterIdentifier?)',
+    ])
+  })
+
+  it('passes the shipped runbooks', async () => {
+    const run = await runCli(Validate, ['--config', CONFIG, '--no-cfn-lint', '--json'])
+    expect(run.json.findings.filter((finding: {ruleId: string}) => finding.ruleId.startsWith('FT-RUNBOOK'))).toEqual([])
+  })
+
   it('--rules lists the runbook rules', async () => {
     const run = await runCli(Validate, ['--rules', '--json'])
-    expect(run.json.rules.filter((rule: {id: string}) => rule.id.startsWith('FT-RUNBOOK')).map((rule: {id: string}) => rule.id)).toEqual(['FT-RUNBOOK-001', 'FT-RUNBOOK-002', 'FT-RUNBOOK-003'])
+    expect(run.json.rules.filter((rule: {id: string}) => rule.id.startsWith('FT-RUNBOOK')).map((rule: {id: string}) => rule.id)).toEqual(['FT-RUNBOOK-001', 'FT-RUNBOOK-002', 'FT-RUNBOOK-003', 'FT-RUNBOOK-004'])
   })
 })

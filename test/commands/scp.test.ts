@@ -414,6 +414,19 @@ describe('fintech scp validate and simulate', () => {
     expect(orgs.calls()).toHaveLength(0)
   })
 
+  it('simulate refuses an action the catalogue does not know, naming the nearest real one, in text and --json', async () => {
+    const action = await runCli(ScpSimulate, ['--config', project(), '--target', 'account:dev', '--action', 's3:GetObjekt'])
+    expect(action.exitCode).toBe(2)
+    expect(action.stdout).toBe('')
+    expect(errorText(action.stderr)).toContain('--action s3:GetObjekt: s3 has no action GetObjekt (did you mean s3:GetObject?)')
+    const service = await runCli(ScpSimulate, ['--config', project(), '--target', 'account:dev', '--action', 'sss:GetObject', '--json'])
+    expect(service.exitCode).toBe(2)
+    expect(service.json.error.message).toBe('--action sss:GetObject: unknown service prefix "sss" in sss:GetObject (did you mean ses:GetObject?)')
+    const known = await runCli(ScpSimulate, ['--config', project(), '--target', 'account:dev', '--action', 'S3:getobject', '--json'])
+    expect(known.exitCode).toBe(0)
+    expect(known.json.decision).toBe('allowed')
+  })
+
   it('simulate refuses an unknown target as bad input, listing the choices', async () => {
     const run = await runCli(ScpSimulate, ['--config', project(), '--target', 'ou:Staging', '--action', 'rds:DeleteDBCluster'])
     expect(run.exitCode).toBe(2)

@@ -88,15 +88,15 @@ describe('Dockerfile', () => {
     expect(packageJson.engines.node).toBe('>=20.11')
   })
 
-  it('installs from the lock file, builds (tsc and the oclif manifest) and drops the dev dependencies', () => {
+  it('installs from the lock file, builds (tsc, the shipped runbooks\' commands and the oclif manifest) and drops the dev dependencies', () => {
     const runs = build!.steps.filter((step) => step.keyword === 'RUN').map((step) => step.args)
     expect(runs).toEqual(['npm ci --engine-strict --no-audit --no-fund', 'npm run build && npm prune --omit=dev --no-audit --no-fund'])
-    expect(packageJson.scripts.build).toBe('rm -rf dist && tsc -p tsconfig.build.json && oclif manifest')
+    expect(packageJson.scripts.build).toBe('rm -rf dist && tsc -p tsconfig.build.json && node scripts/write-runbook-commands.js && oclif manifest')
   })
 
   it('copies from the build context only files that exist and that .dockerignore lets through', () => {
     const sources = [...copies(build!.steps), ...copies(runtime!.steps)].filter((copy) => !copy.from).flatMap((copy) => copy.sources)
-    expect(sources).toEqual(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src', 'bin/run.js', 'templates', 'data', 'runbooks', 'fintech.config.yaml'])
+    expect(sources).toEqual(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src', 'scripts', 'runbooks', 'bin/run.js', 'templates', 'data', 'runbooks', 'fintech.config.yaml'])
     for (const source of sources) {
       expect(existsSync(join(root, source)), source).toBe(true)
       expect(ignored(source), `${source} is ignored`).toBe(false)

