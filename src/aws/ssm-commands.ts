@@ -141,16 +141,30 @@ export async function runShellScript(
 const NO_TARGET_AFTER_MS = 30_000
 
 /**
+ * Script lines that set each variable to its value byte for byte, without the value ever
+ * being shell text: it travels base64-encoded (an alphabet that means nothing to sh in any
+ * quoting), is decoded by base64 -d, and the `x` appended keeps the trailing newlines that
+ * command substitution would strip. POSIX sh, so it runs whatever /bin/sh the instance has.
+ */
+export function exportLines(env: Record<string, string>): string[] {
+  return Object.entries(env).map(([name, value]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new FintechError(`${JSON.stringify(name)} is not an environment variable name`)
+    return `${name}=$(printf '%s' '${Buffer.from(value, 'utf8').toString('base64')}' | base64 -d; printf x); ${name}=\${${name}%x}; export ${name}`
+  })
+}
+
+/**
  * Runs a shell script through SSM Run Command on every instance carrying `tag` in the env
  * (its Environment tag too, so a tag shared across envs never reaches another env's hosts),
  * and waits until every invocation ended. Exit code 0 only when all succeeded. Aborting (the
- * step's timeout, Ctrl-C) cancels the command on the instances.
+ * step's timeout, Ctrl-C) cancels the command on the instances. `env` reaches the script as
+ * environment variables (exportLines).
  */
 export async function runShellScriptOnTagged(
   target: AwsTarget,
   on: {tag: {key: string; value: string}; environment: string},
   commands: string[],
-  options: {comment: string; timeoutSeconds: number; signal: AbortSignal; sleep?: (ms: number) => Promise<void>},
+  options: {env?: Record<string, string>; comment: string; timeoutSeconds: number; signal: AbortSignal; sleep?: (ms: number) => Promise<void>},
 ): Promise<{exitCode: number; stdout: string; stderr: string}> {
   const ssm = await import('@aws-sdk/client-ssm')
   const client = createClient(ssm.SSMClient, target)
@@ -163,7 +177,7 @@ export async function runShellScriptOnTagged(
         {Key: `tag:${on.tag.key}`, Values: [on.tag.value]},
         {Key: 'tag:Environment', Values: [on.environment]},
       ],
-      Parameters: {commands, executionTimeout: [String(options.timeoutSeconds)]},
+      Parameters: {commands: [...exportLines(options.env ?? {}), ...commands], executionTimeout: [String(options.timeoutSeconds)]},
       TimeoutSeconds: options.timeoutSeconds,
       Comment: options.comment,
     },

@@ -190,16 +190,21 @@ export function runbookApprover(settings: ApprovalSettings): RunbookApprover {
   }
 }
 
-/** Shell steps run here through execa; with instanceTag, on the tagged instances of the env through SSM Run Command. */
+/**
+ * Shell steps run here through execa; with instanceTag, on the tagged instances of the env
+ * through SSM Run Command. Their values reach them as environment variables (not in `ps`,
+ * never parsed as script); the command as written holds none of them.
+ */
 export function runbookShell(aws: AwsTarget, env: string): RunbookShell {
   return {
-    async run(command, {instanceTag, timeoutSeconds, signal}) {
+    async run(command, {env: values, instanceTag, timeoutSeconds, signal}) {
       if (instanceTag) {
         const {runShellScriptOnTagged} = await import('../aws/ssm-commands.js')
-        return runShellScriptOnTagged(aws, {tag: instanceTag, environment: env}, [command], {comment: `fintech runbook: ${command}`, timeoutSeconds: timeoutSeconds ?? 600, signal})
+        return runShellScriptOnTagged(aws, {tag: instanceTag, environment: env}, [command], {env: values, comment: `fintech runbook: ${command}`, timeoutSeconds: timeoutSeconds ?? 600, signal})
       }
       const {execa} = await import('execa')
-      const result = await execa('bash', ['-c', command], {reject: false, cancelSignal: signal, ...(timeoutSeconds ? {timeout: timeoutSeconds * 1000} : {})})
+      // No one types into a step: a command that reads stdin must see its end, not wait on a pipe.
+      const result = await execa('bash', ['-c', command], {env: values, stdin: 'ignore', reject: false, cancelSignal: signal, ...(timeoutSeconds ? {timeout: timeoutSeconds * 1000} : {})})
       return {exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr)}
     },
   }

@@ -56,7 +56,7 @@ export default class Validate extends FintechCommand {
       const guardrails = await checkGuardrails(loaded)
       const runbooks = projectRunbooks(loaded)
       const {runbookFindings} = await import('../core/runbook/findings.js')
-      findings = sortFindings([...result.findings, ...guardrails.findings, ...runbookFindings([...runbooks.problems, ...(await runbookApiProblems(runbooks))])])
+      findings = sortFindings([...result.findings, ...guardrails.findings, ...runbookFindings([...runbooks.problems, ...runbooks.warnings, ...(await runbookApiProblems(runbooks))])])
       files = [...result.templates, ...result.parameterFiles, ...guardrails.files, ...runbooks.files]
       if (flags['cfn-lint']) {
         const lint = await runCfnLint(loaded.root, result.templates)

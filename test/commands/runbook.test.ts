@@ -260,6 +260,14 @@ describe('fintech validate and runbooks', () => {
 
   it('--rules lists the runbook rules', async () => {
     const run = await runCli(Validate, ['--rules', '--json'])
-    expect(run.json.rules.filter((rule: {id: string}) => rule.id.startsWith('FT-RUNBOOK')).map((rule: {id: string}) => rule.id)).toEqual(['FT-RUNBOOK-001', 'FT-RUNBOOK-002', 'FT-RUNBOOK-003', 'FT-RUNBOOK-004'])
+    expect(run.json.rules.filter((rule: {id: string}) => rule.id.startsWith('FT-RUNBOOK')).map((rule: {id: string}) => rule.id)).toEqual(['FT-RUNBOOK-001', 'FT-RUNBOOK-002', 'FT-RUNBOOK-003', 'FT-RUNBOOK-004', 'FT-RUNBOOK-005'])
+  })
+
+  it('warns (FT-RUNBOOK-005, a warning, not an error) where a shell command has a value written into it, at its line', async () => {
+    const config = makeProject({'runbooks/promote.yaml': 'name: promote\ntitle: t\ndescription: d\nwhenToUse: w\nseverity: sev2\nenvs: [dev]\nparameters:\n  target: {type: string, description: t}\nsteps:\n  - name: promote\n    kind: shell\n    command: |\n      promote {{ params.target }}\nprose: p\n'})
+    const run = await runCli(Validate, ['--config', config, '--no-cfn-lint', '--json'])
+    expect(run.json.findings.filter((finding: {ruleId: string}) => finding.ruleId.startsWith('FT-RUNBOOK'))).toEqual([
+      {file: 'runbooks/promote.yaml', line: 13, column: 1, ruleId: 'FT-RUNBOOK-005', severity: 'warning', message: `step promote: {{ params.target }} is written into the command; a value reaches a script only as an environment variable: move it to env (env: {VALUE: '{{ params.target }}'}) and read it as "$VALUE"`, source: 'fintech'},
+    ])
   })
 })

@@ -61,8 +61,8 @@ export function fakes(handlers: Record<string, Handler>, options: {approve?: boo
       },
     },
     shell: {
-      async run(command) {
-        result.calls.push({api: 'shell', parameters: {command}})
+      async run(command, {env}) {
+        result.calls.push({api: 'shell', parameters: {command, env}})
         return {exitCode: command.includes('fail') ? 3 : 0, stdout: `ran ${command}`, stderr: command.includes('fail') ? 'it failed' : ''}
       },
     },

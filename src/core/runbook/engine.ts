@@ -3,6 +3,7 @@ import {FintechError} from '../errors.js'
 import {newRunState, type RunState, type StepRecord} from './run-state.js'
 import {readsOf, referringFields} from './references.js'
 import {operatorOf, type PickStep, type Runbook, type Step, type StepOutput} from './schema.js'
+import {commandWithVariables} from './shell.js'
 import {callsForSecret, declaredSecretOutputs, DERIVING_KINDS, REDACTED, SecretValues, secretParamsOf, splitSecretParams} from './secrets.js'
 import {asJson, compare, outputValue, resolveReferences, selectedText, textOf, UnresolvedReference, type ReferenceContext} from './values.js'
 
@@ -22,7 +23,8 @@ export interface ShellResult {
 }
 
 export interface RunbookShell {
-  run(command: string, options: {instanceTag?: {key: string; value: string}; timeoutSeconds?: number; signal: AbortSignal}): Promise<ShellResult>
+  /** `env`: the values the command reads, as environment variables of its process; never spliced into its text. */
+  run(command: string, options: {env: Record<string, string>; instanceTag?: {key: string; value: string}; timeoutSeconds?: number; signal: AbortSignal}): Promise<ShellResult>
 }
 
 /** The `fintech redis` operations; `ok: false` is a failed step (an unhealthy tier, a refused failover). */
@@ -157,8 +159,10 @@ const request = (step: Step, fields: Record<string, unknown>): string => {
       return `${step.service}:${step.api} ${JSON.stringify(asJson(fields.parameters))}`
     case 'approve':
       return textOf(fields.summary)
-    case 'shell':
-      return `$ ${textOf(fields.command)}${step.instanceTag ? ` on instances tagged ${step.instanceTag.key}=${step.instanceTag.value}` : ''}`
+    case 'shell': {
+      const env = Object.entries(fields.env as Record<string, unknown>).map(([name, value]) => `${name}=${JSON.stringify(textOf(value))}`)
+      return `$ ${textOf(fields.command)}${env.length > 0 ? ` with ${env.join(' ')}` : ''}${step.instanceTag ? ` on instances tagged ${step.instanceTag.key}=${step.instanceTag.value}` : ''}`
+    }
     case 'redis':
       return `fintech redis ${step.operation} ${JSON.stringify(asJson(fields.parameters))}`
     case 'runbook':
@@ -280,7 +284,7 @@ async function perform(walk: Walk, step: Step, {fields, shown}: Filled, refill: 
       return outputsOf(step, {value: fields.value})
     }
     case 'shell': {
-      const result = await withinTimeout(walk, step.timeout, (signal) => deps.shell.run(textOf(fields.command), {...(step.instanceTag ? {instanceTag: step.instanceTag} : {}), ...(step.timeout ? {timeoutSeconds: step.timeout} : {}), signal}))
+      const result = await withinTimeout(walk, step.timeout, (signal) => deps.shell.run(textOf(fields.command), {env: fields.env as Record<string, string>, ...(step.instanceTag ? {instanceTag: step.instanceTag} : {}), ...(step.timeout ? {timeoutSeconds: step.timeout} : {}), signal}))
       if (result.exitCode !== 0) throw new StepFailure(`exit code ${result.exitCode}${result.stderr.trim() ? `: ${result.stderr.trim().split('\n').at(-1)}` : ''}`)
       return outputsOf(step, result)
     }
@@ -441,18 +445,24 @@ function finish(walk: Walk, status: RunState['status'], next?: string): RunState
   return walk.state
 }
 
-/** A value inserted into a shell command, single-quoted: what an API returned never becomes shell syntax. */
-const shellQuoted = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`
-
-/** The step's fields with its references filled, with and without the secrets; a shell command gets its values quoted. */
+/**
+ * The step's fields with its references filled, with and without the secrets. A shell step's
+ * values go into its `env` as text; a reference still written in its command becomes a
+ * variable there, so no value is ever spliced into the script.
+ */
 function fill(walk: Walk, step: Step, raw: Record<string, unknown>): Filled {
   const now = walk.deps.clock.now()
+  const script = step.kind === 'shell' ? commandWithVariables(step.command) : undefined
   const fillFrom = (context: ReferenceContext, lenient: boolean) => {
     // A pick step's `by` names {{ item }}: it is filled for each item as its call is made.
     const {by, ...rest} = raw
     const fields = resolveReferences(step.kind === 'pick' ? rest : raw, context, {lenient}) as Record<string, unknown>
     if (step.kind === 'pick') fields.by = by
-    if (step.kind === 'shell') fields.command = resolveReferences(step.command, context, {lenient, quote: shellQuoted})
+    if (script) {
+      const values = {...(fields.env as Record<string, unknown>), ...(resolveReferences(script.variables, context, {lenient}) as Record<string, unknown>)}
+      fields.command = script.command
+      fields.env = Object.fromEntries(Object.entries(values).map(([name, value]) => [name, textOf(value)]))
+    }
     return fields
   }
   const fields = fillFrom(referenceContext(walk, now, true), walk.state.dryRun && walk.changed.value)

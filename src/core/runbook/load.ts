@@ -6,6 +6,7 @@ import {formatKeyPath, parseLocatedYaml, type KeyPath, type LocatedYaml} from '.
 import {isReadOnlyApi} from './engine.js'
 import {ITEM, PARAM, references, STEP_OUTPUT, TIME} from './references.js'
 import {secretCall, secretOutputsOf, secretParamsOf} from './secrets.js'
+import {refusedEnvName} from './shell.js'
 import {runbookHeaderSchema, STEP_KINDS, STEP_SCHEMAS, type Runbook, type Step, type StepKind} from './schema.js'
 
 export const RUNBOOK_DIR = 'runbooks'
@@ -16,7 +17,8 @@ export const RUNBOOK_DIR = 'runbooks'
  */
 export const RUNBOOK_SUBCOMMANDS: readonly string[] = ['export', 'list', 'resume', 'run', 'show']
 
-export type ProblemKind = 'parse' | 'schema' | 'reference' | 'api'
+/** `splice`: a warning, never a problem that stops a run. */
+export type ProblemKind = 'parse' | 'schema' | 'reference' | 'api' | 'splice'
 
 /** One thing wrong in one runbook file, at the line to fix. */
 export interface RunbookProblem {
@@ -29,6 +31,8 @@ export interface RunbookProblem {
 export interface RunbookSet {
   runbooks: Map<string, Runbook>
   problems: RunbookProblem[]
+  /** What validate warns about and a run goes past. */
+  warnings: RunbookProblem[]
   /** Every file read, relative to the project root. */
   files: string[]
   /** The line of a key path in each runbook's file, by runbook name, for checks made after loading. */
@@ -45,18 +49,35 @@ function issueProblems(error: z.ZodError, file: string, yaml: LocatedYaml, base:
   })
 }
 
+/**
+ * Finds each reference of a value in the file text in turn, from the line of its key on, and
+ * says its line: in a block scalar a reference sits lines below its key. The key's line when
+ * it cannot be told (a folded scalar).
+ */
+function referenceLines(text: string, keyLine: number): (expression: string) => number {
+  let offset = text.split('\n').slice(0, keyLine - 1).reduce((sum, line) => sum + line.length + 1, 0)
+  return (expression) => {
+    const written = new RegExp(`\\{\\{\\s*${expression.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\}\\}`, 'g')
+    written.lastIndex = offset
+    const found = written.exec(text)
+    if (!found) return keyLine
+    offset = written.lastIndex
+    return text.slice(0, found.index).split('\n').length
+  }
+}
+
 /** Reads one runbook file: the schema of the runbook and of each step, and the references inside it. */
-export function parseRunbook(text: string, file: string): {runbook?: Runbook; problems: RunbookProblem[]; lineOf(path: KeyPath): number} {
+export function parseRunbook(text: string, file: string): {runbook?: Runbook; problems: RunbookProblem[]; warnings: RunbookProblem[]; lineOf(path: KeyPath): number} {
   let yaml: LocatedYaml
   try {
     yaml = parseLocatedYaml(text, file)
   } catch (error) {
     if (!(error instanceof FileError)) throw error
-    return {problems: [{kind: 'parse', file, line: error.line ?? 1, message: error.detail}], lineOf: () => 1}
+    return {problems: [{kind: 'parse', file, line: error.line ?? 1, message: error.detail}], warnings: [], lineOf: () => 1}
   }
   const lineOf = (path: KeyPath) => yaml.lineOf(path) ?? 1
   const header = runbookHeaderSchema.safeParse(yaml.value)
-  if (!header.success) return {problems: issueProblems(header.error, file, yaml, []), lineOf}
+  if (!header.success) return {problems: issueProblems(header.error, file, yaml, []), warnings: [], lineOf}
   const problems: RunbookProblem[] = []
   const at = (path: KeyPath, message: string, kind: ProblemKind = 'reference') => problems.push({kind, file, line: lineOf(path), message})
 
@@ -76,7 +97,7 @@ export function parseRunbook(text: string, file: string): {runbook?: Runbook; pr
     if (parsed.success) steps.push(parsed.data as Step)
     else problems.push(...issueProblems(parsed.error, file, yaml, ['steps', index]))
   })
-  if (problems.length > 0) return {problems, lineOf}
+  if (problems.length > 0) return {problems, warnings: [], lineOf}
 
   const index = new Map<string, number>()
   steps.forEach((step, position) => {
@@ -121,9 +142,19 @@ export function parseRunbook(text: string, file: string): {runbook?: Runbook; pr
   }
   const secretParams = secretParamsOf(header.data)
   const secretOutputs = secretOutputsOf({parameters: header.data.parameters, steps})
+  const warnings: RunbookProblem[] = []
   steps.forEach((step, position) => {
-    if (step.kind !== 'shell' || !step.instanceTag) return
-    for (const {expression, path} of references(step.command, ['steps', position, 'command'])) {
+    if (step.kind !== 'shell') return
+    for (const name of Object.keys(step.env)) {
+      const refused = refusedEnvName(name)
+      if (refused) at(['steps', position, 'env', name], refused, 'schema')
+    }
+    const lineOfNext = referenceLines(text, lineOf(['steps', position, 'command']))
+    for (const {expression} of references(step.command)) {
+      warnings.push({kind: 'splice', file, line: lineOfNext(expression), message: `step ${step.name}: {{ ${expression} }} is written into the command; a value reaches a script only as an environment variable: move it to env (env: {VALUE: '{{ ${expression} }}'}) and read it as "$VALUE"`})
+    }
+    if (!step.instanceTag) return
+    for (const {expression, path} of [...references(step.command, ['steps', position, 'command']), ...references(step.env, ['steps', position, 'env'])]) {
       const param = PARAM.exec(expression)
       const output = STEP_OUTPUT.exec(expression)
       if ((param && secretParams.has(param[1]!)) || (output && secretOutputs.get(output[1]!)?.has(output[2]!))) {
@@ -132,8 +163,8 @@ export function parseRunbook(text: string, file: string): {runbook?: Runbook; pr
     }
   })
   const {steps: _raw, ...rest} = header.data
-  if (subcommand) return {problems, lineOf}
-  return {runbook: {...rest, steps, file}, problems, lineOf}
+  if (subcommand) return {problems, warnings, lineOf}
+  return {runbook: {...rest, steps, file}, problems, warnings, lineOf}
 }
 
 /**
@@ -146,15 +177,17 @@ export function loadRunbooks(root: string, environments?: readonly string[], sta
   try {
     names = readdirSync(join(root, RUNBOOK_DIR)).filter((entry) => /\.ya?ml$/.test(entry)).sort()
   } catch {
-    return {runbooks: new Map(), problems: [], files: [], lines: new Map()}
+    return {runbooks: new Map(), problems: [], warnings: [], files: [], lines: new Map()}
   }
   const runbooks = new Map<string, Runbook>()
   const problems: RunbookProblem[] = []
+  const warnings: RunbookProblem[] = []
   const lines = new Map<string, (path: KeyPath) => number>()
   const files = names.map((entry) => join(RUNBOOK_DIR, entry))
   for (const file of files) {
     const read = parseRunbook(readFileSync(join(root, file), 'utf8'), file)
     problems.push(...read.problems)
+    warnings.push(...read.warnings)
     if (!read.runbook) continue
     const earlier = runbooks.get(read.runbook.name)
     if (earlier) problems.push({kind: 'schema', file, line: read.lineOf(['name']), message: `runbook ${read.runbook.name} is also defined in ${earlier.file}`})
@@ -196,7 +229,8 @@ export function loadRunbooks(root: string, environments?: readonly string[], sta
     const position = first.steps.findIndex((step) => step.kind === 'runbook' && step.runbook === cycle[1])
     problems.push({kind: 'reference', file: first.file, line: lines.get(first.name)!(['steps', position, 'runbook']), message: `runbooks call each other in a circle: ${cycle.join(' → ')}`})
   }
-  return {runbooks, problems: problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line), files, lines}
+  const byPlace = (a: RunbookProblem, b: RunbookProblem) => a.file.localeCompare(b.file) || a.line - b.line
+  return {runbooks, problems: problems.sort(byPlace), warnings: warnings.sort(byPlace), files, lines}
 }
 
 /** Each circle of runbook calls once, starting at its alphabetically first runbook. */

@@ -57,11 +57,10 @@ export function textOf(value: unknown): string {
 /**
  * Fills the references in a step's fields. A string that is one reference and nothing else
  * keeps the referenced value's type (a number stays a number for `desiredCount`, a time is a
- * Date for CloudWatch's StartTime), as SSM does; references inside longer text become text,
- * through `quote` when given (a shell command). `lenient` leaves what cannot be resolved yet
- * as written, for showing a plan.
+ * Date for CloudWatch's StartTime), as SSM does; references inside longer text become text.
+ * `lenient` leaves what cannot be resolved yet as written, for showing a plan.
  */
-export function resolveReferences(value: unknown, context: ReferenceContext, options: {lenient?: boolean; quote?: (text: string) => string} = {}): unknown {
+export function resolveReferences(value: unknown, context: ReferenceContext, options: {lenient?: boolean} = {}): unknown {
   if (typeof value === 'string') {
     const attempt = (expression: string, fallback: string) => {
       try {
@@ -72,11 +71,8 @@ export function resolveReferences(value: unknown, context: ReferenceContext, opt
       }
     }
     const whole = WHOLE.exec(value)
-    if (whole && !options.quote) return attempt(whole[1]!, value)
-    return value.replace(ANY, (text, expression: string) => {
-      const found = attempt(expression, text)
-      return found === text || !options.quote ? textOf(found) : options.quote(textOf(found))
-    })
+    if (whole) return attempt(whole[1]!, value)
+    return value.replace(ANY, (text, expression: string) => textOf(attempt(expression, text)))
   }
   if (Array.isArray(value)) return value.map((item) => resolveReferences(item, context, options))
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {

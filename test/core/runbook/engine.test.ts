@@ -538,7 +538,9 @@ describe('runbook engine: approvals that break', () => {
 })
 
 describe('runbook engine: shell commands', () => {
-  it('quotes the values it puts into a command, so an API answer never becomes shell syntax', async () => {
+  const ANSWER = {services: [{serviceName: "ledger'; rm -rf / #"}]}
+
+  it('hands the values in env to the shell as data, with the command untouched', async () => {
     const runbook = runbookOf(`  - name: name
     kind: aws
     service: ecs
@@ -546,10 +548,29 @@ describe('runbook engine: shell commands', () => {
     outputs: {Name: '$.services[0].serviceName'}
   - name: print
     kind: shell
-    command: 'echo {{ steps.name.outputs.Name }} > /tmp/out'`)
-    const fake = fakes({'ecs:DescribeServices': () => ({services: [{serviceName: "ledger'; rm -rf / #"}]})})
-    await executeRunbook(runbook, freshState(runbook), fake.deps)
-    expect(fake.calls[1]).toEqual({api: 'shell', parameters: {command: `echo 'ledger'\\''; rm -rf / #' > /tmp/out`}})
+    command: 'echo "$NAME, $COUNT" > /tmp/out'
+    env: {NAME: '{{ steps.name.outputs.Name }}', COUNT: '{{ params.count }}', MODE: fast}`, '{count: {type: number, description: n}}')
+    const fake = fakes({'ecs:DescribeServices': () => ANSWER})
+    await executeRunbook(runbook, freshState(runbook, {count: 3}), fake.deps)
+    expect(fake.calls[1]).toEqual({api: 'shell', parameters: {command: 'echo "$NAME, $COUNT" > /tmp/out', env: {NAME: "ledger'; rm -rf / #", COUNT: '3', MODE: 'fast'}}})
+    expect(fake.audit.find((entry) => entry.step === 'print')!.request).toBe(`$ echo "$NAME, $COUNT" > /tmp/out with NAME="ledger'; rm -rf / #" COUNT="3" MODE="fast"`)
+  })
+
+  it('turns a reference left in a command into a variable it sets, quoted where it stands bare, never into the value', async () => {
+    const runbook = runbookOf(`  - name: name
+    kind: aws
+    service: ecs
+    api: DescribeServices
+    outputs: {Name: '$.services[0].serviceName'}
+  - name: print
+    kind: shell
+    command: 'echo {{ steps.name.outputs.Name }} "at {{ params.count }}" ''{{ steps.name.outputs.Name }}'' > /tmp/out'`, '{count: {type: number, description: n}}')
+    const fake = fakes({'ecs:DescribeServices': () => ANSWER})
+    await executeRunbook(runbook, freshState(runbook, {count: 3}), fake.deps)
+    expect(fake.calls[1]).toEqual({
+      api: 'shell',
+      parameters: {command: `echo "\${FINTECH_VALUE_1}" "at \${FINTECH_VALUE_2}" '\${FINTECH_VALUE_1}' > /tmp/out`, env: {FINTECH_VALUE_1: "ledger'; rm -rf / #", FINTECH_VALUE_2: '3'}},
+    })
   })
 })
 

@@ -147,16 +147,17 @@ describe('runbook secrets: a run', () => {
     outputs: {value: $.value}
   - name: hash
     kind: shell
-    command: 'sha256sum <<< {{ steps.copy.outputs.value }}'
+    command: 'sha256sum <<< "$VALUE"'
+    env: {VALUE: '{{ steps.copy.outputs.value }}'}
     outputs: {out: $.stdout, code: {selector: $.exitCode, type: Integer}}`)
     const fake = fakes(world())
     const events = withEvents(fake)
     const state = await executeRunbook(runbook, freshState(runbook), fake.deps)
     expect(state.status).toBe('succeeded')
-    expect(fake.calls.at(-1)).toEqual({api: 'shell', parameters: {command: `sha256sum <<< '${PASSWORD}'`}})
+    expect(fake.calls.at(-1)).toEqual({api: 'shell', parameters: {command: 'sha256sum <<< "$VALUE"', env: {VALUE: PASSWORD}}})
     expect(state.steps.copy!.outputs).toEqual({value: REDACTED})
     expect(state.steps.hash!.outputs).toEqual({out: REDACTED, code: REDACTED})
-    expect(fake.audit.find((entry) => entry.step === 'hash')!.request).toBe('$ sha256sum <<< {{ steps.copy.outputs.value }}')
+    expect(fake.audit.find((entry) => entry.step === 'hash')!.request).toBe('$ sha256sum <<< "$VALUE" with VALUE="{{ steps.copy.outputs.value }}"')
     expect(recorded(fake, events)).not.toContain(PASSWORD)
   })
 
