@@ -37,6 +37,10 @@ export function stepSummary(step: Step): string {
       const operator = operatorOf(step)
       return `${step.value} ${operator} ${step[operator]}`
     }
+    case 'pick': {
+      const by = typeof step.by === 'string' ? step.by : `${step.by.service}:${step.by.api} ${JSON.stringify(step.by.parameters)} ${step.by.selector}`
+      return `of ${typeof step.items === 'string' ? step.items : JSON.stringify(step.items)}${step.given ? ` (${step.given} when given)` : ''}, the ${step.order} by ${by}`
+    }
   }
 }
 

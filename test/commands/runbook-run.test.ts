@@ -67,8 +67,9 @@ function platform(options: {lag?: number; alarms?: string[]; failover?: () => un
   answer('rds', DescribeDBClustersCommand, 'DescribeDBClusters', () => ({
     DBClusters: [{DBClusterIdentifier: 'fintech-dev-ledger', Status: 'available', DBClusterMembers: ['db-1', 'db-2'].map((id) => ({DBInstanceIdentifier: id, IsClusterWriter: id === writer}))}],
   }))
-  answer('rds', DescribeDBInstancesCommand, 'DescribeDBInstances', ({DBInstanceIdentifier}) => ({
-    DBInstances: [{DBInstanceIdentifier, DBInstanceStatus: 'available', AvailabilityZone: DBInstanceIdentifier === 'db-1' ? 'eu-west-1a' : 'eu-west-1b'}],
+  // By identifier, or by a db-instance-id filter (the failover runbook's readers step).
+  answer('rds', DescribeDBInstancesCommand, 'DescribeDBInstances', ({DBInstanceIdentifier, Filters}) => ({
+    DBInstances: (DBInstanceIdentifier ? [DBInstanceIdentifier] : Filters[0].Values).map((id: string) => ({DBInstanceIdentifier: id, DBInstanceStatus: 'available', AvailabilityZone: id === 'db-1' ? 'eu-west-1a' : 'eu-west-1b'})),
   }))
   answer('rds', FailoverDBClusterCommand, 'FailoverDBCluster', (input) => {
     const refused = options.failover?.()
@@ -111,6 +112,7 @@ const PRE_CHECKS = [
   'rds:DescribeDBInstances',
   'rds:DescribeDBInstances',
   'cloudwatch:GetMetricStatistics',
+  'rds:DescribeDBInstances',
   'cloudwatch:DescribeAlarms',
 ]
 
@@ -152,7 +154,7 @@ describe('fintech runbook run failover', () => {
     expect(JSON.parse(readFileSync(stateFile, 'utf8'))).toEqual(state)
     const perRun = readFileSync(runAudit, 'utf8').trim().split('\n').map((line) => JSON.parse(line))
     expect(perRun.filter((line) => line.result === 'started').map((line) => line.step)).toEqual(['failover'])
-    expect(perRun.filter((line) => line.result !== 'started').map((line) => line.step)).toEqual(['cluster', 'one-writer', 'writer-instance', 'target-instance', 'target-in-other-az', 'replica-lag', 'lag-under-threshold', 'ledger-alarms', 'ledger-alarms-ok', 'approve', 'failover', 'target-is-writer', 'cluster-available', 'targets-healthy', 'targets-serving', 'some-target-serving', 'errors-5xx', 'errors-under-threshold', 'service-stable', 'redis-sentinel'])
+    expect(perRun.filter((line) => line.result !== 'started').map((line) => line.step)).toEqual(['cluster', 'one-writer', 'has-reader', 'writer-instance', 'readers', 'target', 'target-instance', 'target-in-other-az', 'lag-under-threshold', 'ledger-alarms', 'ledger-alarms-ok', 'approve', 'failover', 'target-is-writer', 'cluster-available', 'targets-healthy', 'targets-serving', 'some-target-serving', 'errors-5xx', 'errors-under-threshold', 'service-stable', 'redis-sentinel'])
     expect(perRun.every((line) => line.caller === 'arn:aws:sts::111111111111:assumed-role/oncall/alice')).toBe(true)
     expect(auditLines()).toEqual([
       expect.objectContaining({env: 'dev', action: 'runbook failover step failover', result: 'in-progress', resource: state.id}),
@@ -193,11 +195,26 @@ describe('fintech runbook run failover', () => {
     expect(auditLines()).toEqual([])
   })
 
+  it('with no targetInstance, promotes the reader it picked: the available one with the least replica lag', async () => {
+    platform()
+    const run = await runCli(RunbookRun, ['failover', '--env', 'dev', '--config', CONFIG, '--yes', '--json'])
+    expect(run.exitCode).toBe(0)
+    expect(calls().slice(0, PRE_CHECKS.length)).toEqual(PRE_CHECKS)
+    expect(sent.filter((entry) => entry.call === 'rds:DescribeDBInstances').map((entry) => entry.input)).toEqual([
+      {DBInstanceIdentifier: 'db-1'},
+      {Filters: [{Name: 'db-instance-id', Values: ['db-2']}]},
+      {DBInstanceIdentifier: 'db-2'},
+    ])
+    expect(run.json.run.params.targetInstance).toBe('')
+    expect(run.json.run.steps.target.outputs).toEqual({Instance: 'db-2', ReplicaLag: 12})
+    expect(sent.find((entry) => entry.call === 'rds:FailoverDBCluster')!.input).toEqual({DBClusterIdentifier: 'fintech-dev-ledger', TargetDBInstanceIdentifier: 'db-2'})
+  })
+
   it('stops before any change when the reader lags', async () => {
     platform({lag: 250})
     const run = await runCli(RunbookRun, [...FAILOVER, '--yes'])
     expect(run.exitCode).toBe(1)
-    expect(calls()).toEqual(PRE_CHECKS.slice(0, 7))
+    expect(calls()).toEqual(PRE_CHECKS.slice(0, 8))
     expect(run.stdout).toContain('✗ lag-under-threshold')
     expect(run.stdout).toContain('250 is not lessThan 100')
     expect(run.stdout).toMatch(/resume at lag-under-threshold: fintech runbook resume failover-dev-\d{8}T\d{6}Z-[0-9a-f]{4}/)
@@ -248,8 +265,9 @@ describe('fintech runbook run failover', () => {
     platform()
     const run = await runCli(RunbookRun, [...FAILOVER, '--yes'])
     expect(run.stderr).toContain('Fail the Aurora ledger database over to a reader: runbook failover in dev, run failover-dev-')
-    expect(run.stderr).toContain('  11. failover [aws]  rds:FailoverDBCluster {"DBClusterIdentifier":"fintech-dev-ledger","TargetDBInstanceIdentifier":"db-2"}')
-    expect(run.stderr).toMatch(/Z {2}failover {2}✓ cluster {2}\d+\.\d s {2}Writer=db-1 WriterCount=1\n/)
+    // The target is a pick step's output: the plan cannot know it before the run.
+    expect(run.stderr).toContain('  13. failover [aws]  rds:FailoverDBCluster {"DBClusterIdentifier":"fintech-dev-ledger","TargetDBInstanceIdentifier":"{{ steps.target.outputs.Instance }}"}')
+    expect(run.stderr).toMatch(/Z {2}failover {2}✓ cluster {2}\d+\.\d s {2}Writer=db-1 WriterCount=1 Readers=db-2 ReaderCount=1\n/)
     expect(run.stdout).toMatch(/^Runbook failover in dev succeeded after .*; 1 failed step let the run continue\n/)
   })
   it('--log-group copies every audit line of the run to a CloudWatch Logs stream named after it', async () => {
@@ -562,7 +580,7 @@ prose: p\n`
 describe('fintech runbook run: bad input changes nothing (exit 2, no AWS call)', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['an unknown runbook', ['nope', '--env', 'dev', '--config', CONFIG], /no runbook nope/],
-    ['a missing parameter', ['failover', '--env', 'dev', '--config', CONFIG], /runbook failover needs a parameter: targetInstance \(The reader to promote/],
+    ['a missing parameter', ['ledger-scale', '--env', 'dev', '--config', CONFIG, '--param', 'minCapacity=2'], /runbook ledger-scale needs a parameter: desiredCount \(The number of tasks to run now/],
     ['an unknown parameter', [...FAILOVER, '--param', 'colour=red'], /--param colour: runbook failover has no such parameter/],
     ['a parameter of the wrong type', [...FAILOVER, '--param', 'maxReplicaLagMs=fast'], /--param maxReplicaLagMs=fast: maxReplicaLagMs is a number/],
     ['a --param without =', [...FAILOVER, '--param', 'targetInstance'], /--param targetInstance: write it as --param NAME=VALUE/],
@@ -603,6 +621,16 @@ describe('fintech runbook run: bad input changes nothing (exit 2, no AWS call)',
     const run = await runCli(RunbookRun, ['typo', '--env', 'dev', '--config', makeProject({'runbooks/typo.yaml': text})])
     expect(run.exitCode).toBe(2)
     expect(run.stderr).toContain('  runbooks/typo.yaml:12: step cluster: rds:DescribeDBClusters has no parameter DBClusterIdentifer (did you mean DBClusterIdentifier?)')
+    expect(calls()).toEqual(['sts:GetCallerIdentity'])
+  })
+
+  it('an API or parameter the SDK does not have in a pick step\'s by call', async () => {
+    platform()
+    const pick = (name: string, by: string) => `  - name: ${name}\n    kind: pick\n    items: [a, b]\n    order: lowest\n    by: {${by}, selector: '$.Datapoints[0].Maximum'}\n`
+    const text = `name: typo\ntitle: t\ndescription: d\nwhenToUse: w\nseverity: sev3\nenvs: [dev]\nsteps:\n${pick('best', "service: cloudwatch, api: GetMetricStatisticz, parameters: {Namespace: '{{ item }}'}")}${pick('other', "service: cloudwatch, api: GetMetricStatistics, parameters: {Namespac: '{{ item }}'}")}prose: p\n`
+    const run = await runCli(RunbookRun, ['typo', '--env', 'dev', '--config', makeProject({'runbooks/typo.yaml': text})])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain('runbook typo calls what the AWS SDK does not have:\n  runbooks/typo.yaml:12: step best: cloudwatch has no API GetMetricStatisticz (did you mean GetMetricStatistics?)\n  runbooks/typo.yaml:17: step other: cloudwatch:GetMetricStatistics has no parameter Namespac (did you mean Namespace?)')
     expect(calls()).toEqual(['sts:GetCallerIdentity'])
   })
 

@@ -1,8 +1,8 @@
 /**
- * `fintech runbook run failover` against moto_server: an Aurora cluster with a writer and a
- * reader in other AZs, the ledger's ECS service and target group, the reader's replica lag in
- * CloudWatch — all made in the emulator — then the built CLI fails the cluster over and the
- * writer is checked in the emulator.
+ * `fintech runbook run failover` against moto_server: an Aurora cluster with a writer and
+ * readers in other AZs (named as the data stage names them), the ledger's ECS service and
+ * target group, the readers' replica lag in CloudWatch — all made in the emulator — then the
+ * built CLI fails the cluster over and the writer is checked in the emulator.
  */
 import {CloudWatchClient, PutMetricDataCommand} from '@aws-sdk/client-cloudwatch'
 import {CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand} from '@aws-sdk/client-ec2'
@@ -47,12 +47,19 @@ interface Platform {
   targetGroupArn: string
 }
 
-async function createPlatform(lag: number): Promise<Platform> {
+const WRITER = 'fintech-dev-aurora-1'
+const ZONES = [`${REGION}a`, `${REGION}b`, `${REGION}c`]
+
+/** The writer, then one reader per entry of `readerLags` (its AuroraReplicaLag in ms, or no datapoint), each in the next AZ. */
+async function createPlatform(...readerLags: Array<number | undefined>): Promise<Platform> {
   await rds.send(new CreateDBClusterCommand({DBClusterIdentifier: 'fintech-dev-ledger', Engine: 'aurora-postgresql', MasterUsername: 'ledger_admin', MasterUserPassword: 'not-a-real-secret-1'}))
-  for (const [id, zone] of [['ledger-1', `${REGION}a`], ['ledger-2', `${REGION}b`]] as const) {
-    await rds.send(new CreateDBInstanceCommand({DBInstanceIdentifier: id, DBClusterIdentifier: 'fintech-dev-ledger', Engine: 'aurora-postgresql', DBInstanceClass: 'db.r6g.large', AvailabilityZone: zone}))
+  for (let n = 0; n <= readerLags.length; n++) {
+    await rds.send(new CreateDBInstanceCommand({DBInstanceIdentifier: `fintech-dev-aurora-${n + 1}`, DBClusterIdentifier: 'fintech-dev-ledger', Engine: 'aurora-postgresql', DBInstanceClass: 'db.r6g.large', AvailabilityZone: ZONES[n]}))
   }
-  await cloudwatch.send(new PutMetricDataCommand({Namespace: 'AWS/RDS', MetricData: [{MetricName: 'AuroraReplicaLag', Dimensions: [{Name: 'DBInstanceIdentifier', Value: 'ledger-2'}], Value: lag, Unit: 'Milliseconds', Timestamp: new Date()}]}))
+  for (const [index, lag] of readerLags.entries()) {
+    if (lag === undefined) continue
+    await cloudwatch.send(new PutMetricDataCommand({Namespace: 'AWS/RDS', MetricData: [{MetricName: 'AuroraReplicaLag', Dimensions: [{Name: 'DBInstanceIdentifier', Value: `fintech-dev-aurora-${index + 2}`}], Value: lag, Unit: 'Milliseconds', Timestamp: new Date()}]}))
+  }
   const {Vpc} = await ctx.moto.ec2.send(new CreateVpcCommand({CidrBlock: '10.20.0.0/16'}))
   const {Subnet} = await ctx.moto.ec2.send(new CreateSubnetCommand({VpcId: Vpc!.VpcId!, CidrBlock: '10.20.1.0/24'}))
   const {GroupId} = await ctx.moto.ec2.send(new CreateSecurityGroupCommand({GroupName: 'ledger', Description: 'ledger tasks', VpcId: Vpc!.VpcId!}))
@@ -69,22 +76,22 @@ const writerOf = async () => (await rds.send(new DescribeDBClustersCommand({DBCl
 
 const failover = (platform: Platform, ...extra: string[]) => [
   'runbook', 'run', 'failover', '--env', 'dev', '--config', config, '--json',
-  '--param', 'clusterId=fintech-dev-ledger', '--param', 'targetInstance=ledger-2', '--param', 'ecsCluster=fintech-dev',
+  '--param', 'clusterId=fintech-dev-ledger', '--param', 'ecsCluster=fintech-dev',
   '--param', 'service=fintech-dev-ledger', '--param', `targetGroupArn=${platform.targetGroupArn}`, '--param', 'loadBalancer=app/fintech-dev/1',
   ...extra,
 ]
 
 describe('fintech runbook run failover against moto_server', () => {
-  it('fails the cluster over: the reader becomes the writer in the emulator, and the run says succeeded', async () => {
+  it('fails the cluster over to the reader given: it becomes the writer in the emulator, and the run says succeeded', async () => {
     const platform = await createPlatform(8)
-    expect(await writerOf()).toBe('ledger-1')
-    const run = await ctx.run(failover(platform, '--yes'))
+    expect(await writerOf()).toBe(WRITER)
+    const run = await ctx.run(failover(platform, '--param', 'targetInstance=fintech-dev-aurora-2', '--yes'))
     expect(run.exitCode, explain(run)).toBe(0)
-    expect(await writerOf()).toBe('ledger-2')
+    expect(await writerOf()).toBe('fintech-dev-aurora-2')
     const state = run.json.run
     expect(state.status).toBe('succeeded')
-    expect(state.steps.cluster.outputs).toEqual({Writer: 'ledger-1', WriterCount: 1})
-    expect(state.steps['replica-lag'].outputs).toEqual({ReplicaLag: 8})
+    expect(state.steps.cluster.outputs).toEqual({Writer: WRITER, WriterCount: 1, Readers: ['fintech-dev-aurora-2'], ReaderCount: 1})
+    expect(state.steps.target.outputs).toEqual({Instance: 'fintech-dev-aurora-2', ReplicaLag: 8})
     expect(state.steps['target-is-writer'].status).toBe('succeeded')
     expect(state.steps['targets-serving'].outputs).toEqual({Healthy: 1})
     // No data stack in the emulator: the Redis check fails, is recorded, and ends the run.
@@ -96,6 +103,31 @@ describe('fintech runbook run failover against moto_server', () => {
     ])
   })
 
+  it('with no target given, picks the available reader with the least lag: the dry run shows the failover to it, the run makes it', async () => {
+    // aurora-2 lags, aurora-3 is in sync, aurora-4 has no datapoint (its lag is unknown: never picked).
+    const platform = await createPlatform(40, 8, undefined)
+    const dry = await ctx.run(failover(platform, '--dry-run'))
+    expect(dry.exitCode, explain(dry)).toBe(0)
+    expect(dry.json.run.steps.target).toMatchObject({status: 'succeeded', outputs: {Instance: 'fintech-dev-aurora-3', ReplicaLag: 8}})
+    expect(dry.json.run.steps.failover).toMatchObject({status: 'planned', detail: 'would run: rds:FailoverDBCluster {"DBClusterIdentifier":"fintech-dev-ledger","TargetDBInstanceIdentifier":"fintech-dev-aurora-3"}'})
+    expect(await writerOf()).toBe(WRITER)
+    const real = await ctx.run(failover(platform, '--yes'))
+    expect(real.exitCode, explain(real)).toBe(0)
+    expect(await writerOf()).toBe('fintech-dev-aurora-3')
+  })
+
+  it('with no reader, stops at the has-reader pre-check and says so, changing nothing', async () => {
+    const platform = await createPlatform()
+    for (const mode of ['--dry-run', '--yes']) {
+      const run = await ctx.run(failover(platform, mode))
+      expect(run.exitCode, explain(run)).toBe(1)
+      expect(run.json.run).toMatchObject({status: 'failed', next: 'has-reader'})
+      expect(run.json.run.steps['has-reader'].detail).toBe("0 is not greaterThan 0: no reader to fail over to (the data stage's AuroraReaderCount is 0 in this env)")
+      expect(run.audit).toEqual([])
+    }
+    expect(await writerOf()).toBe(WRITER)
+  })
+
   it('a dry run leaves the writer where it is; a lagging reader stops the run before the failover', async () => {
     const platform = await createPlatform(500)
     const dry = await ctx.run(failover(platform, '--dry-run'))
@@ -104,7 +136,7 @@ describe('fintech runbook run failover against moto_server', () => {
     const real = await ctx.run(failover(platform, '--yes'))
     expect(real.exitCode, explain(real)).toBe(1)
     expect(real.json.run).toMatchObject({status: 'failed', next: 'lag-under-threshold'})
-    expect(await writerOf()).toBe('ledger-1')
+    expect(await writerOf()).toBe(WRITER)
     expect(real.audit).toEqual([])
   })
 
@@ -115,10 +147,11 @@ describe('fintech runbook run failover against moto_server', () => {
     const dry = await ctx.run(typed('--dry-run'))
     expect(dry.exitCode, explain(dry)).toBe(0)
     expect(steady(dry)).toEqual(steady(await ctx.run(failover(platform, '--dry-run'))))
-    expect(await writerOf()).toBe('ledger-1')
+    expect(dry.json.run.steps.target.outputs).toEqual({Instance: 'fintech-dev-aurora-2', ReplicaLag: 8})
+    expect(await writerOf()).toBe(WRITER)
     const real = await ctx.run(typed('--yes'))
     expect(real.json.run.steps['target-is-writer'].status, explain(real)).toBe('succeeded')
-    expect(await writerOf()).toBe('ledger-2')
+    expect(await writerOf()).toBe('fintech-dev-aurora-2')
     expect(real.audit.map((line) => line.action)).toEqual(['runbook failover step failover', 'runbook failover step failover'])
   })
 })

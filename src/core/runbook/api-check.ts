@@ -48,7 +48,7 @@ function unknownMembers(value: unknown, shape: InputShape, path: KeyPath): Array
 }
 
 /**
- * The aws, wait and assert steps of the runbooks (all of them, or the named ones) that call
+ * The aws, wait and assert steps (and pick steps' by calls) of the runbooks (all of them, or the named ones) that call
  * what the SDK does not have: a service fintech cannot call, an operation the service does not
  * have, a parameter (or a member inside one) the operation's input does not have. Each is a
  * problem at the line to fix, with the nearest real name when there is one.
@@ -60,19 +60,21 @@ export async function apiProblems(set: RunbookSet, models: ApiModels, names: Ite
     if (!runbook) continue
     const lineOf = set.lines.get(name)!
     for (const [position, step] of runbook.steps.entries()) {
-      if (step.kind !== 'aws' && step.kind !== 'wait' && step.kind !== 'assert') continue
-      const at = (path: KeyPath, message: string) => problems.push({kind: 'api', file: runbook.file, line: lineOf(['steps', position, ...path]), message: `step ${step.name}: ${message}`})
-      if (!models.services.includes(step.service)) {
-        at(['service'], `fintech cannot call service ${step.service}${suggest(step.service, models.services, 'services')}`)
+      // A pick step's by call is made once per item.
+      const call = step.kind === 'aws' || step.kind === 'wait' || step.kind === 'assert' ? {...step, at: []} : step.kind === 'pick' && typeof step.by !== 'string' ? {...step.by, at: ['by']} : undefined
+      if (!call) continue
+      const at = (path: KeyPath, message: string) => problems.push({kind: 'api', file: runbook.file, line: lineOf(['steps', position, ...call.at, ...path]), message: `step ${step.name}: ${message}`})
+      if (!models.services.includes(call.service)) {
+        at(['service'], `fintech cannot call service ${call.service}${suggest(call.service, models.services, 'services')}`)
         continue
       }
-      const operations = await models.operations(step.service)
-      if (!operations.includes(step.api)) {
-        at(['api'], `${step.service} has no API ${step.api}${suggest(step.api, operations)}`)
+      const operations = await models.operations(call.service)
+      if (!operations.includes(call.api)) {
+        at(['api'], `${call.service} has no API ${call.api}${suggest(call.api, operations)}`)
         continue
       }
-      const input = await models.input(step.service, step.api)
-      for (const {path, message} of unknownMembers(step.parameters, input, [])) at(['parameters', ...path], `${step.service}:${step.api} has ${message}`)
+      const input = await models.input(call.service, call.api)
+      for (const {path, message} of unknownMembers(call.parameters, input, [])) at(['parameters', ...path], `${call.service}:${call.api} has ${message}`)
     }
   }
   return problems

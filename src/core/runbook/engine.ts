@@ -2,7 +2,7 @@ import {InterruptedError, type Clock} from '../deploy/clock.js'
 import {FintechError} from '../errors.js'
 import {newRunState, type RunState, type StepRecord} from './run-state.js'
 import {readsOf, referringFields} from './references.js'
-import {operatorOf, type Runbook, type Step, type StepOutput} from './schema.js'
+import {operatorOf, type PickStep, type Runbook, type Step, type StepOutput} from './schema.js'
 import {commandWithVariables} from './shell.js'
 import {callsForSecret, declaredSecretOutputs, DERIVING_KINDS, REDACTED, SecretValues, secretParamsOf, splitSecretParams} from './secrets.js'
 import {asJson, compare, outputValue, resolveReferences, selectedText, textOf, UnresolvedReference, type ReferenceContext} from './values.js'
@@ -103,6 +103,8 @@ export function stepChanges(step: Step, calls: (name: string) => Runbook | undef
       return true
     case 'redis':
       return step.operation !== 'status'
+    case 'pick':
+      return typeof step.by !== 'string' && !isReadOnlyApi(step.by.api)
     case 'runbook': {
       const called = calls(step.runbook)
       if (!called || seen.has(called.name)) return true
@@ -167,6 +169,8 @@ const request = (step: Step, fields: Record<string, unknown>): string => {
       return `runbook ${step.runbook} ${JSON.stringify(asJson(fields.parameters))}`
     case 'script':
       return `${textOf(fields.value)} ${operatorOf(step)} ${textOf(fields[operatorOf(step)])}`
+    case 'pick':
+      return `${fields.given ? `${textOf(fields.given)}, if one of` : `the ${step.order} by ${typeof step.by === 'string' ? step.by : `${step.by.service}:${step.by.api} ${step.by.selector}`} of`} ${textOf(fields.items)}`
   }
 }
 
@@ -291,7 +295,45 @@ async function perform(walk: Walk, step: Step, {fields, shown}: Filled, refill: 
     }
     case 'runbook':
       return runChild(walk, step, fields.parameters as Record<string, unknown>, shown.parameters as Record<string, unknown>)
+    case 'pick':
+      return outputsOf(step, await withinTimeout(walk, step.timeout, (signal) => pickItem(walk, step, fields, signal)))
   }
+}
+
+/** An item's value for a pick step: a number `by` selects, from the item or from its call's answer; none is undefined. */
+async function valueOf(walk: Walk, step: PickStep, item: unknown, signal: AbortSignal): Promise<number | undefined> {
+  let document = item
+  if (typeof step.by !== 'string') {
+    const context = {...referenceContext(walk, walk.deps.clock.now(), true), item}
+    document = await walk.deps.aws.call(step.by.service, step.by.api, resolveReferences(step.by.parameters, context) as Record<string, unknown>, signal)
+  }
+  const text = selectedText(document, typeof step.by === 'string' ? step.by : step.by.selector)
+  return text === undefined || text === '' || Number.isNaN(Number(text)) ? undefined : Number(text)
+}
+
+/**
+ * A pick step's choice: `given` when it is not empty (it must be one of the items), else the
+ * item with the lowest or highest value, the first of equals. An item without a value is never
+ * picked: an unknown replica lag is no reason to promote a reader.
+ */
+async function pickItem(walk: Walk, step: PickStep, fields: Record<string, unknown>, signal: AbortSignal): Promise<{item: unknown; value: number}> {
+  const why = step.description ? `: ${step.description}` : ''
+  const items = fields.items
+  if (!Array.isArray(items)) throw new StepFailure(`items is ${JSON.stringify(textOf(items))}, not a list${why}`)
+  const given = fields.given === undefined || fields.given === '' ? undefined : fields.given
+  if (given !== undefined && !items.some((item) => sameJson(item, given))) throw new StepFailure(`${textOf(given)} is not one of the items (${items.map(textOf).join(', ') || 'none'})${why}`)
+  const candidates = given === undefined ? items : [given]
+  if (candidates.length === 0) throw new StepFailure(`no items to pick from${why}`)
+  let best: {item: unknown; value: number} | undefined
+  for (const item of candidates) {
+    const value = await valueOf(walk, step, item, signal)
+    if (value !== undefined && (best === undefined || (step.order === 'lowest' ? value < best.value : value > best.value))) best = {item, value}
+  }
+  if (!best) {
+    const selector = typeof step.by === 'string' ? step.by : step.by.selector
+    throw new StepFailure(`${candidates.length === 1 ? `${textOf(candidates[0])} has no value` : `none of ${candidates.map(textOf).join(', ')} has a value`} for ${selector}${why}`)
+  }
+  return best
 }
 
 /**
@@ -412,7 +454,10 @@ function fill(walk: Walk, step: Step, raw: Record<string, unknown>): Filled {
   const now = walk.deps.clock.now()
   const script = step.kind === 'shell' ? commandWithVariables(step.command) : undefined
   const fillFrom = (context: ReferenceContext, lenient: boolean) => {
-    const fields = resolveReferences(raw, context, {lenient}) as Record<string, unknown>
+    // A pick step's `by` names {{ item }}: it is filled for each item as its call is made.
+    const {by, ...rest} = raw
+    const fields = resolveReferences(step.kind === 'pick' ? rest : raw, context, {lenient}) as Record<string, unknown>
+    if (step.kind === 'pick') fields.by = by
     if (script) {
       const values = {...(fields.env as Record<string, unknown>), ...(resolveReferences(script.variables, context, {lenient}) as Record<string, unknown>)}
       fields.command = script.command

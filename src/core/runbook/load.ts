@@ -3,8 +3,9 @@ import {basename, join} from 'node:path'
 import type {z} from 'zod'
 import {FileError, InputError} from '../errors.js'
 import {formatKeyPath, parseLocatedYaml, type KeyPath, type LocatedYaml} from '../yaml.js'
-import {PARAM, references, STEP_OUTPUT, TIME} from './references.js'
-import {secretOutputsOf, secretParamsOf} from './secrets.js'
+import {isReadOnlyApi} from './engine.js'
+import {ITEM, PARAM, references, STEP_OUTPUT, TIME} from './references.js'
+import {secretCall, secretOutputsOf, secretParamsOf} from './secrets.js'
 import {refusedEnvName} from './shell.js'
 import {runbookHeaderSchema, STEP_KINDS, STEP_SCHEMAS, type Runbook, type Step, type StepKind} from './schema.js'
 
@@ -113,6 +114,10 @@ export function parseRunbook(text: string, file: string): {runbook?: Runbook; pr
       const output = STEP_OUTPUT.exec(expression)
       const param = PARAM.exec(expression)
       if (TIME.test(expression)) continue
+      if (ITEM.test(expression)) {
+        if (step.kind !== 'pick' || path[2] !== 'by') at(path, `{{ ${expression} }}: there is an item only in a pick step's by (the item its call is made for)`)
+        continue
+      }
       if (param) {
         if (!(param[1]! in header.data.parameters)) at(path, `{{ ${expression} }}: no parameter ${param[1]} (parameters: ${Object.keys(header.data.parameters).join(', ') || 'none'})`)
       } else if (output) {
@@ -123,6 +128,12 @@ export function parseRunbook(text: string, file: string): {runbook?: Runbook; pr
         else if (!(outputName in steps[source]!.outputs)) at(path, `{{ ${expression} }}: step ${stepName} has no output ${outputName} (outputs: ${Object.keys(steps[source]!.outputs).join(', ') || 'none'})`)
       } else at(path, `{{ ${expression} }}: a reference is {{ params.NAME }}, {{ steps.NAME.outputs.OUTPUT }}, {{ time.now }} or {{ time.minusNm }}`)
     }
+  })
+  steps.forEach((step, position) => {
+    if (step.kind !== 'pick' || typeof step.by === 'string') return
+    // A pick runs in a dry run like any read: its call must change nothing, and what it ranks is no secret.
+    if (!isReadOnlyApi(step.by.api)) at(['steps', position, 'by', 'api'], `a pick step only reads: ${step.by.service}:${step.by.api} is not a read-only call (Describe…, Get…, List…)`, 'schema')
+    else if (secretCall(step.by.service, step.by.api, step.by.parameters)) at(['steps', position, 'by', 'api'], `a pick step ranks by what its call returns: ${step.by.service}:${step.by.api} returns a secret`, 'schema')
   })
   for (const [paramName, spec] of Object.entries(header.data.parameters)) {
     if (spec.type === 'enum' && spec.default !== undefined && !spec.values.includes(spec.default)) at(['parameters', paramName, 'default'], `default ${spec.default} is not one of ${spec.values.join(', ')}`, 'schema')

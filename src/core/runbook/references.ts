@@ -7,6 +7,8 @@ export const STEP_OUTPUT = /^steps\.([^.\s]+)\.outputs\.([^.\s]+)$/
 export const PARAM = /^params\.([^.\s]+)$/
 /** The run's clock, for API calls that take a time window (CloudWatch): now, or N minutes before. */
 export const TIME = /^time\.(now|minus\d+m)$/
+/** The item a pick step's `by` call is made for, once per item; it means nothing anywhere else. */
+export const ITEM = /^item$/
 
 /** Every `{{ … }}` in a value, with the key path of the string it sits in. */
 export function references(value: unknown, path: KeyPath = []): Array<{expression: string; path: KeyPath}> {

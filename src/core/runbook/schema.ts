@@ -55,6 +55,21 @@ export const STEP_SCHEMAS = {
   script: z
     .strictObject({...common, kind: z.literal('script'), value: z.union([z.string(), z.number()]), ...Object.fromEntries(COMPARISONS.map((op) => [op, z.union([z.number(), z.string()]).optional()]))})
     .refine((step) => COMPARISONS.filter((op) => (step as Record<string, unknown>)[op] !== undefined).length === 1, {message: `a script step has exactly one of ${COMPARISONS.join(', ')}`}),
+  /**
+   * Picks one of `items` (a list): the one with the lowest or highest value `by` gives it, where
+   * `by` is a selector over the item itself or a read-only call made once per item (`{{ item }}`
+   * in its parameters) with a selector over its answer. An item without a numeric value is never
+   * picked. `given`, when not empty, is the pick instead, and must be one of the items.
+   * Outputs select over `{item, value}`.
+   */
+  pick: z.strictObject({
+    ...common,
+    kind: z.literal('pick'),
+    items: z.union([z.string(), z.array(z.unknown())]),
+    given: z.string().optional(),
+    order: z.enum(['lowest', 'highest']),
+    by: z.union([selector, z.strictObject({...apiCall, selector})]),
+  }),
 } as const
 
 export type StepKind = keyof typeof STEP_SCHEMAS
@@ -68,8 +83,9 @@ export type ApproveStep = Parsed<'approve'>
 export type ShellStep = Parsed<'shell'>
 export type RedisStep = Parsed<'redis'>
 export type RunbookStep = Parsed<'runbook'>
+export type PickStep = Parsed<'pick'>
 export type ScriptStep = Parsed<'script'> & Partial<Record<Comparison, number | string>>
-export type Step = AwsStep | WaitStep | AssertStep | ApproveStep | ShellStep | RedisStep | RunbookStep | ScriptStep
+export type Step = AwsStep | WaitStep | AssertStep | ApproveStep | ShellStep | RedisStep | RunbookStep | PickStep | ScriptStep
 export type StepOutput = z.output<typeof output>
 
 /**

@@ -69,7 +69,7 @@ export function declaredSecretOutputs(step: Step): Set<string> {
 }
 
 /** Steps whose outputs are made from what they were given: when that holds a secret, so may every output. */
-export const DERIVING_KINDS: ReadonlySet<Step['kind']> = new Set(['script', 'shell', 'runbook'])
+export const DERIVING_KINDS: ReadonlySet<Step['kind']> = new Set(['script', 'shell', 'runbook', 'pick'])
 
 export const secretParamsOf = (runbook: Pick<Runbook, 'parameters'>): Set<string> => new Set(Object.entries(runbook.parameters).filter(([, spec]) => spec.secret).map(([name]) => name))
 

@@ -2,6 +2,7 @@ import type {Comparison, Runbook, Step, StepOutput} from './schema.js'
 import {operatorOf} from './schema.js'
 import {references, referringFields, TIME} from './references.js'
 import {secretOutputsOf} from './secrets.js'
+import {pickAction} from './ssm-pick.js'
 import {API_SCRIPT, CLOCK_SCRIPT, RUN_SCRIPT} from './ssm-python.js'
 import {REDIS_FAILOVER_SCRIPT, REDIS_STATUS_SCRIPT} from './ssm-redis.js'
 
@@ -159,6 +160,8 @@ function action(step: Step): {action: string; inputs: Record<string, unknown>} |
         },
       }
     }
+    case 'pick':
+      return pickAction(step)
     case 'runbook':
       return {action: 'aws:executeAutomation', inputs: {DocumentName: `${DOCUMENT_PREFIX}${step.runbook}`, RuntimeParameters: Object.fromEntries(Object.entries(step.parameters).map(([key, value]) => [key, [value]]))}}
   }

@@ -1,5 +1,5 @@
 import {JSONPath} from 'jsonpath-plus'
-import {PARAM, STEP_OUTPUT, TIME} from './references.js'
+import {ITEM, PARAM, STEP_OUTPUT, TIME} from './references.js'
 import {REDACTED} from './secrets.js'
 import type {Comparison, StepOutput} from './schema.js'
 
@@ -8,6 +8,8 @@ export interface ReferenceContext {
   params: Record<string, unknown>
   outputs: Record<string, Record<string, unknown>>
   now: Date
+  /** The item a pick step's `by` call is being made for. */
+  item?: unknown
 }
 
 /** A reference whose value does not exist (yet): a skipped step's output, a selector that matched nothing. */
@@ -24,6 +26,10 @@ const ANY = /\{\{\s*([^{}]*?)\s*\}\}/g
 function lookup(expression: string, context: ReferenceContext): unknown {
   const time = TIME.exec(expression)
   if (time) return time[1] === 'now' ? context.now : new Date(context.now.getTime() - Number(time[1]!.slice('minus'.length, -1)) * 60_000)
+  if (ITEM.test(expression)) {
+    if (context.item === undefined) throw new UnresolvedReference(expression, 'there is an item only in a pick step\'s by')
+    return context.item
+  }
   const param = PARAM.exec(expression)
   if (param) {
     if (context.params[param[1]!] === undefined) throw new UnresolvedReference(expression, `parameter ${param[1]} has no value`)

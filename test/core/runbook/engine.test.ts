@@ -429,7 +429,9 @@ describe('the shipped failover runbook', () => {
     let redeployed = false
     const fake = fakes({
       ...aurora(0),
-      'rds:DescribeDBInstances': ({DBInstanceIdentifier}) => ({DBInstances: [{DBInstanceStatus: 'available', AvailabilityZone: DBInstanceIdentifier === 'db-1' ? 'eu-west-1a' : 'eu-west-1b'}]}),
+      'rds:DescribeDBInstances': ({DBInstanceIdentifier, Filters}) => ({
+        DBInstances: (DBInstanceIdentifier ? [DBInstanceIdentifier] : Filters[0].Values).map((id: string) => ({DBInstanceIdentifier: id, DBInstanceStatus: 'available', AvailabilityZone: id === 'db-1' ? 'eu-west-1a' : 'eu-west-1b'})),
+      }),
       'cloudwatch:GetMetricStatistics': () => ({Datapoints: [{Maximum: 3}]}),
       'cloudwatch:DescribeAlarms': () => ({MetricAlarms: []}),
       'elbv2:DescribeTargetHealth': () => ({TargetHealthDescriptions: [{TargetHealth: {State: redeployed ? 'healthy' : 'unhealthy'}}]}),

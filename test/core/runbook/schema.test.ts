@@ -52,7 +52,7 @@ describe('runbook schema', () => {
   })
 
   it('rejects an unknown step kind at its line, listing the kinds', () => {
-    expect(problemsOf(VALID.replace('kind: approve', 'kind: pray'))).toEqual(['runbooks/sample.yaml:24 schema unknown step kind "pray": one of aws, wait, assert, approve, shell, redis, runbook, script'])
+    expect(problemsOf(VALID.replace('kind: approve', 'kind: pray'))).toEqual(['runbooks/sample.yaml:24 schema unknown step kind "pray": one of aws, wait, assert, approve, shell, redis, runbook, script, pick'])
   })
 
   it('rejects a missing field and a misspelt one at the step', () => {

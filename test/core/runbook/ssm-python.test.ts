@@ -34,8 +34,8 @@ describe('every Python script in every exported document', () => {
   const shipped = [...loadRunbooks(REPO, ['dev', 'test', 'prod']).runbooks.values()].map((runbook) => ({name: runbook.name, document: exportSsm(runbook).document!}))
   const all = [...shipped, {name: 'built', document: everyScriptKind()}].flatMap(({name, document}) => scripts(document).map((entry) => ({...entry, name})))
 
-  it('covers the clock, the API call, the check and the Run Command runner', () => {
-    expect(new Set(all.map((entry) => entry.script.match(/^def (\w+)\(events, context\):$/m)?.[1]))).toEqual(new Set(['clock', 'call', 'check', 'run']))
+  it('covers the clock, the API call, the check, the Run Command runner and the pick (the shipped failover\'s target)', () => {
+    expect(new Set(all.map((entry) => entry.script.match(/^def (\w+)\(events, context\):$/m)?.[1]))).toEqual(new Set(['clock', 'call', 'check', 'run', 'pick']))
   })
 
   it.each(all.map((entry) => [`${entry.name} ${entry.step}`, entry.script] as const))('%s compiles with python3 and holds no {{ for SSM to fill', (_, script) => {
