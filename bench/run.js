@@ -8,6 +8,7 @@ import {countNoopDeployCalls} from './noop-deploy.js'
 import {measureRedisFailovers} from './redis-failover.js'
 import {measureShutdown} from './shutdown.js'
 import {measureTagsAudit} from './tags-audit.js'
+import {measureValidateWithLint} from './validate-lint.js'
 import {fmt, percentile, timeNode} from './stats.js'
 
 const repoRoot = dirname(dirname(fileURLToPath(import.meta.url)))
@@ -54,6 +55,19 @@ function validate() {
   const samples = timeNode(['bin/run.js', 'validate', '--no-cfn-lint'], {runs: 5, cwd: repoRoot})
   const median = percentile(samples, 50)
   console.log(`  median${fmt(median)}   p90${fmt(percentile(samples, 90))}   target: under 2 s without cfn-lint   ${label(median < 2000)}\n`)
+}
+
+async function validateWithCfnLint() {
+  const runs = 5
+  console.log(`4b. \`fintech validate\` with cfn-lint against \`cfn-lint\` alone on the same templates (${runs} interleaved pairs after 1 warm-up)\n`)
+  const {templates, validate, cfnLint} = await measureValidateWithLint(repoRoot, runs)
+  const median = {validate: percentile(validate, 50), cfnLint: percentile(cfnLint, 50)}
+  console.log(`  ${'command'.padEnd(42)}${'median'.padStart(8)}${'p90'.padStart(8)}${'min'.padStart(8)}`)
+  for (const [name, samples] of [[`cfn-lint --format json (${templates.length} templates)`, cfnLint], ['fintech validate (cfn-lint included)', validate]]) {
+    console.log(`  ${name.padEnd(42)}${fmt(percentile(samples, 50))}${fmt(percentile(samples, 90))}${fmt(Math.min(...samples))}`)
+  }
+  const ratio = median.validate / median.cfnLint
+  console.log(`\n  validate / cfn-lint alone = ${ratio.toFixed(2)}×   target: at most 1.3×   ${label(ratio <= 1.3)}\n`)
 }
 
 async function costReport() {
@@ -150,6 +164,7 @@ try {
   await awsCalls()
   offlinePlan()
   validate()
+  await validateWithCfnLint()
   await costReport()
   await shutdownRuns()
   await redisFailovers()
