@@ -217,7 +217,7 @@ function installMocks(variety) {
 }
 
 /** One audit in this process: requests by kind, the audit's figures, wall and CPU time, RSS before it and the process's peak. */
-async function auditInThisProcess(repoRoot, variety) {
+export async function auditInThisProcess(repoRoot, variety) {
   const dir = mkdtempSync(join(tmpdir(), 'fintech-bench-tags-'))
   const configPath = join(dir, 'fintech.config.yaml')
   writeFileSync(configPath, readFileSync(join(repoRoot, 'fintech.config.yaml'), 'utf8'))
@@ -285,11 +285,7 @@ async function auditInThisProcess(repoRoot, variety) {
  *   Throws when the audit fails or its figures are not the mocked account's.
  */
 export async function measureTagsAudit(repoRoot, variety = 'stacks', nodeFlags = []) {
-  const child = spawnSync(process.execPath, [...nodeFlags, fileURLToPath(import.meta.url), repoRoot, variety], {cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 * 2 ** 20})
-  if (child.status !== 0) throw new Error(`bench/tags-audit.js exited ${child.status}: ${child.stderr.trim().slice(-3000)}`)
+  const child = spawnSync(process.execPath, [...nodeFlags, fileURLToPath(new URL('tags-audit-child.js', import.meta.url)), repoRoot, variety], {cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 * 2 ** 20})
+  if (child.status !== 0) throw new Error(`bench/tags-audit-child.js exited ${child.status}: ${child.stderr.trim().slice(-3000)}`)
   return JSON.parse(child.stdout)
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  process.stdout.write(`${JSON.stringify(await auditInThisProcess(process.argv[2], process.argv[3]))}\n`)
 }

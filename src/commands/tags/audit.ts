@@ -1,6 +1,7 @@
 import {Flags, ux} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
 import {withInterrupt} from '../../cli/aws-session.js'
+import {favourLowMemory} from '../../cli/heap.js'
 import {openTagsSession, readInventory, regionsOf, tagsFlags} from '../../cli/tags.js'
 import {InterruptedError} from '../../core/deploy/clock.js'
 import {ExitCode, FintechError} from '../../core/errors.js'
@@ -34,6 +35,7 @@ export default class TagsAudit extends FintechCommand {
   }
 
   async run(): Promise<AuditReport> {
+    favourLowMemory()
     const {flags} = await this.parse(TagsAudit)
     const loaded = this.readConfig(flags.config)
     const regions = regionsOf(loaded, flags.env, flags.region)

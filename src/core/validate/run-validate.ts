@@ -21,6 +21,8 @@ export interface ValidateInput {
   spec: ResourceSpec
   securityRules: TemplateRule[]
   applySuppressions(findings: Finding[], templates: Template[]): Finding[]
+  /** The template files, when the caller listed them already with projectTemplates (validate hands them to cfn-lint first). */
+  templates?: string[]
 }
 
 export interface ValidateResult {
@@ -42,9 +44,9 @@ function configuredTemplates(loaded: LoadedConfig): Map<string, KeyPath> {
   return named
 }
 
-/** Template files: the ones the config deploys, and any other YAML or JSON under templates/. */
-function templateFiles(loaded: LoadedConfig, configured: Map<string, KeyPath>): string[] {
-  const files = new Set(configured.keys())
+/** Template files: the ones the config deploys, and any other YAML or JSON under templates/, relative to the config's folder. */
+export function projectTemplates(loaded: LoadedConfig): string[] {
+  const files = new Set(configuredTemplates(loaded).keys())
   const walk = (dir: string) => {
     let entries
     try {
@@ -78,11 +80,11 @@ export const parseFinding = (error: FileError): Finding => ({
  * A file that is not read at all (outside the project, not a regular file, too large) is
  * not a finding: it throws, as for every other command.
  */
-export function validateProject({loaded, spec, securityRules, applySuppressions}: ValidateInput): ValidateResult {
+export function validateProject({loaded, spec, securityRules, applySuppressions, templates: listed}: ValidateInput): ValidateResult {
   const findings: Finding[] = []
   const templates = new Map<string, Template>()
   const configured = configuredTemplates(loaded)
-  const files = templateFiles(loaded, configured)
+  const files = listed ?? projectTemplates(loaded)
   for (const file of files) {
     const read = () => readProjectFile(loaded.root, file, 'template')
     const keyPath = configured.get(file)
