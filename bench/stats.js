@@ -13,16 +13,33 @@ export function percentile(samples, p) {
  * Throws when the command fails: a time for an error message would be meaningless.
  */
 export function timeNode(args, {runs, warmup = 2, cwd}) {
-  const once = () => {
-    const start = process.hrtime.bigint()
-    const child = spawnSync(process.execPath, args, {cwd, encoding: 'utf8'})
-    const ms = Number(process.hrtime.bigint() - start) / 1e6
-    if (child.error) throw child.error
-    if (child.status !== 0) throw new Error(`node ${args.join(' ')} exited ${child.status}: ${child.stderr.trim().slice(0, 500)}`)
-    return ms
-  }
+  const once = () => timeOnce(args, cwd)
   for (let i = 0; i < warmup; i++) once()
   return Array.from({length: runs}, once)
+}
+
+/**
+ * timeNode for several commands, taking turns run by run, so a change in the machine's load
+ * falls on all of them alike and their ratios stay fair. Returns the samples per command.
+ */
+export function timeNodeInterleaved(argsList, {runs, warmup = 2, cwd}) {
+  const samples = argsList.map(() => [])
+  for (let round = 0; round < warmup + runs; round++) {
+    argsList.forEach((args, index) => {
+      const ms = timeOnce(args, cwd)
+      if (round >= warmup) samples[index].push(ms)
+    })
+  }
+  return samples
+}
+
+function timeOnce(args, cwd) {
+  const start = process.hrtime.bigint()
+  const child = spawnSync(process.execPath, args, {cwd, encoding: 'utf8'})
+  const ms = Number(process.hrtime.bigint() - start) / 1e6
+  if (child.error) throw child.error
+  if (child.status !== 0) throw new Error(`node ${args.join(' ')} exited ${child.status}: ${child.stderr.trim().slice(0, 500)}`)
+  return ms
 }
 
 export const fmt = (ms) => `${ms.toFixed(0)} ms`.padStart(8)

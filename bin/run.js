@@ -1,4 +1,81 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
+// Start-up is most of what `--version` and `--help` cost, so this file imports only Node's own
+// modules before it knows it needs oclif.
+import {existsSync, lstatSync, mkdirSync, readFileSync} from 'node:fs'
+import module from 'node:module'
+import {arch, homedir, platform, release} from 'node:os'
+import {join} from 'node:path'
 
-await execute({dir: import.meta.url})
+const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+const argv = process.argv.slice(2)
+
+/** oclif's version flags: it answers them only as the first argument, and so does this file. */
+const versionFlags = new Set(['--version', ...(pjson.oclif.additionalVersionFlags ?? [])])
+
+/**
+ * oclif reports WSL as the platform `wsl` (through is-wsl, which also checks for containers).
+ * Any sign of a Microsoft kernel leaves the answer to oclif; everywhere else the platform is
+ * os.platform(), as in oclif.
+ */
+function maybeWsl() {
+  if (platform() !== 'linux') return false
+  if (release().toLowerCase().includes('microsoft')) return true
+  try {
+    if (readFileSync('/proc/version', 'utf8').toLowerCase().includes('microsoft')) return true
+  } catch {}
+  return ['/proc/sys/fs/binfmt_misc/WSLInterop', '/run/WSL'].some((path) => {
+    try {
+      lstatSync(path)
+      return true
+    } catch {
+      return false
+    }
+  })
+}
+
+/**
+ * Node 22+ keeps compiled code between runs when asked. Its default folder is shared under
+ * /tmp and readable by every user, so the cache goes next to fintech's others (see
+ * src/core/cost/cache.ts), in a folder only this user may read or write; none when that
+ * folder cannot be made so (a read-only home, someone else's folder).
+ */
+function enableCompileCache() {
+  if (typeof module.enableCompileCache !== 'function') return
+  const env = process.env
+  const root = env.FINTECH_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'fintech')
+  const directory = join(root, 'node-compile-cache')
+  try {
+    mkdirSync(directory, {recursive: true, mode: 0o700})
+    const stat = lstatSync(directory)
+    const ours = typeof process.getuid !== 'function' || stat.uid === process.getuid()
+    if (!stat.isDirectory() || !ours || (stat.mode & 0o077) !== 0) return
+    module.enableCompileCache(directory)
+  } catch {}
+}
+
+/**
+ * `npm run build` bundles @oclif/core into one file (scripts/bundle-oclif-core.js). Where Node
+ * lets this process resolve modules itself (module.registerHooks, Node 22.15+), every import
+ * of '@oclif/core' gets that file, so there is still one oclif in the process.
+ */
+function useBundledOclif() {
+  const bundle = new URL('../dist/oclif-core.cjs', import.meta.url)
+  if (typeof module.registerHooks !== 'function' || !existsSync(bundle)) return
+  module.registerHooks({
+    resolve: (specifier, context, nextResolve) => (specifier === '@oclif/core' ? {url: bundle.href, shortCircuit: true} : nextResolve(specifier, context)),
+  })
+}
+
+if (versionFlags.has(argv[0]) && !maybeWsl()) {
+  process.stdout.write(`${pjson.name}/${pjson.version || '0.0.0'} ${platform()}-${arch() === 'ia32' ? 'x86' : arch()} node-${process.version}\n`)
+} else {
+  enableCompileCache()
+  useBundledOclif()
+  // @oclif/core checks at import that Node satisfies its own engines range (older than
+  // ours), loading 47 files of semver to do it: about 24 ms of every start.
+  const engineWarningWasSet = 'OCLIF_DISABLE_ENGINE_WARNING' in process.env
+  if (!engineWarningWasSet) process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
+  const {execute} = await import('@oclif/core')
+  if (!engineWarningWasSet) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
+  await execute({dir: import.meta.url})
+}

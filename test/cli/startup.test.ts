@@ -1,0 +1,111 @@
+import {spawnSync} from 'node:child_process'
+import {chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync} from 'node:fs'
+import module from 'node:module'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {afterAll, describe, expect, it} from 'vitest'
+
+/** The built CLI as users start it (`npm run build` first), against oclif as node_modules has it. */
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const bin = join(root, 'bin/run.js')
+const cacheRoot = mkdtempSync(join(tmpdir(), 'fintech-startup-'))
+afterAll(() => rmSync(cacheRoot, {recursive: true, force: true}))
+
+/**
+ * `node ...args` as a user's shell starts it. NODE_ENV is not vitest's "test": under "test" oclif
+ * would load the TypeScript sources in src/ instead of the built files.
+ */
+function node(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawnSync(process.execPath, args, {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    env: {...process.env, NODE_ENV: 'production', CI: 'true', FINTECH_CACHE_DIR: cacheRoot, ...env},
+  })
+  return {status: child.status, stdout: child.stdout, stderr: child.stderr}
+}
+
+/** What oclif itself prints for `args`: its execute(), loaded from node_modules, no bin/run.js in the way. */
+function oclifItself(args: string[]) {
+  const script = `const {execute} = await import('@oclif/core'); await execute({dir: ${JSON.stringify(bin)}, args: ${JSON.stringify(args)}})`
+  return node(['--input-type=module', '-e', script])
+}
+
+/** The CommonJS files a run of the built CLI loaded, as Node's module debug log names them. */
+function loadedFiles(args: string[]) {
+  const {status, stderr} = node([bin, ...args], {NODE_DEBUG: 'module'})
+  expect(status).toBe(0)
+  return [...stderr.matchAll(/load "([^"]+)" for module/g)].map((match) => match[1]!)
+}
+
+const oclifInNodeModules = (file: string) => file.includes(join('node_modules', '@oclif', 'core'))
+const bundledOclif = join(root, 'dist', 'oclif-core.cjs')
+
+describe('fintech --version, -v and version', () => {
+  for (const flag of ['--version', '-v', 'version']) {
+    it(`${flag} prints what oclif prints for it, and exits 0`, () => {
+      const fast = node([bin, flag])
+      const oclif = oclifItself([flag])
+      expect(oclif.status).toBe(0)
+      expect(oclif.stdout).toBe(`fintech/0.1.0 ${process.platform}-${process.arch} node-${process.version}\n`)
+      expect(fast).toEqual({status: 0, stdout: oclif.stdout, stderr: ''})
+    })
+  }
+
+  it('answers without loading oclif, which --help does load', () => {
+    const version = loadedFiles(['--version'])
+    expect(version.filter((file) => oclifInNodeModules(file) || file === bundledOclif)).toEqual([])
+    expect(loadedFiles(['--help']).some((file) => oclifInNodeModules(file) || file === bundledOclif)).toBe(true)
+  })
+
+  it('leaves a version flag after a command to the command', () => {
+    const {status, stderr} = node([bin, 'deploy', '--version'])
+    expect(status).toBe(2)
+    expect(stderr).toContain('Nonexistent flag: --version')
+  })
+})
+
+const registersHooks = typeof (module as {registerHooks?: unknown}).registerHooks === 'function'
+
+describe.runIf(registersHooks)('oclif bundled into dist/oclif-core.cjs (Node 22.15+)', () => {
+  it('is the only oclif a command, the help class and the plugins load', () => {
+    for (const args of [['deploy', '--help'], ['autocomplete', 'script', 'bash'], ['deploy', '--stage', 'all', '--env', 'dev', '--dry-run', '--offline']]) {
+      const files = loadedFiles(args)
+      expect(files, args.join(' ')).toContain(bundledOclif)
+      expect(files.filter(oclifInNodeModules), args.join(' ')).toEqual([])
+    }
+  })
+
+  for (const args of [['--help'], ['deploy', '--help'], ['runbook', '--help'], ['autocomplete', 'script', 'bash'], ['nosuch'], ['deploy', '--stage', 'nope', '--env', 'dev']]) {
+    it(`prints for \`${args.join(' ')}\` what oclif from node_modules prints, with the same exit code`, () => {
+      const bundled = node([bin, ...args])
+      expect(bundled).toEqual(oclifItself(args))
+    })
+  }
+})
+
+const compileCache = typeof (module as {enableCompileCache?: unknown}).enableCompileCache === 'function'
+
+describe.runIf(compileCache)("Node's compile cache (Node 22+)", () => {
+  it('is kept in a 0700 folder under the fintech cache folder, not in the shared one under /tmp', () => {
+    const home = mkdtempSync(join(cacheRoot, 'fresh-'))
+    expect(node([bin, '--help'], {FINTECH_CACHE_DIR: home}).status).toBe(0)
+    const folder = join(home, 'node-compile-cache')
+    expect(statSync(folder).mode & 0o777).toBe(0o700)
+    const [nodeFolder] = readdirSync(folder)
+    expect(nodeFolder).toContain(process.version)
+    expect(readdirSync(join(folder, nodeFolder!)).length).toBeGreaterThan(0)
+  })
+
+  it('is not used when its folder is open to other users', () => {
+    const home = mkdtempSync(join(cacheRoot, 'open-'))
+    const folder = join(home, 'node-compile-cache')
+    mkdirSync(folder)
+    chmodSync(folder, 0o777)
+    const {status, stdout} = node([bin, '--help'], {FINTECH_CACHE_DIR: home})
+    expect(status).toBe(0)
+    expect(stdout).toContain('USAGE')
+    expect(readdirSync(folder)).toEqual([])
+  })
+})
