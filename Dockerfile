@@ -7,13 +7,17 @@
 #
 # The image carries the project's fintech.config.yaml, templates, runbooks and price snapshot as they are
 # when it is built: rebuild and redeploy the schedule after changing them.
-ARG NODE_IMAGE=node:20-slim
+# The current Node LTS; the CLI needs Node 22 or newer (package.json engines).
+ARG NODE_IMAGE=node:24-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# Dependencies first, so that a source change does not download them again.
+# Dependencies first, so that a source change does not download them again. The image's
+# own Node builds: --ignore-scripts keeps the dev dependency `node` (the Node the project's
+# scripts run on elsewhere) from fetching a second one. The lock file's only other install
+# script is esbuild's optional check, which tsc and oclif do not use.
 COPY package.json package-lock.json ./
-RUN npm ci --engine-strict --no-audit --no-fund
+RUN npm ci --engine-strict --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src

@@ -37,10 +37,6 @@ export const TIMEOUT_VARIABLES = {connectTimeoutMs: 'FINTECH_AWS_CONNECT_TIMEOUT
 /** Attempts per call, the first included. */
 export const MAX_ATTEMPTS = 8
 
-// The SDK warns on every run under Node 20 that its 2027 releases need Node 22. It is a note
-// for whoever upgrades dependencies (README), not for someone deploying at 3 a.m.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
-
 const {version} = createRequire(import.meta.url)('../../package.json') as {version: string}
 
 function timeoutFromEnv(key: keyof AwsTimeouts, env: NodeJS.ProcessEnv): number | undefined {

@@ -1,4 +1,7 @@
-import {afterEach, expect, it} from 'vitest'
+import {spawnSync} from 'node:child_process'
+import {join} from 'node:path'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+import {afterEach, describe, expect, it} from 'vitest'
 import {clientSettings, resolveTimeouts} from '../../src/aws/clients.js'
 import {InputError} from '../../src/core/errors.js'
 
@@ -42,4 +45,34 @@ it('refuses a timeout variable that is not a whole number of milliseconds from 1
     expect(read).toThrow(InputError)
     expect(read).toThrow(`FINTECH_AWS_REQUEST_TIMEOUT_MS=${raw}: give a whole number of milliseconds, at least 100`)
   }
+})
+
+describe("the SDK's warning about an unsupported Node", () => {
+  const root = fileURLToPath(new URL('../..', import.meta.url))
+  // A client built from the CLI's settings, in a fresh process: the SDK warns at most once per process.
+  const makeClient = [
+    "import {STSClient} from '@aws-sdk/client-sts'",
+    `import {clientSettings} from ${JSON.stringify(pathToFileURL(join(root, 'src/aws/clients.ts')).href)}`,
+    "new STSClient(clientSettings({region: 'eu-west-1'}))",
+  ].join('\n')
+  // Without the variables that would hide warnings from whoever runs the tests.
+  const env = {...process.env}
+  for (const name of ['NODE_NO_WARNINGS', 'NODE_OPTIONS', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED']) delete env[name]
+
+  function stderrOfClient(preloads: string[] = []) {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', ...preloads.flatMap((preload) => ['--import', preload]), '--input-type=module', '-e', makeClient], {cwd: root, env, encoding: 'utf8'})
+    expect(result.status, result.stderr).toBe(0)
+    return result.stderr
+  }
+
+  it('reaches a user on Node 20: the CLI does not silence it', () => {
+    const onNode20 = `data:text/javascript,Object.defineProperty(process, 'version', {value: 'v20.11.0'})`
+    const stderr = stderrOfClient([onNode20])
+    expect(stderr).toContain('NodeVersionSupportWarning: The AWS SDK for JavaScript (v3)')
+    expect(stderr).toContain('will require node >=22. You are running node v20.11.0.')
+  })
+
+  it('does not appear on the Node the project runs on', () => {
+    expect(stderrOfClient()).toBe('')
+  })
 })

@@ -80,18 +80,25 @@ function copies(steps: Instruction[]) {
 }
 
 describe('Dockerfile', () => {
-  it('builds in a node:20-slim stage and runs from a second one', () => {
-    expect(dockerfile[0]).toEqual({keyword: 'ARG', args: 'NODE_IMAGE=node:20-slim'})
+  it('builds in a node:24-slim stage (the current LTS) and runs from a second one', () => {
+    expect(dockerfile[0]).toEqual({keyword: 'ARG', args: 'NODE_IMAGE=node:24-slim'})
     expect(build).toMatchObject({from: '${NODE_IMAGE}', name: 'build'})
     expect(runtime).toMatchObject({from: '${NODE_IMAGE}', name: undefined})
-    // The image's Node satisfies the package's engines (>=20.11 on the 20 line).
-    expect(packageJson.engines.node).toBe('>=20.11')
+    // The image's Node satisfies the package's engines: any 24.x is >=22.
+    expect(packageJson.engines.node).toBe('>=22')
   })
 
   it('installs from the lock file, builds (tsc, the shipped runbooks\' commands and the oclif manifest) and drops the dev dependencies', () => {
     const runs = build!.steps.filter((step) => step.keyword === 'RUN').map((step) => step.args)
-    expect(runs).toEqual(['npm ci --engine-strict --no-audit --no-fund', 'npm run build && npm prune --omit=dev --no-audit --no-fund'])
+    expect(runs).toEqual(['npm ci --engine-strict --ignore-scripts --no-audit --no-fund', 'npm run build && npm prune --omit=dev --no-audit --no-fund'])
     expect(packageJson.scripts.build).toBe('rm -rf dist && tsc -p tsconfig.build.json && node scripts/write-runbook-commands.js && oclif manifest')
+  })
+
+  it('skips only install scripts the image does not need: the pinned dev Node\'s download and esbuild\'s optional check', () => {
+    const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {packages: Record<string, {hasInstallScript?: boolean; dev?: boolean}>}
+    const withScripts = Object.entries(lock.packages).filter(([, entry]) => entry.hasInstallScript)
+    expect(withScripts.map(([path]) => path).sort()).toEqual(['node_modules/esbuild', 'node_modules/node'])
+    expect(withScripts.every(([, entry]) => entry.dev)).toBe(true)
   })
 
   it('copies from the build context only files that exist and that .dockerignore lets through', () => {
