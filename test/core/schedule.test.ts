@@ -235,3 +235,20 @@ describe('properties over any schedule and instant', () => {
     )
   })
 })
+
+describe('scheduleSchema time zones', () => {
+  const zoneAccepted = (timezone: string) => scheduleSchema.safeParse({timezone, stop: '20:00'}).success
+
+  it.each(['Europe/London', 'America/New_York', 'Asia/Kolkata'])('accepts the canonical zone %s', (zone) => {
+    expect(zoneAccepted(zone)).toBe(true)
+  })
+
+  // Not in the runtime's list of canonical zones, which the quick check reads.
+  it.each(['UTC', 'Etc/UTC', 'US/Eastern', 'Europe/Kiev', 'europe/london'])('accepts %s, which luxon knows', (zone) => {
+    expect(zoneAccepted(zone)).toBe(true)
+  })
+
+  it.each(['Europe/Londn', 'Mars/Olympus_Mons', '', 'GMT+25'])('refuses %j', (zone) => {
+    expect(zoneAccepted(zone)).toBe(false)
+  })
+})

@@ -1,7 +1,6 @@
 import {createHash} from 'node:crypto'
-import type {Tags, YAMLMap, YAMLSeq} from 'yaml'
 import {FileError} from '../errors.js'
-import {parseLocatedYaml, type KeyPath, type Position} from '../yaml.js'
+import {YamlTags, parseLocatedYaml, type KeyPath, type LocalTag, type Position} from '../yaml.js'
 
 /** CloudFormation's short-form intrinsic functions, read as their long JSON form. */
 const FUNCTIONS = [
@@ -18,15 +17,13 @@ function longForm(name: string, value: unknown): unknown {
   return {[`Fn::${name}`]: value}
 }
 
-const cloudFormationTags: Tags = [
-  {tag: '!Ref', resolve: (value: string) => ({Ref: value})},
-  {tag: '!Condition', resolve: (value: string) => ({Condition: value})},
-  ...FUNCTIONS.flatMap((name) => [
-    {tag: `!${name}`, resolve: (value: string) => longForm(name, value)},
-    {tag: `!${name}`, collection: 'seq' as const, resolve: (node: YAMLSeq | YAMLMap) => longForm(name, node.toJSON())},
-    {tag: `!${name}`, collection: 'map' as const, resolve: (node: YAMLSeq | YAMLMap) => longForm(name, node.toJSON())},
-  ]),
-]
+export const cloudFormationTags = new YamlTags([
+  {tag: '!Ref', kind: 'scalar', resolve: (value) => ({Ref: value})},
+  {tag: '!Condition', kind: 'scalar', resolve: (value) => ({Condition: value})},
+  ...FUNCTIONS.flatMap((name) =>
+    (['scalar', 'sequence', 'mapping'] as const).map((kind): LocalTag => ({tag: `!${name}`, kind, resolve: (value) => longForm(name, value)})),
+  ),
+])
 
 export interface TemplateParameter {
   type: string
