@@ -1,5 +1,6 @@
 import {taskDefinitionName, type LedgerStatus} from '../core/ledger/status.js'
 import {sparkline} from './charts.js'
+import {columnLines} from './columns.js'
 
 /** How a line reads at a glance: the ink view colours it, plain text leaves it as is. */
 export type Tone = 'good' | 'bad' | 'muted'
@@ -24,12 +25,6 @@ const clock = (iso: string) => iso.slice(11, 16)
 /** A minute without data draws as a gap, the same as a minute of zero. */
 const spark = (series: Array<number | null>) => sparkline(series.map((value) => value ?? 0), series.length)
 
-/** Pads each column to its widest cell; the last column is left as is. */
-function columns(rows: string[][]): string[] {
-  const widths = rows.reduce<number[]>((max, row) => row.map((cell, index) => Math.max(max[index] ?? 0, cell.length)), [])
-  return rows.map((row) => row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index]!))).join('  ').trimEnd())
-}
-
 function serviceSection(status: LedgerStatus): LedgerSection {
   const {service} = status
   const short = service.running < service.desired || service.desired === 0
@@ -47,7 +42,7 @@ function serviceSection(status: LedgerStatus): LedgerSection {
       text: `Service ${service.name} (cluster ${service.cluster}): ${service.status}, ${service.running}/${service.desired} running, ${service.pending} pending, ${rollout}`,
       tone: short || service.rollout === 'failed' || service.status !== 'ACTIVE' ? 'bad' : 'good',
     },
-    lines: columns(deploymentRows).map((text, index) => ({
+    lines: columnLines(deploymentRows).map((text, index) => ({
       text,
       ...(service.deployments[index]!.rolloutState === 'FAILED' ? {tone: 'bad' as const} : {}),
     })),
@@ -64,7 +59,7 @@ function targetsSection(status: LedgerStatus): LedgerSection {
   ])
   return {
     title: {text: `Targets: ${targets.healthy} of ${targets.total} healthy`, tone: targets.unhealthy > 0 || targets.healthy === 0 ? 'bad' : 'good'},
-    lines: columns(rows).map((text, index) => {
+    lines: columnLines(rows).map((text, index) => {
       const state = targets.members[index]!.state
       return {text, ...(state === 'unhealthy' ? {tone: 'bad' as const} : state === 'healthy' ? {} : {tone: 'muted' as const})}
     }),
@@ -104,7 +99,7 @@ function auroraSection(status: LedgerStatus): LedgerSection {
     member.writer ? '' : `lag ${formatMs(member.lagMs)}`,
     member.writer ? '' : spark(member.lagSeries),
   ])
-  const lines = columns(rows).map((text, index) => {
+  const lines = columnLines(rows).map((text, index) => {
     const member = members[index]!
     const bad = (member.status !== undefined && member.status !== 'available') || (member.lagMs !== null && member.lagMs > thresholds.maxReplicaLagMs)
     return {text, ...(bad ? {tone: 'bad' as const} : {})}

@@ -1,6 +1,7 @@
 import Table from 'cli-table3'
 import type {DeployRunResult} from '../core/deploy/run-deploy.js'
 import type {OfflinePlan} from '../core/deploy/offline-plan.js'
+import {columnLines} from './columns.js'
 
 const plainTable = (head: string[]) => new Table({head, style: {head: [], border: [], compact: true}})
 
@@ -28,22 +29,13 @@ export function renderOfflinePlan(plan: OfflinePlan): string {
       )
       const parameters = Object.entries(stack.parameters)
       if (parameters.length > 0) {
-        const table = plainTable(['Parameter', 'Value', 'From'])
-        for (const [name, parameter] of parameters) table.push([name, parameter.value, parameter.source])
-        lines.push(indent(table.toString(), 4))
+        lines.push('', ...indented(columnLines([['Parameter', 'Value', 'From'], ...parameters.map(([name, parameter]) => [name, parameter.value, parameter.source])])))
       }
-      const resources = plainTable(['Resource', 'Type', 'Keeps data', 'DeletionPolicy'])
-      for (const resource of stack.resources) {
-        resources.push([resource.logicalId, resource.type, resource.stateful ? 'yes' : '', resource.deletionPolicy ?? ''])
-      }
-      lines.push(indent(resources.toString(), 4))
+      const resources = stack.resources.map((resource) => [resource.logicalId, resource.type, resource.stateful ? 'yes' : '', resource.deletionPolicy ?? ''])
+      lines.push('', ...indented(columnLines([['Resource', 'Type', 'Keeps data', 'DeletionPolicy'], ...resources])))
     }
   }
   return lines.join('\n')
 }
 
-const indent = (text: string, width: number) =>
-  text
-    .split('\n')
-    .map((line) => ' '.repeat(width) + line)
-    .join('\n')
+const indented = (lines: string[]) => lines.map((line) => `    ${line}`)

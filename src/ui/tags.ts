@@ -3,16 +3,11 @@ import type {AuditedResource, AuditReport} from '../core/tags/audit.js'
 import type {FixPlan, FixRun} from '../core/tags/fix.js'
 import type {InventoryGap, SourceSummary} from '../core/tags/inventory.js'
 import type {TagIssue} from '../core/tags/policy.js'
+import {columnLines} from './columns.js'
 
 const n = (value: number) => value.toLocaleString('en')
 const plural = (count: number, one: string, many = `${one}s`) => `${n(count)} ${count === 1 ? one : many}`
 const percent = (value: number) => `${value.toFixed(1)}%`
-
-/** Columns padded to their widest cell (cli-table3 is too slow for thousands of rows). */
-function columns(rows: string[][]): string {
-  const widths = rows[0]!.map((_, column) => rows.reduce((widest, row) => Math.max(widest, (row[column] ?? '').length), 0))
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd()).join('\n')
-}
 
 function issueText(issue: TagIssue): string {
   if (issue.problem === 'missing') return issue.foundAs ? `${issue.tag} (found as "${issue.foundAs}")` : issue.tag
@@ -66,7 +61,7 @@ export function renderAudit(report: AuditReport, options: {by: 'resource' | 'own
   ]
   if (options.by === 'owner') {
     lines.push(
-      columns([
+      ...columnLines([
         ['Owner', 'resources', 'compliant', 'not', 'compliant %'],
         ...report.byOwner.map((owner) => [owner.owner, n(owner.resources), n(owner.compliant), n(owner.nonCompliant), percent(owner.compliancePercent)]),
       ]),
@@ -77,7 +72,7 @@ export function renderAudit(report: AuditReport, options: {by: 'resource' | 'own
     if (listed.length === 0) lines.push(report.listed === 'all' ? '(no resources)' : 'Every resource carries every required tag with an allowed value.')
     else {
       lines.push(
-        columns([
+        ...columnLines([
           ['Resource', 'Type', 'Owner', 'Missing', 'Invalid'],
           ...shown.map((resource) => [resource.arn, resource.type, resource.owner, missingOf(resource) || '-', wrongOf(resource) || '-']),
         ]),
@@ -131,7 +126,7 @@ export function renderFixPlan(plan: FixPlan, scope: {env: string; dryRun: boolea
     for (const resource of shown) {
       resource.changes.forEach((change, index) => rows.push([index === 0 ? resource.arn : '', change.tag, change.old === undefined ? '(missing)' : `"${change.old}"`, change.new, change.source]))
     }
-    lines.push('', columns(rows))
+    lines.push('', ...columnLines(rows))
     if (shown.length < plan.resources.length) lines.push(`… and ${n(plan.resources.length - shown.length)} more resources (--limit 0 shows all; --json for tools)`)
   }
   if (plan.kept.length > 0) {
@@ -174,7 +169,7 @@ export function renderActivation(run: ActivationRun, scope: {env: string; accoun
   const lines = [
     `${run.dryRun ? 'Dry run: ' : ''}cost-allocation tags in the payer account ${scope.account} (${scope.env})`,
     '',
-    columns([['Tag', 'Before', 'Result'], ...run.tags.map((tag) => [tag.key, tag.before, `${label[tag.result]}${tag.error ? `: ${tag.error}` : ''}`])]),
+    ...columnLines([['Tag', 'Before', 'Result'], ...run.tags.map((tag) => [tag.key, tag.before, `${label[tag.result]}${tag.error ? `: ${tag.error}` : ''}`])]),
   ]
   if (run.tags.some((tag) => tag.result === 'not-found')) {
     lines.push('', 'Keys not found appear in Cost Explorer about a day after a resource first carries them: tag resources (tags fix), then run activate again.')

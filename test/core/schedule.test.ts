@@ -252,3 +252,15 @@ describe('scheduleSchema time zones', () => {
     expect(zoneAccepted(zone)).toBe(false)
   })
 })
+
+describe('scheduleSchema holidays', () => {
+  const holidayAccepted = (holiday: string) => scheduleSchema.safeParse({timezone: 'Europe/London', stop: '20:00', holidays: [holiday]}).success
+
+  it.each(['2026-12-25', '2028-02-29'])('accepts the date %s', (holiday) => {
+    expect(holidayAccepted(holiday)).toBe(true)
+  })
+
+  it.each(['2026-02-30', '2027-02-29', '2026-13-01', '2026-12-25T00:00', '25/12/2026'])('refuses %s', (holiday) => {
+    expect(holidayAccepted(holiday)).toBe(false)
+  })
+})
