@@ -2,9 +2,11 @@
 // on stdout. `tags audit` sets its V8 flags (src/cli/heap.ts) when its run starts, before it
 // loads an SDK client; the mocks need the clients loaded first, so the child sets the same
 // flags the same way before loading them, or the young generation would already have grown.
+import module from 'node:module'
 import {join} from 'node:path'
 
-const [repoRoot, variety] = process.argv.slice(2)
+const [repoRoot, variety, compileCache] = process.argv.slice(2)
+if (compileCache) module.enableCompileCache(compileCache)
 const {favourLowMemory} = await import(join(repoRoot, 'dist/cli/heap.js'))
 favourLowMemory()
 const {auditInThisProcess} = await import('./tags-audit.js')
