@@ -69,19 +69,35 @@ export const scheduleSchema = z
  */
 export const isProductionName = (envName: string): boolean => /^(prod|production)$/i.test(envName)
 
-export const environmentSchema = z.strictObject({
-  account: accountId,
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1'),
-  profile: z.string().optional(),
-  /** Left out: true for a production name (isProductionName), false otherwise; resolved once in configSchema. */
-  protected: z.boolean().optional(),
-  parameterFile: z.string().optional(),
-  values: z.record(z.string(), z.union([z.string(), z.number().transform(String), z.boolean().transform(String)])).default({}),
-  tags: z.record(z.string(), z.string()),
-  schedule: scheduleSchema.optional(),
-  /** The AWS Organizations OU (by name) that holds the env's account; left out for an account directly under the root. */
-  ou: z.string().regex(/^[\w .-]{1,128}$/).optional(),
+const regionName = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1')
+
+/**
+ * A second region the env fails over to (docs/dr.md): active-passive, the same account.
+ * `rpoSeconds` is the most replication lag `fintech dr status` accepts, `rtoMinutes` the time
+ * the failover runbooks budget for bringing the recovery region to serve.
+ */
+export const recoverySchema = z.strictObject({
+  region: regionName,
+  rpoSeconds: z.number().int().min(1).default(60),
+  rtoMinutes: z.number().int().min(1).default(30),
 })
+
+export const environmentSchema = z
+  .strictObject({
+    account: accountId,
+    region: regionName,
+    profile: z.string().optional(),
+    /** Left out: true for a production name (isProductionName), false otherwise; resolved once in configSchema. */
+    protected: z.boolean().optional(),
+    parameterFile: z.string().optional(),
+    values: z.record(z.string(), z.union([z.string(), z.number().transform(String), z.boolean().transform(String)])).default({}),
+    tags: z.record(z.string(), z.string()),
+    schedule: scheduleSchema.optional(),
+    /** The AWS Organizations OU (by name) that holds the env's account; left out for an account directly under the root. */
+    ou: z.string().regex(/^[\w .-]{1,128}$/).optional(),
+    recovery: recoverySchema.optional(),
+  })
+  .refine((env) => env.recovery?.region !== env.region, {message: 'the recovery region must differ from the env region', path: ['recovery', 'region']})
 
 /** Where `fintech shutdown` keeps its manifests and lock, and how long it waits for each tier. */
 export const shutdownSchema = z.strictObject({
