@@ -4,6 +4,8 @@ import {defineConfig} from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    // One moto_server per worker for the whole run, instead of one per integration test file.
+    globalSetup: ['test/integration/moto-servers.ts'],
     disableConsoleIntercept: true,
     testTimeout: 30_000,
     hookTimeout: 60_000,

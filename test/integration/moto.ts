@@ -3,7 +3,8 @@
  * free loopback port, the built CLI run as a child process against it, and AWS SDK clients
  * pointed at the same endpoint so tests can check what the CLI really did.
  *
- * One server per test file (beforeAll/afterAll); `reset()` between tests wipes its state.
+ * One server per vitest worker, which the worker's test files take in turn (acquireMoto);
+ * `reset()` before each file and each test wipes its state.
  */
 import {
   CloudFormationClient,
@@ -16,12 +17,12 @@ import {
 } from '@aws-sdk/client-cloudformation'
 import {EC2Client, DescribeInstancesCommand, type Instance} from '@aws-sdk/client-ec2'
 import {spawn, type ChildProcess} from 'node:child_process'
-import {appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {appendFileSync, closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {afterAll, afterEach, beforeAll, beforeEach} from 'vitest'
+import {afterAll, afterEach, beforeAll, beforeEach, inject} from 'vitest'
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 /** The CLI under test: this checkout's build, or another built copy named by FINTECH_IT_CLI_ROOT. */
@@ -36,7 +37,6 @@ export const ACCOUNT = '123456789012'
 export const STACKS = {network: 'fintech-dev-network', access: 'fintech-dev-access', servers: 'fintech-dev-servers'} as const
 
 const READY_TIMEOUT_MS = 20_000
-const STOP_TIMEOUT_MS = 5_000
 const CLI_TIMEOUT_MS = 60_000
 
 /** A free loopback port: listen on 0, read the port, close. */
@@ -60,115 +60,124 @@ export interface Moto {
   port: number
   /** Wipes every resource in the emulator (POST /moto-api/reset). */
   reset(): Promise<void>
-  /** Stops the server (its whole process group) and waits until it has exited. */
-  stop(): Promise<void>
+  /** Hands the server back for the worker's next test file (the server keeps running). */
+  release(): void
   cfn: CloudFormationClient
   ec2: EC2Client
-  /** The server's last lines of output, for failure messages. */
-  log(): string
 }
 
+/** Where a worker's server is recorded, so the worker's next test file finds it. */
+interface ServerRecord {
+  pid: number
+  port: number
+  log: string
+  ssmOutputFile: string
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The run's moto servers (test/integration/moto-servers.ts): their folder, and the test runner's pid. */
+    motoServers: {folder: string; runnerPid: number}
+  }
+}
+
+const recordFile = (folder: string, poolId: string) => join(folder, `worker-${poolId}.json`)
+
+async function answers(endpoint: string): Promise<boolean> {
+  try {
+    return (await fetch(`${endpoint}/moto-api/`, {signal: AbortSignal.timeout(1_000)})).ok
+  } catch {
+    return false
+  }
+}
+
+const logTail = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(-60).join('\n') : '')
+
 /**
- * Starts the patched moto_server on a free port and waits (at most 20 s) until it answers.
- * `serverEnv` reaches the launcher, e.g. FINTECH_MOTO_SSM_OUTPUT (see test/moto/).
+ * Starts the patched moto_server on a free port, in its own process group, and waits (at most
+ * 20 s) until it answers. It outlives the worker that started it (its output goes to a file,
+ * not to a pipe that would close with the worker): the run's teardown ends it, and so does
+ * the launcher itself once the test runner's process is gone.
  */
-export async function startMoto(serverEnv: Record<string, string> = {}): Promise<Moto> {
+async function launchMoto(folder: string, poolId: string, runnerPid: number): Promise<ServerRecord> {
   const port = await freePort()
   const endpoint = `http://127.0.0.1:${port}`
-  // detached: the server gets its own process group, so stop() can end it and anything it started.
+  const log = join(folder, `worker-${poolId}-${port}.log`)
+  const ssmOutputFile = join(folder, `worker-${poolId}-${port}.ssm-output`)
+  const output = openSync(log, 'a')
   const child = spawn('python3', [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
     cwd: REPO_ROOT,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {...process.env, ...serverEnv, PYTHONUNBUFFERED: '1'},
+    stdio: ['ignore', output, output],
+    env: {...process.env, PYTHONUNBUFFERED: '1', FINTECH_MOTO_SSM_OUTPUT_FILE: ssmOutputFile, FINTECH_MOTO_WATCH_PID: String(runnerPid)},
   })
-  // Always drain the pipes (moto logs every request; a full pipe would stall the server), keep a tail.
-  const tail: string[] = []
-  const keep = (chunk: Buffer) => {
-    tail.push(...chunk.toString().split('\n').filter(Boolean))
-    if (tail.length > 60) tail.splice(0, tail.length - 60)
-  }
-  child.stdout!.on('data', keep)
-  child.stderr!.on('data', keep)
-  let exited: {code: number | null; signal: NodeJS.Signals | null} | undefined
-  let spawnError: Error | undefined
-  let markExited: () => void = () => undefined
-  const exit = new Promise<void>((done) => {
-    markExited = done
-    child.once('exit', (code, signal) => {
-      exited = {code, signal}
-      done()
-    })
-  })
+  closeSync(output)
+  child.unref()
+  let failed: string | undefined
   // A launcher that cannot start (python3 missing) reports 'error' and never 'exit'.
-  child.once('error', (error) => {
-    spawnError = error
-    markExited()
-  })
-  const killGroup = (signal: NodeJS.Signals) => {
-    if (exited || spawnError || child.pid === undefined) return
-    try {
-      process.kill(-child.pid, signal)
-    } catch {
-      // already gone
-    }
-  }
-  // Last resort when a run is aborted before afterAll: never leave a server behind.
-  const onExit = () => killGroup('SIGKILL')
-  process.once('exit', onExit)
-
-  const stop = async () => {
-    process.removeListener('exit', onExit)
-    killGroup('SIGTERM')
-    let timer: NodeJS.Timeout | undefined
-    const stopped = await Promise.race([exit.then(() => true), new Promise<boolean>((done) => (timer = setTimeout(done, STOP_TIMEOUT_MS, false)))])
-    clearTimeout(timer)
-    if (!stopped) {
-      killGroup('SIGKILL')
-      await exit
-    }
-  }
-
+  child.once('error', (error) => (failed = error.message))
+  child.once('exit', (code, signal) => (failed = `exited with ${code ?? signal}`))
   const deadline = Date.now() + READY_TIMEOUT_MS
-  for (;;) {
-    if (spawnError || exited) {
-      await stop()
-      throw new Error(
-        `moto_server (${LAUNCHER}) did not start: ${spawnError?.message ?? `exited with ${exited!.code ?? exited!.signal}`}\n${tail.join('\n')}`,
-      )
-    }
-    try {
-      const response = await fetch(`${endpoint}/moto-api/`, {signal: AbortSignal.timeout(1_000)})
-      if (response.ok) break
-    } catch {
-      // not listening yet
-    }
+  while (!(await answers(endpoint))) {
+    if (failed) throw new Error(`moto_server (${LAUNCHER}) did not start: ${failed}\n${logTail(log)}`)
     if (Date.now() > deadline) {
-      await stop()
-      throw new Error(`moto_server did not answer on ${endpoint} within ${READY_TIMEOUT_MS / 1000} s\n${tail.join('\n')}`)
+      stopServer(child.pid)
+      throw new Error(`moto_server did not answer on ${endpoint} within ${READY_TIMEOUT_MS / 1000} s\n${logTail(log)}`)
     }
     await sleep(100)
   }
+  return {pid: child.pid!, port, log, ssmOutputFile}
+}
 
+/** SIGTERM to the server's process group (the launcher and anything it started). */
+function stopServer(pid: number | undefined): void {
+  if (pid === undefined) return
+  try {
+    process.kill(-pid, 'SIGTERM')
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * This worker's moto_server, reset, with `ssmOutput` as what every SSM Run Command invocation
+ * prints (moto's own answer when undefined). Starting moto costs seconds of CPU, so each
+ * vitest worker starts one and its test files take it in turn: a worker runs one file at a
+ * time, and the reset leaves nothing of the file before.
+ */
+export async function acquireMoto(ssmOutput?: string): Promise<Moto> {
+  const {folder, runnerPid} = inject('motoServers')
+  const poolId = process.env.VITEST_POOL_ID ?? '0'
+  const path = recordFile(folder, poolId)
+  let record = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as ServerRecord) : undefined
+  if (!record || !(await answers(`http://127.0.0.1:${record.port}`))) {
+    stopServer(record?.pid)
+    record = await launchMoto(folder, poolId, runnerPid)
+    writeFileSync(path, JSON.stringify(record))
+  }
+  if (ssmOutput === undefined) rmSync(record.ssmOutputFile, {force: true})
+  else writeFileSync(record.ssmOutputFile, ssmOutput)
+
+  const endpoint = `http://127.0.0.1:${record.port}`
   const settings = {endpoint, region: REGION, credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'}, maxAttempts: 2}
   const cfn = new CloudFormationClient(settings)
   const ec2 = new EC2Client(settings)
-  return {
+  const moto: Moto = {
     endpoint,
-    port,
+    port: record.port,
     async reset() {
       const response = await fetch(`${endpoint}/moto-api/reset`, {method: 'POST'})
       if (!response.ok) throw new Error(`moto reset failed: HTTP ${response.status}`)
     },
-    async stop() {
+    release() {
       cfn.destroy()
       ec2.destroy()
-      await stop()
     },
     cfn,
     ec2,
-    log: () => tail.join('\n'),
   }
+  await moto.reset()
+  return moto
 }
 
 export interface CliResult {
@@ -369,10 +378,11 @@ export async function cfnTrace(moto: Moto, stackName: string): Promise<{changeSe
 }
 
 /**
- * Registers the per-file lifecycle: one moto_server for the file (beforeAll/afterAll), and
- * before each test a reset emulator plus a fresh scratch dir holding that test's audit log.
+ * Registers the per-file lifecycle: the worker's moto_server for the file (beforeAll/afterAll),
+ * with `ssmOutput` as what SSM Run Command invocations print, and before each test a reset
+ * emulator plus a fresh scratch dir holding that test's audit log.
  */
-export function useMoto(serverEnv: Record<string, string> = {}) {
+export function useMoto(ssmOutput?: string) {
   let server: Moto | undefined
   let scratch: ReturnType<typeof scratchDir> | undefined
   const context = {
@@ -391,10 +401,10 @@ export function useMoto(serverEnv: Record<string, string> = {}) {
     run: (args: string[]) => runCli(context.moto, args, context.auditLog),
   }
   beforeAll(async () => {
-    server = await startMoto(serverEnv)
+    server = await acquireMoto(ssmOutput)
   })
-  afterAll(async () => {
-    await server?.stop()
+  afterAll(() => {
+    server?.release()
   })
   beforeEach(async () => {
     await context.moto.reset()

@@ -81,7 +81,7 @@ const failover = (platform: Platform, ...extra: string[]) => [
   ...extra,
 ]
 
-describe('fintech runbook run failover against moto_server', () => {
+describe('fintech runbook run failover against moto_server', {timeout: 90_000}, () => {
   it('fails the cluster over to the reader given: it becomes the writer in the emulator, and the run says succeeded', async () => {
     const platform = await createPlatform(8)
     expect(await writerOf()).toBe(WRITER)
@@ -156,7 +156,7 @@ describe('fintech runbook run failover against moto_server', () => {
   })
 })
 
-describe('fintech runbook run with a secret against moto_server', () => {
+describe('fintech runbook run with a secret against moto_server', {timeout: 90_000}, () => {
   const SECRET = 'moto-ledger-api-key-4c1d'
   const RUNBOOK = `name: publish-api-key
 title: Publish the ledger API key

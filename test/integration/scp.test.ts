@@ -114,7 +114,7 @@ beforeEach(async () => {
   organization = await createOrganization()
 })
 
-describe('fintech scp against moto_server', () => {
+describe('fintech scp against moto_server', {timeout: 90_000}, () => {
   it('applies the guardrails: policies created, tagged and attached where the config says; a second apply is a no-op', async () => {
     const config = writeProject(organization)
     const run = await context.run(['scp', 'apply', '--config', config, '--yes', '--json'])

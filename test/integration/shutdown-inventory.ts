@@ -13,8 +13,8 @@ import {CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client} f
 import {afterAll, beforeAll} from 'vitest'
 import {ACCOUNT, instances, REGION, type Moto} from './moto.js'
 
-/** What a healthy Redis node prints for the probe the CLI sends through SSM Run Command (moto_server's launcher env). */
-export const REDIS_PROBE_OUTPUT = {FINTECH_MOTO_SSM_OUTPUT: 'master 10.0.2.11:6379\nPONG'}
+/** What a healthy Redis node prints for the probe the CLI sends through SSM Run Command (see test/moto/). */
+export const REDIS_PROBE_OUTPUT = 'master 10.0.2.11:6379\nPONG'
 export const BUCKET = `fintech-artifacts-${ACCOUNT}-${REGION}`
 export const SERVICE_RESOURCE = 'service/fintech-dev/ledger'
 export const LOCK_KEY = 'fintech/shutdown/dev/lock.json'

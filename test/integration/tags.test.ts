@@ -171,7 +171,7 @@ beforeEach(async () => {
 const issuesOf = (report: any, arn: string) =>
   report.resources.find((resource: {arn: string}) => resource.arn === arn)?.issues.map((issue: any) => `${issue.tag} ${issue.problem}${issue.value !== undefined ? ` "${issue.value}"` : ''}${issue.foundAs ? ` as ${issue.foundAs}` : ''}`)
 
-describe('tags audit and fix against moto_server', () => {
+describe('tags audit and fix against moto_server', {timeout: 90_000}, () => {
   it('reports never-tagged resources, missing and not-allowed values, per resource and per owner; exit 1', async () => {
     const run = await ctx.run(['tags', 'audit', '--env', 'dev', '--config', config, '--json'])
     expect(run.exitCode, explain(run)).toBe(1)

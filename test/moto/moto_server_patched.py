@@ -2,7 +2,11 @@
 - stacks created or updated through ExecuteChangeSet get their Outputs (moto 5.2.1 builds the
   output map from the empty template of the REVIEW_IN_PROGRESS stack and never rebuilds it);
 - SSM Run Command cannot run anything on emulated instances, so every invocation reports the
-  output in FINTECH_MOTO_SSM_OUTPUT when that is set (what the instance would have printed)."""
+  text of the file FINTECH_MOTO_SSM_OUTPUT_FILE names, when that file exists (what the instance
+  would have printed). It is read at each call: the test files that share one server in turn
+  each set their own.
+With FINTECH_MOTO_WATCH_PID set, the server exits once that process (the test runner) is gone,
+so a run that dies before its teardown leaves no server behind."""
 import os
 import sys
 from moto.cloudformation.models import CloudFormationBackend
@@ -21,18 +25,37 @@ def execute_change_set(self, change_set_name, stack_name=None):
 
 CloudFormationBackend.execute_change_set = execute_change_set
 
-_ssm_output = os.environ.get("FINTECH_MOTO_SSM_OUTPUT")
-if _ssm_output is not None:
+_ssm_output_file = os.environ.get("FINTECH_MOTO_SSM_OUTPUT_FILE")
+if _ssm_output_file:
     from moto.ssm.models import Command
 
     _invocation = Command.get_invocation
 
     def get_invocation(self, instance_id, plugin_name):
         invocation = _invocation(self, instance_id, plugin_name)
-        invocation["StandardOutputContent"] = _ssm_output
+        try:
+            with open(_ssm_output_file, encoding="utf-8") as output:
+                invocation["StandardOutputContent"] = output.read()
+        except FileNotFoundError:
+            pass
         return invocation
 
     Command.get_invocation = get_invocation
+
+_watch_pid = os.environ.get("FINTECH_MOTO_WATCH_PID")
+if _watch_pid:
+    import threading
+    import time
+
+    def _exit_with_runner():
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(int(_watch_pid), 0)
+            except ProcessLookupError:
+                os._exit(0)
+
+    threading.Thread(target=_exit_with_runner, daemon=True).start()
 
 from moto.server import main
 sys.exit(main())

@@ -10,7 +10,7 @@ import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {REGION, startCli, startMoto, type Moto} from '../integration/moto.js'
+import {acquireMoto, REGION, startCli, type Moto} from '../integration/moto.js'
 import {parseInfo, startRedisHarness, type RedisHarness} from '../helpers/redis-harness.js'
 
 const IDS = ['i-0node0', 'i-0node1', 'i-0node2']
@@ -28,7 +28,7 @@ describe('fintech redis patch: a real SIGINT (built CLI, moto for AWS, real Redi
   let project: string
 
   beforeAll(async () => {
-    ;[moto, harness] = await Promise.all([startMoto(), startRedisHarness()])
+    ;[moto, harness] = await Promise.all([acquireMoto(), startRedisHarness()])
     project = mkdtempSync(join(tmpdir(), 'fintech-patch-sigint-'))
     mkdirSync(join(project, 'templates'))
     const outputs = {
@@ -70,7 +70,7 @@ describe('fintech redis patch: a real SIGINT (built CLI, moto for AWS, real Redi
   })
   afterAll(async () => {
     await harness?.stop()
-    await moto?.stop()
+    moto?.release()
   })
 
   it('SIGINT once SENTINEL FAILOVER is sent: the failover is finished (one master, writes released), the old primary gets no command, the report and audit say so, exit 130', async () => {
