@@ -6,13 +6,15 @@ import {resolveParameters, type ParameterContext, type ParameterResolution} from
 import {parseTemplate, type Template} from '../template/parse.js'
 import {readProjectFile, RefusedFileError} from '../template/read.js'
 import {formatKeyPath, parseLocatedYaml, type KeyPath} from '../yaml.js'
-import {assertAcyclic, sameStageDependencies, stackNameOf, stacksFor} from './select.js'
+import {assertAcyclic, sameStageDependencies, stackNameOf, stackRegionOf, stacksFor} from './select.js'
 
 /** One stack of one env, with everything needed to deploy it except outputs not known yet. */
 export interface StackJob {
   id: string
   stage: string
   stackName: string
+  /** The AWS region it deploys to: the env's, or the env's recovery region. */
+  region: string
   config: StackConfig
   template: Template
   tags: Record<string, string>
@@ -107,6 +109,7 @@ export function planEnvironment(loaded: LoadedConfig, envName: string, selected:
         id: stack.id,
         stage: stage.name,
         stackName: stackNameOf(config, envName, stage, stack),
+        region: stackRegionOf(env, stack),
         config: stack,
         template,
         tags: {...env.tags, 'fintech:stage': stage.name},
