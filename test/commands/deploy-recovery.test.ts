@@ -14,7 +14,7 @@ import {
 import {beforeEach, describe, expect, it} from 'vitest'
 import Deploy from '../../src/commands/deploy.js'
 import {cfn, notFound, resetAws, stack} from '../helpers/aws-mocks.js'
-import {CONFIG, DATA_TEMPLATE, makeProject} from '../helpers/project.js'
+import {CONFIG, makeProject} from '../helpers/project.js'
 import {runCli} from '../helpers/run-cli.js'
 
 const PRIMARY = 'eu-west-1'
