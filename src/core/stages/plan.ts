@@ -6,7 +6,7 @@ import {resolveParameters, type ParameterContext, type ParameterResolution} from
 import {parseTemplate, type Template} from '../template/parse.js'
 import {readProjectFile, RefusedFileError} from '../template/read.js'
 import {formatKeyPath, parseLocatedYaml, type KeyPath} from '../yaml.js'
-import {assertAcyclic, sameStageDependencies, stackNameOf, stackRegionOf, stacksFor} from './select.js'
+import {assertAcyclic, parametersIn, sameStageDependencies, stackNameOf, stackRegionOf, stacksFor} from './select.js'
 
 /** One stack of one env, with everything needed to deploy it except outputs not known yet. */
 export interface StackJob {
@@ -87,8 +87,9 @@ export function planEnvironment(loaded: LoadedConfig, envName: string, selected:
   const deployedHere = new Set(config.stages.flatMap((stage) => stacksFor(stage, envName).map((stack) => stack.id)))
   const stages: StagePlan[] = config.stages.map((stage, stageIndex) => {
     assertAcyclic(stage)
-    const jobs = stage.stacks.flatMap((stack, stackIndex): StackJob[] => {
-      if (!deployedHere.has(stack.id)) return []
+    const jobs = stage.stacks.flatMap((configured, stackIndex): StackJob[] => {
+      if (!deployedHere.has(configured.id)) return []
+      const stack = {...configured, parameters: parametersIn(config, envName, configured)}
       for (const [parameter, value] of Object.entries(stack.parameters)) {
         if (typeof value === 'object' && 'stackOutput' in value && !deployedHere.has(value.stackOutput.split('.')[0]!)) {
           const keyPath = ['stages', stageIndex, 'stacks', stackIndex, 'parameters', parameter, 'stackOutput']

@@ -54,6 +54,19 @@ export function stackNameById(config: FintechConfig, env: string, stackId: strin
   return undefined
 }
 
+/**
+ * The stack's parameters in `env`: those fed by a recovery stack are left out in an env
+ * without a recovery region, so the template's default (recovery off) applies there and one
+ * stack entry serves every env.
+ */
+export function parametersIn(config: FintechConfig, envName: string, stack: StackConfig): StackConfig['parameters'] {
+  if (config.environments[envName]?.recovery) return stack.parameters
+  const recoveryIds = new Set(config.stages.flatMap((stage) => stage.stacks.filter((candidate) => candidate.region === 'recovery').map((candidate) => candidate.id)))
+  return Object.fromEntries(
+    Object.entries(stack.parameters).filter(([, value]) => !(typeof value === 'object' && 'stackOutput' in value && recoveryIds.has(value.stackOutput.split('.')[0]!))),
+  )
+}
+
 /** Stacks a stack waits for inside its stage: declared ones plus those whose outputs it reads. */
 export function sameStageDependencies(stage: StageConfig, stack: StackConfig): string[] {
   const ids = new Set(stage.stacks.map((candidate) => candidate.id))
