@@ -209,6 +209,34 @@ describe('fintech deploy of an env with a recovery region', () => {
     expect(deletions).toEqual([[RECOVERY, 'fintech-prod-data-recovery']])
   })
 
+  it('stops the first recovery deploy of a data stack that has a plain sessions table: the swap to a global table is a removal', async () => {
+    const aws = new TwoRegionCloudFormation()
+    aws.deployed(PRIMARY, 'fintech-prod-network', {VpcId: 'vpc-p'})
+    aws.deployed(RECOVERY, 'fintech-prod-network-recovery', {VpcId: 'vpc-r'})
+    aws.deployed(PRIMARY, 'fintech-prod-data', {TableName: 'sessions'})
+    // What CloudFormation answers for data.yaml once RecoveryRegion is set (docs/recovery-region.md).
+    cfn.on(DescribeChangeSetCommand).resolves({
+      Status: 'CREATE_COMPLETE',
+      ExecutionStatus: 'AVAILABLE',
+      CreationTime: new Date(),
+      Changes: [
+        {Type: 'Resource', ResourceChange: {Action: 'Remove', LogicalResourceId: 'SessionsTable', PhysicalResourceId: 'fintech-prod-data-SessionsTable-1', ResourceType: 'AWS::DynamoDB::Table', Scope: [], Details: []}},
+        {Type: 'Resource', ResourceChange: {Action: 'Add', LogicalResourceId: 'SessionsGlobalTable', ResourceType: 'AWS::DynamoDB::GlobalTable', Scope: [], Details: []}},
+      ],
+    })
+
+    const run = await runCli(Deploy, ['--stage', 'data', '--env', 'prod', '--config', project(), '--yes', '--json'])
+
+    expect(run.exitCode).toBe(2)
+    expect(run.json.stages[0].stacks.map((s: {stackName: string; outcome: string}) => [s.stackName, s.outcome])).toEqual([
+      ['fintech-prod-data', 'blocked'],
+      ['fintech-prod-data-recovery', 'skipped'],
+    ])
+    expect(run.stderr).toContain('SessionsTable')
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0)
+    expect(cfn.commandCalls(DeleteChangeSetCommand).map((call) => call.args[0].input.ChangeSetName)).toEqual([`${PRIMARY}|fintech-prod-data`])
+  })
+
   it('the offline plan of prod lists the stacks of both regions, each with its region', async () => {
     const run = await runCli(Deploy, ['--stage', 'all', '--env', 'prod', '--config', project(), '--offline', '--json'])
 
