@@ -2,7 +2,8 @@ import type {AuditEntry, AuditSink} from '../core/audit/audit-log.js'
 import type {LoadedConfig} from '../core/config/load.js'
 import {InterruptedError, systemClock} from '../core/deploy/clock.js'
 import {offlinePlan, type OfflinePlan} from '../core/deploy/offline-plan.js'
-import {isSuccessful, outputsOfEarlierStages, runDeploy, type DeployRunResult} from '../core/deploy/run-deploy.js'
+import type {StackApi} from '../core/deploy/api.js'
+import {isSuccessful, outputsOfEarlierStages, runDeploy, type DeployRunResult, type OtherRegions, type RegionalStacks} from '../core/deploy/run-deploy.js'
 import {ExitCode, FintechError, type ExitCodeValue} from '../core/errors.js'
 import {planEnvironment, type EnvironmentPlan} from '../core/stages/plan.js'
 import {selectEnvironment, selectStages} from '../core/stages/select.js'
@@ -64,6 +65,31 @@ function abandon(inFlight: Set<AuditEntry>, audit: AuditSink, envName: string): 
   process.stderr.write(`Sent without an answer yet: ${calls}. Check with \`fintech status --env ${envName}\`; the audit log lists them as in-progress.\n`)
 }
 
+const artifactBucketIn = (pattern: string, account: string, region: string) => pattern.replaceAll('{account}', account).replaceAll('{region}', region)
+
+/**
+ * CloudFormation clients for the recovery region, same account and credentials as the env's,
+ * made before the run starts so a bad region fails before any change.
+ */
+async function regionalStacks(
+  plan: EnvironmentPlan,
+  artifactBucket: string,
+  target: AwsTarget,
+  createStackApi: (target: AwsTarget) => Promise<StackApi>,
+): Promise<OtherRegions> {
+  const regions = [...new Set([...plan.earlierJobs, ...plan.stages.flatMap((stage) => stage.jobs)].map((job) => job.region))].filter((region) => region !== plan.env.region)
+  const byRegion = new Map<string, RegionalStacks>()
+  for (const region of regions) {
+    const regional = {...target, region}
+    byRegion.set(region, {
+      api: await createStackApi(regional),
+      artifacts: async () => (await import('../aws/s3.js')).createArtifactStore(regional, plan.env.account),
+      artifactBucket: artifactBucketIn(artifactBucket, plan.env.account, region),
+    })
+  }
+  return (region) => byRegion.get(region)!
+}
+
 /** `deploy` and `plan`: everything between parsed flags and printed result. */
 export async function deployFlow(loaded: LoadedConfig, options: DeployFlowOptions): Promise<DeployFlowOutcome> {
   selectEnvironment(loaded.config, options.env)
@@ -85,9 +111,10 @@ export async function deployFlow(loaded: LoadedConfig, options: DeployFlowOption
   const inFlight = new Set<AuditEntry>()
   try {
     const api = await createStackApi(options.target)
+    const otherRegions = await regionalStacks(plan, loaded.config.artifactBucket, options.target, createStackApi)
     const result = await withInterrupt(
       async ({signal, interrupt}) => {
-        const waiting = {api, clock: systemClock, reporter, polling: loaded.config.polling, signal}
+        const waiting = {api, otherRegions, clock: systemClock, reporter, polling: loaded.config.polling, signal}
         const knownOutputs = await outputsOfEarlierStages(plan, plan.earlierJobs, waiting).catch((error: unknown) => {
           if (error instanceof InterruptedError) throw new FintechError('interrupted while reading the earlier stages: nothing was changed', ExitCode.interrupted)
           throw error
@@ -105,7 +132,7 @@ export async function deployFlow(loaded: LoadedConfig, options: DeployFlowOption
             dryRun: options.dryRun,
             allowReplacement: options.allowReplacement,
             force: options.force,
-            artifactBucket: loaded.config.artifactBucket.replaceAll('{account}', plan.env.account).replaceAll('{region}', options.target.region),
+            artifactBucket: artifactBucketIn(loaded.config.artifactBucket, plan.env.account, options.target.region),
             polling: loaded.config.polling,
           },
         })

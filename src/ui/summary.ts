@@ -19,13 +19,13 @@ export function renderDeploySummary(result: DeployRunResult): string {
 /** The README's first command prints this: what would be deployed, from the files alone. */
 export function renderOfflinePlan(plan: OfflinePlan): string {
   const lines = [
-    `Offline plan for ${plan.env} (account ${plan.account}, ${plan.region}${plan.protected ? ', protected' : ''}). No AWS call was made.`,
+    `Offline plan for ${plan.env} (account ${plan.account}, ${plan.region}${plan.recoveryRegion ? `, recovery region ${plan.recoveryRegion}` : ''}${plan.protected ? ', protected' : ''}). No AWS call was made.`,
   ]
   for (const stage of plan.stages) {
     lines.push('', `Stage ${stage.name}`)
     for (const stack of stage.stacks) {
       lines.push(
-        `  ${stack.stackName}  ${stack.template}  ${stack.templateBytes} bytes${stack.viaArtifactBucket ? ' (via the artifact bucket)' : ''}${stack.dependsOn.length ? `  after ${stack.dependsOn.join(', ')}` : ''}`,
+        `  ${stack.stackName}  ${stack.region}  ${stack.template}  ${stack.templateBytes} bytes${stack.viaArtifactBucket ? ' (via the artifact bucket)' : ''}${stack.dependsOn.length ? `  after ${stack.dependsOn.join(', ')}` : ''}`,
       )
       const parameters = Object.entries(stack.parameters)
       if (parameters.length > 0) {

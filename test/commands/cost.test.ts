@@ -271,12 +271,14 @@ describe('fintech cost estimate', () => {
     // Each item is rounded to the cent, and the total is the sum of what the table shows.
     const aurora = 2 * 440.92 // 0.604 × 730
     const redis = 3 * (87.45 + 8.8) // 0.1198 × 730, 100 GiB × 0.088
-    expect(run.json.monthlyUsd).toBe(Math.round((aurora + redis + 0.4) * 100) / 100)
+    const secondary = 2 * 402.96 // the recovery region's Aurora instances, at us-east-1's 0.552 × 730
+    expect(run.json.monthlyUsd).toBe(Math.round((aurora + redis + 0.4 + secondary) * 100) / 100)
     expect(run.json).toMatchObject({env: 'prod', region: 'eu-west-1', prices: 'snapshot 2026-11', warnings: []})
 
     const text = await runCli(CostEstimate, ['--config', CONFIG, '--env', 'prod', '--stage', 'data', '--details'])
     expect(text.stdout).toMatch(/AuroraWriter: 1 × db\.r7g\.xlarge Aurora PostgreSQL instance\s+440\.92/)
-    expect(text.stdout).toMatch(/SessionsTable \(AWS::DynamoDB::Table\)\s+-\s+not priced: usage-based/)
+    expect(text.stdout).toMatch(/SessionsGlobalTable \(AWS::DynamoDB::GlobalTable\)\s+-\s+not priced: usage-based/)
+    expect(text.stdout).toMatch(/AuroraInstance1: 1 × db\.r7g\.xlarge Aurora PostgreSQL instance\s+402\.96/)
   })
 
   it('asks the Price List API with --online', async () => {

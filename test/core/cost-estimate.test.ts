@@ -43,7 +43,7 @@ describe('cost estimate of the bundled templates', () => {
   it('prices prod: two Aurora r7g.xlarge, three r7g.large Redis nodes with gp3, a NAT per AZ, endpoints in three AZs, six 1-vCPU tasks', async () => {
     const estimate = await bundled('prod')
     const eu = snapshot.regions['eu-west-1']!
-    const data = itemsOf(estimate, 'data')
+    const data = estimate.stages.find((stage) => stage.name === 'data')!.stacks.find((stack) => stack.stackName === 'fintech-prod-data')!.items
     expect(data.filter((item) => item.type === 'AWS::RDS::DBInstance').map((item) => [item.logicalId, item.description, item.monthlyUsd])).toEqual([
       ['AuroraWriter', '1 × db.r7g.xlarge Aurora PostgreSQL instance', round(0.604 * HOURS)],
       ['AuroraReader1', '1 × db.r7g.xlarge Aurora PostgreSQL instance', round(0.604 * HOURS)],
@@ -52,7 +52,7 @@ describe('cost estimate of the bundled templates', () => {
       {logicalId: 'RedisPrimary', type: 'AWS::EC2::Instance', description: '1 × r7g.large instance (Linux)', quantity: 1, unit: 'hour', unitPriceUsd: eu.ec2['r7g.large'], monthlyUsd: round(0.1198 * HOURS), source: 'snapshot'},
       {logicalId: 'RedisPrimary', type: 'AWS::EC2::Instance', description: '100 GiB gp3', quantity: 100, unit: 'GB-month', unitPriceUsd: 0.088, monthlyUsd: 8.8, source: 'snapshot'},
     ])
-    const networking = itemsOf(estimate, 'networking')
+    const networking = estimate.stages.find((stage) => stage.name === 'networking')!.stacks.find((stack) => stack.stackName === 'fintech-prod-networking')!.items
     expect(networking.filter((item) => item.type === 'AWS::EC2::NatGateway')).toHaveLength(3)
     expect(networking.filter((item) => item.type === 'AWS::EC2::VPCEndpoint').map((item) => item.quantity)).toEqual([3, 3, 3, 3, 3, 3, 3])
     const service = itemsOf(estimate, 'compute').find((item) => item.type === 'AWS::ECS::Service')!
@@ -63,6 +63,26 @@ describe('cost estimate of the bundled templates', () => {
     const total = estimate.stages.reduce((sum, stage) => sum + stage.monthlyUsd, 0)
     expect(estimate.monthlyUsd).toBe(round(total))
     expect(estimate).toMatchObject({env: 'prod', region: 'eu-west-1', currency: 'USD', hoursPerMonth: HOURS, prices: 'snapshot 2026-11', warnings: []})
+  })
+
+  it('prices prod\'s recovery-region stacks at the recovery region\'s prices: the Aurora secondary\'s two instances, a NAT per AZ', async () => {
+    const estimate = await bundled('prod')
+    const stacks = estimate.stages.flatMap((stage) => stage.stacks)
+    expect(stacks.filter((stack) => stack.region === 'us-east-1').map((stack) => stack.stackName)).toEqual([
+      'fintech-prod-foundation-recovery',
+      'fintech-prod-networking-recovery',
+      'fintech-prod-data-recovery',
+    ])
+    const us = snapshot.regions['us-east-1']!
+    const secondary = stacks.find((stack) => stack.stackName === 'fintech-prod-data-recovery')!
+    expect(secondary.items.map((item) => [item.logicalId, item.description, item.unitPriceUsd])).toEqual([
+      ['AuroraInstance1', '1 × db.r7g.xlarge Aurora PostgreSQL instance', us['aurora-postgresql']['db.r7g.xlarge']],
+      ['AuroraInstance2', '1 × db.r7g.xlarge Aurora PostgreSQL instance', us['aurora-postgresql']['db.r7g.xlarge']],
+    ])
+    const nats = stacks.find((stack) => stack.stackName === 'fintech-prod-networking-recovery')!.items.filter((item) => item.type === 'AWS::EC2::NatGateway')
+    expect(nats.map((item) => item.unitPriceUsd)).toEqual([us.natGatewayHour, us.natGatewayHour, us.natGatewayHour])
+    expect(us.natGatewayHour).not.toBe(snapshot.regions['eu-west-1']!.natGatewayHour)
+    expect(estimate.warnings).toEqual([])
   })
 
   it('prices dev smaller: one NAT, endpoints in one AZ, one writer, Spot noted, no WAF', async () => {

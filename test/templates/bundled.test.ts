@@ -22,12 +22,45 @@ describe('the bundled platform', () => {
       const plan = offlinePlan(planEnvironment(loaded, env, loaded.config.stages))
       expect(plan.stages.map((stage) => stage.name)).toEqual(['foundation', 'networking', 'data', 'compute'])
       for (const stack of plan.stages.flatMap((stage) => stage.stacks)) {
-        expect(stack.stackName).toBe(`fintech-${env}-${stack.stage}`)
+        const recovery = stack.region !== plan.region
+        expect(stack.stackName).toBe(`fintech-${env}-${stack.stage}${recovery ? '-recovery' : ''}`)
+        expect(stack.region).toBe(recovery ? plan.recoveryRegion : plan.region)
         expect(stack.tags.Environment).toBe(env)
         expect(stack.resources.length).toBeGreaterThan(0)
       }
     })
   }
+
+  it('deploys prod to its recovery region too: the baseline, network and data again, each after what it reads', () => {
+    const loaded = loadConfig(`${root}/fintech.config.yaml`)
+    const plan = offlinePlan(planEnvironment(loaded, 'prod', loaded.config.stages))
+    expect(plan.recoveryRegion).toBe('us-east-1')
+    expect(plan.stages.map((stage) => stage.stacks.map((stack) => `${stack.stackName} ${stack.region}`))).toEqual([
+      ['fintech-prod-foundation eu-west-1', 'fintech-prod-foundation-recovery us-east-1'],
+      ['fintech-prod-networking eu-west-1', 'fintech-prod-networking-recovery us-east-1'],
+      ['fintech-prod-data eu-west-1', 'fintech-prod-data-recovery us-east-1'],
+      ['fintech-prod-compute eu-west-1'],
+    ])
+    const data = plan.stages[2]!.stacks
+    expect(data[1]!.dependsOn).toEqual(['data'])
+    // The primary data stack turns recovery on from the recovery baseline's outputs; dev and test leave them out.
+    expect(Object.fromEntries(['RecoveryRegion', 'RecoveryDataKeyId', 'RedisBackupReplicaBucketName', 'RecoveryBackupVaultName'].map((name) => [name, data[0]!.parameters[name]?.value]))).toEqual({
+      RecoveryRegion: '<baseline-recovery.Region>',
+      RecoveryDataKeyId: '<baseline-recovery.DataKeyId>',
+      RedisBackupReplicaBucketName: '<baseline-recovery.RedisBackupReplicaBucketName>',
+      RecoveryBackupVaultName: '<baseline-recovery.BackupVaultName>',
+    })
+    const dev = offlinePlan(planEnvironment(loaded, 'dev', loaded.config.stages))
+    const devData = dev.stages[2]!.stacks[0]!
+    const devRecovery = Object.entries(devData.parameters).filter(([name]) => name.startsWith('Recovery') || name.startsWith('RedisBackupReplica'))
+    expect(devRecovery.map(([name, parameter]) => [name, parameter.value, parameter.source])).toEqual([
+      ['RecoveryRegion', '', 'default'],
+      ['RecoveryDataKeyId', '', 'default'],
+      ['RedisBackupReplicaBucketName', '', 'default'],
+      ['RecoveryBackupVaultName', '', 'default'],
+    ])
+    expect(devData.resources.map((resource) => resource.type)).toContain('AWS::DynamoDB::Table')
+  })
 
   it('protects prod and the organization\'s management account, and nothing else', () => {
     const loaded = loadConfig(`${root}/fintech.config.yaml`)
@@ -48,6 +81,6 @@ describe('the bundled platform', () => {
     const result = validateProject({loaded: loadConfig(`${root}/fintech.config.yaml`), spec: await loadResourceSpec(), securityRules, applySuppressions})
     expect(result.findings.map((finding) => `${finding.file}:${finding.line} ${finding.ruleId} ${finding.message}`)).toEqual([])
     expect(result.templates).toContain('templates/shutdown/scheduler.yaml')
-    expect(result.templates).toHaveLength(6)
+    expect(result.templates).toHaveLength(8)
   })
 })

@@ -27,6 +27,8 @@ export const stackSchema = z.strictObject({
   dependsOn: z.array(name).default([]),
   /** Environments this stack deploys to; every environment when left out. */
   envs: z.array(name).min(1).optional(),
+  /** `recovery`: deployed in the env's recovery region (environments.<env>.recovery), to envs that have one. */
+  region: z.enum(['primary', 'recovery']).default('primary'),
 })
 
 export const stageSchema = z.strictObject({
@@ -240,8 +242,14 @@ export const configSchema = z
         stack.envs?.forEach((envName, envIndex) => {
           if (!config.environments[envName]) {
             ctx.addIssue({code: 'custom', message: `no environment is called "${envName}"`, path: ['stages', stageIndex, 'stacks', stackIndex, 'envs', envIndex]})
+          } else if (stack.region === 'recovery' && !config.environments[envName].recovery) {
+            ctx.addIssue({code: 'custom', message: `${envName} has no recovery region (environments.${envName}.recovery)`, path: ['stages', stageIndex, 'stacks', stackIndex, 'envs', envIndex]})
           }
         })
+        // Listing the envs keeps every command that walks an env's stacks (status, destroy, shutdown) from looking for a recovery stack where there is none.
+        if (stack.region === 'recovery' && !stack.envs) {
+          ctx.addIssue({code: 'custom', message: 'a recovery stack lists its envs (those with a recovery region)', path: ['stages', stageIndex, 'stacks', stackIndex, 'region']})
+        }
       })
     })
     const targets = [

@@ -26,6 +26,8 @@ export interface UnpricedResource {
 export interface StackEstimate {
   id: string
   stackName: string
+  /** Where it runs, and so whose prices apply: the env's region or its recovery region. */
+  region: string
   monthlyUsd: number
   items: PricedItem[]
   notPriced: UnpricedResource[]
@@ -120,9 +122,9 @@ export function evaluateJob(plan: EnvironmentPlan, job: StackJob): Resources {
   const parameters = Object.fromEntries(Object.entries(resolveJobParameters(plan, job, () => undefined).parameters).map(([name, parameter]) => [name, parameter.value]))
   const evaluated = evaluateForEnvironment(job.template, {
     ...parameters,
-    'AWS::Region': plan.env.region,
+    'AWS::Region': job.region,
     'AWS::AccountId': plan.env.account,
-    'AWS::Partition': plan.env.region.startsWith('cn-') ? 'aws-cn' : 'aws',
+    'AWS::Partition': job.region.startsWith('cn-') ? 'aws-cn' : 'aws',
   })
   const resources: Resources = {}
   for (const [logicalId, definition] of Object.entries(evaluated)) {
@@ -321,7 +323,9 @@ async function priceResource(context: PricingContext, properties: Record<string,
   }
 }
 
-export async function estimateStack(plan: EnvironmentPlan, job: StackJob, book: PriceBook): Promise<StackEstimate> {
+export async function estimateStack(plan: EnvironmentPlan, job: StackJob, envBook: PriceBook): Promise<StackEstimate> {
+  // The env's book may be for another region on purpose (--region); only a recovery-region stack switches.
+  const book = job.region === plan.env.region ? envBook : envBook.inRegion(job.region)
   const resources = evaluateJob(plan, job)
   const items: PricedItem[] = []
   const notPriced: UnpricedResource[] = []
@@ -331,7 +335,7 @@ export async function estimateStack(plan: EnvironmentPlan, job: StackJob, book: 
     if ('items' in priced) items.push(...priced.items)
     else notPriced.push({logicalId, type: resource.Type, reason: priced.reason})
   }
-  return {id: job.id, stackName: job.stackName, monthlyUsd: cents(items.reduce((sum, entry) => sum + entry.monthlyUsd, 0)), items, notPriced}
+  return {id: job.id, stackName: job.stackName, region: job.region, monthlyUsd: cents(items.reduce((sum, entry) => sum + entry.monthlyUsd, 0)), items, notPriced}
 }
 
 /**
@@ -355,6 +359,6 @@ export async function estimateEnvironment(plan: EnvironmentPlan, book: PriceBook
     prices: book.source,
     monthlyUsd: cents(stages.reduce((sum, stage) => sum + stage.monthlyUsd, 0)),
     stages,
-    warnings: [...book.warnings, ...(book.regional ? [] : [`no price snapshot for ${book.region}: only instance prices from the Price List API (--online) can be used`])],
+    warnings: book.allWarnings,
   }
 }

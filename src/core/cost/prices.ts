@@ -85,6 +85,23 @@ export class PriceBook {
     this.regional = snapshot.regions[region]
   }
 
+  private readonly otherRegions = new Map<string, PriceBook>()
+
+  /** The same book for another region (a recovery-region stack), sharing the snapshot and the online source. */
+  inRegion(region: string): PriceBook {
+    if (region === this.region) return this
+    if (!this.otherRegions.has(region)) this.otherRegions.set(region, new PriceBook(region, this.snapshot, this.online))
+    return this.otherRegions.get(region)!
+  }
+
+  /** Warnings of this book and of the other regions' books it made. */
+  get allWarnings(): string[] {
+    return [this, ...this.otherRegions.values()].flatMap((book) => [
+      ...book.warnings,
+      ...(book.regional ? [] : [`no price snapshot for ${book.region}: only instance prices from the Price List API (--online) can be used`]),
+    ])
+  }
+
   get hoursPerMonth(): number {
     return this.snapshot.hoursPerMonth
   }

@@ -7,6 +7,8 @@ export interface OfflineStackPlan {
   id: string
   stage: string
   stackName: string
+  /** The env's region, or its recovery region for a recovery stack. */
+  region: string
   template: string
   templateBytes: number
   /** Templates over CloudFormation's inline limit go through the artifact bucket. */
@@ -21,6 +23,8 @@ export interface OfflinePlan {
   env: string
   account: string
   region: string
+  /** Where the recovery stacks go, when the env has a recovery region. */
+  recoveryRegion?: string
   protected: boolean
   stages: Array<{name: string; stacks: OfflineStackPlan[]}>
 }
@@ -34,6 +38,7 @@ export function offlinePlan(plan: EnvironmentPlan): OfflinePlan {
     env: plan.envName,
     account: plan.env.account,
     region: plan.env.region,
+    ...(plan.env.recovery ? {recoveryRegion: plan.env.recovery.region} : {}),
     protected: plan.env.protected,
     stages: plan.stages.map(({stage, jobs}) => ({
       name: stage.name,
@@ -41,6 +46,7 @@ export function offlinePlan(plan: EnvironmentPlan): OfflinePlan {
         id: job.id,
         stage: job.stage,
         stackName: job.stackName,
+        region: job.region,
         template: job.template.file,
         templateBytes: job.template.sizeBytes,
         viaArtifactBucket: job.template.sizeBytes > INLINE_TEMPLATE_LIMIT,

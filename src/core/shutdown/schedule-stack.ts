@@ -124,7 +124,7 @@ export function planScheduleStack(loaded: LoadedConfig, envName: string, options
     RedisProbeScript: probeDocumentScript(),
     ...Object.fromEntries(Object.entries(SCHEDULE_STACK_INPUTS).map(([name, output]) => [name, {stackOutput: output}])),
   }
-  const stack: StackConfig = {id: SCHEDULE_STAGE, template: SCHEDULER_TEMPLATE, stackName: `${config.project}-${envName}-${SCHEDULE_STAGE}`, parameters, dependsOn: [], envs: [envName]}
+  const stack: StackConfig = {id: SCHEDULE_STAGE, template: SCHEDULER_TEMPLATE, stackName: `${config.project}-${envName}-${SCHEDULE_STAGE}`, parameters, dependsOn: [], envs: [envName], region: 'primary'}
   const template = parseTemplate(readTextFile(options.templatePath, 'template'), SCHEDULER_TEMPLATE)
 
   const problem = resolveParameters(stack, template, platform.parameterContext(() => undefined)).problems[0]
@@ -142,6 +142,7 @@ export function planScheduleStack(loaded: LoadedConfig, envName: string, options
     id: SCHEDULE_STAGE,
     stage: SCHEDULE_STAGE,
     stackName: stack.stackName!,
+    region: env.region,
     config: stack,
     template,
     tags: {...env.tags, 'fintech:stage': SCHEDULE_STAGE},

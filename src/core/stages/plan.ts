@@ -6,13 +6,15 @@ import {resolveParameters, type ParameterContext, type ParameterResolution} from
 import {parseTemplate, type Template} from '../template/parse.js'
 import {readProjectFile, RefusedFileError} from '../template/read.js'
 import {formatKeyPath, parseLocatedYaml, type KeyPath} from '../yaml.js'
-import {assertAcyclic, sameStageDependencies, stackNameOf, stacksFor} from './select.js'
+import {assertAcyclic, parametersIn, sameStageDependencies, stackNameOf, stackRegionOf, stacksFor} from './select.js'
 
 /** One stack of one env, with everything needed to deploy it except outputs not known yet. */
 export interface StackJob {
   id: string
   stage: string
   stackName: string
+  /** The AWS region it deploys to: the env's, or the env's recovery region. */
+  region: string
   config: StackConfig
   template: Template
   tags: Record<string, string>
@@ -85,8 +87,9 @@ export function planEnvironment(loaded: LoadedConfig, envName: string, selected:
   const deployedHere = new Set(config.stages.flatMap((stage) => stacksFor(stage, envName).map((stack) => stack.id)))
   const stages: StagePlan[] = config.stages.map((stage, stageIndex) => {
     assertAcyclic(stage)
-    const jobs = stage.stacks.flatMap((stack, stackIndex): StackJob[] => {
-      if (!deployedHere.has(stack.id)) return []
+    const jobs = stage.stacks.flatMap((configured, stackIndex): StackJob[] => {
+      if (!deployedHere.has(configured.id)) return []
+      const stack = {...configured, parameters: parametersIn(config, envName, configured)}
       for (const [parameter, value] of Object.entries(stack.parameters)) {
         if (typeof value === 'object' && 'stackOutput' in value && !deployedHere.has(value.stackOutput.split('.')[0]!)) {
           const keyPath = ['stages', stageIndex, 'stacks', stackIndex, 'parameters', parameter, 'stackOutput']
@@ -107,6 +110,7 @@ export function planEnvironment(loaded: LoadedConfig, envName: string, selected:
         id: stack.id,
         stage: stage.name,
         stackName: stackNameOf(config, envName, stage, stack),
+        region: stackRegionOf(env, stack),
         config: stack,
         template,
         tags: {...env.tags, 'fintech:stage': stage.name},

@@ -1,4 +1,4 @@
-import type {FintechConfig, StackConfig, StageConfig} from '../config/schema.js'
+import type {EnvironmentConfig, FintechConfig, StackConfig, StageConfig} from '../config/schema.js'
 import {InputError} from '../errors.js'
 
 export const ALL_STAGES = 'all'
@@ -25,11 +25,24 @@ export const isProtectedEnv = (config: FintechConfig, env: string): boolean => s
 /** The stacks of a stage that deploy to `env`. */
 export const stacksFor = (stage: StageConfig, env: string): StackConfig[] => stage.stacks.filter((stack) => !stack.envs || stack.envs.includes(env))
 
-/** `fintech-<env>-<stage>` for the stage's only stack in the env, `fintech-<env>-<stage>-<id>` when it has several. */
+/**
+ * `fintech-<env>-<stage>` for the stage's only stack in the env, `fintech-<env>-<stage>-<id>` when it
+ * has several; a recovery-region stack gets a `-recovery` suffix and is counted apart, so adding
+ * one never renames the primary stack of its stage.
+ */
 export function stackNameOf(config: FintechConfig, env: string, stage: StageConfig, stack: StackConfig): string {
   if (stack.stackName) return stack.stackName.replaceAll('{env}', env)
   const base = `${config.project}-${env}-${stage.name}`
-  return stacksFor(stage, env).length === 1 ? base : `${base}-${stack.id}`
+  const sameRegion = stacksFor(stage, env).filter((candidate) => candidate.region === stack.region)
+  const named = sameRegion.length === 1 ? base : `${base}-${stack.id}`
+  return stack.region === 'recovery' ? `${named}-recovery` : named
+}
+
+/** The AWS region a stack deploys to in `env`: the env's, or its recovery region (the schema lets a recovery stack only to envs with one). */
+export function stackRegionOf(env: EnvironmentConfig, stack: StackConfig): string {
+  if (stack.region === 'primary') return env.region
+  if (!env.recovery) throw new InputError(`stack ${stack.id} deploys to the recovery region, and the env has none`)
+  return env.recovery.region
 }
 
 /** The CloudFormation name of the stack with config id `stackId` in `env`, or undefined when `env` does not deploy it. */
@@ -39,6 +52,19 @@ export function stackNameById(config: FintechConfig, env: string, stackId: strin
     if (stack) return stackNameOf(config, env, stage, stack)
   }
   return undefined
+}
+
+/**
+ * The stack's parameters in `env`: those fed by a recovery stack are left out in an env
+ * without a recovery region, so the template's default (recovery off) applies there and one
+ * stack entry serves every env.
+ */
+export function parametersIn(config: FintechConfig, envName: string, stack: StackConfig): StackConfig['parameters'] {
+  if (config.environments[envName]?.recovery) return stack.parameters
+  const recoveryIds = new Set(config.stages.flatMap((stage) => stage.stacks.filter((candidate) => candidate.region === 'recovery').map((candidate) => candidate.id)))
+  return Object.fromEntries(
+    Object.entries(stack.parameters).filter(([, value]) => !(typeof value === 'object' && 'stackOutput' in value && recoveryIds.has(value.stackOutput.split('.')[0]!))),
+  )
 }
 
 /** Stacks a stack waits for inside its stage: declared ones plus those whose outputs it reads. */

@@ -1,7 +1,7 @@
 import {normalize} from 'node:path'
 import type {LoadedConfig} from '../config/load.js'
 import {resolveParameters, type ParameterContext} from '../params/resolve.js'
-import {stacksFor} from '../stages/select.js'
+import {parametersIn, stacksFor} from '../stages/select.js'
 import type {Template} from '../template/parse.js'
 import type {Finding, RuleInfo, TemplateEnvironment} from './finding.js'
 
@@ -92,8 +92,9 @@ export function checkContracts({loaded, templateOf, parameterFile}: ContractInpu
     const deployedIds = new Set(config.stages.flatMap((stage) => stacksFor(stage, envName).map((stack) => stack.id)))
     config.stages.forEach((stage, stageIndex) => {
       const deployed = stacksFor(stage, envName)
-      stage.stacks.forEach((stack, stackIndex) => {
-        if (!deployed.includes(stack)) return
+      stage.stacks.forEach((configured, stackIndex) => {
+        if (!deployed.includes(configured)) return
+        const stack = {...configured, parameters: parametersIn(config, envName, configured)}
         const template = templateOf(stack.template)
         if (!template) return
         Object.keys(template.parameters).forEach((name) => declared.add(name))
