@@ -50,11 +50,10 @@ export default class Status extends FintechCommand {
           // Reading the wrong account would report every stack as missing: check it as a deploy does.
           await assertAccount(await createIdentityApi(target), envName, plan.env.account)
           const api = await createStackApi(target)
-          const [stages, security] = await Promise.all([
-            readStatus(plan.stages, {api, clock: systemClock, polling: loaded.config.polling, detectDrift: flags.drift}),
-            Promise.all([createSecurityHubApi(target), createGuardDutyApi(target)]).then(([securityHub, guardDuty]) => readSecurity({securityHub, guardDuty}, target.region)),
-          ])
-          return {...base, stages, security}
+          const stages = await readStatus(plan.stages, {api, clock: systemClock, polling: loaded.config.polling, detectDrift: flags.drift})
+          // After the stacks, not beside them: an env whose stacks cannot be read fails without leaving these calls running.
+          const [securityHub, guardDuty] = await Promise.all([createSecurityHubApi(target), createGuardDutyApi(target)])
+          return {...base, stages, security: await readSecurity({securityHub, guardDuty}, target.region)}
         } catch (error) {
           if (flags.env) throw error
           return {...base, error: (error as Error).message, stages: []}
