@@ -59,12 +59,10 @@ describe('security services of the foundation stage', () => {
     })
   }
 
-  it('keeps dev cheap: daily Config recording and only the base GuardDuty sources; prod records continuously and turns every protection on', () => {
+  it('keeps dev cheap with only the base GuardDuty sources; prod turns every protection on; Config records continuously everywhere', () => {
     const dev = foundation('dev')
     const prod = foundation('prod')
-    expect(dev.ConfigRecorder!.Properties.RecordingMode).toEqual({RecordingFrequency: 'DAILY'})
-    expect(foundation('test').ConfigRecorder!.Properties.RecordingMode).toEqual({RecordingFrequency: 'CONTINUOUS'})
-    expect(prod.ConfigRecorder!.Properties.RecordingMode).toEqual({RecordingFrequency: 'CONTINUOUS'})
+    for (const env of ['dev', 'test', 'prod']) expect(foundation(env).ConfigRecorder!.Properties.RecordingMode).toEqual({RecordingFrequency: 'CONTINUOUS'})
     expect(features(dev)).toEqual({S3_DATA_EVENTS: 'DISABLED', RDS_LOGIN_EVENTS: 'DISABLED', EBS_MALWARE_PROTECTION: 'DISABLED'})
     expect(features(foundation('test'))).toEqual({S3_DATA_EVENTS: 'ENABLED', RDS_LOGIN_EVENTS: 'ENABLED', EBS_MALWARE_PROTECTION: 'DISABLED'})
     expect(features(prod)).toEqual({S3_DATA_EVENTS: 'ENABLED', RDS_LOGIN_EVENTS: 'ENABLED', EBS_MALWARE_PROTECTION: 'ENABLED'})
