@@ -8,6 +8,9 @@ import {fileURLToPath} from 'node:url'
 import {describe, expect, it} from 'vitest'
 import {loadConfig} from '../../src/core/config/load.js'
 import {evaluateJob} from '../../src/core/cost/estimate.js'
+import {desiredPolicies} from '../../src/core/scp/desired.js'
+import {loadStatementMatcher} from '../../src/core/scp/evaluate.js'
+import {simulateOffline} from '../../src/core/scp/simulate.js'
 import {planEnvironment} from '../../src/core/stages/plan.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -108,3 +111,29 @@ describe('security services of the foundation stage', () => {
     }
   })
 })
+
+describe('rolling the security services out under the shipped SCPs', () => {
+  /**
+   * CloudFormation calls AWS with the deployer's credentials, so fintech-protect-security-services
+   * applies to the baseline stack: these are the calls its security resources make.
+   */
+  async function decide(action: string, role: string) {
+    const loaded = loadConfig(`${root}/fintech.config.yaml`)
+    const result = simulateOffline(await loadStatementMatcher(), loaded.config, desiredPolicies(loaded), {target: 'prod', action, principal: `arn:aws:iam::333333333333:role/${role}`})
+    return result.decision === 'allowed' ? 'allowed' : `denied by ${result.deniedBy!.policy}`
+  }
+
+  it('lets a deploy role create the detector, enable Security Hub and its standards, and put the conformance packs', async () => {
+    for (const action of ['guardduty:CreateDetector', 'securityhub:EnableSecurityHub', 'securityhub:BatchEnableStandards', 'config:PutConformancePack', 'config:StartConfigurationRecorder', 'iam:CreateServiceLinkedRole']) {
+      expect(await decide(action, 'fintech-deploy'), action).toBe('allowed')
+    }
+  })
+
+  it('leaves creating the Config recorder and delivery channel, and changing the detector, to the break-glass role (docs/security-services.md)', async () => {
+    for (const action of ['config:PutConfigurationRecorder', 'config:PutDeliveryChannel', 'guardduty:UpdateDetector']) {
+      expect(await decide(action, 'fintech-deploy'), action).toBe('denied by fintech-protect-security-services')
+      expect(await decide(action, 'fintech-break-glass'), action).toBe('allowed')
+    }
+  })
+})
+
