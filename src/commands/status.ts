@@ -7,6 +7,8 @@ import {assertAccount} from '../core/guard/account.js'
 import {planEnvironment} from '../core/stages/plan.js'
 import {selectEnvironment} from '../core/stages/select.js'
 import {readStatus, type StackStatus} from '../core/status/read-status.js'
+import {readSecurity, type SecurityStatus} from '../core/status/security.js'
+import {securityLines} from '../ui/security.js'
 
 interface EnvironmentStatus {
   env: string
@@ -14,10 +16,11 @@ interface EnvironmentStatus {
   region: string
   error?: string
   stages: Array<{name: string; stacks: StackStatus[]}>
+  security?: SecurityStatus
 }
 
 export default class Status extends FintechCommand {
-  static summary = 'Show every stage of an env (or of all envs): stack status, last update, drift.'
+  static summary = 'Show every stage of an env (or of all envs): stack status, last update, drift; and its security services with active critical and high findings.'
 
   static examples = ['<%= config.bin %> status --env test', '<%= config.bin %> status', '<%= config.bin %> status --env prod --drift']
 
@@ -31,7 +34,12 @@ export default class Status extends FintechCommand {
     const loaded = this.readConfig(flags.config)
     const envNames = flags.env ? [flags.env] : Object.keys(loaded.config.environments)
     envNames.forEach((name) => selectEnvironment(loaded.config, name))
-    const [{createStackApi}, {createIdentityApi}] = await Promise.all([import('../aws/cloudformation.js'), import('../aws/sts.js')])
+    const [{createStackApi}, {createIdentityApi}, {createSecurityHubApi}, {createGuardDutyApi}] = await Promise.all([
+      import('../aws/cloudformation.js'),
+      import('../aws/sts.js'),
+      import('../aws/securityhub.js'),
+      import('../aws/guardduty.js'),
+    ])
 
     const envs = await Promise.all(
       envNames.map(async (envName): Promise<EnvironmentStatus> => {
@@ -42,7 +50,10 @@ export default class Status extends FintechCommand {
           // Reading the wrong account would report every stack as missing: check it as a deploy does.
           await assertAccount(await createIdentityApi(target), envName, plan.env.account)
           const api = await createStackApi(target)
-          return {...base, stages: await readStatus(plan.stages, {api, clock: systemClock, polling: loaded.config.polling, detectDrift: flags.drift})}
+          const stages = await readStatus(plan.stages, {api, clock: systemClock, polling: loaded.config.polling, detectDrift: flags.drift})
+          // After the stacks, not beside them: an env whose stacks cannot be read fails without leaving these calls running.
+          const [securityHub, guardDuty] = await Promise.all([createSecurityHubApi(target), createGuardDutyApi(target)])
+          return {...base, stages, security: await readSecurity({securityHub, guardDuty}, target.region)}
         } catch (error) {
           if (flags.env) throw error
           return {...base, error: (error as Error).message, stages: []}
@@ -70,7 +81,7 @@ function renderStatus(envs: EnvironmentStatus[]): string {
           }
         }
       }
-      return [heading, table.toString(), ...(drifted.length ? ['Drifted resources:', ...drifted] : [])].join('\n')
+      return [heading, table.toString(), ...(drifted.length ? ['Drifted resources:', ...drifted] : []), ...(env.security ? securityLines(env.security) : [])].join('\n')
     })
     .join('\n\n')
 }

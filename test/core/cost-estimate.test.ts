@@ -108,13 +108,23 @@ describe('cost estimate of the bundled templates', () => {
       AuroraSubnetGroup: 'no charge',
     })
     expect(notPricedOf(estimate, 'networking')).toMatchObject({Vpc: 'no charge', S3GatewayEndpoint: 'no charge (gateway endpoint)', VpcFlowLog: 'usage-based'})
+    expect(notPricedOf(estimate, 'foundation')).toMatchObject({
+      ThreatDetector: 'usage-based',
+      SecurityHub: 'usage-based',
+      PciDssStandard: 'usage-based',
+      ConfigRecorder: 'usage-based',
+      FintechConformancePack: 'usage-based',
+      ConfigServiceLinkedRole: 'no charge',
+      ConfigDeliveryChannel: 'no charge (Config bills the items it records and the rules it evaluates)',
+    })
   })
 
-  it('estimates one stage, and the management account\'s organization at nothing', async () => {
+  it('estimates one stage, and the management account\'s organization at its trail key', async () => {
     const data = await bundled('test', 'data')
     expect(data.stages.map((stage) => stage.name)).toEqual(['data'])
     const management = await bundled('management')
-    expect(management.monthlyUsd).toBe(0)
+    expect(management.stages[0]!.stacks[0]!.items.map((item) => [item.logicalId, item.monthlyUsd])).toEqual([['OrganizationTrailKey', 1]])
+    expect(management.monthlyUsd).toBe(1)
     expect(management.region).toBe('us-east-1')
   })
 })

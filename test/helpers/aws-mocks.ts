@@ -3,7 +3,9 @@ import {
   type Stack,
   type StackEvent,
 } from '@aws-sdk/client-cloudformation'
+import {GuardDutyClient, ListDetectorsCommand} from '@aws-sdk/client-guardduty'
 import {S3Client} from '@aws-sdk/client-s3'
+import {DescribeHubCommand, SecurityHubClient} from '@aws-sdk/client-securityhub'
 import {STSClient, GetCallerIdentityCommand} from '@aws-sdk/client-sts'
 import {mockClient} from 'aws-sdk-client-mock'
 import {mkdtempSync, readFileSync, existsSync} from 'node:fs'
@@ -13,6 +15,12 @@ import {join} from 'node:path'
 export const cfn = mockClient(CloudFormationClient)
 export const sts = mockClient(STSClient)
 export const s3 = mockClient(S3Client)
+export const securityHub = mockClient(SecurityHubClient)
+export const guardDuty = mockClient(GuardDutyClient)
+
+/** What Security Hub answers an account that is not subscribed to it. */
+export const notSubscribed = () =>
+  Object.assign(new Error('Account 111111111111 is not subscribed to AWS Security Hub'), {name: 'InvalidAccessException', $metadata: {httpStatusCode: 401}})
 
 export const CALLER_ARN = 'arn:aws:sts::111111111111:assumed-role/platform/alice'
 
@@ -21,6 +29,11 @@ export function resetAws(account = '111111111111'): {auditLines: () => any[]} {
   cfn.reset()
   sts.reset()
   s3.reset()
+  // Security services off unless a test turns them on: `fintech status` reads them in every env.
+  securityHub.reset()
+  guardDuty.reset()
+  securityHub.on(DescribeHubCommand).rejects(notSubscribed())
+  guardDuty.on(ListDetectorsCommand).resolves({DetectorIds: []})
   sts.on(GetCallerIdentityCommand).resolves({Account: account, Arn: CALLER_ARN.replace('111111111111', account), UserId: 'AIDA'})
   const auditFile = join(mkdtempSync(join(tmpdir(), 'fintech-audit-')), 'audit.jsonl')
   process.env.FINTECH_AUDIT_LOG = auditFile

@@ -31,6 +31,12 @@ describe('status against moto', {timeout: 90_000}, () => {
           {name: 'access', stacks: [{id: 'access', stackName: STACKS.access, status: 'NOT_DEPLOYED', drift: '-', terminationProtection: false}]},
           {name: 'servers', stacks: [{id: 'servers', stackName: STACKS.servers, status: 'NOT_DEPLOYED', drift: '-', terminationProtection: false}]},
         ],
+        // An account with no security service turned on, as moto starts.
+        security: {
+          guardDuty: {state: 'off', detail: `no detector in ${REGION}`},
+          securityHub: {state: 'off', detail: `not enabled in ${REGION}`},
+          config: {state: 'unknown', detail: 'read through Security Hub control Config.1, and Security Hub is off'},
+        },
       },
     ])
     // status only reads.

@@ -88,6 +88,8 @@ const NO_CHARGE: Record<string, string> = {
   'AWS::IAM::Policy': 'no charge',
   'AWS::IAM::ManagedPolicy': 'no charge',
   'AWS::IAM::InstanceProfile': 'no charge',
+  'AWS::IAM::ServiceLinkedRole': 'no charge',
+  'AWS::Config::DeliveryChannel': 'no charge (Config bills the items it records and the rules it evaluates)',
   'AWS::KMS::Alias': 'no charge',
   'AWS::S3::BucketPolicy': 'no charge',
   'AWS::SNS::TopicPolicy': 'no charge',

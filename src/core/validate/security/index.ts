@@ -2,6 +2,7 @@ import type {TemplateRule} from '../finding.js'
 import {cloudTrailLogValidation} from './cloudtrail.js'
 import {dynamoDbEncrypted, ebsEncrypted, logGroupEncrypted, rdsStorageEncrypted, s3BucketEncrypted, snsTopicEncrypted} from './encryption.js'
 import {imdsV2Required} from './imds.js'
+import {configDeliveryEncrypted, securityMonitoringOn} from './monitoring.js'
 import {dataTierPrivate, noOpenIngress} from './network.js'
 import {deletionPolicyInProd, deletionProtectionInProd, multiAzInProd} from './prod.js'
 import {s3PublicAccessBlocked, s3TlsOnly} from './s3.js'
@@ -23,4 +24,6 @@ export const securityRules: TemplateRule[] = [
   s3TlsOnly,
   multiAzInProd,
   cloudTrailLogValidation,
+  securityMonitoringOn,
+  configDeliveryEncrypted,
 ]
