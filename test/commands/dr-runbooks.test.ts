@@ -16,7 +16,9 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {beforeEach, describe, expect, it} from 'vitest'
+import RunbookExport from '../../src/commands/runbook/export.js'
 import RunbookRun from '../../src/commands/runbook/run.js'
+import RunbookShow from '../../src/commands/runbook/show.js'
 import {runCli} from '../helpers/run-cli.js'
 import {withTerminalTyping} from '../helpers/terminal.js'
 
@@ -136,5 +138,25 @@ describe('fintech runbook run dr-failover', () => {
     expect(sent.map((entry) => entry.call)).not.toContain('rds:SwitchoverGlobalCluster')
     expect(sent.slice(2).every((entry) => entry.region === 'eu-west-2')).toBe(true)
     expect(run.json.run.steps.switchover.status).toBe('planned')
+  })
+})
+
+describe('fintech runbook show and export of the DR runbooks', () => {
+  it('show prints where the steps call AWS, each step\'s budget and their sum', async () => {
+    const run = await runCli(RunbookShow, ['dr-failover', '--config', drProject()])
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toContain("Runs in the env's recovery region (environments.<env>.recovery.region): every AWS call goes there.")
+    expect(run.stdout).toContain('RTO budget: 1350 s (22.5 min), the sum of the steps\' budgets')
+    expect(run.stdout).toMatch(/^ {3}1\. global-cluster \[assert\] \(budget 15 s\)$/m)
+    expect(run.stdout).toMatch(/^ {2}18\. primary-drained \[assert\] \(budget 15 s\)$/m)
+  })
+
+  it('export says to start the automation in the recovery region, and maps every step', async () => {
+    const run = await runCli(RunbookExport, ['dr-failover-unplanned', '--format', 'ssm', '--config', drProject()])
+    expect(run.exitCode).toBe(0)
+    const document = JSON.parse(run.stdout)
+    expect(document.description).toContain("**Start this automation in the env's recovery region**")
+    const failover = document.mainSteps.find((step: {name: string}) => step.name === 'failover')
+    expect(failover).toEqual({name: 'failover', action: 'aws:executeAwsApi', inputs: {Service: 'rds', Api: 'FailoverGlobalCluster', GlobalClusterIdentifier: 'fintech-{{ environment }}-ledger-global', TargetDbClusterIdentifier: '{{ recovery_cluster.Arn }}', AllowDataLoss: true}})
   })
 })
