@@ -148,7 +148,7 @@ describe('fintech runbook show and export of the DR runbooks', () => {
     expect(run.stdout).toContain("Runs in the env's recovery region (environments.<env>.recovery.region): every AWS call goes there.")
     expect(run.stdout).toContain('RTO budget: 1350 s (22.5 min), the sum of the steps\' budgets')
     expect(run.stdout).toMatch(/^ {3}1\. global-cluster \[assert\] \(budget 15 s\)$/m)
-    expect(run.stdout).toMatch(/^ {2}18\. primary-drained \[assert\] \(budget 15 s\)$/m)
+    expect(run.stdout).toMatch(/^ {2}17\. primary-drained \[assert\] \(budget 15 s\)$/m)
   })
 
   it('export says to start the automation in the recovery region, and maps every step', async () => {
