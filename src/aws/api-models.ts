@@ -17,6 +17,7 @@ export const SDK_SERVICES: Record<string, {load: () => Promise<SdkModule>; clien
   elbv2: {load: () => import('@aws-sdk/client-elastic-load-balancing-v2'), client: 'ElasticLoadBalancingV2Client'},
   logs: {load: () => import('@aws-sdk/client-cloudwatch-logs'), client: 'CloudWatchLogsClient'},
   rds: {load: () => import('@aws-sdk/client-rds'), client: 'RDSClient'},
+  route53: {load: () => import('@aws-sdk/client-route-53'), client: 'Route53Client'},
   s3: {load: () => import('@aws-sdk/client-s3'), client: 'S3Client'},
   secretsmanager: {load: () => import('@aws-sdk/client-secrets-manager'), client: 'SecretsManagerClient'},
   ssm: {load: () => import('@aws-sdk/client-ssm'), client: 'SSMClient'},

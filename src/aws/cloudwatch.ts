@@ -1,4 +1,5 @@
 import type {FiringAlarm, LedgerApi, MetricSeries} from '../core/ledger/api.js'
+import type {DrRegionApi} from '../core/dr/api.js'
 import {createClient, type AwsTarget} from './clients.js'
 import {allPages, chunks} from './paging.js'
 
@@ -74,6 +75,29 @@ export async function createCloudWatchReader(target: AwsTarget): Promise<Pick<Le
         }
       }
       return alarms
+    },
+  }
+}
+
+/** One metric's highest Maximum over a window, per minute (GetMetricStatistics). */
+export async function createMetricMaximumReader(target: AwsTarget): Promise<Pick<DrRegionApi, 'maximum'>> {
+  const cloudwatch = await import('@aws-sdk/client-cloudwatch')
+  const client = createClient(cloudwatch.CloudWatchClient, target)
+  return {
+    async maximum(query, window) {
+      const {Datapoints} = await client.send(
+        new cloudwatch.GetMetricStatisticsCommand({
+          Namespace: query.namespace,
+          MetricName: query.metricName,
+          Dimensions: Object.entries(query.dimensions).map(([Name, Value]) => ({Name, Value})),
+          StartTime: window.start,
+          EndTime: window.end,
+          Period: 60,
+          Statistics: ['Maximum'],
+        }),
+      )
+      const values = (Datapoints ?? []).flatMap((point) => (point.Maximum === undefined ? [] : [point.Maximum]))
+      return values.length > 0 ? Math.max(...values) : undefined
     },
   }
 }

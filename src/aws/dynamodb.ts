@@ -1,4 +1,5 @@
 import type {ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
+import type {DrRegionApi} from '../core/dr/api.js'
 import {partitionOf} from '../core/tags/policy.js'
 import {createClient, type AwsTarget} from './clients.js'
 import {requestCounter, tagOneByOne, tagsOneByOne} from './resource-tags.js'
@@ -42,4 +43,20 @@ export async function tagDynamoDbTables(target: AwsTarget, arns: string[], tags:
   const client = createClient(dynamodb.DynamoDBClient, target)
   const tagList = Object.entries(tags).map(([Key, Value]) => ({Key, Value}))
   return tagOneByOne(arns, 'dynamodb:TagResource', (arn) => client.send(new dynamodb.TagResourceCommand({ResourceArn: arn, Tags: tagList})))
+}
+
+/** A table's global-table replicas (DescribeTable Replicas); undefined when the table does not exist. */
+export async function createTableReplicaReader(target: AwsTarget): Promise<Pick<DrRegionApi, 'tableReplicas'>> {
+  const dynamodb = await import('@aws-sdk/client-dynamodb')
+  const client = createClient(dynamodb.DynamoDBClient, target)
+  return {
+    async tableReplicas(table) {
+      const described = await client.send(new dynamodb.DescribeTableCommand({TableName: table})).catch((error: unknown) => {
+        if ((error as {name?: string}).name === 'ResourceNotFoundException') return undefined
+        throw error
+      })
+      if (!described) return undefined
+      return (described.Table?.Replicas ?? []).map((replica) => ({region: replica.RegionName ?? '', status: replica.ReplicaStatus ?? ''}))
+    },
+  }
 }

@@ -1,4 +1,5 @@
 import type {DBInstance} from '@aws-sdk/client-rds'
+import type {DrRegionApi} from '../core/dr/api.js'
 import type {LedgerApi} from '../core/ledger/api.js'
 import type {AuroraCluster, DbInstance, RdsApi} from '../core/shutdown/api.js'
 import {afterResend, createClient, type AwsTarget} from './clients.js'
@@ -119,6 +120,29 @@ export async function createAuroraTopologyReader(target: AwsTarget): Promise<Pic
             ...(instance?.DBInstanceClass ? {instanceClass: instance.DBInstanceClass} : {}),
           }
         }),
+      }
+    },
+  }
+}
+
+/** An Aurora global database's status and member clusters (DescribeGlobalClusters). */
+export async function createGlobalClusterReader(target: AwsTarget): Promise<Pick<DrRegionApi, 'describeGlobalCluster'>> {
+  const rds = await import('@aws-sdk/client-rds')
+  const client = createClient(rds.RDSClient, target)
+  return {
+    async describeGlobalCluster(id) {
+      const cluster = await client
+        .send(new rds.DescribeGlobalClustersCommand({GlobalClusterIdentifier: id}))
+        .then(({GlobalClusters}) => GlobalClusters?.[0])
+        .catch((error: unknown) => {
+          if ((error as {name?: string}).name === 'GlobalClusterNotFoundFault') return undefined
+          throw error
+        })
+      if (!cluster) return undefined
+      return {
+        id: cluster.GlobalClusterIdentifier ?? id,
+        status: cluster.Status ?? '',
+        members: (cluster.GlobalClusterMembers ?? []).map((member) => ({clusterArn: member.DBClusterArn ?? '', writer: member.IsWriter ?? false})),
       }
     },
   }

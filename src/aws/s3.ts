@@ -1,4 +1,5 @@
 import type {ArtifactStore} from '../core/deploy/api.js'
+import type {DrRegionApi} from '../core/dr/api.js'
 import {afterResend, createClient, usesCustomEndpoint, type AwsTarget} from './clients.js'
 
 /** S3's domain for a region: China regions live in their own partition. */
@@ -73,6 +74,26 @@ export async function createArtifactStore(target: AwsTarget, ownerAccount: strin
       const present = await exists(() => client.send(new s3.HeadObjectCommand({Bucket: bucket, Key: key, ...owner})))
       if (!present) await client.send(new s3.PutObjectCommand({Bucket: bucket, Key: key, Body: body, ContentType: 'text/yaml', ...owner}))
       return {url: urlOf(bucket, key), createdBucket, uploaded: !present}
+    },
+  }
+}
+
+/** A bucket's replication rules (GetBucketReplication); none when it has no replication configuration. */
+export async function createReplicationReader(target: AwsTarget): Promise<Pick<DrRegionApi, 'replicationRules'>> {
+  const s3 = await import('@aws-sdk/client-s3')
+  const client = createClient(s3.S3Client, target, {forcePathStyle: usesCustomEndpoint()})
+  return {
+    async replicationRules(bucket) {
+      const answer = await client.send(new s3.GetBucketReplicationCommand({Bucket: bucket})).catch((error: unknown) => {
+        if ((error as {name?: string}).name === 'ReplicationConfigurationNotFoundError') return undefined
+        throw error
+      })
+      return (answer?.ReplicationConfiguration?.Rules ?? []).map((rule) => ({
+        id: rule.ID ?? '',
+        enabled: rule.Status === 'Enabled',
+        destinationBucketArn: rule.Destination?.Bucket ?? '',
+        metricsEnabled: rule.Destination?.Metrics?.Status === 'Enabled',
+      }))
     },
   }
 }

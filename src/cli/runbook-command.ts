@@ -7,6 +7,7 @@ import type {RunbookSet} from '../core/runbook/load.js'
 import {checkGivenParams, parseParamFlags, resolveRunbookParams} from '../core/runbook/parameters.js'
 import {newRunId, newRunState, type RunState} from '../core/runbook/run-state.js'
 import {reachedRunbooks} from '../core/runbook/api-check.js'
+import {runbookRegion} from '../core/runbook/region.js'
 import type {Runbook} from '../core/runbook/schema.js'
 import {secretParamsOf, splitSecretParams} from '../core/runbook/secrets.js'
 import {isProtectedEnv, selectEnvironment} from '../core/stages/select.js'
@@ -59,6 +60,7 @@ export abstract class RunbookStartCommand extends FintechCommand {
     const given = parseParamFlags(flags.param ?? [])
     checkGivenParams(runbook, given)
     const aws = this.awsTarget(loaded, flags.env, flags)
+    runbookRegion(runbook, loaded, flags.env, aws.region)
     const {caller, audit} = await openGuardedSession(loaded, flags.env, aws)
     const secretNames = secretParamsOf(runbook)
     const {kept, secret} = splitSecretParams(await resolveRunbookParams(runbook, given, parameterSources(loaded, flags.env, aws)), (param) => secretNames.has(param))
@@ -152,7 +154,7 @@ export async function conductRun(
         ...(cloudWatch ? {cloudWatch} : {}),
         ...(context.secretParams ? {secretParams: context.secretParams} : {}),
         deps: {
-          aws: createRunbookAws(context.aws),
+          aws: createRunbookAws({...context.aws, region: runbookRegion(runbook, context.loaded, state.env, context.aws.region)}),
           approver: runbookApprover({env: state.env, protectedEnv, yes: context.yes, input: process.stdin, output: process.stderr, beforePrompt: () => shown.suspend()}),
           shell: runbookShell(context.aws, state.env),
           redis,

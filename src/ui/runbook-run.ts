@@ -2,7 +2,7 @@ import type {RunbookEvent} from '../core/runbook/engine.js'
 import type {RunState, StepRecord} from '../core/runbook/run-state.js'
 import type {Runbook} from '../core/runbook/schema.js'
 import {resolveReferences, textOf} from '../core/runbook/values.js'
-import {stepSummary} from './runbook.js'
+import {rtoBudgetSeconds, stepSummary} from './runbook.js'
 
 /** Where a run's progress is shown; `suspend` gives the terminal to a prompt until the next event. */
 export interface RunbookReporter {
@@ -77,7 +77,7 @@ export function renderPlan(runbook: Runbook, state: RunState, now: Date): string
   runbook.steps.forEach((step, index) => {
     const filled = resolveReferences(step, context, {lenient: true}) as typeof step
     const done = index < resumeAt && state.steps[step.name]?.status === 'succeeded'
-    lines.push(`  ${String(index + 1).padStart(2)}. ${step.name} [${step.kind}]${done ? ' (done)' : ''}  ${stepSummary(filled)}`)
+    lines.push(`  ${String(index + 1).padStart(2)}. ${step.name} [${step.kind}]${done ? ' (done)' : ''}${step.budgetSeconds ? ` (budget ${step.budgetSeconds} s)` : ''}  ${stepSummary(filled)}`)
   })
   return lines.join('\n')
 }
@@ -90,6 +90,12 @@ const VERDICT: Record<RunState['status'], string> = {
   interrupted: 'was interrupted',
 }
 
+/** A step's time against its RTO budget, said loudly when it went over. */
+function budgetText(record: StepRecord, budgetSeconds: number): string {
+  const took = durationOf(record)
+  return took !== undefined && took > budgetSeconds * 1000 ? `[OVER budget ${budgetSeconds} s]` : `[budget ${budgetSeconds} s]`
+}
+
 /** The run's report: every step reached with its result and duration, the total, and how to resume. */
 export function renderRunReport(runbook: Runbook, state: RunState, files: {state?: string; audit?: string}): string {
   const total = new Date(state.updatedAt).getTime() - new Date(state.startedAt).getTime()
@@ -100,11 +106,17 @@ export function renderRunReport(runbook: Runbook, state: RunState, files: {state
     for (const name of names) {
       const record = run.steps[name]
       if (!record) continue
-      lines.push(`${indent}${stepLine(name, record)}`)
+      const budget = book?.steps.find((step) => step.name === name)?.budgetSeconds
+      lines.push(`${indent}${stepLine(name, record)}${budget ? `  ${budgetText(record, budget)}` : ''}`)
       if (record.child) report(undefined, record.child, `${indent}    `)
     }
   }
   report(runbook, state, '  ')
+  const budget = rtoBudgetSeconds(runbook)
+  if (budget !== undefined) {
+    const spent = runbook.steps.reduce((sum, step) => sum + (step.budgetSeconds && state.steps[step.name] ? (durationOf(state.steps[step.name]!) ?? 0) : 0), 0)
+    lines.push(`RTO budget: the budgeted steps took ${seconds(spent)} of ${budget} s`)
+  }
   if (state.dryRun) return lines.join('\n')
   if (files.state) lines.push(`state: ${files.state}`)
   if (files.audit) lines.push(`audit: ${files.audit}`)

@@ -45,11 +45,18 @@ export function stepSummary(step: Step): string {
 }
 
 const stepFlags = (step: Step): string[] => [
+  ...(step.budgetSeconds ? [`budget ${step.budgetSeconds} s`] : []),
   ...(step.timeout ? [`timeout ${step.timeout} s`] : []),
   ...(step.retries > 0 ? [`${step.retries} retr${step.retries === 1 ? 'y' : 'ies'}`] : []),
   ...(step.onFailure === 'abort' ? [] : [`on failure ${step.onFailure.replace(/^step:/, '→ ')}`]),
   ...(step.end ? ['ends the run'] : []),
 ]
+
+/** The seconds the runbook's steps are budgeted, in all; undefined when no step has a budget. */
+export function rtoBudgetSeconds(runbook: Runbook): number | undefined {
+  const budgets = runbook.steps.flatMap((step) => (step.budgetSeconds ? [step.budgetSeconds] : []))
+  return budgets.length > 0 ? budgets.reduce((sum, budget) => sum + budget, 0) : undefined
+}
 
 export function renderRunbook(runbook: Runbook): string {
   const lines = [`${runbook.title} (${runbook.name}, ${runbook.severity}, envs ${runbook.envs.join(', ')})`, '', runbook.description, '', `When to use: ${runbook.whenToUse}`, '']
@@ -63,6 +70,9 @@ export function renderRunbook(runbook: Runbook): string {
     }
     lines.push('')
   }
+  if (runbook.region === 'recovery') lines.push("Runs in the env's recovery region (environments.<env>.recovery.region): every AWS call goes there.", '')
+  const budget = rtoBudgetSeconds(runbook)
+  if (budget !== undefined) lines.push(`RTO budget: ${budget} s (${Math.round((budget / 60) * 10) / 10} min), the sum of the steps' budgets`, '')
   lines.push('Steps:')
   const width = String(runbook.steps.length).length
   const secret = secretOutputsOf(runbook)

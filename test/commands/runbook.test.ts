@@ -46,6 +46,9 @@ describe('fintech runbook list', () => {
     const lines = run.stdout.trim().split('\n')
     expect(lines[0]).toMatch(/^NAME\s+SEVERITY\s+ENVS\s+TITLE$/)
     expect(lines.slice(1).map((line) => line.split(/\s+/).slice(0, 3))).toEqual([
+      ['dr-failback', 'sev2', 'test,prod'],
+      ['dr-failover-unplanned', 'sev1', 'test,prod'],
+      ['dr-failover', 'sev1', 'test,prod'],
       ['failover', 'sev1', 'dev,test,prod'],
       ['ledger-rollback', 'sev2', 'dev,test,prod'],
       ['ledger-scale', 'routine', 'dev,test,prod'],
@@ -57,7 +60,7 @@ describe('fintech runbook list', () => {
   it('--json gives each runbook and no problems', async () => {
     const run = await runCli(RunbookList, ['--config', CONFIG, '--json'])
     expect(run.json.problems).toEqual([])
-    expect(run.json.runbooks[0]).toEqual({name: 'failover', title: 'Fail the Aurora ledger database over to a reader', severity: 'sev1', envs: ['dev', 'test', 'prod'], file: 'runbooks/failover.yaml'})
+    expect(run.json.runbooks.find((runbook: {name: string}) => runbook.name === 'failover')).toEqual({name: 'failover', title: 'Fail the Aurora ledger database over to a reader', severity: 'sev1', envs: ['dev', 'test', 'prod'], file: 'runbooks/failover.yaml'})
   })
 
   it('leaves a broken file out and names its problem at file:line', async () => {

@@ -29,6 +29,8 @@ const common = {
   /** The run ends after this step when it succeeds or fails with onFailure continue; the steps after it run only as an onFailure target. */
   end: z.boolean().default(false),
   outputs: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/), output).default({}),
+  /** The seconds of the runbook's RTO this step is planned to take; show, plan and report print it. Unlike timeout it stops nothing. */
+  budgetSeconds: duration.optional(),
 }
 
 export const COMPARISONS = ['lessThan', 'lessThanOrEqual', 'greaterThan', 'greaterThanOrEqual', 'equals', 'notEquals'] as const
@@ -122,6 +124,11 @@ export const runbookHeaderSchema = z.strictObject({
   envs: z.array(z.string().min(1)).min(1),
   parameters: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'a parameter name is letters and digits'), parameter).default({}),
   steps: z.array(z.unknown()).min(1),
+  /**
+   * Where the steps' AWS calls go: the env's region, or its recovery region (environments.<env>.recovery),
+   * for a runbook that must work while the env's own region is down.
+   */
+  region: z.enum(['env', 'recovery']).default('env'),
   /** The markdown an engineer reads: when, what, how to verify, how to roll back by hand. */
   prose: z.string().min(1),
 })

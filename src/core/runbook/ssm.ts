@@ -81,6 +81,9 @@ export function toSsmReferences<T>(value: T, clockStep?: string): T {
 /** SSM writes Boolean desired values with a capital letter (True, False); anything else as text. */
 const desiredValues = (values: Array<string | number | boolean>) => values.map((value) => (typeof value === 'boolean' ? (value ? 'True' : 'False') : String(value)))
 
+/** SSM Automation calls AWS in the region an execution runs in: a runbook for the recovery region says where to start it. */
+const RECOVERY_REGION_NOTE = "**Start this automation in the env's recovery region** (environments.<env>.recovery.region): every step calls AWS in the region the execution runs in.\n\n"
+
 /** aws:executeScript runs for 600 s at most, whatever timeoutSeconds says. */
 const SCRIPT_LIMIT_SECONDS = 600
 
@@ -247,7 +250,7 @@ export function exportSsm(runbook: Runbook): SsmExport {
     if (runbook.steps.some((step) => step.kind === 'redis' && step.parameters.masterName === undefined)) parameters[REDIS_MASTER_PARAMETER] = {type: 'String', description: 'The Sentinel master name (the data stage\'s RedisMasterName output).', allowedPattern: '^[A-Za-z0-9._-]+$'}
   }
   return {
-    document: {schemaVersion: '0.3', description: `# ${runbook.title}\n\n${runbook.description}\n\n${runbook.prose}`, assumeRole: '{{ AutomationAssumeRole }}', parameters, mainSteps},
+    document: {schemaVersion: '0.3', description: `# ${runbook.title}\n\n${runbook.description}\n\n${runbook.region === 'recovery' ? RECOVERY_REGION_NOTE : ''}${runbook.prose}`, assumeRole: '{{ AutomationAssumeRole }}', parameters, mainSteps},
     unmappable,
   }
 }

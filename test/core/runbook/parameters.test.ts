@@ -9,6 +9,7 @@ const runbookWith = (parameters: Record<string, RunbookParameter>): Runbook => (
   description: 'd',
   whenToUse: 'w',
   severity: 'sev2',
+  region: 'env',
   envs: ['dev'],
   parameters,
   steps: [],

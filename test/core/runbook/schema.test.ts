@@ -186,7 +186,7 @@ describe('runbooks across files', () => {
   it('every shipped runbook is valid against the repository config envs', () => {
     const set = loadRunbooks(REPO, ['management', 'dev', 'test', 'prod'])
     expect(set.problems).toEqual([])
-    expect([...set.runbooks.keys()]).toEqual(['failover', 'ledger-rollback', 'ledger-scale', 'redis-failover', 'restore-aurora-snapshot'])
+    expect([...set.runbooks.keys()]).toEqual(['dr-failback', 'dr-failover-unplanned', 'dr-failover', 'failover', 'ledger-rollback', 'ledger-scale', 'redis-failover', 'restore-aurora-snapshot'])
     for (const runbook of set.runbooks.values()) expect(runbook.prose).toMatch(/## When[\s\S]*## What it does[\s\S]*## How to verify[\s\S]*## Rolling back by hand/)
     expect(set.runbooks.get('restore-aurora-snapshot')?.envs).toEqual(['dev', 'test'])
   })
