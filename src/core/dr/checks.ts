@@ -140,13 +140,20 @@ export interface BucketFacts {
 }
 export type BucketCheck = BucketFacts & CheckResult
 
-/** The enabled rule that replicates `bucket` to `<bucket>-recovery`, if any. */
-export const recoveryRule = (bucket: string, rules: ReplicationRule[]): ReplicationRule | undefined =>
-  rules.find((rule) => rule.enabled && rule.destinationBucketArn === `arn:aws:s3:::${recoveryBucketName(bucket)}`)
+/**
+ * The enabled rule that replicates `bucket` for recovery: the one to `<bucket>-recovery`, else
+ * the bucket's only other enabled rule. The Redis-backup bucket's name is generated, and with
+ * `-recovery` could pass S3's 63 characters, so its replica has a name of its own
+ * (templates/recovery/baseline.yaml).
+ */
+export const recoveryRule = (bucket: string, rules: ReplicationRule[]): ReplicationRule | undefined => {
+  const enabled = rules.filter((rule) => rule.enabled)
+  return enabled.find((rule) => rule.destinationBucketArn === `arn:aws:s3:::${recoveryBucketName(bucket)}`) ?? (enabled.length === 1 ? enabled[0] : undefined)
+}
 
 export function judgeBucket(bucket: string, source: string, rules: ReplicationRule[], backlog?: {pendingOperations: number | undefined; latencySeconds: number | undefined}): BucketCheck {
-  const destinationBucket = recoveryBucketName(bucket)
   const rule = recoveryRule(bucket, rules)
+  const destinationBucket = rule ? rule.destinationBucketArn.replace(/^arn:aws[\w-]*:s3:::/, '') : recoveryBucketName(bucket)
   if (!rule) return result({bucket, source, destinationBucket}, [outOfBounds(`${bucket} has no enabled replication rule to ${destinationBucket}`)])
   const facts: BucketFacts = {
     bucket,

@@ -34,6 +34,14 @@ describe('dr checks', () => {
     expect(judgeBucket('art', 's.ArtifactBucketName', [{...metered, enabled: false}]).problems).toEqual([{state: 'out-of-bounds', message: 'art has no enabled replication rule to art-recovery'}])
   })
 
+  it("takes a bucket's one enabled rule to a replica of another name (the Redis-backup bucket's), and refuses to guess among several", () => {
+    const toReplica = {id: 'redis', enabled: true, destinationBucketArn: 'arn:aws:s3:::fintech-prod-redis-backups-333333333333-recovery', metricsEnabled: true}
+    const check = judgeBucket('fintech-prod-data-redisbackupbucket-1x2y3z', 's.RedisBackupBucketName', [toReplica], {pendingOperations: 0, latencySeconds: 12})
+    expect(check).toMatchObject({state: 'ok', destinationBucket: 'fintech-prod-redis-backups-333333333333-recovery', ruleId: 'redis'})
+    const other = {...toReplica, id: 'audit', destinationBucketArn: 'arn:aws:s3:::some-audit-copy'}
+    expect(judgeBucket('b', 's.RedisBackupBucketName', [toReplica, other]).problems).toEqual([{state: 'out-of-bounds', message: 'b has no enabled replication rule to b-recovery'}])
+  })
+
   it('wants a copy in the recovery vault within 24 hours', () => {
     const now = new Date('2026-12-04T12:00:00Z')
     expect(judgeBackup('v', 'v-recovery', undefined, now).problems).toEqual([{state: 'out-of-bounds', message: 'no copy into v-recovery completed in the last 7 days'}])
