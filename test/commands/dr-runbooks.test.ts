@@ -48,7 +48,9 @@ function answer(service: keyof typeof mocks, command: new (input: any) => unknow
 /** The repository's config with prod failing over to eu-west-2 (test has no recovery region), and the DR runbooks. */
 function drProject(): string {
   const dir = mkdtempSync(join(tmpdir(), 'fintech-dr-'))
-  const config = readFileSync(join(ROOT, 'fintech.config.yaml'), 'utf8').replace('    parameterFile: templates/params/prod.yaml\n', '    parameterFile: templates/params/prod.yaml\n    recovery: {region: eu-west-2}\n')
+  const shipped = readFileSync(join(ROOT, 'fintech.config.yaml'), 'utf8')
+  const config = shipped.replace('    recovery:\n      region: us-east-1\n', '    recovery:\n      region: eu-west-2\n')
+  if (config === shipped) throw new Error("fintech.config.yaml: prod's recovery region is no longer written as this test expects")
   writeFileSync(join(dir, 'fintech.config.yaml'), config)
   mkdirSync(join(dir, 'runbooks'))
   for (const name of ['dr-failover', 'dr-failover-unplanned', 'dr-failback']) writeFileSync(join(dir, 'runbooks', `${name}.yaml`), readFileSync(join(ROOT, 'runbooks', `${name}.yaml`), 'utf8'))
