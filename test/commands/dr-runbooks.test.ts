@@ -21,6 +21,7 @@ import RunbookRun from '../../src/commands/runbook/run.js'
 import RunbookShow from '../../src/commands/runbook/show.js'
 import {runCli} from '../helpers/run-cli.js'
 import {withTerminalTyping} from '../helpers/terminal.js'
+import {isolateRunbookRuns} from '../helpers/runbook-fakes.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const PRIMARY_ARN = 'arn:aws:rds:eu-west-1:333333333333:cluster:fintech-prod-aurora'
@@ -87,9 +88,7 @@ function platform() {
 beforeEach(() => {
   for (const mock of Object.values(mocks)) mock.reset()
   sent = []
-  process.env.FINTECH_RUNS_DIR = mkdtempSync(join(tmpdir(), 'fintech-runs-'))
-  process.env.FINTECH_AUDIT_LOG = join(mkdtempSync(join(tmpdir(), 'fintech-audit-')), 'audit.jsonl')
-  delete process.env.AWS_ENDPOINT_URL
+  isolateRunbookRuns()
 })
 
 describe('fintech runbook run dr-failover', () => {

@@ -18,6 +18,7 @@ import Validate from '../../src/commands/validate.js'
 import {RUNBOOK_SUBCOMMANDS} from '../../src/core/runbook/load.js'
 import {makeProject} from '../helpers/project.js'
 import {runCli} from '../helpers/run-cli.js'
+import {isolateRunbookRuns} from '../helpers/runbook-fakes.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const SHIPPED = readdirSync(join(ROOT, 'runbooks')).filter((file) => file.endsWith('.yaml')).map((file) => basename(file, '.yaml')).sort()
@@ -150,9 +151,7 @@ beforeAll(() => {
 })
 
 beforeEach(() => {
-  process.env.FINTECH_RUNS_DIR = mkdtempSync(join(tmpdir(), 'fintech-runs-'))
-  process.env.FINTECH_AUDIT_LOG = join(mkdtempSync(join(tmpdir(), 'fintech-audit-')), 'audit.jsonl')
-  delete process.env.AWS_ENDPOINT_URL
+  isolateRunbookRuns()
 })
 
 describe('fintech runbook NAME is fintech runbook run NAME', () => {

@@ -6,14 +6,12 @@ import {CloudFormationClient, DescribeStacksCommand} from '@aws-sdk/client-cloud
 import {PutParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
 import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
 import {mockClient} from 'aws-sdk-client-mock'
-import {mkdtempSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 import {beforeEach, describe, expect, it} from 'vitest'
 import RunbookResume from '../../src/commands/runbook/resume.js'
 import RunbookRun from '../../src/commands/runbook/run.js'
 import {makeProject} from '../helpers/project.js'
 import {runCli} from '../helpers/run-cli.js'
+import {isolateRunbookRuns} from '../helpers/runbook-fakes.js'
 
 const mocks = {cfn: mockClient(CloudFormationClient), ssm: mockClient(SSMClient), sts: mockClient(STSClient)}
 let sent: string[]
@@ -57,9 +55,7 @@ function platform(readerOutput: string, putFails = false) {
 beforeEach(() => {
   for (const mock of Object.values(mocks)) mock.reset()
   sent = []
-  process.env.FINTECH_RUNS_DIR = mkdtempSync(join(tmpdir(), 'fintech-runs-'))
-  process.env.FINTECH_AUDIT_LOG = join(mkdtempSync(join(tmpdir(), 'fintech-audit-')), 'audit.jsonl')
-  delete process.env.AWS_ENDPOINT_URL
+  isolateRunbookRuns()
 })
 
 const run = (config: string, ...params: string[]) => runCli(RunbookRun, ['publish', '--env', 'dev', '--config', config, '--yes', ...params.flatMap((param) => ['-p', param])])

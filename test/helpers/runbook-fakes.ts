@@ -1,3 +1,6 @@
+import {mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {InterruptedError} from '../../src/core/deploy/clock.js'
 import type {RunbookAuditEntry, RunbookDeps} from '../../src/core/runbook/engine.js'
 import {parseRunbook} from '../../src/core/runbook/load.js'
@@ -97,3 +100,10 @@ export function fakes(handlers: Record<string, Handler>, options: {approve?: boo
 
 export const freshState = (runbook: Runbook, params: Record<string, unknown> = {}, dryRun = false): RunState =>
   newRunState({id: 'run-1', runbook: runbook.name, runbookHash: 'hash', env: 'dev', params, dryRun, caller: 'arn:aws:sts::111111111111:assumed-role/oncall/alice', now: new Date('2026-12-01T03:00:00Z')})
+
+/** A fresh run-state folder and audit log for each test, and no endpoint left over from another file. */
+export function isolateRunbookRuns(): void {
+  process.env.FINTECH_RUNS_DIR = mkdtempSync(join(tmpdir(), 'fintech-runs-'))
+  process.env.FINTECH_AUDIT_LOG = join(mkdtempSync(join(tmpdir(), 'fintech-audit-')), 'audit.jsonl')
+  delete process.env.AWS_ENDPOINT_URL
+}
