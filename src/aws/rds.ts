@@ -86,7 +86,12 @@ export async function createRdsApi(target: AwsTarget): Promise<RdsApi> {
   }
 }
 
-const isClusterMissing = (error: unknown) => (error as {name?: string}).name === 'DBClusterNotFoundFault'
+/** The first item of a Describe answer, or undefined when AWS answers with `missingFault` instead. */
+const firstOrMissing = <T>(answer: Promise<T[] | undefined>, missingFault: string): Promise<T | undefined> =>
+  answer.then((items) => items?.[0]).catch((error: unknown) => {
+    if ((error as {name?: string}).name === missingFault) return undefined
+    throw error
+  })
 
 /** A cluster's writer and readers (DBClusterMembers), each with its instance's status, AZ and class. */
 export async function createAuroraTopologyReader(target: AwsTarget): Promise<Pick<LedgerApi, 'describeCluster'>> {
@@ -94,13 +99,10 @@ export async function createAuroraTopologyReader(target: AwsTarget): Promise<Pic
   const client = createClient(rds.RDSClient, target)
   return {
     async describeCluster(clusterId) {
-      const cluster = await client
-        .send(new rds.DescribeDBClustersCommand({DBClusterIdentifier: clusterId}))
-        .then(({DBClusters}) => DBClusters?.[0])
-        .catch((error: unknown) => {
-          if (isClusterMissing(error)) return undefined
-          throw error
-        })
+      const cluster = await firstOrMissing(
+        client.send(new rds.DescribeDBClustersCommand({DBClusterIdentifier: clusterId})).then(({DBClusters}) => DBClusters),
+        'DBClusterNotFoundFault',
+      )
       if (!cluster) return undefined
       const pages = await allPages(
         (marker) => client.send(new rds.DescribeDBInstancesCommand({Filters: [{Name: 'db-cluster-id', Values: [clusterId]}], MaxRecords: 100, Marker: marker})),
@@ -131,13 +133,10 @@ export async function createGlobalClusterReader(target: AwsTarget): Promise<Pick
   const client = createClient(rds.RDSClient, target)
   return {
     async describeGlobalCluster(id) {
-      const cluster = await client
-        .send(new rds.DescribeGlobalClustersCommand({GlobalClusterIdentifier: id}))
-        .then(({GlobalClusters}) => GlobalClusters?.[0])
-        .catch((error: unknown) => {
-          if ((error as {name?: string}).name === 'GlobalClusterNotFoundFault') return undefined
-          throw error
-        })
+      const cluster = await firstOrMissing(
+        client.send(new rds.DescribeGlobalClustersCommand({GlobalClusterIdentifier: id})).then(({GlobalClusters}) => GlobalClusters),
+        'GlobalClusterNotFoundFault',
+      )
       if (!cluster) return undefined
       return {
         id: cluster.GlobalClusterIdentifier ?? id,

@@ -52,6 +52,18 @@ const RECOVERY_CONFIG = CONFIG.replace('    protected: true\n', `    protected: 
 
 const regionOf = (client: CloudFormationClient) => client.config.region()
 
+/** Answers every deletion of this kind with {} and records the region and name of each. */
+function recordDeletions(kind: 'ChangeSetName' | 'StackName'): Array<[string, string | undefined]> {
+  const seen: Array<[string, string | undefined]> = []
+  const record = async (name: string | undefined, client: CloudFormationClient) => {
+    seen.push([await regionOf(client), name])
+    return {}
+  }
+  if (kind === 'ChangeSetName') cfn.on(DeleteChangeSetCommand).callsFake(async (input, getClient) => record(input.ChangeSetName, getClient()))
+  else cfn.on(DeleteStackCommand).callsFake(async (input, getClient) => record(input.StackName, getClient()))
+  return seen
+}
+
 /**
  * CloudFormation of two regions of one account: a stack exists only in the region it was
  * created in, so a call sent to the wrong region finds nothing (as AWS would answer).
@@ -152,11 +164,7 @@ describe('fintech deploy of an env with a recovery region', () => {
 
   it('needs the same approval for a recovery stack of a protected env: refused without --yes, its change set deleted in its region', async () => {
     const aws = new TwoRegionCloudFormation()
-    const deleted: Array<[string, string]> = []
-    cfn.on(DeleteChangeSetCommand).callsFake(async (input, getClient) => {
-      deleted.push([await regionOf(getClient()), input.ChangeSetName])
-      return {}
-    })
+    const deleted = recordDeletions('ChangeSetName')
 
     const run = await runCli(Deploy, ['--stage', 'network', '--env', 'prod', '--config', project(), '--json'])
 
@@ -196,11 +204,7 @@ describe('fintech deploy of an env with a recovery region', () => {
     aws.deployed(RECOVERY, 'fintech-prod-network-recovery', {VpcId: 'vpc-r'})
     aws.deployed(PRIMARY, 'fintech-prod-data', {TableName: 'sessions'})
     cfn.on(DeleteChangeSetCommand).callsFake(async (input, getClient) => ({region: await regionOf(getClient()), input}))
-    const deletions: Array<[string, string]> = []
-    cfn.on(DeleteStackCommand).callsFake(async (input, getClient) => {
-      deletions.push([await regionOf(getClient()), input.StackName])
-      return {}
-    })
+    const deletions = recordDeletions('StackName')
 
     const run = await runCli(Deploy, ['--stage', 'data', '--env', 'prod', '--config', project(), '--dry-run'])
 
