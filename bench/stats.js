@@ -19,23 +19,24 @@ export function timeNode(args, {runs, warmup = 2, cwd}) {
 }
 
 /**
- * timeNode for several commands, taking turns run by run, so a change in the machine's load
- * falls on all of them alike and their ratios stay fair. Returns the samples per command.
+ * timeNode for several commands ({args, env}: env is added to this process's), taking turns
+ * run by run, so a change in the machine's load falls on all of them alike and their ratios
+ * stay fair. Returns the samples per command.
  */
-export function timeNodeInterleaved(argsList, {runs, warmup = 2, cwd}) {
-  const samples = argsList.map(() => [])
+export function timeNodeInterleaved(commands, {runs, warmup = 2, cwd}) {
+  const samples = commands.map(() => [])
   for (let round = 0; round < warmup + runs; round++) {
-    argsList.forEach((args, index) => {
-      const ms = timeOnce(args, cwd)
+    commands.forEach(({args, env}, index) => {
+      const ms = timeOnce(args, cwd, env)
       if (round >= warmup) samples[index].push(ms)
     })
   }
   return samples
 }
 
-function timeOnce(args, cwd) {
+function timeOnce(args, cwd, env) {
   const start = process.hrtime.bigint()
-  const child = spawnSync(process.execPath, args, {cwd, encoding: 'utf8'})
+  const child = spawnSync(process.execPath, args, {cwd, encoding: 'utf8', env: env && {...process.env, ...env}})
   const ms = Number(process.hrtime.bigint() - start) / 1e6
   if (child.error) throw child.error
   if (child.status !== 0) throw new Error(`node ${args.join(' ')} exited ${child.status}: ${child.stderr.trim().slice(0, 500)}`)

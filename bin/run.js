@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // Start-up is most of what `--version` and `--help` cost, so this file imports only Node's own
 // modules before it knows it needs oclif.
-import {existsSync, lstatSync, mkdirSync, readFileSync} from 'node:fs'
+import {existsSync, lstatSync, readFileSync} from 'node:fs'
 import module from 'node:module'
-import {arch, homedir, platform, release} from 'node:os'
+import {arch, platform, release} from 'node:os'
 import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 
 const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
 const argv = process.argv.slice(2)
+/** Mirrors asksForHelp of src/cli/help-cache.ts, so that other commands do not load that file. */
+const asksForHelp = (args) => args.length === 0 || args[0] === 'help' || args.includes('--help')
 
 /** oclif's version flags: it answers them only as the first argument, and so does this file. */
 const versionFlags = new Set(['--version', ...(pjson.oclif.additionalVersionFlags ?? [])])
@@ -35,22 +38,13 @@ function maybeWsl() {
 
 /**
  * Node 22+ keeps compiled code between runs when asked. Its default folder is shared under
- * /tmp and readable by every user, so the cache goes next to fintech's others (see
- * src/core/cost/cache.ts), in a folder only this user may read or write; none when that
- * folder cannot be made so (a read-only home, someone else's folder).
+ * /tmp and readable by every user, so the cache goes next to fintech's others, in a folder
+ * only this user may read or write; none when that folder cannot be made so.
  */
-function enableCompileCache() {
+function enableCompileCache({fintechCacheFolder, isOwnPrivateFolder}) {
   if (typeof module.enableCompileCache !== 'function') return
-  const env = process.env
-  const root = env.FINTECH_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'fintech')
-  const directory = join(root, 'node-compile-cache')
-  try {
-    mkdirSync(directory, {recursive: true, mode: 0o700})
-    const stat = lstatSync(directory)
-    const ours = typeof process.getuid !== 'function' || stat.uid === process.getuid()
-    if (!stat.isDirectory() || !ours || (stat.mode & 0o077) !== 0) return
-    module.enableCompileCache(directory)
-  } catch {}
+  const directory = join(fintechCacheFolder(), 'node-compile-cache')
+  if (isOwnPrivateFolder(directory)) module.enableCompileCache(directory)
 }
 
 /**
@@ -69,13 +63,23 @@ function useBundledOclif() {
 if (versionFlags.has(argv[0]) && !maybeWsl()) {
   process.stdout.write(`${pjson.name}/${pjson.version || '0.0.0'} ${platform()}-${arch() === 'ia32' ? 'x86' : arch()} node-${process.version}\n`)
 } else {
-  enableCompileCache()
-  useBundledOclif()
-  // @oclif/core checks at import that Node satisfies its own engines range (older than
-  // ours), loading 47 files of semver to do it: about 24 ms of every start.
-  const engineWarningWasSet = 'OCLIF_DISABLE_ENGINE_WARNING' in process.env
-  if (!engineWarningWasSet) process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
-  const {execute} = await import('@oclif/core')
-  if (!engineWarningWasSet) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
-  await execute({dir: import.meta.url})
+  enableCompileCache(await import('../dist/core/private-files.js'))
+  // Help asked again is answered from what oclif printed the first time (src/cli/help-cache.ts).
+  const helpCache = asksForHelp(argv) ? await import('../dist/cli/help-cache.js') : undefined
+  const helpEntry = helpCache?.helpCacheEntry({root: fileURLToPath(new URL('..', import.meta.url)), argv, env: process.env, stdout: process.stdout})
+  const cached = helpEntry && helpCache.cachedHelp(helpEntry)
+  if (cached === undefined) {
+    const recording = helpEntry && helpCache.recordHelp(helpEntry, process.stdout)
+    useBundledOclif()
+    // @oclif/core checks at import that Node satisfies its own engines range (older than
+    // ours), loading 47 files of semver to do it: about 24 ms of every start.
+    const engineWarningWasSet = 'OCLIF_DISABLE_ENGINE_WARNING' in process.env
+    if (!engineWarningWasSet) process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
+    const {execute} = await import('@oclif/core')
+    if (!engineWarningWasSet) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
+    await execute({dir: import.meta.url})
+    recording?.keep(!process.exitCode)
+  } else {
+    process.stdout.write(cached)
+  }
 }

@@ -1,5 +1,6 @@
-import {closeSync, fchmodSync, fstatSync, mkdirSync, openSync, renameSync, writeSync} from 'node:fs'
-import {dirname} from 'node:path'
+import {closeSync, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, renameSync, writeSync} from 'node:fs'
+import {homedir} from 'node:os'
+import {dirname, join} from 'node:path'
 
 /**
  * What fintech keeps on the user's disk (audit lines, runbook state and locks, cached Cost
@@ -14,6 +15,26 @@ const DIRECTORY_MODE = 0o700
 const OPEN_TO_OTHERS = 0o077
 
 const ownedByUs = (uid: number) => typeof process.getuid !== 'function' || uid === process.getuid()
+
+/** fintech's cache folder: `$FINTECH_CACHE_DIR`, else `$XDG_CACHE_HOME/fintech`, else `~/.cache/fintech`. */
+export function fintechCacheFolder(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+  return env.FINTECH_CACHE_DIR || join(env.XDG_CACHE_HOME || join(home, '.cache'), 'fintech')
+}
+
+/**
+ * Creates `directory` 0700 and says whether only this user can read and write it. A cache
+ * whose content is run as code or printed as ours (compiled code, help text) is used only in
+ * such a folder: not in a read-only home, someone else's folder or one left open to others.
+ */
+export function isOwnPrivateFolder(directory: string): boolean {
+  try {
+    ensurePrivateDirectory(directory)
+    const stat = lstatSync(directory)
+    return stat.isDirectory() && ownedByUs(stat.uid) && (stat.mode & OPEN_TO_OTHERS) === 0
+  } catch {
+    return false
+  }
+}
 
 /** Creates `directory` and its missing parents 0700. */
 export function ensurePrivateDirectory(directory: string): void {

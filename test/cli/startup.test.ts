@@ -1,10 +1,12 @@
 import {spawnSync} from 'node:child_process'
-import {chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync} from 'node:fs'
+import {chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import module from 'node:module'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {afterAll, describe, expect, it} from 'vitest'
+import {makeProject} from '../helpers/project.js'
+import {WARM_CACHE} from '../helpers/runbook-fakes.js'
 
 /** The built CLI as users start it (`npm run build` first), against oclif as node_modules has it. */
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -33,8 +35,8 @@ function oclifItself(args: string[]) {
 }
 
 /** The CommonJS files a run of the built CLI loaded, as Node's module debug log names them. */
-function loadedFiles(args: string[]) {
-  const {status, stderr} = node([bin, ...args], {NODE_DEBUG: 'module'})
+function loadedFiles(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const {status, stderr} = node([bin, ...args], {NODE_DEBUG: 'module', ...env})
   expect(status).toBe(0)
   return [...stderr.matchAll(/load "([^"]+)" for module/g)].map((match) => match[1]!)
 }
@@ -53,10 +55,10 @@ describe('fintech --version, -v and version', () => {
     })
   }
 
-  it('answers without loading oclif, which --help does load', () => {
+  it('answers without loading oclif, which --help does load when its answer is not kept', () => {
     const version = loadedFiles(['--version'])
     expect(version.filter((file) => oclifInNodeModules(file) || file === bundledOclif)).toEqual([])
-    expect(loadedFiles(['--help']).some((file) => oclifInNodeModules(file) || file === bundledOclif)).toBe(true)
+    expect(loadedFiles(['--help'], {FINTECH_HELP_CACHE: 'off'}).some((file) => oclifInNodeModules(file) || file === bundledOclif)).toBe(true)
   })
 
   it('leaves a version flag after a command to the command', () => {
@@ -107,5 +109,60 @@ describe.runIf(compileCache)("Node's compile cache (Node 22+)", () => {
     expect(status).toBe(0)
     expect(stdout).toContain('USAGE')
     expect(readdirSync(folder)).toEqual([])
+  })
+})
+
+const loadsOclif = (files: string[]) => files.some((file) => oclifInNodeModules(file) || file === bundledOclif)
+
+describe('help asked again (the help cache)', () => {
+  for (const args of [['--help'], ['deploy', '--help'], ['help', 'cost', 'report'], ['cost', '--help'], []]) {
+    it(`prints for \`${args.join(' ')}\` what oclif prints, the second time without loading oclif`, () => {
+      const home = mkdtempSync(join(cacheRoot, 'help-'))
+      const oclif = oclifItself(args)
+      expect(oclif.stdout).toContain('USAGE')
+      const first = node([bin, ...args], {FINTECH_CACHE_DIR: home, NODE_DEBUG: 'module'})
+      const second = node([bin, ...args], {FINTECH_CACHE_DIR: home, NODE_DEBUG: 'module'})
+      for (const run of [first, second]) {
+        expect(run.status).toBe(oclif.status)
+        expect(run.stdout).toBe(oclif.stdout)
+      }
+      const filesOf = (stderr: string) => [...stderr.matchAll(/load "([^"]+)" for module/g)].map((match) => match[1]!)
+      expect(loadsOclif(filesOf(first.stderr))).toBe(true)
+      expect(loadsOclif(filesOf(second.stderr))).toBe(false)
+    })
+  }
+
+  it('keeps a coloured answer apart from a plain one', () => {
+    const home = mkdtempSync(join(cacheRoot, 'colour-'))
+    const plain = node([bin, 'deploy', '--help'], {FINTECH_CACHE_DIR: home})
+    const coloured = node([bin, 'deploy', '--help'], {FINTECH_CACHE_DIR: home, FORCE_COLOR: '1'})
+    expect(plain.stdout).not.toContain('\u001B[')
+    expect(coloured.stdout).toContain('\u001B[')
+    expect(coloured.stdout).toBe(node([bin, 'deploy', '--help'], {FINTECH_CACHE_DIR: home, FORCE_COLOR: '1', FINTECH_HELP_CACHE: 'off'}).stdout)
+    expect(node([bin, 'deploy', '--help'], {FINTECH_CACHE_DIR: home}).stdout).toBe(plain.stdout)
+  })
+
+  it("reads the project's runbooks for `runbook --help` on every run, so a new one is listed at once", () => {
+    const home = mkdtempSync(join(cacheRoot, 'runbooks-'))
+    const config = makeProject()
+    expect(node([bin, 'runbook', '--help'], {FINTECH_CACHE_DIR: home, FINTECH_CONFIG: config}).stdout).not.toContain('warm-cache')
+    mkdirSync(join(dirname(config), 'runbooks'))
+    writeFileSync(join(dirname(config), 'runbooks', 'warm-cache.yaml'), WARM_CACHE)
+    expect(node([bin, 'runbook', '--help'], {FINTECH_CACHE_DIR: home, FINTECH_CONFIG: config}).stdout).toContain('runbook warm-cache')
+  })
+
+  it('keeps answers 0600 in a 0700 folder, and none when that folder is open to others', () => {
+    const home = mkdtempSync(join(cacheRoot, 'private-'))
+    expect(node([bin, 'deploy', '--help'], {FINTECH_CACHE_DIR: home}).status).toBe(0)
+    const folder = join(home, 'help')
+    expect(statSync(folder).mode & 0o777).toBe(0o700)
+    const [answer] = readdirSync(folder)
+    expect(statSync(join(folder, answer!)).mode & 0o777).toBe(0o600)
+
+    const open = mkdtempSync(join(cacheRoot, 'open-help-'))
+    mkdirSync(join(open, 'help'))
+    chmodSync(join(open, 'help'), 0o777)
+    expect(node([bin, 'deploy', '--help'], {FINTECH_CACHE_DIR: open}).stdout).toContain('USAGE')
+    expect(readdirSync(join(open, 'help'))).toEqual([])
   })
 })

@@ -17,6 +17,7 @@ import {shippedRunbookCommandModules, writeShippedRunbookCommands} from '../../s
 import Validate from '../../src/commands/validate.js'
 import {RUNBOOK_SUBCOMMANDS} from '../../src/core/runbook/load.js'
 import {makeProject} from '../helpers/project.js'
+import {WARM_CACHE} from '../helpers/runbook-fakes.js'
 import {runCli} from '../helpers/run-cli.js'
 import {isolateRunbookRuns} from '../helpers/runbook-fakes.js'
 
@@ -53,21 +54,6 @@ steps:
     service: rds
     api: FailoverDBCluster
     parameters: {DBClusterIdentifier: ledger, TargetDBInstanceIdentifier: '{{ params.instance }}'}
-prose: p
-`
-const WARM_CACHE = `name: warm-cache
-title: Read the reader's status
-description: d
-whenToUse: w
-severity: routine
-envs: [dev]
-steps:
-  - name: reader
-    kind: aws
-    service: rds
-    api: DescribeDBInstances
-    parameters: {DBInstanceIdentifier: db-2}
-    outputs: {status: '$.DBInstances[0].DBInstanceStatus'}
 prose: p
 `
 

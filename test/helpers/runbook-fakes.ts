@@ -107,3 +107,20 @@ export function isolateRunbookRuns(): void {
   process.env.FINTECH_AUDIT_LOG = join(mkdtempSync(join(tmpdir(), 'fintech-audit-')), 'audit.jsonl')
   delete process.env.AWS_ENDPOINT_URL
 }
+
+/** A project-only runbook for the env dev of test/helpers/project.ts: one read-only RDS step. */
+export const WARM_CACHE = `name: warm-cache
+title: Read the reader's status
+description: d
+whenToUse: w
+severity: routine
+envs: [dev]
+steps:
+  - name: reader
+    kind: aws
+    service: rds
+    api: DescribeDBInstances
+    parameters: {DBInstanceIdentifier: db-2}
+    outputs: {status: '$.DBInstances[0].DBInstanceStatus'}
+prose: p
+`

@@ -2,15 +2,14 @@ import {createHash} from 'node:crypto'
 import {readdirSync, readFileSync, rmSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
-import {ensurePrivateDirectory, replacePrivateFile} from '../private-files.js'
+import {ensurePrivateDirectory, fintechCacheFolder, replacePrivateFile} from '../private-files.js'
 
 /**
  * Where Cost Explorer answers are kept: `$FINTECH_CACHE_DIR/cost` when set, otherwise
  * `$XDG_CACHE_HOME/fintech/cost`, otherwise `~/.cache/fintech/cost`.
  */
 export function costCacheDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
-  if (env.FINTECH_CACHE_DIR) return join(env.FINTECH_CACHE_DIR, 'cost')
-  return join(env.XDG_CACHE_HOME || join(home, '.cache'), 'fintech', 'cost')
+  return join(fintechCacheFolder(env, home), 'cost')
 }
 
 /** Object keys sorted at every level, so equal requests hash alike whatever order they were built in. */
