@@ -138,9 +138,9 @@ export async function assertGlobalClustersDetached(
     }
   }
   if (problems.length === 0) return
+  const detach = steps.length > 0 ? `\nNothing was deleted. Take each primary out of its global database first, then run destroy again:\n${steps.map((step) => `  ${step}`).join('\n')}` : '\nNothing was deleted.'
   throw new InputError(
-    `destroying would stop half-way: RDS refuses to delete a cluster that is a member of a global database, and CloudFormation would delete its DB instances first:\n${problems.map((problem) => `  ${problem}`).join('\n')}`,
-    steps.length > 0 ? `take the primary out of its global database first (nothing was deleted), then run destroy again: ${steps.join('; ')}` : 'take the primary out of its global database first (nothing was deleted), then run destroy again',
+    `destroying would stop half-way: RDS refuses to delete a cluster that is a member of a global database, and CloudFormation would delete its DB instances first:\n${problems.map((problem) => `  ${problem}`).join('\n')}${detach}`,
   )
 }
 
