@@ -69,6 +69,7 @@ export async function createRdsApi(target: AwsTarget): Promise<RdsApi> {
           engine: cluster.Engine ?? '',
           tags: tagMap(cluster.TagList),
           memberClasses: classesByCluster.get(cluster.DBClusterIdentifier ?? '') ?? [],
+          ...(cluster.GlobalClusterIdentifier ? {globalClusterId: cluster.GlobalClusterIdentifier} : {}),
         }),
       )
     },

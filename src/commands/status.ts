@@ -34,8 +34,8 @@ export default class Status extends FintechCommand {
     const loaded = this.readConfig(flags.config)
     const envNames = flags.env ? [flags.env] : Object.keys(loaded.config.environments)
     envNames.forEach((name) => selectEnvironment(loaded.config, name))
-    const [{createStackApi}, {createIdentityApi}, {createSecurityHubApi}, {createGuardDutyApi}] = await Promise.all([
-      import('../aws/cloudformation.js'),
+    const [{stackApisByRegion}, {createIdentityApi}, {createSecurityHubApi}, {createGuardDutyApi}] = await Promise.all([
+      import('../cli/stack-regions.js'),
       import('../aws/sts.js'),
       import('../aws/securityhub.js'),
       import('../aws/guardduty.js'),
@@ -49,8 +49,8 @@ export default class Status extends FintechCommand {
         try {
           // Reading the wrong account would report every stack as missing: check it as a deploy does.
           await assertAccount(await createIdentityApi(target), envName, plan.env.account)
-          const api = await createStackApi(target)
-          const stages = await readStatus(plan.stages, {api, clock: systemClock, polling: loaded.config.polling, detectDrift: flags.drift})
+          const stacksIn = await stackApisByRegion(plan.env, target)
+          const stages = await readStatus(plan.stages, {stacksIn, clock: systemClock, polling: loaded.config.polling, detectDrift: flags.drift})
           // After the stacks, not beside them: an env whose stacks cannot be read fails without leaving these calls running.
           const [securityHub, guardDuty] = await Promise.all([createSecurityHubApi(target), createGuardDutyApi(target)])
           return {...base, stages, security: await readSecurity({securityHub, guardDuty}, target.region)}
@@ -70,11 +70,11 @@ function renderStatus(envs: EnvironmentStatus[]): string {
     .map((env) => {
       const heading = `${env.env} (account ${env.account}, ${env.region})`
       if (env.error) return `${heading}\n  cannot read: ${env.error}`
-      const table = new Table({head: ['Stage', 'Stack', 'Status', 'Last update', 'Drift', 'Protected'], style: {head: [], border: [], compact: true}})
+      const table = new Table({head: ['Stage', 'Stack', 'Region', 'Status', 'Last update', 'Drift', 'Protected'], style: {head: [], border: [], compact: true}})
       const drifted: string[] = []
       for (const stage of env.stages) {
         for (const stack of stage.stacks) {
-          table.push([stage.name, stack.stackName, stack.status, stack.lastUpdated ?? '-', stack.drift, stack.terminationProtection ? 'yes' : ''])
+          table.push([stage.name, stack.stackName, stack.region, stack.status, stack.lastUpdated ?? '-', stack.drift, stack.terminationProtection ? 'yes' : ''])
           for (const resource of stack.driftedResources ?? []) {
             drifted.push(`  ${stack.stackName} ${resource.logicalId} (${resource.resourceType}) ${resource.driftStatus}`)
             drifted.push(...resource.differences.map((difference) => `      ${difference}`))

@@ -47,7 +47,7 @@ function instance(id: string, extra: Partial<DBInstance> = {}): DBInstance {
 
 it('lists Aurora clusters over every page, with their members\' classes from one pass over the instances', async () => {
   rds.on(DescribeDBClustersCommand, {Marker: undefined}).resolves({
-    DBClusters: [cluster('fintech-dev-aurora'), cluster('graph', {Engine: 'neptune'})],
+    DBClusters: [cluster('fintech-dev-aurora', {GlobalClusterIdentifier: 'fintech-dev-ledger-global'}), cluster('graph', {Engine: 'neptune'})],
     Marker: 'clusters-2',
   })
   rds.on(DescribeDBClustersCommand, {Marker: 'clusters-2'}).resolves({
@@ -78,6 +78,7 @@ it('lists Aurora clusters over every page, with their members\' classes from one
       engine: 'aurora-postgresql',
       tags: {Environment: 'dev'},
       memberClasses: ['db.r7g.large', 'db.serverless'],
+      globalClusterId: 'fintech-dev-ledger-global',
     },
     {
       id: 'fintech-dev-reporting',

@@ -33,8 +33,8 @@ describe('fintech status', () => {
 
     expect(run.exitCode).toBe(0)
     expect(run.json.envs[0].stages).toEqual([
-      {name: 'network', stacks: [{id: 'vpc', stackName: NETWORK, status: 'UPDATE_COMPLETE', lastUpdated: '2026-11-20T10:00:00.000Z', drift: 'IN_SYNC', terminationProtection: true}]},
-      {name: 'data', stacks: [{id: 'db', stackName: DATA, status: 'NOT_DEPLOYED', drift: '-', terminationProtection: false}]},
+      {name: 'network', stacks: [{id: 'vpc', stackName: NETWORK, region: 'eu-west-1', status: 'UPDATE_COMPLETE', lastUpdated: '2026-11-20T10:00:00.000Z', drift: 'IN_SYNC', terminationProtection: true}]},
+      {name: 'data', stacks: [{id: 'db', stackName: DATA, region: 'eu-west-1', status: 'NOT_DEPLOYED', drift: '-', terminationProtection: false}]},
     ])
   })
 

@@ -10,7 +10,7 @@ import {runDestroy, type DestroyTarget} from '../../src/core/destroy/run-destroy
 import type {StackJob} from '../../src/core/stages/plan.js'
 
 const stackIn = (stackName: string): StackDescription => ({stackName, stackId: stackName, status: 'CREATE_COMPLETE', parameters: {}, tags: {}, outputs: {}, terminationProtection: false})
-const target = (stackName: string): DestroyTarget => ({job: {id: stackName, stage: stackName, stackName} as StackJob, stack: stackIn(stackName), kept: [], lost: []})
+const target = (stackName: string): DestroyTarget => ({job: {id: stackName, stage: stackName, stackName} as StackJob, stack: stackIn(stackName), kept: [], lost: [], globalClusters: []})
 
 /** Stacks in memory; `onEvents` runs inside DescribeStackEvents, where a test presses Ctrl-C. */
 function fakeCloudFormation(names: string[], onEvents: (stackName: string) => void) {
@@ -47,7 +47,7 @@ describe('runDestroy and Ctrl-C', () => {
       if (stackName === 'compute' && ++computeReads === 2) controller.abort()
     })
     const results = await runDestroy([target('compute'), target('data'), target('network')], {
-      api,
+      stacksIn: () => api,
       reporter: {emit: () => undefined, close: async () => undefined},
       audit: {record: (entry) => audit.push(entry)},
       clock,

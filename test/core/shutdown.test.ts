@@ -590,3 +590,32 @@ describe('review fixes', () => {
   })
 })
 
+
+describe('stop of an env whose Aurora cluster is in a global database', () => {
+  it('holds the cluster back with the reason, stops the rest, and start owes it nothing', async () => {
+    const account = platform()
+    account.clusters.set('ledger', {...account.clusters.get('ledger')!, globalClusterId: 'fintech-dev-ledger-global'})
+
+    const stop = await executeShutdown(request(account, 'stop'))
+
+    expect(account.calls.map((call) => call.op)).toEqual(['RegisterScalableTarget', 'UpdateService', 'StopInstances'])
+    expect(stop.skipped).toEqual([
+      {
+        kind: 'aurora-cluster',
+        id: 'ledger',
+        reason: 'member of Aurora global database fintech-dev-ledger-global: RDS cannot stop a cluster of a global database on its own, so it keeps running (and costing) through the night',
+      },
+    ])
+    expect(stop.results.map((result) => [result.id, result.result])).toEqual([
+      [SERVICE, 'done'],
+      ['i-redis1', 'done'],
+      ['i-redis2', 'done'],
+    ])
+    expect(JSON.parse(account.objects.get(manifestKey('dev', '2026-11-20'))!.body).resources.map((entry: {id: string}) => entry.id)).not.toContain('ledger')
+
+    account.calls.length = 0
+    const start = await executeShutdown(request(account, 'start'))
+    expect(account.calls.map((call) => call.op)).not.toContain('StartDBCluster')
+    expect(start.results.map((result) => result.id)).not.toContain('ledger')
+  })
+})

@@ -27,9 +27,9 @@ describe('status against moto', {timeout: 90_000}, () => {
         account: ACCOUNT,
         region: REGION,
         stages: [
-          {name: 'network', stacks: [{id: 'network', stackName: STACKS.network, status: 'NOT_DEPLOYED', drift: '-', terminationProtection: false}]},
-          {name: 'access', stacks: [{id: 'access', stackName: STACKS.access, status: 'NOT_DEPLOYED', drift: '-', terminationProtection: false}]},
-          {name: 'servers', stacks: [{id: 'servers', stackName: STACKS.servers, status: 'NOT_DEPLOYED', drift: '-', terminationProtection: false}]},
+          {name: 'network', stacks: [{id: 'network', stackName: STACKS.network, region: REGION, status: 'NOT_DEPLOYED', drift: '-', terminationProtection: false}]},
+          {name: 'access', stacks: [{id: 'access', stackName: STACKS.access, region: REGION, status: 'NOT_DEPLOYED', drift: '-', terminationProtection: false}]},
+          {name: 'servers', stacks: [{id: 'servers', stackName: STACKS.servers, region: REGION, status: 'NOT_DEPLOYED', drift: '-', terminationProtection: false}]},
         ],
         // An account with no security service turned on, as moto starts.
         security: {

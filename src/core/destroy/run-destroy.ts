@@ -4,6 +4,7 @@ import type {StackApi, StackDescription} from '../deploy/api.js'
 import {InterruptedError, type Clock} from '../deploy/clock.js'
 import type {DeployReporter, RootCause, StackOutcome} from '../deploy/events.js'
 import {eventBoundary, rootCauseOf, waitForStack} from '../deploy/monitor.js'
+import type {GlobalCluster} from '../dr/api.js'
 import {InputError} from '../errors.js'
 import type {StackJob} from '../stages/plan.js'
 import {parseTemplate} from '../template/parse.js'
@@ -18,12 +19,23 @@ export interface DestroyTarget {
   /** Stateful resources the deployed template's DeletionPolicy keeps, and those it would delete. */
   kept: string[]
   lost: string[]
+  /** Aurora global databases the stack made from one of its own clusters (its primary): see assertGlobalClustersDetached. */
+  globalClusters: GlobalClusterOfStack[]
+}
+
+export interface GlobalClusterOfStack {
+  logicalId: string
+  /** The global cluster's identifier, when the deployed template and the stack's parameters say it. */
+  identifier?: string
+  /** The logical id of the stack's DBCluster it was made from. */
+  sourceCluster: string
 }
 
 export interface DestroyStackResult {
   id: string
   stage: string
   stackName: string
+  region: string
   outcome: Extract<StackOutcome, 'deleted' | 'skipped' | 'failed' | 'planned' | 'interrupted'>
   kept: string[]
   rootCause?: RootCause
@@ -50,11 +62,12 @@ export function destroyOrder(stages: Array<{jobs: StackJob[]}>): StackJob[] {
  * What deleting each stack would keep and lose, judged on the template CloudFormation holds,
  * not the local file: a Retain added locally but never deployed protects nothing.
  */
-export async function destroyTargets(api: StackApi, jobs: StackJob[]): Promise<DestroyTarget[]> {
+export async function destroyTargets(stacksIn: (region: string) => StackApi, jobs: StackJob[]): Promise<DestroyTarget[]> {
   return Promise.all(
     jobs.map(async (job): Promise<DestroyTarget> => {
+      const api = stacksIn(job.region)
       const stack = await api.describeStack(job.stackName)
-      if (!stack) return {job, kept: [], lost: []}
+      if (!stack) return {job, kept: [], lost: [], globalClusters: []}
       const deployed = parseTemplate(await api.getTemplateBody(stack.stackId), `${job.stackName} (deployed)`)
       const stateful = Object.entries(deployed.resources).filter(([, resource]) => isStateful(resource.type, resource))
       const keeps = ([, resource]: (typeof stateful)[number]) => KEEPING_POLICIES.has(resource.deletionPolicy ?? '')
@@ -63,8 +76,71 @@ export async function destroyTargets(api: StackApi, jobs: StackJob[]): Promise<D
         stack,
         kept: stateful.filter(keeps).map(([logicalId, resource]) => `${logicalId} (${resource.type}, ${resource.deletionPolicy})`),
         lost: stateful.filter((entry) => !keeps(entry)).map(([logicalId, resource]) => `${logicalId} (${resource.type})`),
+        globalClusters: globalClustersOf(deployed.resources, stack.parameters),
       }
     }),
+  )
+}
+
+type Resources = ReturnType<typeof parseTemplate>['resources']
+
+/** `fintech-${EnvironmentName}-x` with the stack's parameters; undefined when anything else (a pseudo parameter, a GetAtt) is in it. */
+function resolveName(value: unknown, parameters: Record<string, string>): string | undefined {
+  if (typeof value === 'string') return value
+  const sub = (value as {'Fn::Sub'?: unknown} | undefined)?.['Fn::Sub']
+  if (typeof sub !== 'string') return undefined
+  let unresolved = false
+  const name = sub.replace(/\$\{([^}]+)\}/g, (_, parameter: string) => parameters[parameter] ?? ((unresolved = true), ''))
+  return unresolved ? undefined : name
+}
+
+function globalClustersOf(resources: Resources, parameters: Record<string, string>): GlobalClusterOfStack[] {
+  const clusters = Object.keys(resources).filter((logicalId) => resources[logicalId]!.type === 'AWS::RDS::DBCluster')
+  return Object.entries(resources).flatMap(([logicalId, resource]): GlobalClusterOfStack[] => {
+    if (resource.type !== 'AWS::RDS::GlobalCluster') return []
+    const source = JSON.stringify(resource.properties.SourceDBClusterIdentifier ?? null)
+    const sourceCluster = clusters.find((cluster) => new RegExp(`"${cluster}"|\\$\\{${cluster}[}.]`).test(source))
+    if (!sourceCluster) return []
+    const identifier = resolveName(resource.properties.GlobalClusterIdentifier, parameters)
+    return [{logicalId, sourceCluster, ...(identifier ? {identifier} : {})}]
+  })
+}
+
+/**
+ * A stack that made an Aurora global database from its own cluster cannot be deleted while that
+ * cluster is still a member: RDS refuses to delete a global database member, and CloudFormation
+ * takes a cluster out of a global database only when the cluster's own GlobalClusterIdentifier
+ * names it (the recovery secondary's does; a primary's does not). CloudFormation would delete the
+ * cluster's instances first and then fail on the cluster, so destroy refuses before anything goes.
+ * `describe` reads the global database in the stack's region; a recovery secondary of this run is
+ * deleted (and detached by CloudFormation) before the primary's stack, so only a member in the
+ * stack's own region blocks.
+ */
+export async function assertGlobalClustersDetached(
+  targets: DestroyTarget[],
+  describe: (region: string, identifier: string) => Promise<GlobalCluster | undefined>,
+): Promise<void> {
+  const problems: string[] = []
+  const steps: string[] = []
+  for (const {job, stack, globalClusters} of targets) {
+    if (!stack) continue
+    for (const global of globalClusters) {
+      const where = `${job.stackName} (${job.region}): ${global.sourceCluster} is the primary of Aurora global database ${global.identifier ?? global.logicalId}`
+      if (!global.identifier) {
+        problems.push(`${where}, whose identifier fintech cannot read from the deployed template`)
+        continue
+      }
+      const found = await describe(job.region, global.identifier)
+      const primary = found?.members.find((member) => member.clusterArn.split(':')[3] === job.region)
+      if (!primary) continue
+      problems.push(`${where}, and still a member of it`)
+      steps.push(`aws rds remove-from-global-cluster --region ${job.region} --global-cluster-identifier ${global.identifier} --db-cluster-identifier ${primary.clusterArn}`)
+    }
+  }
+  if (problems.length === 0) return
+  const detach = steps.length > 0 ? `\nNothing was deleted. Take each primary out of its global database first, then run destroy again:\n${steps.map((step) => `  ${step}`).join('\n')}` : '\nNothing was deleted.'
+  throw new InputError(
+    `destroying would stop half-way: RDS refuses to delete a cluster that is a member of a global database, and CloudFormation would delete its DB instances first:\n${problems.map((problem) => `  ${problem}`).join('\n')}${detach}`,
   )
 }
 
@@ -80,7 +156,8 @@ export function assertNoDataLoss(targets: DestroyTarget[], allowDataLoss: boolea
 }
 
 export interface DestroyContext {
-  api: StackApi
+  /** CloudFormation of the region a stack lives in (StackJob.region). */
+  stacksIn: (region: string) => StackApi
   reporter: DeployReporter
   audit: AuditSink
   clock: Clock
@@ -92,11 +169,12 @@ export interface DestroyContext {
 
 /** Deletes stacks one after the other in the given order; the first failure stops the rest. */
 export async function runDestroy(targets: DestroyTarget[], context: DestroyContext): Promise<DestroyStackResult[]> {
-  const {api, reporter, audit, clock, signal} = context
+  const {reporter, audit, clock, signal} = context
   const results: DestroyStackResult[] = []
   let stopped = false
   for (const {job, stack, kept} of targets) {
-    const base = {id: job.id, stage: job.stage, stackName: job.stackName, kept}
+    const base = {id: job.id, stage: job.stage, stackName: job.stackName, region: job.region, kept}
+    const api = context.stacksIn(job.region)
     if (stopped) {
       results.push({...base, outcome: 'skipped', detail: signal?.aborted ? 'not started: Ctrl-C' : 'an earlier deletion did not complete'})
       continue

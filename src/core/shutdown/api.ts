@@ -117,6 +117,8 @@ export interface AuroraCluster {
   tags: Tags
   /** Instance classes of the members, for the price of a stopped hour. */
   memberClasses: string[]
+  /** The Aurora global database it belongs to (primary or secondary): RDS does not stop such a cluster on its own. */
+  globalClusterId?: string
 }
 
 export interface DbInstance {

@@ -126,6 +126,10 @@ const MORNING = {
   leftAsItIs: 'stop and start leave it as it is',
 }
 
+/** Why a cluster of an Aurora global database keeps running through the night (StopDBCluster is refused for it). */
+const GLOBAL_MEMBER = (globalClusterId: string) =>
+  `member of Aurora global database ${globalClusterId}: RDS cannot stop a cluster of a global database on its own, so it keeps running (and costing) through the night`
+
 const DB_ASLEEP = new Set(['stopped', 'stopping'])
 /** Was the database serving before the night, i.e. must `start` bring it back? */
 export const dbWasAwake = (status: string): boolean => !DB_ASLEEP.has(status)
@@ -188,6 +192,11 @@ export function planStop(inventory: Inventory, context: StopContext): ShutdownPl
   }
   for (const cluster of inventory.clusters) {
     if (!eligible({kind: 'aurora-cluster', id: cluster.id, tags: cluster.tags})) continue
+    // Held back, not failed: the night goes on, and start owes it nothing.
+    if (cluster.globalClusterId) {
+      skipped.push({kind: 'aurora-cluster', id: cluster.id, reason: GLOBAL_MEMBER(cluster.globalClusterId)})
+      continue
+    }
     const existing = findEntry(open, 'aurora-cluster', cluster.id)
     changes.push(
       stopDatabaseChange(

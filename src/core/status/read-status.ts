@@ -5,6 +5,8 @@ import type {StagePlan} from '../stages/plan.js'
 export interface StackStatus {
   id: string
   stackName: string
+  /** Where the stack lives: the env's region, or its recovery region. */
+  region: string
   /** NOT_DEPLOYED when CloudFormation has no such stack. */
   status: string
   lastUpdated?: string
@@ -14,7 +16,8 @@ export interface StackStatus {
 }
 
 export interface StatusOptions {
-  api: StackApi
+  /** CloudFormation of the region a stack lives in (StackJob.region). */
+  stacksIn: (region: string) => StackApi
   clock: Clock
   polling: {initialMs: number; maxMs: number}
   /** Run drift detection now instead of showing the last result. */
@@ -28,19 +31,21 @@ export async function readStatus(stages: StagePlan[], options: StatusOptions): P
       name: stage.name,
       stacks: await Promise.all(
         jobs.map(async (job): Promise<StackStatus> => {
-          const stack = await options.api.describeStack(job.stackName)
-          if (!stack) return {id: job.id, stackName: job.stackName, status: 'NOT_DEPLOYED', drift: '-', terminationProtection: false}
+          const api = options.stacksIn(job.region)
+          const stack = await api.describeStack(job.stackName)
+          if (!stack) return {id: job.id, stackName: job.stackName, region: job.region, status: 'NOT_DEPLOYED', drift: '-', terminationProtection: false}
           const status: StackStatus = {
             id: job.id,
             stackName: job.stackName,
+            region: job.region,
             status: stack.status,
             lastUpdated: stack.lastUpdated?.toISOString(),
             drift: stack.driftStatus ?? 'NOT_CHECKED',
             terminationProtection: stack.terminationProtection,
           }
           if (options.detectDrift && !stack.status.endsWith('_IN_PROGRESS')) {
-            status.drift = await detect(job.stackName, options)
-            status.driftedResources = status.drift === 'DRIFTED' ? await options.api.resourceDrifts(job.stackName) : []
+            status.drift = await detect(api, job.stackName, options)
+            status.driftedResources = status.drift === 'DRIFTED' ? await api.resourceDrifts(job.stackName) : []
           }
           return status
         }),
@@ -49,7 +54,7 @@ export async function readStatus(stages: StagePlan[], options: StatusOptions): P
   )
 }
 
-async function detect(stackName: string, {api, clock, polling}: StatusOptions): Promise<string> {
+async function detect(api: StackApi, stackName: string, {clock, polling}: StatusOptions): Promise<string> {
   const detectionId = await api.detectDrift(stackName)
   const backoff = new Backoff(polling.initialMs, polling.maxMs)
   for (;;) {
