@@ -60,12 +60,11 @@ export function derivedToken(kind: string, parts: unknown): string {
 }
 
 /** OUs missing an instance, grouped by the regions they miss, so each group is one CreateStackInstances. */
-function instanceGroups(missing: StackSetPlan['missing'], regionOrder: string[]): Array<{organizationalUnits: string[]; regions: string[]}> {
-  const regionsByOu = new Map<string, string[]>()
-  for (const {organizationalUnit, region} of missing) regionsByOu.set(organizationalUnit, [...(regionsByOu.get(organizationalUnit) ?? []), region])
+function instanceGroups(missing: StackSetPlan['missing'], config: {organizationalUnits: string[]; regions: string[]}): Array<{organizationalUnits: string[]; regions: string[]}> {
   const groups = new Map<string, {organizationalUnits: string[]; regions: string[]}>()
-  for (const [organizationalUnit, regions] of regionsByOu) {
-    const ordered = regionOrder.filter((region) => regions.includes(region))
+  for (const organizationalUnit of config.organizationalUnits) {
+    const ordered = config.regions.filter((region) => missing.some((pair) => pair.organizationalUnit === organizationalUnit && pair.region === region))
+    if (ordered.length === 0) continue
     const key = ordered.join(',')
     groups.set(key, {organizationalUnits: [...(groups.get(key)?.organizationalUnits ?? []), organizationalUnit], regions: ordered})
   }
@@ -127,6 +126,6 @@ export function planStackSet(
       : {}
     steps.push({action: 'update-stack-set', token: derivedToken('update', {...basis, targets}), ...targets})
   }
-  for (const group of instanceGroups(missing, config.regions)) steps.push({action: 'create-instances', token: derivedToken('instances', {...basis, group}), ...group})
+  for (const group of instanceGroups(missing, config)) steps.push({action: 'create-instances', token: derivedToken('instances', {...basis, group}), ...group})
   return {...plan, steps}
 }
