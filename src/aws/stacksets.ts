@@ -1,4 +1,4 @@
-import type {AccountResult, OperationPreferences, StackInstance, StackSetApi, StackSetContent} from '../core/stacksets/api.js'
+import type {AccountResult, OperationPreferences, OperationSummary, StackInstance, StackSetApi, StackSetContent} from '../core/stacksets/api.js'
 import {afterResend, createClient, type AwsTarget} from './clients.js'
 
 /** SELF from the management account, DELEGATED_ADMIN from a delegated administrator account (organization.callAs). */
@@ -87,11 +87,17 @@ export async function createStackSetApi(target: AwsTarget, callAs: CallAs): Prom
       return instances
     },
 
-    async lastOperation(name) {
-      // Newest first: the first page's first summary is enough.
-      const {Summaries} = await client.send(new cfn.ListStackSetOperationsCommand({StackSetName: name, CallAs: callAs, MaxResults: 1}))
-      const [newest] = Summaries ?? []
-      return newest ? {id: newest.OperationId ?? '', action: newest.Action ?? '', status: newest.Status ?? 'UNKNOWN'} : undefined
+    async operations(name) {
+      const operations: OperationSummary[] = []
+      let nextToken: string | undefined
+      do {
+        const page = await client.send(new cfn.ListStackSetOperationsCommand({StackSetName: name, CallAs: callAs, NextToken: nextToken}))
+        for (const summary of page.Summaries ?? []) {
+          operations.push({id: summary.OperationId ?? '', action: summary.Action ?? '', status: summary.Status ?? 'UNKNOWN', createdAt: summary.CreationTimestamp})
+        }
+        nextToken = page.NextToken
+      } while (nextToken)
+      return operations
     },
 
     async createStackSet(content, clientRequestToken) {

@@ -62,8 +62,8 @@ async function planAll(api: StackSetApi, desired: DesiredStackSet[]): Promise<St
     desired.map(async (wanted) => {
       const stackSet = await api.describeStackSet(wanted.config.name)
       if (!stackSet) return planStackSet(wanted, {instances: []})
-      const [instances, lastOperation] = await Promise.all([api.listInstances(wanted.config.name), api.lastOperation(wanted.config.name)])
-      return planStackSet(wanted, {stackSet, instances, lastOperation})
+      const [instances, operations] = await Promise.all([api.listInstances(wanted.config.name), api.operations(wanted.config.name)])
+      return planStackSet(wanted, {stackSet, instances, operations})
     }),
   )
 }

@@ -148,7 +148,7 @@ describe('fintech deploy --stage foundation --org', () => {
         // The StackSet exists with no instance yet, and an ended operation behind it.
         cfn.on(DescribeStackSetCommand, {StackSetName: 'fintech-baseline-dev'}).resolves({StackSet: {StackSetName: 'fintech-baseline-dev', Status: 'ACTIVE', PermissionModel: 'SERVICE_MANAGED', TemplateBody: BASELINE_TEMPLATE, Parameters: [{ParameterKey: 'EnvironmentName', ParameterValue: 'dev'}, {ParameterKey: 'BudgetUsd', ParameterValue: '500'}], Tags: DEV_TAGS, AutoDeployment: {Enabled: true, RetainStacksOnAccountRemoval: false}}})
         cfn.on(ListStackInstancesCommand).resolves({Summaries: []})
-        cfn.on(ListStackSetOperationsCommand).resolves({Summaries: [{OperationId: lastOperation, Action: 'CREATE', Status: 'FAILED'}]})
+        cfn.on(ListStackSetOperationsCommand).resolves({Summaries: [{OperationId: 'op-older', Action: 'CREATE', Status: 'SUCCEEDED', CreationTimestamp: new Date('2026-11-01T00:00:00Z')}, {OperationId: lastOperation, Action: 'CREATE', Status: 'FAILED', CreationTimestamp: new Date('2026-12-01T00:00:00Z')}]})
       }
       const run = await runCli(Deploy, ['--stage', 'foundation', '--org', '--yes', '--config', orgProject(), '--json'])
       expect(run.exitCode, run.stderr).toBe(0)
@@ -289,7 +289,7 @@ describe('fintech deploy --stage foundation --org', () => {
     freshOrganization(SUCCEEDED_EVERYWHERE)
     cfn.on(DescribeStackSetCommand, {StackSetName: 'fintech-baseline-dev'}).resolves({StackSet: {StackSetName: 'fintech-baseline-dev', Status: 'ACTIVE', PermissionModel: 'SERVICE_MANAGED', TemplateBody: 'old'}})
     cfn.on(ListStackInstancesCommand).resolves({Summaries: []})
-    cfn.on(ListStackSetOperationsCommand).resolves({Summaries: [{OperationId: 'op-7', Action: 'UPDATE', Status: 'RUNNING'}]})
+    cfn.on(ListStackSetOperationsCommand).resolves({Summaries: [{OperationId: 'op-8', Action: 'UPDATE', Status: 'SUCCEEDED', CreationTimestamp: new Date('2026-12-02T00:00:00Z')}, {OperationId: 'op-7', Action: 'UPDATE', Status: 'RUNNING', CreationTimestamp: new Date('2026-12-01T00:00:00Z')}]})
 
     const run = await runCli(Deploy, ['--stage', 'foundation', '--org', '--yes', '--config', orgProject()])
 
@@ -332,7 +332,8 @@ describe('fintech status --org', () => {
     cfn.on(ListStackInstancesCommand, {NextToken: 'next'}).resolves({
       Summaries: [{Account: '343434343434', Region: 'eu-west-1', OrganizationalUnitId: 'ou-ab12-prod0002', Status: 'OUTDATED', StackInstanceStatus: {DetailedStatus: 'FAILED'}, StatusReason: 'Account is suspended'}],
     })
-    cfn.on(ListStackSetOperationsCommand).resolves({Summaries: [{OperationId: 'op-3', Action: 'UPDATE', Status: 'FAILED'}]})
+    cfn.on(ListStackSetOperationsCommand, {NextToken: undefined}).resolves({Summaries: [{OperationId: 'op-3', Action: 'UPDATE', Status: 'FAILED', CreationTimestamp: new Date('2026-12-02T00:00:00Z')}], NextToken: 'older'})
+    cfn.on(ListStackSetOperationsCommand, {NextToken: 'older'}).resolves({Summaries: [{OperationId: 'op-2', Action: 'CREATE', Status: 'SUCCEEDED', CreationTimestamp: new Date('2026-11-02T00:00:00Z')}]})
 
     const text = await runCli(Status, ['--org', '--config', orgProject()])
     const json = await runCli(Status, ['--org', '--config', orgProject(), '--json'])

@@ -91,7 +91,7 @@ function fakeApi(options: {endsAfterStop: boolean}) {
   const api: StackSetApi = {
     describeStackSet: async () => undefined,
     listInstances: async () => [],
-    lastOperation: async () => undefined,
+    operations: async () => [],
     createStackSet: async () => void calls.push('createStackSet'),
     updateStackSet: async () => 'unused',
     createInstances: async ({operationId, organizationalUnits}) => (calls.push(`createInstances ${organizationalUnits.join(',')}`), operationId),

@@ -37,6 +37,7 @@ export interface OperationSummary {
   action: string
   /** RUNNING, SUCCEEDED, FAILED, STOPPING, STOPPED or QUEUED. */
   status: string
+  createdAt?: Date
 }
 
 export interface AccountResult {
@@ -68,8 +69,8 @@ export interface StackSetApi {
   describeStackSet(name: string): Promise<LiveStackSet | undefined>
   /** Every stack instance, every page. */
   listInstances(name: string): Promise<StackInstance[]>
-  /** The newest operation on the StackSet, if any. */
-  lastOperation(name: string): Promise<OperationSummary | undefined>
+  /** Every operation on the StackSet, every page, in no promised order. */
+  operations(name: string): Promise<OperationSummary[]>
   createStackSet(content: StackSetContent, clientRequestToken: string): Promise<void>
   /**
    * Both return the operation id. An id CloudFormation already has is the same operation sent

@@ -52,6 +52,10 @@ function valueChanges(before: Record<string, string>, after: Record<string, stri
   return names.filter((name) => before[name] !== after[name]).map((name) => ({name, before: before[name], after: after[name]}))
 }
 
+/** The newest by creation time; ListStackSetOperations promises no order. */
+export const newestOperation = (operations: OperationSummary[]): OperationSummary | undefined =>
+  operations.reduce<OperationSummary | undefined>((newest, operation) => (!newest || (operation.createdAt ?? new Date(0)) > (newest.createdAt ?? new Date(0)) ? operation : newest), undefined)
+
 const describeAutoDeployment = (value?: {enabled: boolean; retainStacksOnAccountRemoval: boolean}) =>
   !value ? 'not set' : value.enabled ? `on, ${value.retainStacksOnAccountRemoval ? 'retain' : 'delete'} stacks of accounts leaving the OUs` : 'off'
 
@@ -79,7 +83,7 @@ function instanceGroups(missing: StackSetPlan['missing'], config: {organizationa
  */
 export function planStackSet(
   desired: DesiredStackSet,
-  live: {stackSet?: LiveStackSet; instances: StackInstance[]; lastOperation?: OperationSummary},
+  live: {stackSet?: LiveStackSet; instances: StackInstance[]; operations?: OperationSummary[]},
 ): StackSetPlan {
   const {config, content} = desired
   const base = {name: config.name, stage: desired.stage, env: config.env, exists: live.stackSet !== undefined, instances: live.instances}
@@ -107,13 +111,14 @@ export function planStackSet(
   if (live.stackSet && live.stackSet.permissionModel !== 'SERVICE_MANAGED') {
     return {...plan, refusal: `StackSet ${config.name} exists with ${live.stackSet.permissionModel ?? 'no'} permission model; fintech rolls out SERVICE_MANAGED StackSets only: rename it in organization.stackSets or delete the other`}
   }
-  if (live.lastOperation && RUNNING_STATUSES.has(live.lastOperation.status)) {
-    return {...plan, refusal: `operation ${live.lastOperation.id} (${live.lastOperation.action}) is ${live.lastOperation.status} on StackSet ${config.name}: wait for it to end (fintech status --org) and run again`}
+  const active = live.operations?.find((operation) => RUNNING_STATUSES.has(operation.status))
+  if (active) {
+    return {...plan, refusal: `operation ${active.id} (${active.action}) is ${active.status} on StackSet ${config.name}: wait for it to end (fintech status --org) and run again`}
   }
   // Compared masked: CloudFormation answers "****" for a NoEcho value, so a change of one alone goes unseen (docs/org-rollout.md).
   const contentChanged =
     live.stackSet !== undefined && (plan.templateDiff !== undefined || parameterChanges.length > 0 || tagChanges.length > 0 || plan.autoDeploymentChange !== undefined)
-  const basis = {content, preferences: desired.preferences, lastOperation: live.lastOperation?.id ?? null}
+  const basis = {content, preferences: desired.preferences, lastOperation: newestOperation(live.operations ?? [])?.id ?? null}
   const steps: PlanStep[] = []
   if (!live.stackSet) steps.push({action: 'create-stack-set', token: derivedToken('create', basis)})
   if (contentChanged) {

@@ -1,5 +1,6 @@
 import type {StackSetConfig} from '../config/schema.js'
 import type {OperationSummary, StackInstance, StackSetApi} from './api.js'
+import {newestOperation} from './plan.js'
 
 export interface StackSetStatus {
   name: string
@@ -19,8 +20,8 @@ export async function readStackSetStatus(stackSets: StackSetConfig[], api: Stack
     stackSets.map(async (stackSet): Promise<StackSetStatus> => {
       const live = await api.describeStackSet(stackSet.name)
       if (!live) return {name: stackSet.name, env: stackSet.env, deployed: false, instances: []}
-      const [instances, lastOperation] = await Promise.all([api.listInstances(stackSet.name), api.lastOperation(stackSet.name)])
-      return {name: stackSet.name, env: stackSet.env, deployed: true, lastOperation, instances}
+      const [instances, operations] = await Promise.all([api.listInstances(stackSet.name), api.operations(stackSet.name)])
+      return {name: stackSet.name, env: stackSet.env, deployed: true, lastOperation: newestOperation(operations), instances}
     }),
   )
 }
