@@ -1,6 +1,8 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../cli/base-command.js'
 import {deployFlow, type DeployFlowResult} from '../cli/deploy-flow.js'
+import {deployOrgFlow, type OrgDeployResult} from '../cli/org-flow.js'
+import {InputError} from '../core/errors.js'
 
 export const stackFlags = {
   stage: Flags.string({description: 'stage to deploy, or "all" for every stage in order', required: true}),
@@ -18,19 +20,32 @@ export default class Deploy extends FintechCommand {
     '<%= config.bin %> deploy --stage networking --env test',
     '<%= config.bin %> deploy --stage all --env dev --dry-run --offline',
     '<%= config.bin %> deploy --stage data --env prod --allow-replacement',
+    '<%= config.bin %> deploy --stage foundation --org --dry-run',
   ]
 
   static flags = {
     ...stackFlags,
+    env: Flags.string({description: 'environment from fintech.config.yaml; with --org, the StackSets\' administrator env (organization.administrator) or left out'}),
+    org: Flags.boolean({
+      default: false,
+      description: 'roll the stage out to every account of the organization.stackSets OUs through service-managed StackSets, from the administrator account',
+      exclusive: ['offline', 'concurrency', 'allow-replacement', 'force'],
+    }),
     'dry-run': Flags.boolean({default: false, description: 'create each change set, show it and delete it; change nothing'}),
     yes: Flags.boolean({default: false, char: 'y', description: 'approve change sets that need approval without asking'}),
     'allow-replacement': Flags.boolean({default: false, description: 'allow change sets that replace or remove stateful resources'}),
     force: Flags.boolean({default: false, description: 'create a change set even when template, parameters and tags are unchanged'}),
   }
 
-  async run(): Promise<DeployFlowResult> {
+  async run(): Promise<DeployFlowResult | OrgDeployResult> {
     const {flags} = await this.parse(Deploy)
     const loaded = this.readConfig(flags.config)
+    if (flags.org) {
+      return this.deliver(
+        await deployOrgFlow(loaded, {stage: flags.stage, env: flags.env, dryRun: flags['dry-run'], yes: flags.yes, json: this.jsonEnabled(), flags}),
+      )
+    }
+    if (!flags.env) throw new InputError('--env is required (or --org for the StackSets)')
     return this.deliver(
       await deployFlow(loaded, {
         stage: flags.stage,

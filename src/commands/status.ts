@@ -1,8 +1,9 @@
 import {Flags} from '@oclif/core'
 import Table from 'cli-table3'
 import {FintechCommand} from '../cli/base-command.js'
+import {orgStatusFlow, type OrgStatusResult} from '../cli/org-flow.js'
 import {systemClock} from '../core/deploy/clock.js'
-import {ExitCode} from '../core/errors.js'
+import {ExitCode, InputError} from '../core/errors.js'
 import {assertAccount} from '../core/guard/account.js'
 import {planEnvironment} from '../core/stages/plan.js'
 import {selectEnvironment} from '../core/stages/select.js'
@@ -22,16 +23,21 @@ interface EnvironmentStatus {
 export default class Status extends FintechCommand {
   static summary = 'Show every stage of an env (or of all envs): stack status, last update, drift; and its security services with active critical and high findings.'
 
-  static examples = ['<%= config.bin %> status --env test', '<%= config.bin %> status', '<%= config.bin %> status --env prod --drift']
+  static examples = ['<%= config.bin %> status --env test', '<%= config.bin %> status', '<%= config.bin %> status --env prod --drift', '<%= config.bin %> status --org']
 
   static flags = {
     env: Flags.string({description: 'environment to show; all environments when left out'}),
     drift: Flags.boolean({default: false, description: 'run drift detection now and list drifted resources'}),
+    org: Flags.boolean({default: false, description: 'the organization.stackSets instead: stack instances per account and region, with the last drift check\'s verdict'}),
   }
 
-  async run(): Promise<{envs: EnvironmentStatus[]}> {
+  async run(): Promise<{envs: EnvironmentStatus[]} | OrgStatusResult> {
     const {flags} = await this.parse(Status)
     const loaded = this.readConfig(flags.config)
+    if (flags.org) {
+      if (flags.drift) throw new InputError('--org --drift: status reads the last drift check of each stack instance; it does not start one', 'aws cloudformation detect-stack-set-drift --stack-set-name <name> starts one')
+      return this.deliver(await orgStatusFlow(loaded, {env: flags.env, flags}))
+    }
     const envNames = flags.env ? [flags.env] : Object.keys(loaded.config.environments)
     envNames.forEach((name) => selectEnvironment(loaded.config, name))
     const [{stackApisByRegion}, {createIdentityApi}, {createSecurityHubApi}, {createGuardDutyApi}] = await Promise.all([

@@ -182,6 +182,41 @@ export const taggingSchema = z.strictObject({
     .default([]),
 })
 
+const stackSetName = z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a StackSet name: a letter, then letters, digits and dashes, at most 128')
+const organizationalUnitId = z
+  .string()
+  .regex(/^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$/, 'an OU id such as ou-ab12-cd34ef56, or the root id such as r-ab12 (aws organizations list-organizational-units-for-parent)')
+
+/**
+ * One service-managed StackSet (docs/org-rollout.md): the template of the stack `stack`, with
+ * the parameters and tags the env `env` would give it, rolled out to every account of the OUs
+ * in each region. The percentages go to CloudFormation as the operation preferences.
+ */
+export const stackSetSchema = z.strictObject({
+  name: stackSetName,
+  stack: name.describe('id of the stack (in stages) whose template the StackSet deploys'),
+  env: name.describe('environment whose parameter file, values and tags the StackSet takes'),
+  organizationalUnits: z.array(organizationalUnitId).min(1),
+  regions: z.array(regionName).min(1),
+  maxConcurrentPercentage: z.number().int().min(1).max(100).default(25),
+  failureTolerancePercentage: z.number().int().min(0).max(100).default(0),
+  regionConcurrency: z.enum(['SEQUENTIAL', 'PARALLEL']).default('SEQUENTIAL'),
+  autoDeployment: z
+    .strictObject({enabled: z.boolean().default(true), retainStacksOnAccountRemoval: z.boolean().default(false)})
+    .default({enabled: true, retainStacksOnAccountRemoval: false}),
+  timeoutMinutes: z.number().int().min(1).max(24 * 60).default(120),
+})
+
+/**
+ * Multi-account rollout through StackSets: the administrator env is the account that owns the
+ * StackSets (the management account, callAs SELF, or a delegated administrator, DELEGATED_ADMIN).
+ */
+export const organizationSchema = z.strictObject({
+  administrator: name.default('management'),
+  callAs: z.enum(['SELF', 'DELEGATED_ADMIN']).default('SELF'),
+  stackSets: z.array(stackSetSchema).min(1),
+})
+
 export const configSchema = z
   .strictObject({
     project: name.default('fintech'),
@@ -199,6 +234,7 @@ export const configSchema = z
     shutdown: shutdownSchema.default({lockTtlMinutes: 120, waitMinutes: {aurora: 30, redis: 15, ledger: 15}}),
     guardrails: guardrailsSchema.default({policySizeLimit: 10_240, policiesPerTargetLimit: 10, breakGlassRole: 'fintech-break-glass', scps: []}),
     tagging: taggingSchema.default({allowedValues: {}, rules: []}),
+    organization: organizationSchema.optional(),
     environments: z.record(name, environmentSchema).refine((envs) => Object.keys(envs).length > 0, 'declare at least one environment'),
     stages: z.array(stageSchema).min(1),
   })
@@ -268,6 +304,7 @@ export const configSchema = z
     for (const key of Object.keys(config.tagging.allowedValues)) {
       if (!config.requiredTags.includes(key)) ctx.addIssue({code: 'custom', message: `${key} is not one of requiredTags`, path: ['tagging', 'allowedValues', key]})
     }
+    if (config.organization) checkOrganization(config.organization, config, ctx)
     for (const [envName, env] of Object.entries(config.environments)) {
       const allowed = config.tagging.allowedValues
       for (const [tag, value] of Object.entries(env.tags)) {
@@ -295,6 +332,37 @@ export const configSchema = z
     ),
   }))
 
+type CheckedConfig = {environments: Record<string, unknown>; stages: Array<{stacks: StackConfig[]}>}
+
+function checkOrganization(organization: z.output<typeof organizationSchema>, config: CheckedConfig, ctx: z.RefinementCtx): void {
+  if (!config.environments[organization.administrator]) {
+    ctx.addIssue({code: 'custom', message: `no environment is called "${organization.administrator}"`, path: ['organization', 'administrator']})
+  }
+  const names = new Set<string>()
+  organization.stackSets.forEach((stackSet, index) => {
+    const at = ['organization', 'stackSets', index]
+    if (names.has(stackSet.name)) ctx.addIssue({code: 'custom', message: `StackSet "${stackSet.name}" is declared twice`, path: [...at, 'name']})
+    names.add(stackSet.name)
+    if (!config.environments[stackSet.env]) ctx.addIssue({code: 'custom', message: `no environment is called "${stackSet.env}"`, path: [...at, 'env']})
+    if (new Set(stackSet.organizationalUnits).size !== stackSet.organizationalUnits.length) ctx.addIssue({code: 'custom', message: 'an OU is listed twice', path: [...at, 'organizationalUnits']})
+    if (new Set(stackSet.regions).size !== stackSet.regions.length) ctx.addIssue({code: 'custom', message: 'a region is listed twice', path: [...at, 'regions']})
+    const stack = config.stages.flatMap((stage) => stage.stacks).find((candidate) => candidate.id === stackSet.stack)
+    if (!stack) {
+      ctx.addIssue({code: 'custom', message: `no stack has the id "${stackSet.stack}"`, path: [...at, 'stack']})
+      return
+    }
+    if (stack.region === 'recovery') ctx.addIssue({code: 'custom', message: `${stack.id} is a recovery stack; a StackSet names its regions itself`, path: [...at, 'stack']})
+    // Every account of the OUs gets the same values: an output of one account's stack has no meaning in the others.
+    const fedByOutputs = Object.keys(stack.parameters).filter((parameter) => {
+      const value = stack.parameters[parameter]
+      return typeof value === 'object' && 'stackOutput' in value
+    })
+    if (fedByOutputs.length > 0) {
+      ctx.addIssue({code: 'custom', message: `${stack.id} takes ${fedByOutputs.join(', ')} from other stacks' outputs, which a StackSet cannot give every account`, path: [...at, 'stack']})
+    }
+  })
+}
+
 export type FintechConfig = z.output<typeof configSchema>
 export type EnvironmentConfig = FintechConfig['environments'][string]
 export type StageConfig = z.output<typeof stageSchema>
@@ -306,3 +374,5 @@ export type ShutdownConfig = z.output<typeof shutdownSchema>
 export type AwsConfig = z.output<typeof awsSchema>
 export type StackConfig = z.output<typeof stackSchema>
 export type ParameterValue = z.output<typeof parameterValueSchema>
+export type OrganizationConfig = z.output<typeof organizationSchema>
+export type StackSetConfig = z.output<typeof stackSetSchema>
