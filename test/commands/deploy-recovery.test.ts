@@ -11,6 +11,7 @@ import {
   UpdateTerminationProtectionCommand,
   type CloudFormationClient,
 } from '@aws-sdk/client-cloudformation'
+import {fileURLToPath} from 'node:url'
 import {beforeEach, describe, expect, it} from 'vitest'
 import Deploy from '../../src/commands/deploy.js'
 import {cfn, notFound, resetAws, stack} from '../helpers/aws-mocks.js'
@@ -72,7 +73,8 @@ class TwoRegionCloudFormation {
   stacks = new Map<string, {status: string; outputs: Record<string, string>}>()
   requests: Array<{region: string; command: string; stackName: string}> = []
 
-  constructor() {
+  /** `createdOutputs`: the outputs a stack gets when its change set runs, by stack name. */
+  constructor(private readonly createdOutputs: Record<string, Record<string, string>> = {}) {
     cfn.on(DescribeStacksCommand).callsFake(async (input, getClient) => {
       const region = await this.note(getClient(), 'DescribeStacks', input.StackName)
       const found = this.stacks.get(`${region}/${input.StackName}`)
@@ -93,7 +95,7 @@ class TwoRegionCloudFormation {
       const [changeSetRegion, stackName] = input.ChangeSetName.split('|')
       const region = await this.note(getClient(), 'ExecuteChangeSet', stackName)
       if (region !== changeSetRegion) throw new Error(`change set of ${changeSetRegion} executed in ${region}`)
-      this.stacks.set(`${region}/${stackName}`, {status: 'CREATE_COMPLETE', outputs: {VpcId: `vpc-${region}`, TableName: `sessions-${region}`}})
+      this.stacks.set(`${region}/${stackName}`, {status: 'CREATE_COMPLETE', outputs: this.createdOutputs[stackName!] ?? {VpcId: `vpc-${region}`, TableName: `sessions-${region}`}})
       return {}
     })
     cfn.on(DescribeStackEventsCommand).resolves({StackEvents: []})
@@ -253,5 +255,97 @@ describe('fintech deploy of an env with a recovery region', () => {
       ['fintech-prod-data', PRIMARY],
       ['fintech-prod-data-recovery', RECOVERY],
     ])
+  })
+})
+
+describe('fintech deploy of prod\'s compute stage (the shipped config and templates)', () => {
+  const SHIPPED = fileURLToPath(new URL('../../fintech.config.yaml', import.meta.url))
+  const SHIPPED_RECOVERY = 'us-east-1'
+  const kmsKey = (region: string, id: string) => `arn:aws:kms:${region}:333333333333:key/${id}`
+  const network = (prefix: string) => ({
+    VpcId: `vpc-${prefix}`,
+    PublicSubnetIds: `subnet-${prefix}pub1,subnet-${prefix}pub2,subnet-${prefix}pub3`,
+    AppSubnetIds: `subnet-${prefix}app1,subnet-${prefix}app2,subnet-${prefix}app3`,
+    AlbSecurityGroupId: `sg-${prefix}alb`,
+    AppSecurityGroupId: `sg-${prefix}app`,
+  })
+  const aurora = (prefix: string) => ({
+    AuroraClusterId: `fintech-prod-aurora${prefix}`,
+    AuroraClusterResourceId: `cluster-${prefix}RESOURCE`,
+    AuroraWriterEndpoint: `writer${prefix}.example`,
+    AuroraReaderEndpoint: `reader${prefix}.example`,
+    AuroraPort: '5432',
+    AuroraDatabaseName: 'ledger',
+    SessionsTableName: 'fintech-prod-sessions',
+    SessionsTableArn: `arn:aws:dynamodb:${prefix ? SHIPPED_RECOVERY : PRIMARY}:333333333333:table/fintech-prod-sessions`,
+  })
+
+  /** Foundation, networking and data of both regions deployed, with the outputs the compute stacks read. */
+  function earlierStagesDeployed(aws: TwoRegionCloudFormation) {
+    aws.deployed(PRIMARY, 'fintech-prod-foundation', {DataKeyArn: kmsKey(PRIMARY, 'a1'), LogsKeyArn: kmsKey(PRIMARY, 'a2'), AlarmTopicArn: `arn:aws:sns:${PRIMARY}:333333333333:fintech-prod-alarms`})
+    aws.deployed(SHIPPED_RECOVERY, 'fintech-prod-foundation-recovery', {DataKeyArn: kmsKey(SHIPPED_RECOVERY, 'b1'), LogsKeyArn: kmsKey(SHIPPED_RECOVERY, 'b2')})
+    aws.deployed(PRIMARY, 'fintech-prod-networking', network('p'))
+    aws.deployed(SHIPPED_RECOVERY, 'fintech-prod-networking-recovery', network('r'))
+    aws.deployed(PRIMARY, 'fintech-prod-data', {
+      ...aurora(''),
+      RedisAuthSecretArn: `arn:aws:secretsmanager:${PRIMARY}:333333333333:secret:fintech-prod-redis-AbCdEf`,
+      RedisSentinelAddresses: '10.30.0.1:26379,10.30.0.2:26379,10.30.0.3:26379',
+      RedisMasterName: 'fintech',
+      RedisInstanceIds: 'i-1,i-2,i-3',
+    })
+    aws.deployed(SHIPPED_RECOVERY, 'fintech-prod-data-recovery', aurora('-recovery'))
+  }
+
+  it('creates the standby in the recovery region first, then the primary compute stack with its failover records pointing at the standby\'s load balancer', async () => {
+    const standby = {LoadBalancerDnsName: 'fintech-standby-1.us-east-1.elb.amazonaws.com', LoadBalancerHostedZoneId: 'Z35SXDOTRQ7X7K', ClusterName: 'fintech-prod-recovery', ServiceName: 'ledger', TargetGroupArn: 'arn:tg'}
+    const aws = new TwoRegionCloudFormation({'fintech-prod-compute-recovery': standby})
+    earlierStagesDeployed(aws)
+
+    const run = await runCli(Deploy, ['--stage', 'compute', '--env', 'prod', '--config', SHIPPED, '--yes', '--json'])
+
+    expect(run.exitCode).toBe(0)
+    expect(aws.requests.filter((request) => request.command !== 'DescribeStacks').map(({region, command, stackName}) => [region, command, stackName])).toEqual([
+      [SHIPPED_RECOVERY, 'CreateChangeSet', 'fintech-prod-compute-recovery'],
+      [SHIPPED_RECOVERY, 'ExecuteChangeSet', 'fintech-prod-compute-recovery'],
+      [SHIPPED_RECOVERY, 'UpdateTerminationProtection', 'fintech-prod-compute-recovery'],
+      [PRIMARY, 'CreateChangeSet', 'fintech-prod-compute'],
+      [PRIMARY, 'ExecuteChangeSet', 'fintech-prod-compute'],
+      [PRIMARY, 'UpdateTerminationProtection', 'fintech-prod-compute'],
+    ])
+    const parametersOf = (stackName: string) =>
+      Object.fromEntries(cfn.commandCalls(CreateChangeSetCommand).find((call) => call.args[0].input.StackName === stackName)!.args[0].input.Parameters!.map((p) => [p.ParameterKey, p.ParameterValue]))
+    expect(parametersOf('fintech-prod-compute-recovery')).toMatchObject({
+      VpcId: 'vpc-r',
+      DataKeyArn: kmsKey(SHIPPED_RECOVERY, 'b1'),
+      AuroraWriterEndpoint: 'writer-recovery.example',
+      RecoveryCertificateArn: 'arn:aws:acm:us-east-1:333333333333:certificate/4e3d2c1b-0a9f-4e8d-7c6b-5a4f3e2d1c0b',
+    })
+    expect(parametersOf('fintech-prod-compute')).toMatchObject({
+      VpcId: 'vpc-p',
+      HostedZoneId: 'Z04417263FINTECHPROD',
+      FailoverRecordName: 'api.fintech-bank.example',
+      RecoveryLoadBalancerDnsName: standby.LoadBalancerDnsName,
+      RecoveryLoadBalancerHostedZoneId: standby.LoadBalancerHostedZoneId,
+    })
+    expect(audit.auditLines().filter((line) => line.stack === 'fintech-prod-compute-recovery').map((line) => [line.action, line.result])).toEqual([
+      ['create-change-set', 'ok'],
+      ['execute-change-set', 'ok'],
+      ['enable-termination-protection', 'ok'],
+      // The standby keeps its logs (a retained log group), so a stack policy guards them as in the primary.
+      ['set-stack-policy', 'ok'],
+    ])
+  })
+
+  it('--dry-run makes the standby\'s change set in the recovery region, deletes it and its empty stack there, and leaves the primary unbuilt', async () => {
+    const aws = new TwoRegionCloudFormation()
+    earlierStagesDeployed(aws)
+    const deletions = recordDeletions('StackName')
+
+    const run = await runCli(Deploy, ['--stage', 'compute', '--env', 'prod', '--config', SHIPPED, '--dry-run', '--json'])
+
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0)
+    expect(aws.requests.filter((request) => request.command === 'CreateChangeSet').map(({region, stackName}) => [region, stackName])[0]).toEqual([SHIPPED_RECOVERY, 'fintech-prod-compute-recovery'])
+    expect(deletions).toContainEqual([SHIPPED_RECOVERY, 'fintech-prod-compute-recovery'])
+    expect(run.json.stages[0].stacks.find((s: {stackName: string}) => s.stackName === 'fintech-prod-compute-recovery').region).toBe(SHIPPED_RECOVERY)
   })
 })

@@ -7,6 +7,7 @@ import {GetHealthCheckCommand, GetHealthCheckStatusCommand, Route53Client} from 
 import {GetBucketReplicationCommand} from '@aws-sdk/client-s3'
 import {GetCallerIdentityCommand} from '@aws-sdk/client-sts'
 import {mockClient} from 'aws-sdk-client-mock'
+import {fileURLToPath} from 'node:url'
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 import DrStatus from '../../src/commands/dr/status.js'
 import {cfn, resetAws, s3, stack, sts} from '../helpers/aws-mocks.js'
@@ -317,5 +318,23 @@ describe('fintech dr status', () => {
     expect(run.stderr).toMatch(/fintech\.config\.yaml: environments\.dev\.recovery is not set, so dev has no recovery region to report on/)
     expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(0)
     expect(calls).toEqual([])
+  })
+
+  it('with the shipped config, reads the primary-region stacks that sit beside prod\'s recovery stacks, the health checks from the compute stack', async () => {
+    answer(healthyWorld())
+    const shipped = fileURLToPath(new URL('../../fintech.config.yaml', import.meta.url))
+
+    const run = await runCli(DrStatus, ['--config', shipped, '--env', 'prod', '--json'])
+
+    expect(run.stderr).not.toContain('needs exactly one')
+    expect(calls.filter((call) => call.api === 'DescribeStacks').map((call) => [call.region, (call.input as {StackName: string}).StackName]).sort()).toEqual([
+      [PRIMARY, 'fintech-prod-compute'],
+      [PRIMARY, 'fintech-prod-data'],
+      [PRIMARY, 'fintech-prod-foundation'],
+    ])
+    expect(run.json.health.map((check: {role: string; region: string; healthCheckId: string}) => [check.role, check.region, check.healthCheckId])).toEqual([
+      ['primary', PRIMARY, 'hc-primary'],
+      ['recovery', 'us-east-1', 'hc-recovery'],
+    ])
   })
 })

@@ -12,6 +12,7 @@ const REPO_CONFIG = fileURLToPath(new URL('../../fintech.config.yaml', import.me
 const snapshot = loadPriceSnapshot()
 const HOURS = 730
 const round = (amount: number) => Math.round(amount * 100) / 100
+const round6 = (amount: number) => Math.round(amount * 1e6) / 1e6
 
 async function bundled(env: string, stage = 'all', book?: PriceBook): Promise<CostEstimate> {
   const loaded = loadConfig(REPO_CONFIG)
@@ -55,25 +56,34 @@ describe('cost estimate of the bundled templates', () => {
     const networking = estimate.stages.find((stage) => stage.name === 'networking')!.stacks.find((stack) => stack.stackName === 'fintech-prod-networking')!.items
     expect(networking.filter((item) => item.type === 'AWS::EC2::NatGateway')).toHaveLength(3)
     expect(networking.filter((item) => item.type === 'AWS::EC2::VPCEndpoint').map((item) => item.quantity)).toEqual([3, 3, 3, 3, 3, 3, 3])
-    const service = itemsOf(estimate, 'compute').find((item) => item.type === 'AWS::ECS::Service')!
+    const compute = estimate.stages.find((stage) => stage.name === 'compute')!.stacks.find((stack) => stack.stackName === 'fintech-prod-compute')!.items
+    const service = compute.find((item) => item.type === 'AWS::ECS::Service')!
     expect(service).toMatchObject({description: '6 × Fargate task of 1 vCPU, 2 GB (desired count)', quantity: 6, unitPriceUsd: 0.04937, monthlyUsd: round(6 * 0.04937 * HOURS)})
     expect(service.note).toBeUndefined()
     // WAF is on in prod: the web ACL and its five rules.
-    expect(itemsOf(estimate, 'compute').filter((item) => item.type === 'AWS::WAFv2::WebACL').map((item) => item.monthlyUsd)).toEqual([5, 5])
+    expect(compute.filter((item) => item.type === 'AWS::WAFv2::WebACL').map((item) => item.monthlyUsd)).toEqual([5, 5])
     const total = estimate.stages.reduce((sum, stage) => sum + stage.monthlyUsd, 0)
     expect(estimate.monthlyUsd).toBe(round(total))
     expect(estimate).toMatchObject({env: 'prod', region: 'eu-west-1', currency: 'USD', hoursPerMonth: HOURS, prices: 'snapshot 2026-11', warnings: []})
   })
 
-  it('prices prod\'s recovery-region stacks at the recovery region\'s prices: the Aurora secondary\'s two instances, a NAT per AZ', async () => {
+  it('prices prod\'s recovery-region stacks at the recovery region\'s prices: the Aurora secondary\'s two instances, a NAT per AZ, the one-task standby', async () => {
     const estimate = await bundled('prod')
     const stacks = estimate.stages.flatMap((stage) => stage.stacks)
     expect(stacks.filter((stack) => stack.region === 'us-east-1').map((stack) => stack.stackName)).toEqual([
       'fintech-prod-foundation-recovery',
       'fintech-prod-networking-recovery',
       'fintech-prod-data-recovery',
+      'fintech-prod-compute-recovery',
     ])
     const us = snapshot.regions['us-east-1']!
+    const standby = stacks.find((stack) => stack.stackName === 'fintech-prod-compute-recovery')!.items
+    expect(standby.find((item) => item.type === 'AWS::ECS::Service')).toMatchObject({
+      description: '1 × Fargate task of 1 vCPU, 2 GB (desired count)',
+      quantity: 1,
+      unitPriceUsd: round6(us.fargate.vcpuHour + 2 * us.fargate.gbHour),
+    })
+    expect(standby.find((item) => item.type === 'AWS::ElasticLoadBalancingV2::LoadBalancer')!.unitPriceUsd).toBe(us.albHour)
     const secondary = stacks.find((stack) => stack.stackName === 'fintech-prod-data-recovery')!
     expect(secondary.items.map((item) => [item.logicalId, item.description, item.unitPriceUsd])).toEqual([
       ['AuroraInstance1', '1 × db.r7g.xlarge Aurora PostgreSQL instance', us['aurora-postgresql']['db.r7g.xlarge']],

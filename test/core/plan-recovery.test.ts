@@ -1,3 +1,4 @@
+import {fileURLToPath} from 'node:url'
 import {describe, expect, it} from 'vitest'
 import {loadConfig} from '../../src/core/config/load.js'
 import {offlinePlan} from '../../src/core/deploy/offline-plan.js'
@@ -80,5 +81,25 @@ describe('stacks in the recovery region (region: recovery)', () => {
     const text = renderOfflinePlan(plan)
     expect(text).toContain('Offline plan for prod (account 333333333333, eu-west-1, recovery region eu-central-1, protected). No AWS call was made.')
     expect(text).toMatch(/^ {2}fintech-prod-data-recovery {2}eu-central-1 {2}source\.yaml .* after data$/m)
+  })
+
+  it('the shipped config: prod\'s offline plan has every stage in both regions, each recovery stack ordered before the primary stack that reads it', () => {
+    const loaded = loadConfig(fileURLToPath(new URL('../../fintech.config.yaml', import.meta.url)))
+    const plan = offlinePlan(planEnvironment(loaded, 'prod', loaded.config.stages))
+    expect(plan.stages.flatMap((stage) => stage.stacks.map((stack) => `${stack.stackName} ${stack.region}`))).toEqual([
+      'fintech-prod-foundation eu-west-1',
+      'fintech-prod-foundation-recovery us-east-1',
+      'fintech-prod-networking eu-west-1',
+      'fintech-prod-networking-recovery us-east-1',
+      'fintech-prod-data eu-west-1',
+      'fintech-prod-data-recovery us-east-1',
+      'fintech-prod-compute eu-west-1',
+      'fintech-prod-compute-recovery us-east-1',
+    ])
+    const text = renderOfflinePlan(plan)
+    // The replica bucket must exist before the artifact bucket replicates to it, the standby's load balancer before the failover records.
+    expect(text).toMatch(/^ {2}fintech-prod-foundation {2}eu-west-1 {2}templates\/foundation\/baseline\.yaml .* after baseline-recovery$/m)
+    expect(text).toMatch(/^ {2}fintech-prod-compute {2}eu-west-1 {2}templates\/compute\/compute\.yaml .* after compute-recovery$/m)
+    expect(text).toMatch(/^ {2}fintech-prod-compute-recovery {2}us-east-1 {2}templates\/recovery\/compute\.yaml {2}\d+ bytes$/m)
   })
 })

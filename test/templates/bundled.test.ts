@@ -31,7 +31,7 @@ describe('the bundled platform', () => {
     })
   }
 
-  it('deploys prod to its recovery region too: the baseline, network and data again, each after what it reads', () => {
+  it('deploys prod to its recovery region too: the baseline, network, data and a compute standby again, each after what it reads', () => {
     const loaded = loadConfig(`${root}/fintech.config.yaml`)
     const plan = offlinePlan(planEnvironment(loaded, 'prod', loaded.config.stages))
     expect(plan.recoveryRegion).toBe('us-east-1')
@@ -39,7 +39,7 @@ describe('the bundled platform', () => {
       ['fintech-prod-foundation eu-west-1', 'fintech-prod-foundation-recovery us-east-1'],
       ['fintech-prod-networking eu-west-1', 'fintech-prod-networking-recovery us-east-1'],
       ['fintech-prod-data eu-west-1', 'fintech-prod-data-recovery us-east-1'],
-      ['fintech-prod-compute eu-west-1'],
+      ['fintech-prod-compute eu-west-1', 'fintech-prod-compute-recovery us-east-1'],
     ])
     const data = plan.stages[2]!.stacks
     expect(data[1]!.dependsOn).toEqual(['data'])
@@ -81,6 +81,6 @@ describe('the bundled platform', () => {
     const result = validateProject({loaded: loadConfig(`${root}/fintech.config.yaml`), spec: await loadResourceSpec(), securityRules, applySuppressions})
     expect(result.findings.map((finding) => `${finding.file}:${finding.line} ${finding.ruleId} ${finding.message}`)).toEqual([])
     expect(result.templates).toContain('templates/shutdown/scheduler.yaml')
-    expect(result.templates).toHaveLength(8)
+    expect(result.templates).toHaveLength(9)
   })
 })

@@ -2,7 +2,7 @@ import type {LoadedConfig} from '../config/load.js'
 import {InputError} from '../errors.js'
 import {selectEnvironment, stackNameOf, stacksFor} from '../stages/select.js'
 
-/** Where an env's DR lives: both regions, its targets, and the primary stacks whose outputs name the resources. */
+/** Where an env's DR lives: both regions, its targets, and the primary-region stacks whose outputs name the resources. */
 export interface DrTarget {
   env: string
   account: string
@@ -27,8 +27,9 @@ export function drTarget(loaded: LoadedConfig, env: string): DrTarget {
   }
   const stackOf = (stageName: (typeof STAGES)[number]): string => {
     const stage = loaded.config.stages.find((candidate) => candidate.name === stageName)
-    const stacks = stage ? stacksFor(stage, env) : []
-    if (!stage || stacks.length !== 1) throw new InputError(`${loaded.file}: ${env} needs exactly one stack in a stage named ${stageName} for DR (it has ${stacks.length})`)
+    // The stage's recovery-region stacks (baseline-recovery, compute-recovery…) sit beside the one whose outputs are read.
+    const stacks = stage ? stacksFor(stage, env).filter((stack) => stack.region === 'primary') : []
+    if (!stage || stacks.length !== 1) throw new InputError(`${loaded.file}: ${env} needs exactly one primary-region stack in a stage named ${stageName} for DR (it has ${stacks.length})`)
     return stackNameOf(loaded.config, env, stage, stacks[0]!)
   }
   return {
