@@ -201,13 +201,14 @@ describe('fintech shutdown stop', () => {
     expect(run.json.manifestKey).toMatch(/^fintech\/shutdown\/dev\/manifests\/\d{4}-\d{2}-\d{2}\.json$/)
     expect(run.json.runId).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/)
     expect(run.json.skipped).toEqual([
-      {kind: 'ec2-instance', id: KEEP_AWAKE, reason: 'fintech:keep-awake=true'},
-      {kind: 'ec2-instance', id: PROD, reason: 'tagged Environment=prod: never touched'},
+      {kind: 'ec2-instance', id: KEEP_AWAKE, region: 'eu-west-1', reason: 'fintech:keep-awake=true'},
+      {kind: 'ec2-instance', id: PROD, region: 'eu-west-1', reason: 'tagged Environment=prod: never touched'},
     ])
-    expect(run.json.results).toContainEqual({kind: 'ecs-service', id: LEDGER, tier: 'ledger', op: 'stop', result: 'done', current: 'desired 2, scaling 2-6', target: 'desired 0, scaling 0-6 suspended'})
+    expect(run.json.results).toContainEqual({kind: 'ecs-service', id: LEDGER, region: 'eu-west-1', tier: 'ledger', op: 'stop', result: 'done', current: 'desired 2, scaling 2-6', target: 'desired 0, scaling 0-6 suspended'})
     expect(run.json.results).toContainEqual({
       kind: 'ec2-instance',
       id: HAND_STOPPED,
+      region: 'eu-west-1',
       tier: 'ledger',
       op: 'none',
       result: 'unchanged',
@@ -272,7 +273,7 @@ describe('fintech shutdown stop', () => {
     expect(text.exitCode, text.stderr).toBe(3)
     expect(text.stdout).toContain('Stop of dev: manifest s3://fintech-artifacts-111111111111-eu-west-1/fintech/shutdown/dev/manifests/')
     expect(text.stdout).toContain('(adds to the open shutdown period)')
-    expect(text.stdout).toContain(`Needs attention:\n  EC2 instance ${APP[1]}: ${refusal}`)
+    expect(text.stdout).toContain(`Needs attention:\n  EC2 instance ${APP[1]} (eu-west-1): ${refusal}`)
     expect(text.stdout).toMatch(/0 done, 1 failed, 0 held back, 9 unchanged/)
   })
 })
