@@ -1,4 +1,4 @@
-import type {ShutdownApis} from '../core/shutdown/api.js'
+import type {RegionalApis, ShutdownApis} from '../core/shutdown/api.js'
 import type {AwsTarget} from './clients.js'
 
 export interface ShutdownApiOptions {
@@ -11,9 +11,22 @@ export interface ShutdownApiOptions {
   redisProbeDocument?: string
 }
 
-/** Every AWS service a shutdown run talks to, each SDK loaded in parallel. */
-export async function createShutdownApis(target: AwsTarget, options: ShutdownApiOptions): Promise<ShutdownApis> {
-  const [ec2, autoScaling, ecs, scaling, rds, redis, store] = await Promise.all([
+/**
+ * Every AWS service a shutdown run talks to, each SDK loaded in parallel: the services of
+ * `target`'s region, of `recovery` (the env's recovery region, same credentials) when given,
+ * and the state bucket, which lives in `target`'s region.
+ */
+export async function createShutdownApis(target: AwsTarget, options: ShutdownApiOptions & {recovery?: AwsTarget}): Promise<ShutdownApis> {
+  const [regional, recovery, store] = await Promise.all([
+    createRegionalApis(target, options),
+    options.recovery ? createRegionalApis(options.recovery, options) : undefined,
+    import('./state-store.js').then((module) => module.createStateStore(target, options.stateBucket, options.ownerAccount)),
+  ])
+  return {...regional, region: target.region, ...(recovery && options.recovery ? {recovery: {region: options.recovery.region, apis: recovery}} : {}), store}
+}
+
+async function createRegionalApis(target: AwsTarget, options: ShutdownApiOptions): Promise<RegionalApis> {
+  const [ec2, autoScaling, ecs, scaling, rds, redis] = await Promise.all([
     import('./ec2.js').then((module) => module.createEc2Api(target)),
     import('./autoscaling.js').then((module) => module.createAutoScalingApi(target)),
     import('./ecs.js').then((module) => module.createEcsApi(target)),
@@ -22,7 +35,6 @@ export async function createShutdownApis(target: AwsTarget, options: ShutdownApi
     import('./ssm.js').then((module) =>
       module.createRedisProbe(target, {masterName: options.redisMasterName, authSecretArn: options.redisAuthSecretArn, documentName: options.redisProbeDocument}),
     ),
-    import('./state-store.js').then((module) => module.createStateStore(target, options.stateBucket, options.ownerAccount)),
   ])
-  return {ec2, autoScaling, ecs, scaling, rds, redis, store}
+  return {ec2, autoScaling, ecs, scaling, rds, redis}
 }

@@ -36,7 +36,7 @@ export abstract class ShutdownCommand extends FintechCommand {
       const decision = shouldRunScheduled(env.schedule, action, now)
       if (!decision.run) {
         const stateBucket = stateBucketOf(loaded.config, options.env)
-        const outcome: ShutdownOutcome = {env: options.env, action, dryRun: options.dryRun, newPeriod: false, results: [], skipped: [], nothingToDo: `not scheduled now: ${decision.reason}`}
+        const outcome: ShutdownOutcome = {env: options.env, action, dryRun: options.dryRun, newPeriod: false, results: [], skipped: [], unreadableRegions: [], nothingToDo: `not scheduled now: ${decision.reason}`}
         return this.deliver({text: renderShutdownOutcome(outcome, stateBucket), exitCode: ExitCode.ok, result: {...outcome, stateBucket}})
       }
     }
@@ -71,15 +71,17 @@ export abstract class ShutdownCommand extends FintechCommand {
       )
     })
     const counts = summarize(outcome.results)
+    const unread = outcome.unreadableRegions.map(({region}) => region)
     if (!options.dryRun && !outcome.nothingToDo) {
       session.audit.record({
         env: options.env,
         action: `shutdown-${action}`,
-        result: counts.failed + counts.skipped > 0 ? 'failed' : 'ok',
-        detail: `run ${runId}: ${counts.done} done, ${counts.failed} failed, ${counts.skipped} held back, ${counts.unchanged} unchanged`,
+        result: counts.failed + counts.skipped + unread.length > 0 ? 'failed' : 'ok',
+        detail: `run ${runId}: ${counts.done} done, ${counts.failed} failed, ${counts.skipped} held back, ${counts.unchanged} unchanged${unread.length > 0 ? `; not read: ${unread.join(', ')}` : ''}`,
       })
     }
-    const partial = !options.dryRun && counts.failed + counts.skipped > 0
+    // A region that could not be read leaves the run (or the plan) incomplete, dry or not.
+    const partial = (!options.dryRun && counts.failed + counts.skipped > 0) || unread.length > 0
     return this.deliver({
       // The table of a big env costs more CPU than the run itself (cli-table3 is superlinear): never for --json.
       text: this.jsonEnabled() ? '' : renderShutdownOutcome(outcome, session.stateBucket),

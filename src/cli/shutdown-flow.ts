@@ -7,6 +7,7 @@ import type {CallerIdentity} from '../core/deploy/api.js'
 import type {ShutdownApis} from '../core/shutdown/api.js'
 import {assertNotProtectedAccount, assertShutdownAllowed, redisMasterStack, scopeOf, stateBucketOf} from '../core/shutdown/scope.js'
 import {openGuardedSession} from './aws-session.js'
+import {regionTargets} from './stack-regions.js'
 
 /** The template's default master name, for an env whose data stack does not say. */
 const DEFAULT_REDIS_MASTER = 'fintech-ledger'
@@ -32,7 +33,9 @@ export async function openShutdownSession(loaded: LoadedConfig, envName: string,
   const stateBucket = stateBucketOf(config, envName)
   const [{createShutdownApis}, redisMasterName] = await Promise.all([import('../aws/shutdown.js'), readRedisMasterName(loaded, envName, target)])
   const redisProbeDocument = process.env.FINTECH_REDIS_PROBE_DOCUMENT || undefined
-  const apis = await createShutdownApis(target, {stateBucket, ownerAccount: env.account, redisMasterName, ...(redisProbeDocument ? {redisProbeDocument} : {})})
+  // The recovery region is searched and acted on as well, with the same credentials; the state bucket stays in the env's region.
+  const [recovery] = [...regionTargets(env, target).values()].filter((regionTarget) => regionTarget.region !== target.region)
+  const apis = await createShutdownApis(target, {stateBucket, ownerAccount: env.account, redisMasterName, ...(redisProbeDocument ? {redisProbeDocument} : {}), ...(recovery ? {recovery} : {})})
   return {...session, apis, stateBucket, scope: scopeOf(config, envName)}
 }
 

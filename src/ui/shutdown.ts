@@ -18,17 +18,20 @@ const ROWS_IN_FULL = 60
 
 const COUNT_COLUMNS = ['planned', 'done', 'failed', 'skipped', 'unchanged', 'gone'] as const
 
+/** A resource as people name it in a line: its kind, its id, and the region it lives in. */
+const named = (resource: {kind: ResourceResult['kind']; id: string; region: string}, id = resource.id) => `${KIND_LABEL[resource.kind]} ${id} (${resource.region})`
+
 function countsTable(results: ResourceResult[]): string {
-  const table = new Table({head: ['Tier', 'Resource', ...COUNT_COLUMNS], style: {head: [], border: [], compact: true}})
+  const table = new Table({head: ['Region', 'Tier', 'Resource', ...COUNT_COLUMNS], style: {head: [], border: [], compact: true}})
   const groups = new Map<string, ResourceResult[]>()
   for (const result of results) {
-    const key = `${result.tier} ${result.kind}`
+    const key = `${result.region} ${result.tier} ${result.kind}`
     if (!groups.has(key)) groups.set(key, [])
     groups.get(key)!.push(result)
   }
   for (const members of groups.values()) {
     const counts = summarize(members)
-    table.push([members[0]!.tier, KIND_LABEL[members[0]!.kind], ...COUNT_COLUMNS.map((column) => String(counts[column]))])
+    table.push([members[0]!.region, members[0]!.tier, KIND_LABEL[members[0]!.kind], ...COUNT_COLUMNS.map((column) => String(counts[column]))])
   }
   return table.toString()
 }
@@ -48,9 +51,9 @@ export function renderShutdownOutcome(outcome: ShutdownOutcome, stateBucket: str
   if (outcome.results.length > ROWS_IN_FULL) {
     lines.push(countsTable(outcome.results), `(${outcome.results.length} resources: one row per kind; --json lists each one)`)
   } else if (outcome.results.length > 0) {
-    const table = new Table({head: ['Tier', 'Resource', 'Id', 'Now', outcome.dryRun ? 'Would be' : 'Target', 'Result', 'Detail'], style: {head: [], border: [], compact: true}})
+    const table = new Table({head: ['Region', 'Tier', 'Resource', 'Id', 'Now', outcome.dryRun ? 'Would be' : 'Target', 'Result', 'Detail'], style: {head: [], border: [], compact: true}})
     for (const result of outcome.results) {
-      table.push([result.tier, KIND_LABEL[result.kind], shortId(result.id), result.current, result.op === 'none' ? '' : result.target, result.result, result.detail ?? ''])
+      table.push([result.region, result.tier, KIND_LABEL[result.kind], shortId(result.id), result.current, result.op === 'none' ? '' : result.target, result.result, result.detail ?? ''])
     }
     lines.push(table.toString())
   } else {
@@ -58,7 +61,11 @@ export function renderShutdownOutcome(outcome: ShutdownOutcome, stateBucket: str
   }
   if (outcome.skipped.length > 0) {
     lines.push(`Left alone (not in the manifest): ${outcome.skipped.length}`)
-    for (const skipped of outcome.skipped) lines.push(`  ${KIND_LABEL[skipped.kind]} ${shortId(skipped.id)}: ${skipped.reason}`)
+    for (const skipped of outcome.skipped) lines.push(`  ${named(skipped, shortId(skipped.id))}: ${skipped.reason}`)
+  }
+  for (const {region, error} of outcome.unreadableRegions) {
+    const consequence = outcome.dryRun ? 'this plan leaves its resources out' : `nothing there was ${outcome.action === 'stop' ? 'stopped' : 'started'}; the rest of the env went on`
+    lines.push(`Could not read ${region} (${error}): ${consequence}`)
   }
   const counts = summarize(outcome.results)
   lines.push(
@@ -69,7 +76,7 @@ export function renderShutdownOutcome(outcome: ShutdownOutcome, stateBucket: str
   const failed = outcome.results.filter((result) => result.result === 'failed' || result.result === 'skipped')
   if (!outcome.dryRun && failed.length > 0) {
     lines.push('Needs attention:')
-    for (const result of failed) lines.push(`  ${KIND_LABEL[result.kind]} ${result.id}: ${result.detail ?? result.result}`)
+    for (const result of failed) lines.push(`  ${named(result)}: ${result.detail ?? result.result}`)
   }
   return lines.join('\n')
 }

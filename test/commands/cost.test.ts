@@ -326,10 +326,11 @@ describe('fintech cost savings', () => {
     createdAt: '2026-11-10T20:00:00Z',
     runs: [],
     resources: [
-      {kind: 'ec2-instance', id: 'i-0abc', tier: 'redis', instanceType: 't4g.small', prior: {state: 'running'}, stop: {result: 'done', at: '2026-11-10T20:00:00Z'}, start: {result: 'done', at: '2026-11-11T07:00:00Z'}},
+      {kind: 'ec2-instance', id: 'i-0abc', region: 'eu-west-1', tier: 'redis', instanceType: 't4g.small', prior: {state: 'running'}, stop: {result: 'done', at: '2026-11-10T20:00:00Z'}, start: {result: 'done', at: '2026-11-11T07:00:00Z'}},
       {
         kind: 'ecs-service',
         id: 'arn:aws:ecs:eu-west-1:111111111111:service/fintech-dev/ledger',
+        region: 'eu-west-1',
         tier: 'ledger',
         clusterArn: 'arn:aws:ecs:eu-west-1:111111111111:cluster/fintech-dev',
         name: 'ledger',

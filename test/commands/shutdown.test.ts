@@ -164,22 +164,23 @@ describe('fintech shutdown stop', () => {
     expect(written).toMatchObject({version: 1, env: 'dev', account: '111111111111', region: 'eu-west-1', status: 'stopping'})
     expect(written.runs).toEqual([{runId: run.json.runId, command: 'stop', at: expect.any(String), by: CALLER_ARN}])
     expect(written.resources).toEqual([
-      {kind: 'ec2-instance', id: APP[0], tier: 'ledger', instanceType: 't4g.medium', prior: {state: 'running'}},
-      {kind: 'ec2-instance', id: APP[1], tier: 'ledger', instanceType: 't4g.medium', prior: {state: 'running'}},
-      {kind: 'ec2-instance', id: HAND_STOPPED, tier: 'ledger', instanceType: 't4g.medium', prior: {state: 'stopped'}},
-      {kind: 'auto-scaling-group', id: GROUP, tier: 'ledger', prior: {min: 1, max: 3, desired: 2}},
+      {kind: 'ec2-instance', id: APP[0], region: 'eu-west-1', tier: 'ledger', instanceType: 't4g.medium', prior: {state: 'running'}},
+      {kind: 'ec2-instance', id: APP[1], region: 'eu-west-1', tier: 'ledger', instanceType: 't4g.medium', prior: {state: 'running'}},
+      {kind: 'ec2-instance', id: HAND_STOPPED, region: 'eu-west-1', tier: 'ledger', instanceType: 't4g.medium', prior: {state: 'stopped'}},
+      {kind: 'auto-scaling-group', id: GROUP, region: 'eu-west-1', tier: 'ledger', prior: {min: 1, max: 3, desired: 2}},
       {
         kind: 'ecs-service',
         id: LEDGER,
+        region: 'eu-west-1',
         tier: 'ledger',
         clusterArn: CLUSTER,
         name: 'ledger',
         taskDefinition: 'fintech-dev-ledger:7',
         prior: {desiredCount: 2, scaling: {resourceId: LEDGER_TARGET, min: 2, max: 6, suspended: {dynamicScalingIn: false, dynamicScalingOut: false, scheduled: false}}},
       },
-      {kind: 'ecs-service', id: OUTBOX, tier: 'ledger', clusterArn: CLUSTER, name: 'ledger-outbox', taskDefinition: 'fintech-dev-outbox:3', prior: {desiredCount: 1, scaling: null}},
-      ...REDIS.map((id) => ({kind: 'ec2-instance', id, tier: 'redis', instanceType: 'r7g.large', prior: {state: 'running'}})),
-      {kind: 'aurora-cluster', id: AURORA, tier: 'database', memberClasses: ['db.r6g.large', 'db.r6g.large'], prior: {status: 'available'}},
+      {kind: 'ecs-service', id: OUTBOX, region: 'eu-west-1', tier: 'ledger', clusterArn: CLUSTER, name: 'ledger-outbox', taskDefinition: 'fintech-dev-outbox:3', prior: {desiredCount: 1, scaling: null}},
+      ...REDIS.map((id) => ({kind: 'ec2-instance', id, region: 'eu-west-1', tier: 'redis', instanceType: 'r7g.large', prior: {state: 'running'}})),
+      {kind: 'aurora-cluster', id: AURORA, region: 'eu-west-1', tier: 'database', memberClasses: ['db.r6g.large', 'db.r6g.large'], prior: {status: 'available'}},
     ])
     const final = account.object(run.json.manifestKey)
     expect(final.status).toBe('stopped')
@@ -195,18 +196,19 @@ describe('fintech shutdown stop', () => {
     expect(after.clusters).toEqual({[AURORA]: 'stopped', 'fintech-test-ledger': 'available'})
 
     // JSON: a stable shape.
-    expect(Object.keys(run.json).sort()).toEqual(['action', 'dryRun', 'env', 'manifestKey', 'newPeriod', 'results', 'runId', 'skipped', 'stateBucket'])
+    expect(Object.keys(run.json).sort()).toEqual(['action', 'dryRun', 'env', 'manifestKey', 'newPeriod', 'results', 'runId', 'skipped', 'stateBucket', 'unreadableRegions'])
     expect(run.json).toMatchObject({env: 'dev', action: 'stop', dryRun: false, newPeriod: true, stateBucket: STATE_BUCKET})
     expect(run.json.manifestKey).toMatch(/^fintech\/shutdown\/dev\/manifests\/\d{4}-\d{2}-\d{2}\.json$/)
     expect(run.json.runId).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/)
     expect(run.json.skipped).toEqual([
-      {kind: 'ec2-instance', id: KEEP_AWAKE, reason: 'fintech:keep-awake=true'},
-      {kind: 'ec2-instance', id: PROD, reason: 'tagged Environment=prod: never touched'},
+      {kind: 'ec2-instance', id: KEEP_AWAKE, region: 'eu-west-1', reason: 'fintech:keep-awake=true'},
+      {kind: 'ec2-instance', id: PROD, region: 'eu-west-1', reason: 'tagged Environment=prod: never touched'},
     ])
-    expect(run.json.results).toContainEqual({kind: 'ecs-service', id: LEDGER, tier: 'ledger', op: 'stop', result: 'done', current: 'desired 2, scaling 2-6', target: 'desired 0, scaling 0-6 suspended'})
+    expect(run.json.results).toContainEqual({kind: 'ecs-service', id: LEDGER, region: 'eu-west-1', tier: 'ledger', op: 'stop', result: 'done', current: 'desired 2, scaling 2-6', target: 'desired 0, scaling 0-6 suspended'})
     expect(run.json.results).toContainEqual({
       kind: 'ec2-instance',
       id: HAND_STOPPED,
+      region: 'eu-west-1',
       tier: 'ledger',
       op: 'none',
       result: 'unchanged',
@@ -249,6 +251,7 @@ describe('fintech shutdown stop', () => {
     expect(json.json.results.find((result: {id: string}) => result.id === APP[1])).toEqual({
       kind: 'ec2-instance',
       id: APP[1],
+      region: 'eu-west-1',
       tier: 'ledger',
       op: 'stop',
       result: 'failed',
@@ -270,7 +273,7 @@ describe('fintech shutdown stop', () => {
     expect(text.exitCode, text.stderr).toBe(3)
     expect(text.stdout).toContain('Stop of dev: manifest s3://fintech-artifacts-111111111111-eu-west-1/fintech/shutdown/dev/manifests/')
     expect(text.stdout).toContain('(adds to the open shutdown period)')
-    expect(text.stdout).toContain(`Needs attention:\n  EC2 instance ${APP[1]}: ${refusal}`)
+    expect(text.stdout).toContain(`Needs attention:\n  EC2 instance ${APP[1]} (eu-west-1): ${refusal}`)
     expect(text.stdout).toMatch(/0 done, 1 failed, 0 held back, 9 unchanged/)
   })
 })
@@ -338,6 +341,7 @@ describe('fintech shutdown start', () => {
     expect(run.json.results.find((result: {id: string}) => result.id === REDIS[1])).toEqual({
       kind: 'ec2-instance',
       id: REDIS[1],
+      region: 'eu-west-1',
       tier: 'redis',
       op: 'start',
       result: 'failed',

@@ -33,6 +33,7 @@ function manifest(night: string, createdAt: string, status: Manifest['status'], 
 const redisNode = (id: string, stop?: string, start?: string): ManifestEntry => ({
   kind: 'ec2-instance',
   id,
+  region: 'eu-west-1',
   tier: 'redis',
   instanceType: 't4g.small',
   prior: {state: 'running'},
@@ -45,10 +46,11 @@ const MANIFESTS: Manifest[] = [
   manifest('2026-09-01', '2026-09-01T19:00:00Z', 'started', [redisNode('i-redis1', '2026-09-01T19:05:00Z', '2026-09-02T06:05:00Z')]),
   manifest('2026-11-10', '2026-11-10T20:00:00Z', 'started', [
     redisNode('i-redis1', '2026-11-10T20:05:00Z', '2026-11-11T07:05:00Z'),
-    {kind: 'aurora-cluster', id: 'fintech-dev-aurora', tier: 'database', memberClasses: ['db.t4g.medium'], prior: {status: 'available'}, stop: done('2026-11-10T20:10:00Z'), start: done('2026-11-11T07:00:00Z')},
+    {kind: 'aurora-cluster', id: 'fintech-dev-aurora', region: 'eu-west-1', tier: 'database', memberClasses: ['db.t4g.medium'], prior: {status: 'available'}, stop: done('2026-11-10T20:10:00Z'), start: done('2026-11-11T07:00:00Z')},
     {
       kind: 'ecs-service',
       id: 'ledger',
+      region: 'eu-west-1',
       tier: 'ledger',
       clusterArn: 'arn:aws:ecs:eu-west-1:111111111111:cluster/fintech-dev',
       name: 'ledger',
@@ -57,8 +59,8 @@ const MANIFESTS: Manifest[] = [
       stop: done('2026-11-10T20:01:00Z'),
       start: done('2026-11-11T07:10:00Z'),
     },
-    {kind: 'rds-instance', id: 'legacy-db', tier: 'database', instanceClass: 'db.t4g.micro', prior: {status: 'available'}, stop: done('2026-11-10T20:10:00Z'), start: done('2026-11-11T07:00:00Z')},
-    {kind: 'auto-scaling-group', id: 'workers', tier: 'ledger', prior: {min: 1, max: 2, desired: 1}, stop: done('2026-11-10T20:02:00Z'), start: done('2026-11-11T07:00:00Z')},
+    {kind: 'rds-instance', id: 'legacy-db', region: 'eu-west-1', tier: 'database', instanceClass: 'db.t4g.micro', prior: {status: 'available'}, stop: done('2026-11-10T20:10:00Z'), start: done('2026-11-11T07:00:00Z')},
+    {kind: 'auto-scaling-group', id: 'workers', region: 'eu-west-1', tier: 'ledger', prior: {min: 1, max: 2, desired: 1}, stop: done('2026-11-10T20:02:00Z'), start: done('2026-11-11T07:00:00Z')},
     // A failed stop saved nothing.
     {...redisNode('i-redis2'), stop: {result: 'failed', at: '2026-11-10T20:05:00Z', detail: 'IncorrectInstanceState'}},
   ]),

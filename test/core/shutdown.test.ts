@@ -132,7 +132,7 @@ describe('stop', () => {
       ['ledger', 'done'],
     ])
     expect(JSON.parse(account.objects.get(manifestKey('dev', '2026-11-20'))!.body).status).toBe('stopped')
-    expect(run.auditLines).toContainEqual({env: 'dev', action: 'shutdown-stop-aurora-cluster', result: 'ok', resource: 'ledger', detail: 'available -> stopped'})
+    expect(run.auditLines).toContainEqual({env: 'dev', action: 'shutdown-stop-aurora-cluster', result: 'ok', resource: 'ledger', region: 'eu-west-1', detail: 'available -> stopped'})
     expect(account.objects.has(lockKey('dev'))).toBe(false)
   })
 
@@ -144,8 +144,8 @@ describe('stop', () => {
     account.instances.set('i-dev', instance('i-dev', 'running'))
     const outcome = await executeShutdown(request(account, 'stop'))
     expect(outcome.skipped.sort((a, b) => a.id.localeCompare(b.id))).toEqual([
-      {kind: 'ec2-instance', id: 'i-awake', reason: 'fintech:keep-awake until 2026-11-30'},
-      {kind: 'ec2-instance', id: 'i-prod', reason: 'tagged Environment=prod: never touched'},
+      {kind: 'ec2-instance', id: 'i-awake', region: 'eu-west-1', reason: 'fintech:keep-awake until 2026-11-30'},
+      {kind: 'ec2-instance', id: 'i-prod', region: 'eu-west-1', reason: 'tagged Environment=prod: never touched'},
     ])
     expect(account.calls).toEqual([{op: 'StopInstances', ids: ['i-dev']}])
   })
@@ -603,6 +603,7 @@ describe('stop of an env whose Aurora cluster is in a global database', () => {
       {
         kind: 'aurora-cluster',
         id: 'ledger',
+        region: 'eu-west-1',
         reason: 'member of Aurora global database fintech-dev-ledger-global: RDS cannot stop a cluster of a global database on its own, so it keeps running (and costing) through the night',
       },
     ])

@@ -79,6 +79,7 @@ export function fakeAccount(): FakeAccount {
   }
 
   account.apis = {
+    region: 'eu-west-1',
     ec2: {
       findInstances: async (filter) => [...account.instances.values()].filter((instance) => matches(instance.tags, filter) && instance.state !== 'terminated').map(copy),
       describeInstances: async (ids) => ids.flatMap((id) => (account.instances.has(id) ? [copy(account.instances.get(id)!)] : [])),

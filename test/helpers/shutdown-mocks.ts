@@ -53,7 +53,7 @@ interface AnyMock {
   reset(): void
   resetHistory(): void
   onAnyCommand(): {rejects(error: Error): unknown}
-  calls(): Array<{callId: number; args: unknown[]}>
+  calls(): Array<{callId: number; args: unknown[]; thisValue: unknown}>
 }
 const ALL_MOCKS = [sts, cfn, s3, ec2, autoScaling, ecs, scaling, rds, ssm] as unknown as AnyMock[]
 const SERVICE_MOCKS = [ec2, autoScaling, ecs, scaling, rds, ssm] as unknown as AnyMock[]
@@ -111,9 +111,14 @@ export interface FakeDbCluster {
   status: string
   tags: Tags
   memberClasses: string[]
+  /** The Aurora global database it is a member of; RDS refuses to stop such a cluster. */
+  globalClusterId?: string
 }
 
 export class FakeAws {
+  /** The region whose resources these are: a client of another region does not see them. */
+  constructor(readonly region = REGION) {}
+
   readonly instances = new Map<string, FakeInstance>()
   readonly groups = new Map<string, FakeGroup>()
   /** By service ARN. */
@@ -127,6 +132,8 @@ export class FakeAws {
   readonly refuseStop = new Set<string>()
   /** Instances EC2 takes back to stopped after a start (an encrypted volume whose KMS key has no grant). */
   readonly failLaunch = new Set<string>()
+  /** Set to make every request to this region fail with it (an endpoint down, access denied there). */
+  outage?: Error
   /** What the Redis probe prints on the node. */
   redisOutput = 'master 10.0.0.1:6379\nPONG'
   /** Outputs of the data stack, which name the Redis master. */
@@ -138,8 +145,8 @@ export class FakeAws {
   }
 }
 
-export const clusterArn = (name: string) => `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${name}`
-export const serviceArn = (cluster: string, name: string) => `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${cluster}/${name}`
+export const clusterArn = (name: string, region = REGION) => `arn:aws:ecs:${region}:${ACCOUNT}:cluster/${name}`
+export const serviceArn = (cluster: string, name: string, region = REGION) => `arn:aws:ecs:${region}:${ACCOUNT}:service/${cluster}/${name}`
 
 const ec2Error = (name: string, message: string) => new EC2ServiceException({name, message, $fault: 'client', $metadata: {httpStatusCode: 400}})
 const s3Error = (name: string, status: number, message: string) => new S3ServiceException({name, message, $fault: 'client', $metadata: {httpStatusCode: status}})
@@ -172,11 +179,27 @@ function toSdkInstance(instance: FakeInstance): Instance {
   }
 }
 
+/** A mocked SDK client, for the region it was built for. */
+type ClientOf = () => {config: {region: () => Promise<string>}}
+/** The part of the account in a client's region. */
+type InRegion = (getClient: ClientOf) => Promise<FakeAws>
+
 /**
- * Resets every SDK mock and makes them answer from `account`; STS answers as `callerAccount`.
- * Any request not faked here fails, so an unexpected call shows up as an error.
+ * Resets every SDK mock and makes them answer from `account` (its region) and `elsewhere`
+ * (other regions of the same account): a client answers from its own region's part only, an
+ * empty one in any other region, as AWS does. STS answers as `callerAccount`; the state bucket
+ * and the data stack are `account`'s. Any request not faked here fails, so an unexpected call
+ * shows up as an error.
  */
-export function mockAccount(account: FakeAws, callerAccount = ACCOUNT): ReturnType<typeof resetAws> {
+export function mockAccount(account: FakeAws, callerAccount = ACCOUNT, elsewhere: FakeAws[] = []): ReturnType<typeof resetAws> {
+  const byRegion = new Map([account, ...elsewhere].map((part) => [part.region, part]))
+  const inRegion: InRegion = async (getClient) => {
+    const region = await getClient().config.region()
+    if (!byRegion.has(region)) byRegion.set(region, new FakeAws(region))
+    const part = byRegion.get(region)!
+    if (part.outage) throw part.outage
+    return part
+  }
   for (const mock of SERVICE_MOCKS) mock.reset()
   const audit = resetAws(callerAccount)
   for (const mock of [cfn, s3, ...SERVICE_MOCKS] as AnyMock[]) mock.onAnyCommand().rejects(new Error('not faked by test/helpers/shutdown-mocks.ts'))
@@ -194,18 +217,18 @@ export function mockAccount(account: FakeAws, callerAccount = ACCOUNT): ReturnTy
   }))
 
   fakeStateBucket(account)
-  fakeEc2(account)
-  fakeAutoScaling(account)
-  fakeEcs(account)
-  fakeRds(account)
+  fakeEc2(inRegion)
+  fakeAutoScaling(inRegion)
+  fakeEcs(inRegion)
+  fakeRds(inRegion)
 
   ssm.on(SendCommandCommand).resolves({Command: {CommandId: 'c0ffee00-0000-4000-8000-000000000001'}})
-  ssm.on(GetCommandInvocationCommand).callsFake((input) => ({
+  ssm.on(GetCommandInvocationCommand).callsFake(async (input, getClient) => ({
     CommandId: input.CommandId,
     InstanceId: input.InstanceId,
     Status: 'Success',
     StatusDetails: 'Success',
-    StandardOutputContent: `${account.redisOutput}\n`,
+    StandardOutputContent: `${(await inRegion(getClient)).redisOutput}\n`,
     StandardErrorContent: '',
   }))
   return audit
@@ -246,9 +269,9 @@ function fakeStateBucket(account: FakeAws): void {
   })
 }
 
-function fakeEc2(account: FakeAws): void {
+function fakeEc2(inRegion: InRegion): void {
   /** Instances EC2 is still starting: a describe shows them pending, the next one running (or stopped again). */
-  const settle = (ids: string[]) => {
+  const settle = (account: FakeAws, ids: string[]) => {
     for (const id of ids) {
       const instance = account.instances.get(id)!
       if (instance.state !== 'pending') continue
@@ -262,24 +285,25 @@ function fakeEc2(account: FakeAws): void {
     }
   }
 
-  ec2.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => {
+  ec2.on(DescribeInstancesCommand).callsFake(async (input: DescribeInstancesCommandInput, getClient) => {
+    const account = await inRegion(getClient)
     if (input.InstanceIds) {
       if (input.MaxResults !== undefined) throw ec2Error('InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults')
       const unknown = input.InstanceIds.filter((id) => !account.instances.has(id))
       if (unknown.length > 0) throw ec2Error('InvalidInstanceID.NotFound', `The instance IDs '${unknown.join(', ')}' do not exist`)
       const found = input.InstanceIds.map((id) => account.instances.get(id)!)
       const answer = {Reservations: found.map((instance) => ({Instances: [toSdkInstance(instance)]}))}
-      settle(input.InstanceIds)
+      settle(account, input.InstanceIds)
       return answer
     }
     const matching = [...account.instances.values()].filter((instance) => matchesFilters(instance, input.Filters))
     const {items, next} = page(matching, Math.min(input.MaxResults ?? 1000, 1000), input.NextToken)
     const answer = {Reservations: items.map((instance) => ({Instances: [toSdkInstance(instance)]})), ...(next ? {NextToken: next} : {})}
-    settle(items.map((instance) => instance.id))
+    settle(account, items.map((instance) => instance.id))
     return answer
   })
 
-  const changeState = (ids: string[], verb: 'stop' | 'start') => {
+  const changeState = (account: FakeAws, ids: string[], verb: 'stop' | 'start') => {
     const unknown = ids.filter((id) => !account.instances.has(id))
     if (unknown.length > 0) throw ec2Error('InvalidInstanceID.NotFound', `The instance IDs '${unknown.join(', ')}' do not exist`)
     const refused = verb === 'stop' ? ids.find((id) => account.refuseStop.has(id)) : undefined
@@ -296,10 +320,11 @@ function fakeEc2(account: FakeAws): void {
       return {InstanceId: id, PreviousState: previous, CurrentState: {Name: verb === 'stop' ? ('stopping' as const) : ('pending' as const)}}
     })
   }
-  ec2.on(StopInstancesCommand).callsFake((input) => ({StoppingInstances: changeState(input.InstanceIds!, 'stop')}))
-  ec2.on(StartInstancesCommand).callsFake((input) => ({StartingInstances: changeState(input.InstanceIds!, 'start')}))
+  ec2.on(StopInstancesCommand).callsFake(async (input, getClient) => ({StoppingInstances: changeState(await inRegion(getClient), input.InstanceIds!, 'stop')}))
+  ec2.on(StartInstancesCommand).callsFake(async (input, getClient) => ({StartingInstances: changeState(await inRegion(getClient), input.InstanceIds!, 'start')}))
 
-  ec2.on(DescribeInstanceStatusCommand).callsFake((input) => {
+  ec2.on(DescribeInstanceStatusCommand).callsFake(async (input, getClient) => {
+    const account = await inRegion(getClient)
     const ids: string[] = input.InstanceIds!
     if (ids.length > 100) throw ec2Error('InvalidParameterValue', 'at most 100 instance ids')
     return {
@@ -312,8 +337,9 @@ function fakeEc2(account: FakeAws): void {
   })
 }
 
-function fakeAutoScaling(account: FakeAws): void {
-  autoScaling.on(DescribeAutoScalingGroupsCommand).callsFake((input: DescribeAutoScalingGroupsCommandInput) => {
+function fakeAutoScaling(inRegion: InRegion): void {
+  autoScaling.on(DescribeAutoScalingGroupsCommand).callsFake(async (input: DescribeAutoScalingGroupsCommandInput, getClient) => {
+    const account = await inRegion(getClient)
     const groups = [...account.groups.values()].filter(
       (group) =>
         (!input.AutoScalingGroupNames || input.AutoScalingGroupNames.includes(group.name)) &&
@@ -327,7 +353,7 @@ function fakeAutoScaling(account: FakeAws): void {
         MaxSize: group.max,
         DesiredCapacity: group.desired,
         DefaultCooldown: 300,
-        AvailabilityZones: [`${REGION}a`],
+        AvailabilityZones: [`${account.region}a`],
         HealthCheckType: 'EC2',
         CreatedTime: new Date('2026-11-01T00:00:00Z'),
         Tags: Object.entries(group.tags).map(([Key, Value]) => ({Key, Value, ResourceId: group.name, ResourceType: 'auto-scaling-group', PropagateAtLaunch: true})),
@@ -336,7 +362,8 @@ function fakeAutoScaling(account: FakeAws): void {
       ...(next ? {NextToken: next} : {}),
     }
   })
-  autoScaling.on(UpdateAutoScalingGroupCommand).callsFake((input) => {
+  autoScaling.on(UpdateAutoScalingGroupCommand).callsFake(async (input, getClient) => {
+    const account = await inRegion(getClient)
     const group = account.groups.get(input.AutoScalingGroupName!)
     if (!group) throw new Error(`AutoScalingGroup name not found - ${input.AutoScalingGroupName}`)
     Object.assign(group, {min: input.MinSize ?? group.min, max: input.MaxSize ?? group.max, desired: input.DesiredCapacity ?? group.desired})
@@ -344,14 +371,14 @@ function fakeAutoScaling(account: FakeAws): void {
   })
 }
 
-function fakeEcs(account: FakeAws): void {
+function fakeEcs(inRegion: InRegion): void {
   const ecsError = (name: string, message: string) => new ECSServiceException({name, message, $fault: 'client', $metadata: {httpStatusCode: 400}})
-  const clusterNames = () => [...new Set([...account.services.values()].map((service) => service.clusterName))].sort()
+  const clusterNames = (account: FakeAws) => [...new Set([...account.services.values()].map((service) => service.clusterName))].sort()
   const clusterNameOf = (cluster: string) => cluster.split('/').pop()!
-  const toSdkService = (arn: string, service: FakeService): Service => ({
+  const toSdkService = (account: FakeAws, arn: string, service: FakeService): Service => ({
     serviceArn: arn,
     serviceName: service.name,
-    clusterArn: clusterArn(service.clusterName),
+    clusterArn: clusterArn(service.clusterName, account.region),
     status: 'ACTIVE',
     desiredCount: service.desired,
     runningCount: service.running,
@@ -361,20 +388,23 @@ function fakeEcs(account: FakeAws): void {
     tags: Object.entries(service.tags).map(([key, value]) => ({key, value})),
   })
 
-  ecs.on(ListClustersCommand).callsFake((input) => {
-    const {items, next} = page(clusterNames().map(clusterArn), input.maxResults ?? 100, input.nextToken)
+  ecs.on(ListClustersCommand).callsFake(async (input, getClient) => {
+    const account = await inRegion(getClient)
+    const {items, next} = page(clusterNames(account).map((name) => clusterArn(name, account.region)), input.maxResults ?? 100, input.nextToken)
     return {clusterArns: items, ...(next ? {nextToken: next} : {})}
   })
-  ecs.on(ListServicesCommand).callsFake((input: ListServicesCommandInput) => {
+  ecs.on(ListServicesCommand).callsFake(async (input: ListServicesCommandInput, getClient) => {
+    const account = await inRegion(getClient)
     const arns = [...account.services.entries()].filter(([, service]) => service.clusterName === clusterNameOf(input.cluster!)).map(([arn]) => arn)
     const {items, next} = page(arns, input.maxResults ?? 10, input.nextToken)
     return {serviceArns: items, ...(next ? {nextToken: next} : {})}
   })
-  ecs.on(DescribeServicesCommand).callsFake((input: DescribeServicesCommandInput) => {
+  ecs.on(DescribeServicesCommand).callsFake(async (input: DescribeServicesCommandInput, getClient) => {
+    const account = await inRegion(getClient)
     if (input.services!.length > 10) throw ecsError('InvalidParameterException', 'services can have at most 10 items.')
     const found = input.services!.flatMap((arn) => {
       const service = account.services.get(arn)
-      return service && service.clusterName === clusterNameOf(input.cluster!) ? [toSdkService(arn, service)] : []
+      return service && service.clusterName === clusterNameOf(input.cluster!) ? [toSdkService(account, arn, service)] : []
     })
     const missing = input.services!.filter((arn) => !account.services.has(arn))
     return {
@@ -382,16 +412,18 @@ function fakeEcs(account: FakeAws): void {
       failures: missing.map((arn) => ({arn, reason: 'MISSING'})),
     }
   })
-  ecs.on(UpdateServiceCommand).callsFake((input) => {
+  ecs.on(UpdateServiceCommand).callsFake(async (input, getClient) => {
+    const account = await inRegion(getClient)
     const service = account.services.get(input.service!)
     if (!service || service.clusterName !== clusterNameOf(input.cluster!)) throw ecsError('ServiceNotFoundException', 'Service not found.')
     // The tasks follow the new count by the time anyone looks.
     service.desired = input.desiredCount ?? service.desired
     service.running = service.desired
-    return {service: toSdkService(input.service!, service)}
+    return {service: toSdkService(account, input.service!, service)}
   })
 
-  scaling.on(DescribeScalableTargetsCommand).callsFake((input: DescribeScalableTargetsCommandInput) => {
+  scaling.on(DescribeScalableTargetsCommand).callsFake(async (input: DescribeScalableTargetsCommandInput, getClient) => {
+    const account = await inRegion(getClient)
     if ((input.ResourceIds?.length ?? 0) > 50) throw new Error('ResourceIds: at most 50')
     const ids = (input.ResourceIds ?? [...account.targets.keys()]).filter((id) => account.targets.has(id))
     const {items, next} = page(ids, input.MaxResults ?? 50, input.NextToken)
@@ -412,7 +444,8 @@ function fakeEcs(account: FakeAws): void {
       ...(next ? {NextToken: next} : {}),
     }
   })
-  scaling.on(RegisterScalableTargetCommand).callsFake((input) => {
+  scaling.on(RegisterScalableTargetCommand).callsFake(async (input, getClient) => {
+    const account = await inRegion(getClient)
     const target = account.targets.get(input.ResourceId!)
     if (!target) throw new Error(`no scalable target ${input.ResourceId}`)
     const suspended = input.SuspendedState
@@ -429,25 +462,34 @@ function fakeEcs(account: FakeAws): void {
   })
 }
 
-function fakeRds(account: FakeAws): void {
+function fakeRds(inRegion: InRegion): void {
   const rdsError = (name: string, message: string) => new RDSServiceException({name, message, $fault: 'client', $metadata: {httpStatusCode: 400}})
-  const arnOf = (id: string) => `arn:aws:rds:${REGION}:${ACCOUNT}:cluster:${id}`
-  rds.on(DescribeDBClustersCommand).callsFake((input) => {
+  rds.on(DescribeDBClustersCommand).callsFake(async (input, getClient) => {
+    const account = await inRegion(getClient)
+    const arnOf = (id: string) => `arn:aws:rds:${account.region}:${ACCOUNT}:cluster:${id}`
     const clusters = [...account.clusters.values()]
     const {items, next} = page(clusters, input.MaxRecords ?? 100, input.Marker)
     const answer = {
-      DBClusters: items.map((cluster) => ({DBClusterIdentifier: cluster.id, DBClusterArn: arnOf(cluster.id), Status: cluster.status, Engine: 'aurora-postgresql', TagList: tagList(cluster.tags)})),
+      DBClusters: items.map((cluster) => ({
+        DBClusterIdentifier: cluster.id,
+        DBClusterArn: arnOf(cluster.id),
+        Status: cluster.status,
+        Engine: 'aurora-postgresql',
+        TagList: tagList(cluster.tags),
+        ...(cluster.globalClusterId ? {GlobalClusterIdentifier: cluster.globalClusterId} : {}),
+      })),
       ...(next ? {Marker: next} : {}),
     }
     // A cluster AWS is starting shows as starting once, then available.
     for (const cluster of items) if (cluster.status === 'starting') cluster.status = 'available'
     return answer
   })
-  rds.on(DescribeDBInstancesCommand).callsFake((input) => {
+  rds.on(DescribeDBInstancesCommand).callsFake(async (input, getClient) => {
+    const account = await inRegion(getClient)
     const members = [...account.clusters.values()].flatMap((cluster) =>
       cluster.memberClasses.map((instanceClass, index) => ({
         DBInstanceIdentifier: `${cluster.id}-${index + 1}`,
-        DBInstanceArn: `arn:aws:rds:${REGION}:${ACCOUNT}:db:${cluster.id}-${index + 1}`,
+        DBInstanceArn: `arn:aws:rds:${account.region}:${ACCOUNT}:db:${cluster.id}-${index + 1}`,
         DBInstanceStatus: cluster.status,
         DBInstanceClass: instanceClass,
         Engine: 'aurora-postgresql',
@@ -458,14 +500,16 @@ function fakeRds(account: FakeAws): void {
     const {items, next} = page(members, input.MaxRecords ?? 100, input.Marker)
     return {DBInstances: items, ...(next ? {Marker: next} : {})}
   })
-  rds.on(StopDBClusterCommand).callsFake((input) => {
+  rds.on(StopDBClusterCommand).callsFake(async (input, getClient) => {
+    const account = await inRegion(getClient)
     const cluster = account.clusters.get(input.DBClusterIdentifier!)
     if (!cluster) throw rdsError('DBClusterNotFoundFault', `DBCluster ${input.DBClusterIdentifier} not found.`)
     if (cluster.status !== 'available') throw rdsError('InvalidDBClusterStateFault', `DbCluster ${cluster.id} is in ${cluster.status} state but expected it to be one of available.`)
     cluster.status = 'stopped'
     return {DBCluster: {DBClusterIdentifier: cluster.id, Status: 'stopping'}}
   })
-  rds.on(StartDBClusterCommand).callsFake((input) => {
+  rds.on(StartDBClusterCommand).callsFake(async (input, getClient) => {
+    const account = await inRegion(getClient)
     const cluster = account.clusters.get(input.DBClusterIdentifier!)
     if (!cluster) throw rdsError('DBClusterNotFoundFault', `DBCluster ${input.DBClusterIdentifier} not found.`)
     if (cluster.status !== 'stopped') throw rdsError('InvalidDBClusterStateFault', `DbCluster ${cluster.id} is in ${cluster.status} state but expected it to be one of stopped.`)
@@ -488,6 +532,18 @@ export function sentRequests(): SentRequest[] {
       const command = call.args[0] as {constructor: {name: string}; input: unknown}
       return {command: command.constructor.name.replace(/Command$/, ''), input: command.input}
     })
+}
+
+/** Every request any mocked client received, in order, with the region of the client it was sent with. */
+export async function sentRequestsByRegion(): Promise<Array<SentRequest & {region: string}>> {
+  const calls = ALL_MOCKS.flatMap((mock) => mock.calls()).sort((a, b) => a.callId - b.callId)
+  return Promise.all(
+    calls.map(async (call) => {
+      const command = call.args[0] as {constructor: {name: string}; input: unknown}
+      const client = call.thisValue as {config: {region: () => Promise<string>}}
+      return {region: await client.config.region(), command: command.constructor.name.replace(/Command$/, ''), input: command.input}
+    }),
+  )
 }
 
 export const requestsOf = (command: string) => sentRequests().filter((request) => request.command === command).map((request) => request.input)

@@ -8,7 +8,7 @@ import {StartInstancesCommand} from '@aws-sdk/client-ec2'
 import {PutObjectCommand} from '@aws-sdk/client-s3'
 import {beforeEach, describe, expect, it} from 'vitest'
 import {startFaultProxy} from '../helpers/fault-proxy.js'
-import {explain, readAudit, FIXTURE_CONFIG, runCli, useMoto} from './moto.js'
+import {explain, readAudit, FIXTURE_CONFIG, REGION, runCli, useMoto} from './moto.js'
 import {BUCKET, LOCK_KEY, REDIS_PROBE_OUTPUT, SERVICE_RESOURCE, useShutdownInventory, type Inventory} from './shutdown-inventory.js'
 
 const ctx = useMoto(REDIS_PROBE_OUTPUT)
@@ -48,8 +48,8 @@ describe('shutdown against moto', {timeout: 120_000}, () => {
     expect(stop.json.results.map((result: {id: string}) => result.id)).not.toContain(asgInstances[0])
     expect(stop.json.skipped).toEqual(
       expect.arrayContaining([
-        {kind: 'ec2-instance', id: inventory.prod, reason: 'tagged Environment=prod: never touched'},
-        {kind: 'ec2-instance', id: inventory.keepAwake, reason: 'fintech:keep-awake=true'},
+        {kind: 'ec2-instance', id: inventory.prod, region: REGION, reason: 'tagged Environment=prod: never touched'},
+        {kind: 'ec2-instance', id: inventory.keepAwake, region: REGION, reason: 'fintech:keep-awake=true'},
       ]),
     )
 

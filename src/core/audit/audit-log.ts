@@ -10,6 +10,8 @@ export interface AuditEntry {
   stack?: string
   /** The resource a non-stack action changed (an instance id, a service ARN). */
   resource?: string
+  /** The resource's region, where the env has more than one. */
+  region?: string
   detail?: string
 }
 

@@ -168,13 +168,34 @@ export interface StateStore {
   delete(key: string): Promise<void>
 }
 
-/** Everything a shutdown run talks to. */
-export interface ShutdownApis {
+/** The services of one region that a shutdown run discovers resources with and acts on. */
+export interface RegionalApis {
   ec2: Ec2Api
   autoScaling: AutoScalingApi
   ecs: EcsApi
   scaling: ScalingApi
   rds: RdsApi
   redis: RedisProbe
+}
+
+/**
+ * Everything a shutdown run talks to: the env's own region (the fields of RegionalApis, and
+ * `region`), its recovery region when it has one, and the state bucket (in the env's region).
+ */
+export interface ShutdownApis extends RegionalApis {
+  /** The region the regional fields talk to: the env's own, the manifest's region. */
+  region: string
+  /** The env's recovery region, with its own clients (same credentials). */
+  recovery?: {region: string; apis: RegionalApis}
   store: StateStore
+}
+
+/** The env's regions, its own first. */
+export const regionsOf = (apis: ShutdownApis): string[] => [apis.region, ...(apis.recovery ? [apis.recovery.region] : [])]
+
+/** The clients of one of the env's regions; an error naming the env's regions for any other (a region dropped from the config since the stop). */
+export function apisIn(apis: ShutdownApis, region: string): RegionalApis {
+  if (region === apis.region) return apis
+  if (apis.recovery?.region === region) return apis.recovery.apis
+  throw new Error(`${region} is not one of the env's regions in the config now (${regionsOf(apis).join(', ')})`)
 }

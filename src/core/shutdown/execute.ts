@@ -1,5 +1,5 @@
 import type {ShutdownScope} from './eligibility.js'
-import {discoverInventory, inventoryOfManifest} from './inventory.js'
+import {discoverInventory, inventoryOfManifest, type RegionError} from './inventory.js'
 import {acquireLock} from './lock.js'
 import {nextManifestKey, openManifest} from './manifests.js'
 import {planStart, planStop, type SkippedResource} from './plan.js'
@@ -26,6 +26,8 @@ export interface ShutdownOutcome {
   newPeriod: boolean
   results: ResourceResult[]
   skipped: SkippedResource[]
+  /** Regions of the env this run could not read (its recovery region): nothing there was stopped or started. */
+  unreadableRegions: RegionError[]
   /** Set when there was nothing to do and why, e.g. start without an open period. */
   nothingToDo?: string
 }
@@ -41,7 +43,7 @@ export async function executeShutdown(request: ShutdownRequest): Promise<Shutdow
     : await acquireLock(apis.store, scope.env, {runId: request.runId, command: action, by: request.by, now: request.clock.now(), ttlMinutes: request.lockTtlMinutes})
   try {
     const open = await openManifest(apis.store, scope.env)
-    const empty = {env: scope.env, action, dryRun: request.dryRun, newPeriod: false, results: [], skipped: []}
+    const empty = {env: scope.env, action, dryRun: request.dryRun, newPeriod: false, results: [], skipped: [], unreadableRegions: []}
     if (action === 'start' && !open) return {...empty, nothingToDo: `no open shutdown period for ${scope.env}: nothing was stopped, so nothing is started`}
     const plan =
       action === 'stop'
@@ -55,7 +57,7 @@ export async function executeShutdown(request: ShutdownRequest): Promise<Shutdow
             open,
           })
         : planStart(open!, await inventoryOfManifest(apis, open!.manifest), scope, request.clock.now())
-    const outcome = {...empty, manifestKey: plan.manifestKey, newPeriod: plan.newPeriod, skipped: plan.skipped}
+    const outcome = {...empty, manifestKey: plan.manifestKey, newPeriod: plan.newPeriod, skipped: plan.skipped, unreadableRegions: plan.unreadable}
     if (request.dryRun) return {...outcome, results: dryRunResults(plan)}
     const options = lock ? {...request, heartbeat: () => lock.renew(request.clock.now())} : request
     const results = action === 'stop' ? await runStop(plan, options) : await runStart(plan, options)

@@ -22,6 +22,8 @@ export type ActionOutcome = z.output<typeof outcomeSchema>
 
 const common = {
   id: z.string().min(1),
+  /** Where the resource lives, so start restores it there; left out by versions before the recovery region, which meant the manifest's region. */
+  region: z.string().min(1).optional(),
   tier: z.enum(TIERS),
   /** The last stop and start applied to this resource in this period. */
   stop: outcomeSchema.optional(),
@@ -69,7 +71,9 @@ export const manifestEntrySchema = z.discriminatedUnion('kind', [
     prior: z.strictObject({status: z.string()}),
   }),
 ])
-export type ManifestEntry = z.output<typeof manifestEntrySchema>
+type StoredEntry = z.output<typeof manifestEntrySchema>
+/** An entry as the core sees it: parseManifest gives an entry of an older manifest its manifest's region. */
+export type ManifestEntry = StoredEntry & {region: string}
 export type ManifestEntryKind = ManifestEntry['kind']
 
 export const manifestSchema = z.strictObject({
@@ -85,7 +89,7 @@ export const manifestSchema = z.strictObject({
   runs: z.array(z.strictObject({runId: z.string(), command: z.enum(['stop', 'start']), at: z.iso.datetime(), by: z.string()})),
   resources: z.array(manifestEntrySchema),
 })
-export type Manifest = z.output<typeof manifestSchema>
+export type Manifest = Omit<z.output<typeof manifestSchema>, 'resources'> & {resources: ManifestEntry[]}
 
 /** Key prefix of an env's shutdown state in the state bucket. */
 export const statePrefix = (env: string) => `fintech/shutdown/${env}/`
@@ -106,7 +110,8 @@ export function parseManifest(body: string, key: string): Manifest {
     const path = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '')
     throw new FileError(key, `${issue.message}; fix or remove it by hand before the next run`, undefined, path || undefined)
   }
-  return parsed.data
+  const manifest = parsed.data
+  return {...manifest, resources: manifest.resources.map((entry) => ({...entry, region: entry.region ?? manifest.region}))}
 }
 
 export const serializeManifest = (manifest: Manifest): string => `${JSON.stringify(manifest, null, 2)}\n`

@@ -1,6 +1,6 @@
 import type {AuroraCluster, DbInstance, Ec2Instance, ScalableTarget, Tags} from './api.js'
 import {exclusionOf, instanceTier, type ShutdownScope} from './eligibility.js'
-import type {Inventory, ServiceState} from './inventory.js'
+import type {Inventory, Located, RegionError, ServiceState} from './inventory.js'
 import {MANIFEST_VERSION, TIERS, type Manifest, type ManifestEntry, type Tier} from './manifest.js'
 
 export type Operation = 'stop' | 'start' | 'none'
@@ -22,6 +22,7 @@ export interface PlannedChange {
 export interface SkippedResource {
   kind: ManifestEntry['kind']
   id: string
+  region: string
   reason: string
 }
 
@@ -36,6 +37,8 @@ export interface ShutdownPlan {
   /** In execution order: stop goes ledger → redis → database, start the other way. */
   changes: PlannedChange[]
   skipped: SkippedResource[]
+  /** Regions of the env the plan could not see: nothing there is stopped or started by this run. */
+  unreadable: RegionError[]
 }
 
 export interface OpenManifest {
@@ -134,10 +137,13 @@ const DB_ASLEEP = new Set(['stopped', 'stopping'])
 /** Was the database serving before the night, i.e. must `start` bring it back? */
 export const dbWasAwake = (status: string): boolean => !DB_ASLEEP.has(status)
 
-type Candidate = {kind: ManifestEntry['kind']; id: string; tags: Tags}
+type Candidate = {kind: ManifestEntry['kind']; id: string; region: string; tags: Tags}
 
-function findEntry<K extends ManifestEntry['kind']>(open: OpenManifest | undefined, kind: K, id: string) {
-  return open?.manifest.resources.find((entry): entry is Extract<ManifestEntry, {kind: K}> => entry.kind === kind && entry.id === id)
+/** The same resource: names (a cluster, a group) are only unique within a region. */
+const resourceKey = (resource: {kind: string; id: string; region: string}) => `${resource.region}|${resource.kind}|${resource.id}`
+
+function findEntry<K extends ManifestEntry['kind']>(open: OpenManifest | undefined, kind: K, id: string, region: string) {
+  return open?.manifest.resources.find((entry): entry is Extract<ManifestEntry, {kind: K}> => entry.kind === kind && entry.id === id && entry.region === region)
 }
 
 const tierRank = (tier: Tier) => TIERS.indexOf(tier)
@@ -160,22 +166,22 @@ export function planStop(inventory: Inventory, context: StopContext): ShutdownPl
   const skipped: SkippedResource[] = []
   const eligible = (candidate: Candidate): boolean => {
     const reason = exclusionOf(candidate.tags, scope, now)
-    if (reason) skipped.push({kind: candidate.kind, id: candidate.id, reason})
+    if (reason) skipped.push({kind: candidate.kind, id: candidate.id, region: candidate.region, reason})
     return !reason
   }
 
   for (const instance of inventory.instances) {
-    if (!eligible({kind: 'ec2-instance', id: instance.id, tags: instance.tags})) continue
-    changes.push(stopInstanceChange(instance, findEntry(open, 'ec2-instance', instance.id)))
+    if (!eligible({kind: 'ec2-instance', id: instance.id, region: instance.region, tags: instance.tags})) continue
+    changes.push(stopInstanceChange(instance, findEntry(open, 'ec2-instance', instance.id, instance.region)))
   }
   for (const group of inventory.groups) {
-    if (!eligible({kind: 'auto-scaling-group', id: group.name, tags: group.tags})) continue
-    const existing = findEntry(open, 'auto-scaling-group', group.name)
+    if (!eligible({kind: 'auto-scaling-group', id: group.name, region: group.region, tags: group.tags})) continue
+    const existing = findEntry(open, 'auto-scaling-group', group.name, group.region)
     const prior = existing?.prior ?? {min: group.min, max: group.max, desired: group.desired}
     const awake = group.min > 0 || group.max > 0 || group.desired > 0
     const wasAwake = prior.min > 0 || prior.max > 0 || prior.desired > 0
     changes.push({
-      entry: {kind: 'auto-scaling-group', id: group.name, tier: 'ledger', prior, stop: existing?.stop, start: existing?.start},
+      entry: {kind: 'auto-scaling-group', id: group.name, region: group.region, tier: 'ledger', prior, stop: existing?.stop, start: existing?.start},
       op: awake && wasAwake ? 'stop' : 'none',
       current: describeSize(group),
       target: awake && wasAwake ? describeSize({min: 0, max: 0, desired: 0}) : describeSize(group),
@@ -187,31 +193,31 @@ export function planStop(inventory: Inventory, context: StopContext): ShutdownPl
     })
   }
   for (const service of inventory.services) {
-    if (!eligible({kind: 'ecs-service', id: service.arn, tags: service.tags})) continue
-    changes.push(stopServiceChange(service, findEntry(open, 'ecs-service', service.arn)))
+    if (!eligible({kind: 'ecs-service', id: service.arn, region: service.region, tags: service.tags})) continue
+    changes.push(stopServiceChange(service, findEntry(open, 'ecs-service', service.arn, service.region)))
   }
   for (const cluster of inventory.clusters) {
-    if (!eligible({kind: 'aurora-cluster', id: cluster.id, tags: cluster.tags})) continue
+    if (!eligible({kind: 'aurora-cluster', id: cluster.id, region: cluster.region, tags: cluster.tags})) continue
     // Held back, not failed: the night goes on, and start owes it nothing.
     if (cluster.globalClusterId) {
-      skipped.push({kind: 'aurora-cluster', id: cluster.id, reason: GLOBAL_MEMBER(cluster.globalClusterId)})
+      skipped.push({kind: 'aurora-cluster', id: cluster.id, region: cluster.region, reason: GLOBAL_MEMBER(cluster.globalClusterId)})
       continue
     }
-    const existing = findEntry(open, 'aurora-cluster', cluster.id)
+    const existing = findEntry(open, 'aurora-cluster', cluster.id, cluster.region)
     changes.push(
       stopDatabaseChange(
-        {kind: 'aurora-cluster', id: cluster.id, tier: 'database', memberClasses: cluster.memberClasses, prior: existing?.prior ?? {status: cluster.status}, stop: existing?.stop, start: existing?.start},
+        {kind: 'aurora-cluster', id: cluster.id, region: cluster.region, tier: 'database', memberClasses: cluster.memberClasses, prior: existing?.prior ?? {status: cluster.status}, stop: existing?.stop, start: existing?.start},
         cluster,
         existing !== undefined,
       ),
     )
   }
   for (const instance of inventory.dbInstances) {
-    if (!eligible({kind: 'rds-instance', id: instance.id, tags: instance.tags})) continue
-    const existing = findEntry(open, 'rds-instance', instance.id)
+    if (!eligible({kind: 'rds-instance', id: instance.id, region: instance.region, tags: instance.tags})) continue
+    const existing = findEntry(open, 'rds-instance', instance.id, instance.region)
     changes.push(
       stopDatabaseChange(
-        {kind: 'rds-instance', id: instance.id, tier: 'database', instanceClass: instance.instanceClass, prior: existing?.prior ?? {status: instance.status}, stop: existing?.stop, start: existing?.start},
+        {kind: 'rds-instance', id: instance.id, region: instance.region, tier: 'database', instanceClass: instance.instanceClass, prior: existing?.prior ?? {status: instance.status}, stop: existing?.stop, start: existing?.start},
         instance,
         existing !== undefined,
       ),
@@ -219,8 +225,8 @@ export function planStop(inventory: Inventory, context: StopContext): ShutdownPl
   }
 
   // Entries of the open period that discovery no longer finds stay in the manifest: start reports them.
-  const seen = new Set(changes.map((change) => `${change.entry.kind}:${change.entry.id}`))
-  const kept = (open?.manifest.resources ?? []).filter((entry) => !seen.has(`${entry.kind}:${entry.id}`))
+  const seen = new Set(changes.map((change) => resourceKey(change.entry)))
+  const kept = (open?.manifest.resources ?? []).filter((entry) => !seen.has(resourceKey(entry)))
   changes.sort((a, b) => tierRank(a.entry.tier) - tierRank(b.entry.tier))
   const merging = open !== undefined && !unfinished
   const manifest: Manifest = merging
@@ -244,13 +250,14 @@ export function planStop(inventory: Inventory, context: StopContext): ShutdownPl
     ...(unfinished ? {supersedes: unfinished} : {}),
     changes,
     skipped,
+    unreadable: inventory.unreadable,
   }
 }
 
-function stopInstanceChange(instance: Ec2Instance, existing: Extract<ManifestEntry, {kind: 'ec2-instance'}> | undefined): PlannedChange {
+function stopInstanceChange(instance: Located<Ec2Instance>, existing: Extract<ManifestEntry, {kind: 'ec2-instance'}> | undefined): PlannedChange {
   const awake = instance.state === 'running' || instance.state === 'pending'
   const prior = existing?.prior ?? {state: awake ? 'running' : 'stopped'}
-  const entry: ManifestEntry = {kind: 'ec2-instance', id: instance.id, tier: instanceTier(instance.tags), instanceType: instance.instanceType, prior, stop: existing?.stop, start: existing?.start}
+  const entry: ManifestEntry = {kind: 'ec2-instance', id: instance.id, region: instance.region, tier: instanceTier(instance.tags), instanceType: instance.instanceType, prior, stop: existing?.stop, start: existing?.start}
   const wasRunning = prior.state === 'running'
   if (awake && wasRunning) {
     return {entry, op: 'stop', current: instance.state, target: 'stopped', note: existing ? `running again since the shutdown; ${MORNING.back}` : undefined}
@@ -266,11 +273,12 @@ function stopInstanceChange(instance: Ec2Instance, existing: Extract<ManifestEnt
   }
 }
 
-function stopServiceChange(service: ServiceState, existing: Extract<ManifestEntry, {kind: 'ecs-service'}> | undefined): PlannedChange {
+function stopServiceChange(service: Located<ServiceState>, existing: Extract<ManifestEntry, {kind: 'ecs-service'}> | undefined): PlannedChange {
   const prior = existing?.prior ?? {desiredCount: service.desiredCount, scaling: service.scaling}
   const entry: ManifestEntry = {
     kind: 'ecs-service',
     id: service.arn,
+    region: service.region,
     tier: 'ledger',
     clusterArn: service.clusterArn,
     name: service.name,
@@ -320,11 +328,16 @@ const asleepBeforeNote = (scaledUpSince: boolean | undefined) =>
 export function planStart(open: OpenManifest, inventory: Inventory, scope: ShutdownScope, now: Date): ShutdownPlan {
   const changes: PlannedChange[] = []
   const skipped: SkippedResource[] = []
-  const instances = new Map(inventory.instances.map((instance) => [instance.id, instance]))
-  const groups = new Map(inventory.groups.map((group) => [group.name, group]))
-  const services = new Map(inventory.services.map((service) => [service.arn, service]))
-  const clusters = new Map(inventory.clusters.map((cluster) => [cluster.id, cluster]))
-  const dbInstances = new Map(inventory.dbInstances.map((instance) => [instance.id, instance]))
+  const byRegion = <T extends {region: string}>(items: T[], id: (item: T) => string) => {
+    const found = new Map(items.map((item) => [`${item.region}|${id(item)}`, item]))
+    return {get: (entry: ManifestEntry) => found.get(`${entry.region}|${entry.id}`)}
+  }
+  const instances = byRegion(inventory.instances, (instance) => instance.id)
+  const groups = byRegion(inventory.groups, (group) => group.name)
+  const services = byRegion(inventory.services, (service) => service.arn)
+  const clusters = byRegion(inventory.clusters, (cluster) => cluster.id)
+  const dbInstances = byRegion(inventory.dbInstances, (instance) => instance.id)
+  const unreadable = new Map(inventory.unreadable.map(({region, error}) => [region, error]))
   const gone = (entry: ManifestEntry, current = 'not found'): PlannedChange => ({
     entry,
     op: 'none',
@@ -335,14 +348,19 @@ export function planStart(open: OpenManifest, inventory: Inventory, scope: Shutd
   })
   const excluded = (entry: ManifestEntry, tags: Tags): boolean => {
     const reason = exclusionOf({...tags, 'fintech:keep-awake': 'false'}, scope, now)
-    if (reason) skipped.push({kind: entry.kind, id: entry.id, reason})
+    if (reason) skipped.push({kind: entry.kind, id: entry.id, region: entry.region, reason})
     return reason !== undefined
   }
 
   for (const entry of open.manifest.resources) {
+    const unread = unreadable.get(entry.region)
+    if (unread !== undefined) {
+      changes.push(unreadChange(entry, unread))
+      continue
+    }
     switch (entry.kind) {
       case 'ec2-instance': {
-        const instance = instances.get(entry.id)
+        const instance = instances.get(entry)
         if (!wasAwakeBefore(entry)) {
           const startedSince = instance?.state === 'running' || instance?.state === 'pending'
           const note = startedSince ? 'was stopped before the night and started by hand since; start leaves it running' : 'was stopped before the night; stays stopped'
@@ -355,7 +373,7 @@ export function planStart(open: OpenManifest, inventory: Inventory, scope: Shutd
         break
       }
       case 'auto-scaling-group': {
-        const group = groups.get(entry.id)
+        const group = groups.get(entry)
         if (!wasAwakeBefore(entry)) {
           const current = group ? describeSize(group) : 'not found'
           changes.push({entry, op: 'none', current, target: current, note: asleepBeforeNote(group && (group.min > 0 || group.max > 0 || group.desired > 0))})
@@ -367,7 +385,7 @@ export function planStart(open: OpenManifest, inventory: Inventory, scope: Shutd
         break
       }
       case 'ecs-service': {
-        const service = services.get(entry.id)
+        const service = services.get(entry)
         if (!wasAwakeBefore(entry)) {
           const current = service ? describeService(service.desiredCount, service.scaling) : 'not found'
           changes.push({entry, op: 'none', current, target: current, note: asleepBeforeNote(service && service.desiredCount > 0)})
@@ -386,7 +404,7 @@ export function planStart(open: OpenManifest, inventory: Inventory, scope: Shutd
       }
       case 'aurora-cluster':
       case 'rds-instance': {
-        const database = entry.kind === 'aurora-cluster' ? clusters.get(entry.id) : dbInstances.get(entry.id)
+        const database = entry.kind === 'aurora-cluster' ? clusters.get(entry) : dbInstances.get(entry)
         if (!wasAwakeBefore(entry)) {
           const startedSince = database !== undefined && !DB_ASLEEP.has(database.status)
           const note = startedSince ? `was stopped before the night and has been started since; start leaves it ${database.status}` : 'was stopped before the night; stays stopped'
@@ -402,5 +420,18 @@ export function planStart(open: OpenManifest, inventory: Inventory, scope: Shutd
     }
   }
   changes.sort((a, b) => tierRank(b.entry.tier) - tierRank(a.entry.tier))
-  return {action: 'start', manifest: open.manifest, manifestKey: open.key, newPeriod: false, changes, skipped}
+  return {action: 'start', manifest: open.manifest, manifestKey: open.key, newPeriod: false, changes, skipped, unreadable: inventory.unreadable}
+}
+
+/**
+ * An entry in a region start could not read: what start still owes it fails (so the period
+ * stays open and the next start tries again), never counts as gone or restored.
+ */
+function unreadChange(entry: ManifestEntry, error: string): PlannedChange {
+  const unknown = `unknown (${entry.region} not read)`
+  if (!awaitsRestore(entry)) {
+    const note = wasAwakeBefore(entry) ? `already restored; ${entry.region} could not be read` : `was asleep before the night; ${entry.region} could not be read`
+    return {entry, op: 'none', current: unknown, target: unknown, note}
+  }
+  return {entry, op: 'start', current: unknown, target: describePrior(entry), blocked: `${entry.region} could not be read (${error}); the next start tries again`}
 }
