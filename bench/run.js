@@ -145,13 +145,17 @@ async function redisFailovers() {
   if (missing > 0) throw new Error(`${missing} acknowledged writes lost across the failovers`)
 }
 
+/** Start flags a user can add through NODE_OPTIONS: a small young generation and a cap on the old one (the audit's live heap stays well under it). */
+const START_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=96']
+
 async function tagsAudit() {
   const n = (value) => value.toLocaleString('en')
   // The user's second run on: compiled code comes from the cache the first run wrote.
   const compileCache = mkdtempSync(join(tmpdir(), 'fintech-bench-compile-cache-'))
-  await measureTagsAudit(repoRoot, 'stacks', compileCache)
-  const stacks = await measureTagsAudit(repoRoot, 'stacks', compileCache)
-  const unique = await measureTagsAudit(repoRoot, 'unique', compileCache)
+  await measureTagsAudit(repoRoot, 'stacks', [], compileCache)
+  const stacks = await measureTagsAudit(repoRoot, 'stacks', [], compileCache)
+  const unique = await measureTagsAudit(repoRoot, 'unique', [], compileCache)
+  const capped = await measureTagsAudit(repoRoot, 'stacks', START_FLAGS, compileCache)
   rmSync(compileCache, {recursive: true, force: true})
   const {size, tps, pages, reportedPages, summary} = stacks
   console.log(
@@ -170,6 +174,7 @@ async function tagsAudit() {
   const runs = [
     ['tags from 60 stacks', stacks],
     ['every tag set different', unique],
+    [`60 stacks, node ${START_FLAGS.join(' ')}`, capped],
   ]
   for (const [what, run] of runs) {
     console.log(
@@ -178,9 +183,11 @@ async function tagsAudit() {
     )
   }
   const worst = Math.max(stacks.maxRssMb, unique.maxRssMb)
+  const cpuRatio = capped.cpuMs / stacks.cpuMs
   console.log(
-    `  target: peak under 200 MB   ${label(worst < 200)} as users run it (the process peak, SDK and mocks included; when it starts, the command turns off V8's ` +
-      `allocation-site pretenuring and young-generation growth and lets the old generation grow by 30% between full collections, src/cli/heap.ts)\n`,
+    `  target: peak under 200 MB   ${label(worst < 200)} as users run it (the process peak, SDK and mocks included; the command turns off V8's ` +
+      `allocation-site pretenuring and young-generation growth when it starts, src/cli/heap.ts); ` +
+      `${label(capped.maxRssMb < 200)} with NODE_OPTIONS="${START_FLAGS.join(' ')}" at ${cpuRatio.toFixed(2)}× the CPU\n`,
   )
 }
 

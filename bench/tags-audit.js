@@ -280,13 +280,13 @@ export async function auditInThisProcess(repoRoot, variety) {
 /**
  * Runs the audit in a fresh node process, so its peak RSS is that of one audit and not of the
  * bench sections before it. `variety`: 'stacks' (tags from 60 stacks) or 'unique' (no two alike);
- * `compileCache`, a folder for Node's compile cache, which bin/run.js turns on for every run a
- * user makes (Node 22+).
+ * `nodeFlags` for the child, e.g. a cap on V8's old generation; `compileCache`, a folder for Node's
+ * compile cache, which bin/run.js turns on for every run a user makes (Node 22+).
  * @returns {Promise<{variety: string, size: typeof SIZE, tps: number, pages: number, reportedPages: number, byCommand: Record<string, number>, summary: object, pacedMs: number, wallMs: number, cpuMs: number, peakRssMb: number, baselineRssMb: number, maxRssMb: number}>}
  *   Throws when the audit fails or its figures are not the mocked account's.
  */
-export async function measureTagsAudit(repoRoot, variety = 'stacks', compileCache = '') {
-  const child = spawnSync(process.execPath, [fileURLToPath(new URL('tags-audit-child.js', import.meta.url)), repoRoot, variety, compileCache], {cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 * 2 ** 20})
+export async function measureTagsAudit(repoRoot, variety = 'stacks', nodeFlags = [], compileCache = '') {
+  const child = spawnSync(process.execPath, [...nodeFlags, fileURLToPath(new URL('tags-audit-child.js', import.meta.url)), repoRoot, variety, compileCache], {cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 * 2 ** 20})
   if (child.status !== 0) throw new Error(`bench/tags-audit-child.js exited ${child.status}: ${child.stderr.trim().slice(-3000)}`)
   return JSON.parse(child.stdout)
 }

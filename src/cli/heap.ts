@@ -3,18 +3,14 @@ import {setFlagsFromString} from 'node:v8'
 /**
  * V8 settings for a run that streams a whole account through memory (`tags audit` of 100,000
  * resources), set when the run starts because Node takes no flags from inside the process and
- * a re-exec would cost a second start-up. Each takes effect at run time (measured, bench 8):
+ * a re-exec would cost a second start-up. Both take effect at run time (measured, bench 8):
  * - no allocation-site pretenuring: V8 otherwise sees the records a page adds survive and starts
  *   allocating every object of those sites, the page's garbage included, straight in the old
  *   generation, which nothing collects until it is large (half the peak was such garbage);
  * - no growth of the young generation past its size at that point: Node 22+ grows it to 64 MB
- *   a semi-space on a large machine, all of it resident, for data that lives one page;
- * - the old generation may grow by 30% between full collections, not by V8's own factor (1.1×
- *   to 4×, from its GC and allocation speeds): the peak is then live data plus a third, not plus garbage as
- *   large again. Unlike a cap (--max-old-space-size), it never stops a larger account's run.
+ *   a semi-space on a large machine, all of it resident, for data that lives one page.
  */
 export function favourLowMemory(): void {
   setFlagsFromString('--no-allocation-site-pretenuring')
   setFlagsFromString('--semi-space-growth-factor=1')
-  setFlagsFromString('--heap-growing-percent=30')
 }
