@@ -8,7 +8,7 @@ import {PriceBook} from '../core/cost/prices.js'
 import type {AccountEnv} from '../core/cost/report.js'
 import type {Clock} from '../core/deploy/clock.js'
 import type {LoadedConfig} from '../core/config/load.js'
-import {selectEnvironment} from '../core/stages/select.js'
+import {selectEnvironment} from '../core/config/env.js'
 
 /**
  * Glue shared by the `fintech cost` commands. They only read: no account guard (they may run

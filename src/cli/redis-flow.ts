@@ -9,7 +9,7 @@ import {addressOf, parseEndpoint, type RedisConnector, type RedisEndpoint} from 
 import type {FailoverEvent} from '../core/redis/failover.js'
 import type {NodeShell, RedisNode} from '../core/redis/patch.js'
 import {redisMasterStack} from '../core/shutdown/scope.js'
-import {isProtectedEnv, selectEnvironment} from '../core/stages/select.js'
+import {isProtectedEnv, selectEnvironment} from '../core/config/env.js'
 import {openGuardedSession} from './aws-session.js'
 import {createRedisConnector} from './redis-connector.js'
 import {startSsmForwards} from './ssm-forward.js'

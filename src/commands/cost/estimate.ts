@@ -4,7 +4,8 @@ import {globalTarget, priceBook} from '../../cli/cost.js'
 import {estimateEnvironment, PRICED_TYPES, type CostEstimate} from '../../core/cost/estimate.js'
 import {ExitCode} from '../../core/errors.js'
 import {planEnvironment} from '../../core/stages/plan.js'
-import {selectEnvironment, selectStages} from '../../core/stages/select.js'
+import {selectEnvironment} from '../../core/config/env.js'
+import {selectStages} from '../../core/stages/select.js'
 import {renderEstimate} from '../../ui/cost.js'
 
 export default class CostEstimateCommand extends FintechCommand {

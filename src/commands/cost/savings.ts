@@ -8,7 +8,7 @@ import {systemClock} from '../../core/deploy/clock.js'
 import {ExitCode, FintechError} from '../../core/errors.js'
 import {stateBucketOf} from '../../core/shutdown/scope.js'
 import {planEnvironment, type EnvironmentPlan} from '../../core/stages/plan.js'
-import {selectEnvironment} from '../../core/stages/select.js'
+import {selectEnvironment} from '../../core/config/env.js'
 import {renderSavings} from '../../ui/cost.js'
 
 export default class CostSavingsCommand extends FintechCommand {

@@ -9,7 +9,7 @@ import {secretsToRecover, stepChanges} from '../../core/runbook/engine.js'
 import {parseParamFlags, resolveRunbookParams, secretParamsToResume} from '../../core/runbook/parameters.js'
 import type {RunState} from '../../core/runbook/run-state.js'
 import type {Runbook} from '../../core/runbook/schema.js'
-import {isProtectedEnv} from '../../core/stages/select.js'
+import {isProtectedEnv} from '../../core/config/env.js'
 
 export default class RunbookResume extends FintechCommand {
   static summary = 'Continue a runbook run where it stopped: the failed or interrupted step runs again, finished steps never do.'

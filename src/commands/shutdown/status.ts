@@ -9,7 +9,7 @@ import type {Manifest} from '../../core/shutdown/manifest.js'
 import {latestManifest} from '../../core/shutdown/manifests.js'
 import {describePrior, planStart} from '../../core/shutdown/plan.js'
 import {nextTransitions, type Transition} from '../../core/shutdown/schedule.js'
-import {selectEnvironment} from '../../core/stages/select.js'
+import {selectEnvironment} from '../../core/config/env.js'
 import {systemClock} from '../../core/deploy/clock.js'
 
 interface ShutdownStatusResult {
