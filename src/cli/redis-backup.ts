@@ -24,7 +24,8 @@ export interface BackupResult {
 /** `fintech redis backup`: BGSAVE on a replica, its RDB copied to the backup bucket through SSM. */
 export async function redisBackupCommand(
   flags: RedisFlags & {'dry-run': boolean; yes: boolean; timeout: number},
-  readConfig: (path: string) => LoadedConfig, io: CommandIO,
+  readConfig: (path: string) => LoadedConfig,
+  io: CommandIO,
 ): Promise<Outcome<BackupResult>> {
   const target = await openRedisTarget(flags, readConfig)
   try {

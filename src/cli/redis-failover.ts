@@ -16,7 +16,8 @@ const seconds = (ms?: number) => (ms === undefined ? '-' : `${(ms / 1000).toFixe
 /** `fintech redis failover`: a planned failover that loses no acknowledged write (dry run: the pre-checks). */
 export async function redisFailoverCommand(
   flags: RedisFlags & {'dry-run': boolean; yes: boolean; 'max-lag-bytes': number; 'sync-timeout': number; 'pause-budget': number; timeout: number},
-  readConfig: (path: string) => LoadedConfig, io: CommandIO,
+  readConfig: (path: string) => LoadedConfig,
+  io: CommandIO,
 ): Promise<Outcome<FailoverResult>> {
   const target = await openRedisTarget(flags, readConfig)
   const record = (result: AuditEntry['result'], detail: string) =>

@@ -83,7 +83,8 @@ function auditInterruption(result: PatchResult, masterName: string, record: (res
 /** `fintech redis patch`: the nodes patched one at a time through SSM, the primary last after a planned failover. */
 export async function redisPatchCommand(
   flags: RedisFlags & {'dry-run': boolean; yes: boolean; command: string; timeout: number; 'command-timeout': number; 'max-lag-bytes': number},
-  readConfig: (path: string) => LoadedConfig, io: CommandIO,
+  readConfig: (path: string) => LoadedConfig,
+  io: CommandIO,
 ): Promise<Outcome<RedisPatchResult>> {
   if (!flags.env) throw new InputError('--env is required: the instances to patch come from the data stack')
   const target = await openRedisTarget(flags, readConfig)

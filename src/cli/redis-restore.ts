@@ -29,7 +29,8 @@ const stampOf = (at: Date) => at.toISOString().replaceAll(/[-:]/g, '').replace(/
 /** `fintech redis restore`: the primary restored from a backup in the bucket, the replicas resynced from it. */
 export async function redisRestoreCommand(
   flags: RedisFlags & {backup: string; 'dry-run': boolean; yes: boolean; 'break-glass': boolean; timeout: number},
-  readConfig: (path: string) => LoadedConfig, io: CommandIO,
+  readConfig: (path: string) => LoadedConfig,
+  io: CommandIO,
 ): Promise<Outcome<RestoreOutput>> {
   if (!flags.env) throw new InputError('--env is required: the backup bucket and the instances come from the data stack')
   const target = await openRedisTarget(flags, readConfig)
