@@ -6,7 +6,7 @@ import type {LoadedConfig} from '../core/config/load.js'
 import type {CallerIdentity, StackApi} from '../core/deploy/api.js'
 import {InterruptedError, systemClock} from '../core/deploy/clock.js'
 import {ExitCode, FintechError, InputError} from '../core/errors.js'
-import {resolveEnv, selectEnvironment} from '../core/config/env.js'
+import {resolveEnv, type ResolvedEnv} from '../core/config/env.js'
 import {activateCostAllocationTags, type ActivationRun} from '../core/tags/activate.js'
 import type {ResourceSource, StackTagsReader, TagWriter} from '../core/tags/api.js'
 import {buildAuditReport, type AuditReport} from '../core/tags/audit.js'
@@ -40,8 +40,7 @@ export const tagsFlags = {
 }
 
 /** The regions a run covers: the --region flags, else the env's region plus us-east-1. */
-export function regionsOf(loaded: LoadedConfig, envName: string, flagged: string[] | undefined): string[] {
-  const env = selectEnvironment(loaded.config, envName)
+function regionsOf(env: ResolvedEnv, flagged: string[] | undefined): string[] {
   const regions = flagged && flagged.length > 0 ? flagged : [env.region, GLOBAL_REGION]
   for (const region of regions) if (!REGION.test(region)) throw new InputError(`--region ${region}: not an AWS region such as eu-west-1`)
   return [...new Set(regions)]
@@ -66,16 +65,11 @@ export interface TagsSession {
  * per region the Tagging API and the listings of EC2, RDS, ECS, DynamoDB, ELBv2 and Logs,
  * and S3 once for all regions. Nothing is read until the inventory is collected.
  */
-export async function openTagsSession(
-  loaded: LoadedConfig,
-  envName: string,
-  options: {regions: string[]; profile?: string; signal?: AbortSignal},
-): Promise<TagsSession> {
-  const env = selectEnvironment(loaded.config, envName)
+async function openTagsSession(loaded: LoadedConfig, env: ResolvedEnv, options: {regions: string[]; signal?: AbortSignal}): Promise<TagsSession> {
   const rate = taggingRate(process.env[TAGGING_RATE_VARIABLE])
-  const profile = options.profile ?? env.profile
+  const {profile} = env.target
   const targetIn = (region: string): AwsTarget => ({region, ...(profile ? {profile} : {}), timeouts: loaded.config.aws})
-  const {caller, audit} = await openGuardedSession(loaded, envName, targetIn(options.regions[0]!))
+  const {caller, audit} = await openGuardedSession(loaded, env.name, targetIn(options.regions[0]!))
   const account = env.account
 
   const [tagging, ec2, rds, ecs, dynamodb, elbv2, logs, s3] = await Promise.all([
@@ -190,12 +184,13 @@ export async function tagsAuditCommand(
   flags: {env: string; region?: string[]; profile?: string; format: string; by: string; all: boolean; limit: number},
   io: CommandIO,
 ): Promise<Outcome<AuditReport>> {
-  const regions = regionsOf(loaded, flags.env, flags.region)
+  const env = resolveEnv(loaded, flags.env, {profile: flags.profile})
+  const regions = regionsOf(env, flags.region)
   const policy = tagPolicyOf(loaded.config)
   const by = flags.by as 'resource' | 'owner'
 
   const report = await withInterrupt(async ({signal}) => {
-    const session = await openTagsSession(loaded, flags.env, {regions, profile: flags.profile, signal})
+    const session = await openTagsSession(loaded, env, {regions, signal})
     const inventory = await readInventory(session, policy, {concurrency: loaded.config.concurrency, note: (line) => io.note(line), signal})
     const pacing = {requestsPerSecond: session.rate, waitedMs: session.pacedMs()}
     return buildAuditReport(inventory, policy, {env: flags.env, account: session.account, regions, all: flags.all, pacing})
@@ -230,7 +225,7 @@ export async function tagsFixCommand(
   io: CommandIO,
 ): Promise<Outcome<TagsFixResult>> {
   const env = resolveEnv(loaded, flags.env, {profile: flags.profile})
-  const regions = regionsOf(loaded, flags.env, flags.region)
+  const regions = regionsOf(env, flags.region)
   const policy = tagPolicyOf(loaded.config)
   const {rules} = loaded.config.tagging
   validateRules(policy, rules, loaded)
@@ -241,7 +236,7 @@ export async function tagsFixCommand(
   }
 
   return withInterrupt(async ({signal}): Promise<Outcome<TagsFixResult>> => {
-    const session = await openTagsSession(loaded, flags.env, {regions, profile: flags.profile, signal})
+    const session = await openTagsSession(loaded, env, {regions, signal})
     const inventory = await readInventory(session, policy, {concurrency: loaded.config.concurrency, extraKeys: ruleKeys(rules), note: (line) => io.note(line), signal})
     const plan = await planFix(inventory.records.values(), {
       policy,
