@@ -8,6 +8,7 @@ import {DEFAULT_PATCH, DEFAULT_PATCH_COMMAND, PatchError, planPatch, runPatch, t
 import {DEFAULT_LIMITS, readRedisStatus} from '../../core/redis/status.js'
 import {createApprover} from '../../ui/approval.js'
 import {describeFailoverEvent, interruptedFailoverReport} from '../../ui/redis-failover.js'
+import {yesFlag} from '../../cli/flags.js'
 
 const seconds = (ms?: number) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`)
 const label = (step: PatchStep) => `${step.address} (${step.instanceId}, ${step.as})`
@@ -88,7 +89,7 @@ export default class RedisPatch extends FintechCommand {
   static flags = {
     ...redisFlags,
     'dry-run': Flags.boolean({description: 'print the order and the command, change nothing', default: false}),
-    yes: Flags.boolean({description: 'approve in a protected env (prod) without a prompt', default: false}),
+    yes: yesFlag('approve in a protected env (prod) without a prompt'),
     command: Flags.string({description: 'shell run on each node as root', default: DEFAULT_PATCH_COMMAND}),
     timeout: Flags.integer({description: 'seconds a node may take to be back in sync after its command', default: DEFAULT_PATCH.resyncTimeoutMs / 1000, min: 1}),
     'command-timeout': Flags.integer({description: 'seconds the command may run on a node', default: 900, min: 1}),

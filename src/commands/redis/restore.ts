@@ -5,6 +5,7 @@ import {ExitCode, FintechError, InputError} from '../../core/errors.js'
 import {isBreakGlassCaller, planRestore, runRestore, type RestoreEvent, type RestorePlan, type RestoreResult} from '../../core/redis/restore.js'
 import {readRedisStatus} from '../../core/redis/status.js'
 import {typedConfirmation} from '../../ui/typed-confirmation.js'
+import {yesFlag} from '../../cli/flags.js'
 
 interface RestoreOutput {
   dryRun: boolean
@@ -45,7 +46,7 @@ export default class RedisRestore extends FintechCommand {
     ...redisFlags,
     backup: Flags.string({required: true, description: 'the backup\'s object key in the backup bucket (fintech redis backup list)'}),
     'dry-run': Flags.boolean({description: 'check the backup and the tier, print the steps, change nothing', default: false}),
-    yes: Flags.boolean({description: 'skip the typed confirmation in a protected env', default: false}),
+    yes: yesFlag('skip the typed confirmation in a protected env'),
     'break-glass': Flags.boolean({description: 'required in a protected env (prod), together with the break-glass role', default: false}),
     timeout: Flags.integer({description: 'seconds to wait at each step (the SSM command, the primary loading, the replicas resyncing)', default: 900, min: 1}),
   }

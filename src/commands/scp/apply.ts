@@ -8,6 +8,7 @@ import {applyGuardrailPlan, type ChangeResult} from '../../core/scp/apply.js'
 import {describeChange, type ScpPlan} from '../../core/scp/plan.js'
 import {createApprover} from '../../ui/approval.js'
 import {renderApplyResults, renderPlan} from '../../ui/scp.js'
+import {yesFlag} from '../../cli/flags.js'
 
 export type ScpApplyOutput = ScpPlan & {
   dryRun: boolean
@@ -25,7 +26,7 @@ export default class ScpApply extends FintechCommand {
 
   static flags = {
     'dry-run': Flags.boolean({default: false, description: 'show the plan and the guards\' verdict; change nothing'}),
-    yes: Flags.boolean({default: false, char: 'y', description: 'approve changes that reach a protected env without asking'}),
+    yes: yesFlag('approve changes that reach a protected env without asking'),
   }
 
   async run(): Promise<ScpApplyOutput> {

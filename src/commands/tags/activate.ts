@@ -6,6 +6,7 @@ import {selectEnvironment} from '../../core/stages/select.js'
 import {activateCostAllocationTags, type ActivationRun} from '../../core/tags/activate.js'
 import {renderActivation} from '../../ui/tags.js'
 import {typedConfirmation} from '../../ui/typed-confirmation.js'
+import {yesFlag} from '../../cli/flags.js'
 
 export type TagsActivateResult = ActivationRun & {env: string; account: string}
 
@@ -19,7 +20,7 @@ export default class TagsActivate extends FintechCommand {
   static flags = {
     env: Flags.string({description: 'the env of the payer account (AWS Organizations management account)', default: 'management'}),
     'dry-run': Flags.boolean({default: false, description: 'show the status of each required tag; activate nothing'}),
-    yes: Flags.boolean({char: 'y', default: false, description: 'skip the typed confirmation a protected env asks for'}),
+    yes: yesFlag('skip the typed confirmation a protected env asks for'),
   }
 
   async run(): Promise<TagsActivateResult> {

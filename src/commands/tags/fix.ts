@@ -10,6 +10,7 @@ import type {InventoryGap} from '../../core/tags/inventory.js'
 import {tagPolicyOf} from '../../core/tags/policy.js'
 import {gapLines, renderFixPlan, renderFixRun} from '../../ui/tags.js'
 import {typedConfirmation} from '../../ui/typed-confirmation.js'
+import {yesFlag} from '../../cli/flags.js'
 
 export interface TagsFixResult {
   env: string
@@ -38,7 +39,7 @@ export default class TagsFix extends FintechCommand {
     ...tagsFlags,
     'dry-run': Flags.boolean({default: false, description: 'print the plan; write nothing'}),
     overwrite: Flags.boolean({default: false, description: "also replace empty and not-allowed values, and valid ones that differ from the owning stack's"}),
-    yes: Flags.boolean({char: 'y', default: false, description: 'skip the typed confirmation a protected env asks for'}),
+    yes: yesFlag('skip the typed confirmation a protected env asks for'),
     limit: Flags.integer({description: 'resources shown in the plan (0: all); --json always holds all', default: 50, min: 0}),
   }
 

@@ -5,6 +5,7 @@ import {ExitCode, FintechError, InputError} from '../../../core/errors.js'
 import {backupKey, bgsave, pickBackupReplica, uploadScript} from '../../../core/redis/backup.js'
 import {readRedisStatus} from '../../../core/redis/status.js'
 import {createApprover} from '../../../ui/approval.js'
+import {yesFlag} from '../../../cli/flags.js'
 
 interface BackupResult {
   dryRun: boolean
@@ -25,7 +26,7 @@ export default class RedisBackup extends FintechCommand {
   static flags = {
     ...redisFlags,
     'dry-run': Flags.boolean({description: 'name the replica and the object key, and change nothing', default: false}),
-    yes: Flags.boolean({description: 'approve a backup in a protected env (prod) without a prompt', default: false}),
+    yes: yesFlag('approve a backup in a protected env (prod) without a prompt'),
     timeout: Flags.integer({description: 'seconds to wait for BGSAVE', default: 600, min: 1}),
   }
 
