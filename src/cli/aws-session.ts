@@ -7,7 +7,12 @@ import {ExitCode, FintechError} from '../core/errors.js'
 import {assertAccount} from '../core/guard/account.js'
 
 /** The SDK found no credentials at all, as opposed to credentials AWS refused. */
-export class MissingCredentialsError extends FintechError {}
+export class MissingCredentialsError extends FintechError {
+  /** The same error, its hint also naming --offline: only for a command that has that flag. */
+  offeringOffline(): MissingCredentialsError {
+    return new MissingCredentialsError(this.message, this.exitCode, `${this.hint}; --offline plans without AWS`)
+  }
+}
 
 const isMissingCredentials = (error: unknown): boolean =>
   (error as {name?: string}).name === 'CredentialsProviderError' || /could not load credentials/i.test((error as Error).message ?? '')
@@ -25,7 +30,7 @@ export async function openGuardedSession(
     throw new MissingCredentialsError(
       `no AWS credentials found for ${envName} (account ${env.account}${target.profile ? `, profile ${target.profile}` : ''})`,
       ExitCode.failed,
-      'sign in (e.g. aws sso login), or pass --profile; --offline plans without AWS',
+      'sign in (e.g. aws sso login), or pass --profile',
     )
   })
   const audit = jsonlAuditSink(auditLogPath(loaded.config.audit.path), () => caller.arn)

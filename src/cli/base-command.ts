@@ -1,22 +1,51 @@
-import {Command, Errors, Flags} from '@oclif/core'
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import {DEFAULT_CONFIG_FILE, loadConfig, type LoadedConfig} from '../core/config/load.js'
 import {FintechError} from '../core/errors.js'
-import {resolveEnv, type AwsTarget, type ResolvedEnv, type TargetFlags} from '../core/config/env.js'
+import {resolveEnv, type ResolvedEnv, type TargetFlags} from '../core/config/env.js'
 import type {CommandIO, Outcome} from './command-io.js'
+import {applyColour} from '../ui/colour.js'
+
+/** oclif's FlagOutput and ArgOutput, which its index does not export. */
+type ParsedValues = {[name: string]: any}
+
+const configFlag = Flags.string({
+  description: 'path of the fintech config file',
+  default: DEFAULT_CONFIG_FILE,
+  env: 'FINTECH_CONFIG',
+  helpGroup: 'GLOBAL',
+})
+
+const colorFlag = Flags.boolean({
+  allowNo: true,
+  description: 'colour the output, or not (default: on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it; never with --json)',
+  helpGroup: 'GLOBAL',
+})
+
+const offlineBaseFlags = {config: configFlag, color: colorFlag}
+
+const awsFlags = {
+  profile: Flags.string({description: 'AWS profile to use instead of the environment\'s own', helpGroup: 'GLOBAL'}),
+  region: Flags.string({description: 'AWS region to use instead of the environment\'s own', helpGroup: 'GLOBAL'}),
+}
 
 /** Flags and error handling every fintech command shares. */
 export abstract class FintechCommand extends Command {
   static enableJsonFlag = true
 
-  static baseFlags = {
-    config: Flags.string({
-      description: 'path of the fintech config file',
-      default: DEFAULT_CONFIG_FILE,
-      env: 'FINTECH_CONFIG',
-      helpGroup: 'GLOBAL',
-    }),
-    profile: Flags.string({description: 'AWS profile to use instead of the environment\'s own', helpGroup: 'GLOBAL'}),
-    region: Flags.string({description: 'AWS region to use instead of the environment\'s own', helpGroup: 'GLOBAL'}),
+  // Optional in the type, so that a command that never calls AWS can leave them out (offlineBaseFlags).
+  static baseFlags: typeof offlineBaseFlags & Partial<typeof awsFlags> = {...offlineBaseFlags, ...awsFlags}
+
+  /** The base flags of a command that never calls AWS: no --profile or --region to offer. */
+  static offlineBaseFlags = offlineBaseFlags
+
+  /** Every command parses its flags first: the colour decision is taken there, once. */
+  protected async parse<F extends ParsedValues, B extends ParsedValues, A extends ParsedValues>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv)
+    applyColour({flag: (parsed.flags as {color?: boolean}).color, json: this.jsonEnabled(), env: process.env}, {stdout: process.stdout, stderr: process.stderr})
+    return parsed
   }
 
   protected readConfig(path: string): LoadedConfig {
@@ -26,10 +55,6 @@ export abstract class FintechCommand extends Command {
   /** The env named by --env, resolved once for the whole run. */
   protected resolveEnv(loaded: LoadedConfig, envName: string, flags: TargetFlags): ResolvedEnv {
     return resolveEnv(loaded, envName, flags)
-  }
-
-  protected awsTarget(loaded: LoadedConfig, envName: string, flags: TargetFlags): AwsTarget {
-    return this.resolveEnv(loaded, envName, flags).target
   }
 
   /** The terminal as the command's src/cli function sees it. */

@@ -103,8 +103,9 @@ export async function deployFlow(loaded: LoadedConfig, options: DeployFlowOption
   try {
     session = await openGuardedSession(loaded, options.env, options.target)
   } catch (error) {
-    if (options.dryRun && error instanceof MissingCredentialsError) return offline(plan, 'No AWS credentials found: showing the offline plan.')
-    throw error
+    if (!(error instanceof MissingCredentialsError)) throw error
+    if (options.dryRun) return offline(plan, 'No AWS credentials found: showing the offline plan.')
+    throw error.offeringOffline()
   }
 
   const [{createStackApi}, reporter] = await Promise.all([

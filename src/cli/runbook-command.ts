@@ -21,10 +21,11 @@ import {FintechCommand} from './base-command.js'
 import type {CommandIO, Outcome} from './command-io.js'
 import {assertRunbookEnv, auditFileOf, holdingRun, loadRunState, parameterSources, runbookApprover, runbookHash, runbookRedis, runbookShell, runnableRunbook, runWithState, stateFileOf} from './runbook-flow.js'
 import {projectRunbooks, runbookApiProblems} from './runbooks.js'
+import {yesFlag} from './flags.js'
 
 /** Flags `run` and `resume` share. */
 export const runFlags = {
-  yes: Flags.boolean({description: 'approve the approval steps in advance (never in a protected env, where the env name must be typed at a terminal)', default: false}),
+  yes: yesFlag('approve the approval steps in advance (never in a protected env, where the env name must be typed at a terminal)'),
   'log-group': Flags.string({description: 'also write the run\'s audit lines to this CloudWatch Logs group (a stream named after the run)'}),
 }
 

@@ -3,6 +3,7 @@ import {FintechCommand} from '../cli/base-command.js'
 import {deployCommand, type DeployFlowResult} from '../cli/deploy-flow.js'
 import type {OrgDeployResult} from '../cli/org-flow.js'
 import {stackFlags} from '../cli/stack-flags.js'
+import {yesFlag} from '../cli/flags.js'
 
 export default class Deploy extends FintechCommand {
   static summary = 'Deploy stages of the platform through reviewed change sets.'
@@ -25,7 +26,7 @@ export default class Deploy extends FintechCommand {
       exclusive: ['offline', 'concurrency', 'allow-replacement', 'force'],
     }),
     'dry-run': Flags.boolean({default: false, description: 'create each change set, show it and delete it; change nothing'}),
-    yes: Flags.boolean({default: false, char: 'y', description: 'approve change sets that need approval without asking'}),
+    yes: yesFlag('approve change sets that need approval without asking'),
     'allow-replacement': Flags.boolean({default: false, description: 'allow change sets that replace or remove stateful resources'}),
     force: Flags.boolean({default: false, description: 'create a change set even when template, parameters and tags are unchanged'}),
   }

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../cli/base-command.js'
 import {destroyCommand, type DestroyResult} from '../cli/destroy.js'
+import {yesFlag} from '../cli/flags.js'
 
 export default class Destroy extends FintechCommand {
   static summary = 'Tear down stages of a non-production env, last stage first.'
@@ -13,7 +14,7 @@ export default class Destroy extends FintechCommand {
     stage: Flags.string({description: 'stage to destroy, or "all"', required: true}),
     env: Flags.string({description: 'environment from fintech.config.yaml', required: true}),
     'dry-run': Flags.boolean({default: false, description: 'list what would be deleted and kept; change nothing'}),
-    yes: Flags.boolean({default: false, char: 'y', description: 'skip the typed confirmation'}),
+    yes: yesFlag('skip the typed confirmation'),
     'allow-data-loss': Flags.boolean({default: false, description: 'delete stateful resources that have no Retain or Snapshot DeletionPolicy'}),
   }
 

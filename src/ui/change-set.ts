@@ -1,6 +1,7 @@
 import Table from 'cli-table3'
 
 import type {ClassifiedChange, ClassifiedChangeSet} from '../core/changeset/classify.js'
+import {stdoutPalette, type Palette} from './colour.js'
 
 function replacementLabel(change: ClassifiedChange): string {
   return change.replacement === 'True' || change.replacement === 'Conditional' ? change.replacement : '-'
@@ -20,12 +21,13 @@ function describeDestructive(change: ClassifiedChange): string {
 }
 
 /** The change set as a reviewer reads it before approving: every change, then what is risky and why. */
-export function renderChangeSet(stackName: string, changeSet: ClassifiedChangeSet): string {
+/** `palette` is that of the stream it is written to: a progress log on stderr passes stderr's. */
+export function renderChangeSet(stackName: string, changeSet: ClassifiedChangeSet, palette: Palette = stdoutPalette): string {
   if (changeSet.changes.length === 0) return `Change set for ${stackName}: no changes`
 
   const table = new Table({
     head: ['Action', 'Logical ID', 'Type', 'Replacement', 'Causes', 'Risk'],
-    // Colour codes would leak into CI logs and snapshots; the layout alone is readable.
+    // Only the risks are coloured, and only where the colour decision allows (src/ui/colour.ts).
     style: {head: [], border: []},
     // No rule between rows: a long change set stays short enough to review on one screen.
     chars: {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''},
@@ -37,17 +39,17 @@ export function renderChangeSet(stackName: string, changeSet: ClassifiedChangeSe
       change.resourceType,
       replacementLabel(change),
       listOrDash(change.replacementCauses),
-      listOrDash(change.risks),
+      change.risks.length > 0 ? palette.bad(change.risks.join(', ')) : '-',
     ])
   }
 
   const {add, modify, remove} = changeSet.counts
   const lines = [`Change set for ${stackName}:`, table.toString(), `${add} to add, ${modify} to modify, ${remove} to remove`]
   if (changeSet.destructive.length > 0) {
-    lines.push('Destructive changes:', ...changeSet.destructive.map((change) => `  ${describeDestructive(change)}`))
+    lines.push(palette.bad('Destructive changes:'), ...changeSet.destructive.map((change) => `  ${describeDestructive(change)}`))
   }
   if (changeSet.broadening.length > 0) {
-    lines.push('Permission-broadening changes:')
+    lines.push(palette.warn('Permission-broadening changes:'))
     for (const change of changeSet.broadening) {
       lines.push(`  ${change.logicalId} (${change.resourceType})`, ...change.broadening.map((grant) => `    ${grant}`))
     }

@@ -5,6 +5,7 @@ import {addDays, daysIn, lastDay, type DateRange} from '../core/cost/period.js'
 import type {CostReport, GroupCost} from '../core/cost/report.js'
 import type {SavingsReport} from '../core/cost/savings.js'
 import {bar, sparkline} from './charts.js'
+import {stdoutPalette} from './colour.js'
 
 const money = (amount: number) => amount.toLocaleString('en-US', {minimumFractionDigits: 2, maximumFractionDigits: 2})
 const signed = (amount: number) => `${amount > 0 ? '+' : amount < 0 ? '-' : ''}${money(Math.abs(amount))}`
@@ -134,7 +135,7 @@ export function renderSavings(report: SavingsReport): string {
   } else {
     lines.push(`Redis: ${redis?.note ?? 'no self-hosted Redis node in the templates of this env'}`)
   }
-  lines.push(...report.warnings.map((warning) => `warning: ${warning}`))
+  lines.push(...report.warnings.map((warning) => stdoutPalette.warn(`warning: ${warning}`)))
   lines.push(costExplorerFooter(report.costExplorer.usage))
   return lines.join('\n')
 }
@@ -157,7 +158,7 @@ export function renderEstimate(estimate: CostEstimate, options: {details: boolea
     }
   }
   lines.push('', `${'total'.padEnd(40)}${money(estimate.monthlyUsd).padStart(12)}`, 'Requests, storage, data transfer and other usage are not included.')
-  lines.push(...estimate.warnings.map((warning) => `warning: ${warning}`))
+  lines.push(...estimate.warnings.map((warning) => stdoutPalette.warn(`warning: ${warning}`)))
   return lines.join('\n')
 }
 

@@ -1,10 +1,13 @@
 import type {CheckResult, CheckState} from '../core/dr/checks.js'
 import type {DrStatus} from '../core/dr/status.js'
+import {stdoutPalette} from './colour.js'
 
 const MARK: Record<CheckState, string> = {ok: 'ok ', 'out-of-bounds': 'OUT', unreadable: '?? '}
 
+const TONE: Record<CheckState, (text: string) => string> = {ok: stdoutPalette.good, 'out-of-bounds': stdoutPalette.bad, unreadable: stdoutPalette.warn}
+
 const line = (check: CheckResult, title: string, facts: string) => [
-  `${MARK[check.state]} ${title}: ${facts}`,
+  `${TONE[check.state](MARK[check.state])} ${title}: ${facts}`,
   ...check.problems.map((problem) => `      ${problem.state === 'out-of-bounds' ? 'out of bounds' : 'unreadable'}: ${problem.message}`),
 ]
 
@@ -42,6 +45,6 @@ export function renderDrStatus(status: DrStatus): string {
       ),
     ),
     ...line(serving, 'Serving', `traffic ${serving.dnsRegion ?? '-'}, Aurora writer ${serving.writerRegion ?? '-'}`),
-    `DR ${verdict[status.state]}`,
+    `DR ${TONE[status.state](verdict[status.state])}`,
   ].join('\n')
 }

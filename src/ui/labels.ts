@@ -1,4 +1,5 @@
 import type {RootCause, StackOutcome, StackPhase} from '../core/deploy/events.js'
+import type {Palette} from './colour.js'
 
 // Typed as a full Record so a new phase in the engine fails the build until it has words here.
 const PHASE_LABELS: Record<StackPhase, string> = {
@@ -16,6 +17,20 @@ const PHASE_LABELS: Record<StackPhase, string> = {
 
 export function describePhase(phase: StackPhase, detail?: string): string {
   return detail ? `${PHASE_LABELS[phase]} (${detail})` : PHASE_LABELS[phase]
+}
+
+/** The tone a stack's outcome is shown in, as the ink view colours its mark. */
+export const OUTCOME_TONES: Record<StackOutcome, keyof Palette | undefined> = {
+  created: 'good',
+  updated: 'good',
+  unchanged: 'good',
+  'no-changes': 'good',
+  planned: 'good',
+  deleted: 'good',
+  skipped: 'muted',
+  blocked: 'warn',
+  interrupted: 'bad',
+  failed: 'bad',
 }
 
 export function describeOutcome(outcome: StackOutcome, status?: string, detail?: string): string {

@@ -1,6 +1,7 @@
 import type {DeployEvent, DeployReporter} from '../core/deploy/events.js'
 import {renderChangeSet} from './change-set.js'
-import {describeOutcome, describePhase, describeRootCause} from './labels.js'
+import {describeOutcome, describePhase, describeRootCause, OUTCOME_TONES} from './labels.js'
+import {stderrPalette} from './colour.js'
 
 export interface PlainReporterOptions {
   /** Receives one line at a time, without a trailing newline. */
@@ -16,7 +17,7 @@ function formatTimestamp(date: Date): string {
 }
 
 /**
- * Timestamped lines for pipes and CI logs: no ANSI codes, no redrawing, one line per event
+ * Timestamped lines for pipes and CI logs: no redrawing, no colour unless asked for (FORCE_COLOR, --color), one line per event
  * (a change set is a block of lines), so the log can be grepped and read after the fact.
  */
 export class PlainReporter implements DeployReporter {
@@ -54,11 +55,11 @@ export class PlainReporter implements DeployReporter {
         for (const stackName of event.stackNames) this.#widen('stack', stackName)
         return [this.#line(timestamp, undefined, `stage ${event.stage}: starting ${event.stackNames.join(', ')}`)]
       case 'stage-done':
-        return [this.#line(timestamp, undefined, `stage ${event.stage}: ${event.ok ? 'done' : 'failed'}`)]
+        return [this.#line(timestamp, undefined, `stage ${event.stage}: ${event.ok ? stderrPalette.good('done') : stderrPalette.bad('failed')}`)]
       case 'stack-phase':
         return [this.#line(timestamp, event.stackName, describePhase(event.phase, event.detail))]
       case 'change-set': {
-        const [title, ...rest] = renderChangeSet(event.stackName, event.changeSet).split('\n')
+        const [title, ...rest] = renderChangeSet(event.stackName, event.changeSet, stderrPalette).split('\n')
         return [this.#line(timestamp, undefined, title), ...rest]
       }
       case 'resource-event': {
@@ -70,12 +71,14 @@ export class PlainReporter implements DeployReporter {
         return [`${formatTimestamp(happened)} ${columns.join('  ')}`]
       }
       case 'stack-done': {
-        const lines = [this.#line(timestamp, event.stackName, describeOutcome(event.outcome, event.status, event.detail))]
-        if (event.rootCause) lines.push(this.#line(timestamp, event.stackName, describeRootCause(event.rootCause)))
+        const tone = OUTCOME_TONES[event.outcome]
+        const outcome = describeOutcome(event.outcome, event.status, event.detail)
+        const lines = [this.#line(timestamp, event.stackName, tone ? stderrPalette[tone](outcome) : outcome)]
+        if (event.rootCause) lines.push(this.#line(timestamp, event.stackName, stderrPalette.bad(describeRootCause(event.rootCause))))
         return lines
       }
       case 'notice': {
-        const message = event.level === 'warn' ? `warning: ${event.message}` : event.message
+        const message = event.level === 'warn' ? stderrPalette.warn(`warning: ${event.message}`) : event.message
         return [this.#line(timestamp, event.stackName, message)]
       }
     }

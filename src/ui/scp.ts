@@ -3,6 +3,7 @@ import type {ChangeResult} from '../core/scp/apply.js'
 import type {PolicySummary, TargetCount} from '../core/scp/checks.js'
 import {describeChange, type PlannedChange, type ScpPlan} from '../core/scp/plan.js'
 import type {SimulationResult} from '../core/scp/simulate.js'
+import {stdoutPalette} from './colour.js'
 
 const MARK: Record<PlannedChange['action'], string> = {
   'enable-policy-type': '*',
@@ -12,6 +13,9 @@ const MARK: Record<PlannedChange['action'], string> = {
   detach: '<',
   delete: 'x',
 }
+
+/** Allowed in green; denied, and not allowed by anything, in red. */
+const paintDecision = (decision: 'allowed' | 'denied' | 'not-allowed', text: string) => (decision === 'allowed' ? stdoutPalette.good(text) : stdoutPalette.bad(text))
 
 const n = (value: number) => value.toLocaleString('en')
 
@@ -39,7 +43,9 @@ export function renderPlan(plan: ScpPlan): string {
 
 export function renderApplyResults(results: ChangeResult[]): string {
   const word = {done: 'done', failed: 'FAILED', 'not-run': 'not run'} as const
-  const lines = results.map((result) => `  ${word[result.result].padEnd(7)} ${describeChange(result.change)}${result.error ? `: ${result.error}` : ''}`)
+  const tone = {done: stdoutPalette.good, failed: stdoutPalette.bad, 'not-run': stdoutPalette.warn} as const
+  // Padded before it is coloured: the escape codes have no width on the screen.
+  const lines = results.map((result) => `  ${tone[result.result](word[result.result].padEnd(7))} ${describeChange(result.change)}${result.error ? `: ${result.error}` : ''}`)
   const count = (kind: ChangeResult['result']) => results.filter((result) => result.result === kind).length
   return [...lines, '', `${count('done')} done, ${count('failed')} failed, ${count('not-run')} not run.`].join('\n')
 }
@@ -60,16 +66,16 @@ export function renderGuardrailSummary(policies: PolicySummary[], targets: Targe
 export function renderSimulation(result: SimulationResult): string {
   const request = result.request
   const lines = [
-    `${result.decision.toUpperCase()}: ${request.action} at ${result.target}`,
+    `${paintDecision(result.decision, result.decision.toUpperCase())}: ${request.action} at ${result.target}`,
     `  principal ${request.principal}${request.principalArn !== request.principal ? ` (aws:PrincipalArn ${request.principalArn})` : ''}`,
     `  resource  ${request.resource ?? 'any'}`,
     `  region    ${request.region}`,
     '',
   ]
   for (const level of result.chain) {
-    lines.push(`${level.target}: ${level.outcome}`)
+    lines.push(`${level.target}: ${paintDecision(level.outcome, level.outcome)}`)
     for (const policy of level.policies) {
-      const matched = [...policy.denies.map((sid) => `denies (${sid})`), ...policy.allows.map((sid) => `allows (${sid})`)]
+      const matched = [...policy.denies.map((sid) => stdoutPalette.bad(`denies (${sid})`)), ...policy.allows.map((sid) => stdoutPalette.good(`allows (${sid})`))]
       lines.push(`  ${policy.name}: ${matched.join(', ') || 'no statement matches'}`)
     }
   }

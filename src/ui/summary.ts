@@ -2,6 +2,14 @@ import Table from 'cli-table3'
 import type {DeployRunResult} from '../core/deploy/run-deploy.js'
 import type {OfflinePlan} from '../core/deploy/offline-plan.js'
 import {columnLines} from './columns.js'
+import {stdoutPalette} from './colour.js'
+import {OUTCOME_TONES} from './labels.js'
+import type {StackOutcome} from '../core/deploy/events.js'
+
+const paintOutcome = (outcome: StackOutcome) => {
+  const tone = OUTCOME_TONES[outcome]
+  return tone ? stdoutPalette[tone](outcome) : outcome
+}
 
 const plainTable = (head: string[]) => new Table({head, style: {head: [], border: [], compact: true}})
 
@@ -10,7 +18,7 @@ export function renderDeploySummary(result: DeployRunResult): string {
   const table = plainTable(['Stage', 'Stack', 'Outcome', 'Status', 'Detail'])
   for (const stage of result.stages) {
     for (const stack of stage.stacks) {
-      table.push([stage.name, stack.stackName, stack.outcome, stack.status ?? '-', stack.rootCause ? `${stack.rootCause.logicalId}: ${stack.rootCause.reason}` : stack.detail ?? ''])
+      table.push([stage.name, stack.stackName, paintOutcome(stack.outcome), stack.status ?? '-', stack.rootCause ? `${stack.rootCause.logicalId}: ${stack.rootCause.reason}` : stack.detail ?? ''])
     }
   }
   return `${result.dryRun ? 'Dry run' : 'Deploy'} of ${result.env}:\n${table.toString()}`

@@ -165,3 +165,23 @@ describe('the outputs DR reads are outputs the shipped stacks declare', () => {
     expect(outputsOfStack('fintech-prod-foundation')).toContain('ArtifactBucketName')
   })
 })
+
+describe('S3 replication as prod deploys it', () => {
+  it('every rule has replication metrics on, without which fintech dr status cannot read the backlog', () => {
+    const plan = planOf('prod')
+    const rules = plan.stages
+      .flatMap((stage) => stage.jobs)
+      .flatMap((job) =>
+        Object.entries(evaluateJob(plan, job) as Record<string, Resource>)
+          .filter(([, resource]) => resource.Type === 'AWS::S3::Bucket' && resource.Properties?.ReplicationConfiguration)
+          .flatMap(([id, resource]) => {
+            // Offline, HasRecovery stays undecided (it reads the recovery stacks' outputs): the rule is the "then" branch.
+            const [condition, configuration] = resource.Properties.ReplicationConfiguration['Fn::If']
+            expect(condition).toBe('HasRecovery')
+            return (configuration.Rules as Array<{Id: string; Destination: {Metrics?: unknown}}>).map((rule) => [`${job.id}.${id}.${rule.Id}`, rule.Destination.Metrics])
+          }),
+      )
+    expect(rules.map(([name]) => name).sort()).toEqual(['baseline.ArtifactBucket.to-recovery-region', 'data.RedisBackupBucket.to-recovery-region'])
+    for (const [name, metrics] of rules) expect(metrics, name as string).toEqual({Status: 'Enabled', EventThreshold: {Minutes: 15}})
+  })
+})

@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
 import {DEFAULT_FAILOVER, DEFAULT_LIMITS, redisFailoverCommand, type FailoverResult} from '../../cli/redis-failover.js'
 import {redisFlags} from '../../cli/redis-flow.js'
+import {yesFlag} from '../../cli/flags.js'
 
 export default class RedisFailover extends FintechCommand {
   static summary = 'Planned failover of the Redis primary that loses no acknowledged write.'
@@ -20,7 +21,7 @@ export default class RedisFailover extends FintechCommand {
   static flags = {
     ...redisFlags,
     'dry-run': Flags.boolean({description: 'run the pre-checks only and change nothing', default: false}),
-    yes: Flags.boolean({description: 'approve a failover in a protected env (prod) without a prompt', default: false}),
+    yes: yesFlag('approve a failover in a protected env (prod) without a prompt'),
     'max-lag-bytes': Flags.integer({description: 'a replica further behind is not a candidate', default: DEFAULT_LIMITS.maxLagBytes, min: 0}),
     'sync-timeout': Flags.integer({description: 'seconds to wait for lagging replicas to resync before leaving them out', default: DEFAULT_FAILOVER.syncTimeoutMs / 1000, min: 0}),
     'pause-budget': Flags.integer({description: 'the CLIENT PAUSE timeout in seconds: how long a crashed CLI could leave writes paused; renewed while Sentinel promotes', default: DEFAULT_FAILOVER.pauseBudgetMs / 1000, min: 1}),

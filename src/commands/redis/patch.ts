@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
 import {redisFlags} from '../../cli/redis-flow.js'
 import {DEFAULT_LIMITS, DEFAULT_PATCH, DEFAULT_PATCH_COMMAND, redisPatchCommand, type RedisPatchResult} from '../../cli/redis-patch.js'
+import {yesFlag} from '../../cli/flags.js'
 
 export default class RedisPatch extends FintechCommand {
   static summary = 'Rolling patch of the Redis nodes through SSM Run Command: replicas one at a time, a planned failover, then the old primary.'
@@ -20,7 +21,7 @@ export default class RedisPatch extends FintechCommand {
   static flags = {
     ...redisFlags,
     'dry-run': Flags.boolean({description: 'print the order and the command, change nothing', default: false}),
-    yes: Flags.boolean({description: 'approve in a protected env (prod) without a prompt', default: false}),
+    yes: yesFlag('approve in a protected env (prod) without a prompt'),
     command: Flags.string({description: 'shell run on each node as root', default: DEFAULT_PATCH_COMMAND}),
     timeout: Flags.integer({description: 'seconds a node may take to be back in sync after its command', default: DEFAULT_PATCH.resyncTimeoutMs / 1000, min: 1}),
     'command-timeout': Flags.integer({description: 'seconds the command may run on a node', default: 900, min: 1}),

@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
 import {redisFlags} from '../../cli/redis-flow.js'
 import {redisRestoreCommand, type RestoreOutput} from '../../cli/redis-restore.js'
+import {yesFlag} from '../../cli/flags.js'
 
 export default class RedisRestore extends FintechCommand {
   static summary = 'Restore the Redis primary from a backup in the backup bucket, through SSM Run Command on its instance; the replicas resync from it.'
@@ -22,7 +23,7 @@ export default class RedisRestore extends FintechCommand {
     ...redisFlags,
     backup: Flags.string({required: true, description: 'the backup\'s object key in the backup bucket (fintech redis backup list)'}),
     'dry-run': Flags.boolean({description: 'check the backup and the tier, print the steps, change nothing', default: false}),
-    yes: Flags.boolean({description: 'skip the typed confirmation in a protected env', default: false}),
+    yes: yesFlag('skip the typed confirmation in a protected env'),
     'break-glass': Flags.boolean({description: 'required in a protected env (prod), together with the break-glass role', default: false}),
     timeout: Flags.integer({description: 'seconds to wait at each step (the SSM command, the primary loading, the replicas resyncing)', default: 900, min: 1}),
   }

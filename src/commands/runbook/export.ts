@@ -14,6 +14,8 @@ export default class RunbookExport extends FintechCommand {
     'The document goes to stdout (JSON), or to --output (YAML when the name ends in .yaml or .yml, JSON otherwise).',
   ].join(' ')
 
+  static baseFlags = FintechCommand.offlineBaseFlags
+
   static examples = ['<%= config.bin %> runbook export ledger-scale --format ssm', '<%= config.bin %> runbook export ledger-rollback --format ssm --output ledger-rollback.yaml']
 
   static args = {name: Args.string({description: 'the runbook (fintech runbook list)', required: true})}

@@ -6,6 +6,8 @@ export default class RunbookList extends FintechCommand {
 
   static description = 'Offline. A runbook file with errors is left out of the list and its problems are printed after it (file:line); fintech validate reports them too. Exit 0 even then: the valid runbooks are still usable.'
 
+  static baseFlags = FintechCommand.offlineBaseFlags
+
   static examples = ['<%= config.bin %> runbook list', '<%= config.bin %> runbook list --json']
 
   async run(): Promise<RunbookListOutput> {

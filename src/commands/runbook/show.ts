@@ -7,6 +7,8 @@ export default class RunbookShow extends FintechCommand {
 
   static description = 'Offline. An unknown runbook, or one that would fail — its file (or a runbook it calls) has errors, or a step calls a service, API or parameter the AWS SDK does not have — is bad input (exit 2, each error at file:line).'
 
+  static baseFlags = FintechCommand.offlineBaseFlags
+
   static examples = ['<%= config.bin %> runbook show failover', '<%= config.bin %> runbook show ledger-scale --json']
 
   static args = {name: Args.string({description: 'the runbook (fintech runbook list)', required: true})}

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
 import {scpApplyCommand, type ScpApplyOutput} from '../../cli/scp.js'
+import {yesFlag} from '../../cli/flags.js'
 
 export default class ScpApply extends FintechCommand {
   static summary = 'Apply the config\'s SCPs and tag policy to AWS Organizations, after showing the plan.'
@@ -11,7 +12,7 @@ export default class ScpApply extends FintechCommand {
 
   static flags = {
     'dry-run': Flags.boolean({default: false, description: 'show the plan and the guards\' verdict; change nothing'}),
-    yes: Flags.boolean({default: false, char: 'y', description: 'approve changes that reach a protected env without asking'}),
+    yes: yesFlag('approve changes that reach a protected env without asking'),
   }
 
   async run(): Promise<ScpApplyOutput> {

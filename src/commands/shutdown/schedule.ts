@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
 import {shutdownScheduleCommand, type ScheduleFlowResult} from '../../cli/shutdown-schedule-flow.js'
+import {yesFlag} from '../../cli/flags.js'
 
 export default class ShutdownSchedule extends FintechCommand {
   static summary = 'Deploy the nightly stop and morning start of a non-production env as EventBridge schedules.'
@@ -17,7 +18,7 @@ export default class ShutdownSchedule extends FintechCommand {
     env: Flags.string({description: 'environment from fintech.config.yaml', required: true}),
     image: Flags.string({description: 'container image of the CLI the tasks run (default: shutdown.image, else <account>.dkr.ecr.<region>.amazonaws.com/fintech:<version>)'}),
     'dry-run': Flags.boolean({default: false, description: 'create the change set, show it and delete it; change nothing'}),
-    yes: Flags.boolean({default: false, char: 'y', description: 'approve the change set without asking (new or wider IAM grants need approval)'}),
+    yes: yesFlag('approve the change set without asking (new or wider IAM grants need approval)'),
     'print-cron': Flags.boolean({
       default: false,
       description: 'print crontab lines (CRON_TZ) for running the schedule outside AWS; no AWS call',

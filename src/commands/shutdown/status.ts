@@ -5,6 +5,8 @@ import {shutdownStatusCommand, type ShutdownStatusResult} from '../../cli/shutdo
 export default class ShutdownStatus extends FintechCommand {
   static summary = 'Show an env\'s shutdown state: the lock, the latest manifest, and each recorded resource now.'
 
+  static description = `Reads, changes nothing: who holds the env's shutdown lock, the next scheduled stop and start (from the env's schedule, in its time zone), the latest manifest in the state bucket with its runs, and each resource that manifest recorded: its region and tier, its state before the night, its state now, and whether \`shutdown start\` would restore it. A region that cannot be read shows its resources as unknown.`
+
   static examples = ['<%= config.bin %> shutdown status --env dev', '<%= config.bin %> shutdown status --env dev --json']
 
   static flags = {...ShutdownCommand.flags}

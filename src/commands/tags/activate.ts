@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
 import {tagsActivateCommand, type TagsActivateResult} from '../../cli/tags.js'
+import {yesFlag} from '../../cli/flags.js'
 
 export default class TagsActivate extends FintechCommand {
   static summary = 'Activate the required tags as cost-allocation tags in Cost Explorer (payer account).'
@@ -12,7 +13,7 @@ export default class TagsActivate extends FintechCommand {
   static flags = {
     env: Flags.string({description: 'the env of the payer account (AWS Organizations management account)', default: 'management'}),
     'dry-run': Flags.boolean({default: false, description: 'show the status of each required tag; activate nothing'}),
-    yes: Flags.boolean({char: 'y', default: false, description: 'skip the typed confirmation a protected env asks for'}),
+    yes: yesFlag('skip the typed confirmation a protected env asks for'),
   }
 
   async run(): Promise<TagsActivateResult> {

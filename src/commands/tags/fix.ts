@@ -1,6 +1,7 @@
 import {Flags, ux} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
 import {tagsFixCommand, tagsFlags, type TagsFixResult} from '../../cli/tags.js'
+import {yesFlag} from '../../cli/flags.js'
 
 export default class TagsFix extends FintechCommand {
   static summary = "Fill missing required tags from the owning stack's tags or the config's tagging rules; plan first."
@@ -17,7 +18,7 @@ export default class TagsFix extends FintechCommand {
     ...tagsFlags,
     'dry-run': Flags.boolean({default: false, description: 'print the plan; write nothing'}),
     overwrite: Flags.boolean({default: false, description: "also replace empty and not-allowed values, and valid ones that differ from the owning stack's"}),
-    yes: Flags.boolean({char: 'y', default: false, description: 'skip the typed confirmation a protected env asks for'}),
+    yes: yesFlag('skip the typed confirmation a protected env asks for'),
     limit: Flags.integer({description: 'resources shown in the plan (0: all); --json always holds all', default: 50, min: 0}),
   }
 

@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../../cli/base-command.js'
 import {redisBackupCommand, type BackupResult} from '../../../cli/redis-backup.js'
 import {redisFlags} from '../../../cli/redis-flow.js'
+import {yesFlag} from '../../../cli/flags.js'
 
 export default class RedisBackup extends FintechCommand {
   static summary = 'Back up Redis: BGSAVE on a replica, then copy its RDB to the backup bucket through SSM Run Command on that instance.'
@@ -13,7 +14,7 @@ export default class RedisBackup extends FintechCommand {
   static flags = {
     ...redisFlags,
     'dry-run': Flags.boolean({description: 'name the replica and the object key, and change nothing', default: false}),
-    yes: Flags.boolean({description: 'approve a backup in a protected env (prod) without a prompt', default: false}),
+    yes: yesFlag('approve a backup in a protected env (prod) without a prompt'),
     timeout: Flags.integer({description: 'seconds to wait for BGSAVE', default: 600, min: 1}),
   }
 
