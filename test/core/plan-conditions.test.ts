@@ -115,6 +115,19 @@ describe('the shipped platform\'s offline plan, per env', () => {
   const EXTRA_NATS = ['NatAddress2', 'NatGateway2', 'NatAddress3', 'NatGateway3'].map((id) => `${id} NatPerAz`)
   const HUB = ['TransitGatewayAttachment', 'AppHubRoute1', 'AppHubRoute2', 'AppHubRoute3'].map((id) => `${id} AttachTransitGateway`)
 
+  const COMPUTE = [
+    'Cluster', 'LedgerLogGroup', 'LedgerExecutionRole', 'LedgerTaskRole', 'LedgerTaskDefinition', 'LedgerService', 'AccessLogBucket', 'AccessLogBucketPolicy',
+    'LoadBalancer', 'TargetGroup', 'HttpsListener', 'HttpRedirectListener', 'ScalableTarget', 'RequestCountScaling', 'CpuScaling', 'Alb5xxRateAlarm',
+    'LatencyP99Alarm', 'UnhealthyTargetsAlarm', 'AuroraCpuAlarm', 'AuroraReplicaLagAlarm', 'RedisNode1StatusAlarm', 'RedisNode2StatusAlarm',
+    'RedisNode3StatusAlarm', 'Dashboard',
+  ]
+  const listed = (env: string, id: string) => stackOf(offline[env]!, id).resources.map((resource) => resource.logicalId)
+
+  it('lists the compute stack\'s resources of dev and prod exactly: prod adds the failover records (unknown offline) and the WebAcl', () => {
+    expect(listed('dev', 'compute')).toEqual(COMPUTE)
+    expect(listed('prod', 'compute')).toEqual([...COMPUTE, ...FAILOVER.map((entry) => entry.split(' ')[0]), 'WebAcl', 'WebAclAssociation'])
+  })
+
   it('dev gets no WebAcl, Distribution, failover records, second and third NAT, Aurora reader or recovery copies', () => {
     expect(notCreated('dev', 'baseline')).toEqual(['ProdDataConformancePack IsProd', 'AlarmSmsSubscription HasSms', 'ArtifactReplicationRole HasRecovery', 'ArtifactReplicationPolicy HasRecovery'])
     expect(notCreated('dev', 'network')).toEqual([...EXTRA_NATS, ...HUB])
