@@ -1,6 +1,6 @@
 import Table from 'cli-table3'
 import type {DeployRunResult} from '../core/deploy/run-deploy.js'
-import type {OfflinePlan} from '../core/deploy/offline-plan.js'
+import type {OfflinePlan, PlannedCondition} from '../core/deploy/offline-plan.js'
 import {columnLines} from './columns.js'
 import {stdoutPalette} from './colour.js'
 import {OUTCOME_TONES} from './labels.js'
@@ -39,11 +39,31 @@ export function renderOfflinePlan(plan: OfflinePlan): string {
       if (parameters.length > 0) {
         lines.push('', ...indented(columnLines([['Parameter', 'Value', 'From'], ...parameters.map(([name, parameter]) => [name, parameter.value, parameter.source])])))
       }
-      const resources = stack.resources.map((resource) => [resource.logicalId, resource.type, resource.stateful ? 'yes' : '', resource.deletionPolicy ?? ''])
-      lines.push('', ...indented(columnLines([['Resource', 'Type', 'Keeps data', 'DeletionPolicy'], ...resources])))
+      const conditional = stack.resources.some((resource) => resource.condition)
+      const resources = stack.resources.map((resource) => [
+        resource.logicalId,
+        resource.type,
+        resource.stateful ? 'yes' : '',
+        resource.deletionPolicy ?? '',
+        ...(conditional ? [conditionText(resource.condition)] : []),
+      ])
+      lines.push('', ...indented(columnLines([['Resource', 'Type', 'Keeps data', 'DeletionPolicy', ...(conditional ? ['Condition'] : [])], ...resources])))
+      if (stack.outputs.length > 0) {
+        lines.push('', `    Outputs: ${stack.outputs.map((output) => (output.condition ? `${output.name} (${conditionText(output.condition)})` : output.name)).join(', ')}`)
+      }
+      const notCreated = [
+        ...stack.notCreated.resources.map((resource) => [resource.logicalId, resource.type, resource.condition]),
+        ...stack.notCreated.outputs.map((output) => [output.name, 'output', output.condition]),
+      ]
+      if (notCreated.length > 0) {
+        lines.push('', `    Not created in ${plan.env} (condition false):`, ...columnLines(notCreated).map((line) => `      ${line}`))
+      }
     }
   }
   return lines.join('\n')
 }
+
+const conditionText = (condition: PlannedCondition | undefined) =>
+  condition === undefined ? '' : condition.value === 'unknown' ? `${condition.name}: unknown offline` : condition.name
 
 const indented = (lines: string[]) => lines.map((line) => `    ${line}`)

@@ -18,7 +18,7 @@ const NO_CREDENTIALS = {AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_
 
 /** The environment of a user's shell, without colour settings this machine might have. */
 function cleanEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const base = {...process.env, NODE_ENV: 'production', FINTECH_HELP_CACHE: 'off'}
+  const base: NodeJS.ProcessEnv = {...process.env, NODE_ENV: 'production', FINTECH_HELP_CACHE: 'off'}
   for (const name of ['FORCE_COLOR', 'NO_COLOR', 'CI', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete base[name]
   return {...base, ...env}
 }

@@ -1,5 +1,5 @@
 import {evaluateForEnvironment, isPlaceholder} from '../template/evaluate.js'
-import {resolveJobParameters, type EnvironmentPlan, type StackJob} from '../stages/plan.js'
+import {environmentValues, type EnvironmentPlan, type StackJob} from '../stages/plan.js'
 import type {InstanceFamily} from './api.js'
 import type {HourlyPrice, PriceBook, RegionPrices} from './prices.js'
 
@@ -121,13 +121,7 @@ const cents = (amount: number) => Math.round(amount * 100) / 100
 
 /** A stack's resources as its env deploys them: parameters, pseudo parameters and conditions resolved. */
 export function evaluateJob(plan: EnvironmentPlan, job: StackJob): Resources {
-  const parameters = Object.fromEntries(Object.entries(resolveJobParameters(plan, job, () => undefined).parameters).map(([name, parameter]) => [name, parameter.value]))
-  const evaluated = evaluateForEnvironment(job.template, {
-    ...parameters,
-    'AWS::Region': job.region,
-    'AWS::AccountId': plan.env.account,
-    'AWS::Partition': job.region.startsWith('cn-') ? 'aws-cn' : 'aws',
-  })
+  const evaluated = evaluateForEnvironment(job.template, environmentValues(plan, job))
   const resources: Resources = {}
   for (const [logicalId, definition] of Object.entries(evaluated)) {
     if (!isRecord(definition) || typeof definition.Type !== 'string') continue

@@ -143,3 +143,18 @@ export function planEnvironment(loaded: LoadedConfig, envName: string, selected:
 export function resolveJobParameters(plan: EnvironmentPlan, job: StackJob, output: ParameterContext['output']): ParameterResolution {
   return resolveParameters(job.config, job.template, plan.parameterContext(output))
 }
+
+/**
+ * What a stack's template is evaluated with offline (template/evaluate.ts): its parameters
+ * as its env resolves them, other stacks' outputs as `<stack.Output>` placeholders, and the
+ * pseudo parameters the env fixes. The cost estimate and the offline plan both use it, so
+ * they agree on which conditional resources an env gets.
+ */
+export function environmentValues(plan: EnvironmentPlan, job: StackJob, resolved = resolveJobParameters(plan, job, () => undefined)): Record<string, string> {
+  return {
+    ...Object.fromEntries(Object.entries(resolved.parameters).map(([name, parameter]) => [name, parameter.value])),
+    'AWS::Region': job.region,
+    'AWS::AccountId': plan.env.account,
+    'AWS::Partition': job.region.startsWith('cn-') ? 'aws-cn' : 'aws',
+  }
+}

@@ -29,6 +29,17 @@ export function evaluateForEnvironment(
 }
 
 /**
+ * Every condition the template names, decided for one environment as
+ * {@link evaluateForEnvironment} decides it: true, false, or undefined when it depends on
+ * something unknown offline (an output of another stack, a pseudo parameter not supplied).
+ */
+export function conditionsForEnvironment(template: Template, parameters: Record<string, string>): Record<string, boolean | undefined> {
+  const evaluator = new Evaluator(template, parameters, 'keep')
+  const names = isRecord(template.document.Conditions) ? Object.keys(template.document.Conditions) : []
+  return Object.fromEntries(names.map((name) => [name, evaluator.condition(name)]))
+}
+
+/**
  * The template in one environment as each side of its undecided `Fn::If`s would deploy it:
  * one evaluation when every `Fn::If` could be decided, otherwise two, one taking every
  * undecided `then` branch and one every `else` branch. A rule that checks both sees a value

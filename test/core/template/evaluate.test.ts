@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {evaluateBranches, evaluateForEnvironment, isIntrinsic, sourcePathOf} from '../../../src/core/template/evaluate.js'
+import {conditionsForEnvironment, evaluateBranches, evaluateForEnvironment, isIntrinsic, sourcePathOf} from '../../../src/core/template/evaluate.js'
 import {parseTemplate} from '../../../src/core/template/parse.js'
 
 const template = parseTemplate(
@@ -152,6 +152,35 @@ Resources:
       'cyclic.yaml',
     )
     expect(Object.keys(evaluateForEnvironment(cyclic, {}))).toEqual(['Topic'])
+  })
+})
+
+describe('conditionsForEnvironment', () => {
+  it('decides every named condition as evaluateForEnvironment does, undefined where offline cannot tell', () => {
+    expect(conditionsForEnvironment(template, {Env: 'dev', Size: '100'})).toEqual({
+      IsProd: false,
+      IsDev: true,
+      IsNonProd: true,
+      IsDevOrTest: true,
+      IsBigProd: false,
+      InHomeRegion: undefined,
+      // False and undecided together: false.
+      IsProdInHomeRegion: false,
+      IsProdOrHome: undefined,
+      // A parameter with neither value nor default, and one given as another stack's output.
+      IsGivenRegion: undefined,
+    })
+    expect(conditionsForEnvironment(template, {Env: 'prod', Region: '<network.Region>', 'AWS::Region': 'eu-west-1'})).toMatchObject({
+      IsProd: true,
+      IsNonProd: false,
+      InHomeRegion: true,
+      IsProdInHomeRegion: true,
+      IsGivenRegion: undefined,
+    })
+  })
+
+  it('is empty for a template without Conditions', () => {
+    expect(conditionsForEnvironment(parseTemplate('Resources:\n  Topic: {Type: AWS::SNS::Topic}\n', 'plain.yaml'), {})).toEqual({})
   })
 })
 
