@@ -2,7 +2,7 @@ import {availableParallelism} from 'node:os'
 import {defineConfig} from 'vitest/config'
 
 /** Tests of pure code (src/core, src/ui): no child processes, servers or SDK mocks to leak into the next file. */
-const PURE = ['test/core/**/*.test.ts', 'test/ui/**/*.test.{ts,tsx}']
+const PURE = ['test/core/**/*.test.ts', 'test/ui/**/*.test.{ts,tsx}', 'test/architecture.test.ts']
 
 export default defineConfig({
   test: {

@@ -2,26 +2,10 @@ import {randomUUID} from 'node:crypto'
 import {createRequire} from 'node:module'
 import {MIN_AWS_TIMEOUT_MS} from '../core/config/schema.js'
 import {InputError} from '../core/errors.js'
+import type {AwsTarget, AwsTimeouts} from '../core/config/env.js'
 import {nameFailure} from './failures.js'
 
-/**
- * How long one attempt of a call may wait on AWS before it counts as failed and the SDK
- * tries again (a timeout is retried like throttling).
- */
-export interface AwsTimeouts {
-  /** Establishing the TCP connection to the endpoint. */
-  connectTimeoutMs?: number
-  /** From sending the request to the response's headers, and the longest silence while its body arrives. */
-  requestTimeoutMs?: number
-}
-
-/** Where and as whom the CLI talks to AWS. */
-export interface AwsTarget {
-  region: string
-  profile?: string
-  /** The config file's `aws` timeouts; the FINTECH_AWS_*_TIMEOUT_MS variables win over them. */
-  timeouts?: AwsTimeouts
-}
+export type {AwsTarget, AwsTimeouts}
 
 /**
  * A connection to a regional endpoint takes well under a second, even through a VPN; a

@@ -1,8 +1,8 @@
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import {DEFAULT_CONFIG_FILE, loadConfig, type LoadedConfig} from '../core/config/load.js'
 import {FintechError} from '../core/errors.js'
-import {selectEnvironment} from '../core/stages/select.js'
-import type {AwsTarget} from '../aws/clients.js'
+import {resolveEnv, type ResolvedEnv, type TargetFlags} from '../core/config/env.js'
+import type {CommandIO, Outcome} from './command-io.js'
 import {applyColour} from '../ui/colour.js'
 
 /** oclif's FlagOutput and ArgOutput, which its index does not export. */
@@ -52,9 +52,14 @@ export abstract class FintechCommand extends Command {
     return loadConfig(path)
   }
 
-  protected awsTarget(loaded: LoadedConfig, envName: string, flags: {profile?: string; region?: string}): AwsTarget {
-    const env = selectEnvironment(loaded.config, envName)
-    return {region: flags.region ?? env.region, profile: flags.profile ?? env.profile, timeouts: loaded.config.aws}
+  /** The env named by --env, resolved once for the whole run. */
+  protected resolveEnv(loaded: LoadedConfig, envName: string, flags: TargetFlags): ResolvedEnv {
+    return resolveEnv(loaded, envName, flags)
+  }
+
+  /** The terminal as the command's src/cli function sees it. */
+  protected io(): CommandIO {
+    return {json: this.jsonEnabled(), note: (message) => this.note(message), log: (message) => this.log(message)}
   }
 
   /** Human progress and notes: stderr, so stdout stays clean for the result and `--json`. */
@@ -63,8 +68,8 @@ export abstract class FintechCommand extends Command {
   }
 
   /** Prints a command's text unless --json, sets its exit code, and hands oclif the JSON result. */
-  protected deliver<T>(outcome: {text: string; exitCode: number; result: T}): T {
-    if (!this.jsonEnabled()) this.log(outcome.text)
+  protected deliver<T>(outcome: Outcome<T>): T {
+    if (!this.jsonEnabled() && outcome.text !== undefined) this.log(outcome.text)
     process.exitCode = outcome.exitCode
     return outcome.result
   }

@@ -1,14 +1,30 @@
+import {writeFileSync} from 'node:fs'
 import {Flags} from '@oclif/core'
 import type {AwsTarget} from '../aws/clients.js'
-import {COST_METRICS, type CostMetric, type PriceListApi} from '../core/cost/api.js'
-import {costCacheDir, ResponseCache, type CostAsker} from '../core/cost/cache.js'
-import {CostExplorerSession} from '../core/cost/explorer.js'
-import {utcDate} from '../core/cost/period.js'
-import {PriceBook} from '../core/cost/prices.js'
-import type {AccountEnv} from '../core/cost/report.js'
-import type {Clock} from '../core/deploy/clock.js'
+import {resolveEnv, selectEnvironment, type TargetFlags} from '../core/config/env.js'
 import type {LoadedConfig} from '../core/config/load.js'
-import {selectEnvironment} from '../core/stages/select.js'
+import {COST_METRICS, type CostMetric, type PriceListApi, type TaskDefinitionApi} from '../core/cost/api.js'
+import {costCacheDir, ResponseCache, type CostAsker} from '../core/cost/cache.js'
+import {estimateEnvironment, type CostEstimate} from '../core/cost/estimate.js'
+import {CostExplorerSession} from '../core/cost/explorer.js'
+import {buildForecast, type CostForecastReport} from '../core/cost/forecast.js'
+import {parsePeriod, utcDate, type Granularity} from '../core/cost/period.js'
+import {PriceBook} from '../core/cost/prices.js'
+import {buildCostReport, parseGrouping, type AccountEnv, type CostReport} from '../core/cost/report.js'
+import {buildSavings, type SavingsReport} from '../core/cost/savings.js'
+import {systemClock, type Clock} from '../core/deploy/clock.js'
+import {ExitCode, FintechError, InputError} from '../core/errors.js'
+import {stateBucketOf} from '../core/shutdown/scope.js'
+import {planEnvironment, type EnvironmentPlan} from '../core/stages/plan.js'
+import {selectStages} from '../core/stages/select.js'
+import {renderEstimate, renderForecast, renderReport, renderSavings, reportCsv} from '../ui/cost.js'
+import type {CommandIO, Outcome} from './command-io.js'
+
+export {PRICED_TYPES, type CostEstimate} from '../core/cost/estimate.js'
+export {PREDICTION_INTERVAL_LEVEL, type CostForecastReport} from '../core/cost/forecast.js'
+export {GRANULARITIES} from '../core/cost/period.js'
+export type {CostReport} from '../core/cost/report.js'
+export type {SavingsReport} from '../core/cost/savings.js'
 
 /**
  * Glue shared by the `fintech cost` commands. They only read: no account guard (they may run
@@ -61,3 +77,96 @@ export function priceBook(region: string, online: {target: AwsTarget} | undefine
 }
 
 export const metricOf = (flag: string) => flag as CostMetric
+
+interface CostFlags {
+  metric: string
+  refresh: boolean
+  profile?: string
+}
+
+/** `fintech cost estimate`: the monthly cost of what the env's templates create, at list prices. */
+export async function costEstimateCommand(loaded: LoadedConfig, flags: TargetFlags & {env: string; stage: string; online: boolean; details: boolean}): Promise<Outcome<CostEstimate>> {
+  const env = resolveEnv(loaded, flags.env, flags)
+  const plan = planEnvironment(loaded, flags.env, selectStages(loaded.config, flags.stage))
+  const book = priceBook(env.target.region, flags.online ? {target: globalTarget(loaded, [flags.env], flags)} : undefined)
+  const estimate = await estimateEnvironment(plan, book)
+  return {text: renderEstimate(estimate, {details: flags.details}), exitCode: ExitCode.ok, result: estimate}
+}
+
+/** `fintech cost forecast`: this month and the next, from Cost Explorer. */
+export async function costForecastCommand(loaded: LoadedConfig, flags: CostFlags & {env?: string[]}): Promise<Outcome<CostForecastReport>> {
+  const envs = accountEnvs(loaded, flags.env)
+  const session = openCostExplorer(globalTarget(loaded, flags.env, flags), {refresh: flags.refresh, clock: systemClock})
+  const forecast = await buildForecast(session, {today: utcDate(systemClock.now()), metric: metricOf(flags.metric), envs})
+  return {text: renderForecast(forecast), exitCode: ExitCode.ok, result: forecast}
+}
+
+/** `fintech cost report`: cost by service, env or tag over a period, against the period before. */
+export async function costReportCommand(
+  loaded: LoadedConfig,
+  flags: CostFlags & {env?: string[]; by: string; period: string; granularity?: string; top: number; format: string; csv?: string},
+  io: CommandIO,
+): Promise<Outcome<CostReport>> {
+  const grouping = parseGrouping(flags.by)
+  const period = parsePeriod(flags.period, utcDate(systemClock.now()), flags.granularity as Granularity | undefined)
+  const envs = accountEnvs(loaded, flags.env)
+
+  const session = openCostExplorer(globalTarget(loaded, flags.env, flags), {refresh: flags.refresh, clock: systemClock})
+  const report = await buildCostReport(session, {period, grouping, metric: metricOf(flags.metric), envs, knownEnvs: allAccountEnvs(loaded)})
+
+  if (flags.csv) {
+    try {
+      writeFileSync(flags.csv, reportCsv(report))
+    } catch (error) {
+      throw new InputError(`cannot write --csv ${flags.csv}: ${(error as Error).message}`)
+    }
+    io.note(`CSV written to ${flags.csv}`)
+  }
+  const text = flags.format === 'csv' ? reportCsv(report).trimEnd() : renderReport(report, {top: flags.top})
+  return {text, exitCode: ExitCode.ok, result: report}
+}
+
+/** `fintech cost savings`: what the shutdown schedule saved, and the Redis tier against ElastiCache. */
+export async function costSavingsCommand(
+  loaded: LoadedConfig,
+  flags: CostFlags & TargetFlags & {env: string; period: string; 'compare-days': number; online: boolean},
+): Promise<Outcome<SavingsReport>> {
+  const env = resolveEnv(loaded, flags.env, flags)
+  const now = systemClock.now()
+  const today = utcDate(now)
+  const window = parsePeriod(flags.period, today).current
+  const {target} = env
+  const bucket = stateBucketOf(loaded.config, flags.env)
+  const global = globalTarget(loaded, [flags.env], flags)
+
+  const warnings: string[] = []
+  let plan: EnvironmentPlan | undefined
+  try {
+    plan = planEnvironment(loaded, flags.env, loaded.config.stages)
+  } catch (error) {
+    if (!(error instanceof FintechError)) throw error
+    warnings.push(`Redis comparison skipped: ${error.message}`)
+  }
+
+  let taskApi: Promise<TaskDefinitionApi> | undefined
+  const tasks: TaskDefinitionApi = {
+    async taskSize(taskDefinition) {
+      taskApi ??= import('../aws/ecs-task-definitions.js').then((module) => module.createTaskDefinitionApi(target))
+      return (await taskApi).taskSize(taskDefinition)
+    },
+  }
+  const {createStateStore} = await import('../aws/state-store.js')
+  const report = await buildSavings(
+    {
+      store: await createStateStore(target, bucket, env.account),
+      tasks,
+      session: openCostExplorer(global, {refresh: flags.refresh, clock: systemClock}),
+      book: priceBook(target.region, flags.online ? {target: global} : undefined),
+      plan,
+      now,
+    },
+    {env: {name: flags.env, account: env.account}, region: target.region, bucket, window, compareDays: flags['compare-days'], metric: metricOf(flags.metric), today},
+  )
+  report.warnings.push(...warnings)
+  return {text: renderSavings(report), exitCode: ExitCode.ok, result: report}
+}

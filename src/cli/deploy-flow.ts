@@ -4,14 +4,17 @@ import {InterruptedError, systemClock} from '../core/deploy/clock.js'
 import {offlinePlan, type OfflinePlan} from '../core/deploy/offline-plan.js'
 import type {StackApi} from '../core/deploy/api.js'
 import {isSuccessful, outputsOfEarlierStages, runDeploy, type DeployRunResult, type OtherRegions, type RegionalStacks} from '../core/deploy/run-deploy.js'
-import {ExitCode, FintechError, type ExitCodeValue} from '../core/errors.js'
+import {ExitCode, FintechError, InputError, type ExitCodeValue} from '../core/errors.js'
 import {planEnvironment, type EnvironmentPlan} from '../core/stages/plan.js'
-import {selectEnvironment, selectStages} from '../core/stages/select.js'
+import {resolveEnv, selectEnvironment, type TargetFlags} from '../core/config/env.js'
+import {selectStages} from '../core/stages/select.js'
 import {createApprover} from '../ui/approval.js'
 import {createReporter} from '../ui/reporter.js'
 import {renderDeploySummary, renderOfflinePlan} from '../ui/summary.js'
 import type {AwsTarget} from '../aws/clients.js'
 import {MissingCredentialsError, openGuardedSession, withInterrupt} from './aws-session.js'
+import type {CommandIO, Outcome} from './command-io.js'
+import {deployOrgFlow, type OrgDeployResult} from './org-flow.js'
 
 export interface DeployFlowOptions {
   stage: string
@@ -168,4 +171,26 @@ export async function deployFlow(loaded: LoadedConfig, options: DeployFlowOption
   } finally {
     await reporter.close()
   }
+}
+
+/** `fintech deploy`: the stages of one env through change sets, or with --org the StackSets. */
+export async function deployCommand(
+  loaded: LoadedConfig,
+  flags: TargetFlags & {stage: string; env?: string; org: boolean; offline: boolean; concurrency?: number; 'dry-run': boolean; yes: boolean; 'allow-replacement': boolean; force: boolean},
+  io: CommandIO,
+): Promise<Outcome<DeployFlowResult | OrgDeployResult>> {
+  if (flags.org) return deployOrgFlow(loaded, {stage: flags.stage, env: flags.env, dryRun: flags['dry-run'], yes: flags.yes, json: io.json, flags})
+  if (!flags.env) throw new InputError('--env is required (or --org for the StackSets)')
+  return deployFlow(loaded, {
+    stage: flags.stage,
+    env: flags.env,
+    dryRun: flags['dry-run'] || flags.offline,
+    offline: flags.offline,
+    yes: flags.yes,
+    allowReplacement: flags['allow-replacement'],
+    force: flags.force,
+    concurrency: flags.concurrency,
+    json: io.json,
+    target: resolveEnv(loaded, flags.env, flags).target,
+  })
 }

@@ -1,10 +1,27 @@
 import {setTimeout as sleep} from 'node:timers/promises'
+import {Flags} from '@oclif/core'
 import type {AwsTarget} from '../aws/clients.js'
+import {resolveEnv, type TargetFlags} from '../core/config/env.js'
 import type {LoadedConfig} from '../core/config/load.js'
+import {ExitCode, InputError} from '../core/errors.js'
 import type {LedgerApi} from '../core/ledger/api.js'
 import {ledgerResources, locateLedgerStacks, type LedgerResources} from '../core/ledger/stacks.js'
-import type {LedgerStatus} from '../core/ledger/status.js'
+import {readLedgerStatus, type LedgerStatus} from '../core/ledger/status.js'
+import {createLedgerDisplay, isInteractive} from '../ui/ledger-display.js'
+import {renderLedgerStatus} from '../ui/ledger.js'
 import {openGuardedSession, withInterrupt} from './aws-session.js'
+import type {CommandIO, Outcome} from './command-io.js'
+
+export {DEFAULT_THRESHOLDS, type LedgerStatus} from '../core/ledger/status.js'
+
+/** A share of requests in percent, decimals allowed: a bank may want 0.5%. */
+export const percentFlag = Flags.custom<number>({
+  async parse(input) {
+    const value = Number(input)
+    if (input.trim() === '' || !Number.isFinite(value) || value < 0 || value > 100) throw new InputError(`expected a percentage from 0 to 100, got "${input}"`)
+    return value
+  },
+})
 
 export interface LedgerTarget {
   resources: LedgerResources
@@ -47,4 +64,39 @@ export async function watchLedger(read: () => Promise<LedgerStatus>, show: (stat
     }
     return status
   })
+}
+
+/**
+ * `fintech ledger status`: one read, shown as a dashboard on a terminal; with --watch a read
+ * every --interval seconds until Ctrl-C, each shown as it comes (so nothing is left to deliver).
+ */
+export async function ledgerStatusCommand(
+  loaded: LoadedConfig,
+  flags: TargetFlags & {env: string; watch: boolean; interval: number; 'max-5xx-percent': number; 'max-p99-ms': number; 'max-replica-lag-ms': number},
+  io: CommandIO,
+): Promise<Outcome<LedgerStatus | undefined>> {
+  const ledger = await openLedger(loaded, flags.env, resolveEnv(loaded, flags.env, flags).target)
+  const thresholds = {maxErrorRate: flags['max-5xx-percent'] / 100, maxP99Ms: flags['max-p99-ms'], maxReplicaLagMs: flags['max-replica-lag-ms']}
+  const read = () => readLedgerStatus(ledger.api, ledger.resources, {now: new Date(), thresholds})
+
+  const exitCode = (status: LedgerStatus) => (status.healthy ? ExitCode.ok : ExitCode.failed)
+
+  if (!flags.watch) {
+    const status = await read()
+    if (io.json || !isInteractive(process.stdout)) return {text: renderLedgerStatus(status), exitCode: exitCode(status), result: status}
+    const dashboard = await createLedgerDisplay({stdout: process.stdout, json: false})
+    dashboard.show(status)
+    await dashboard.close()
+    return {exitCode: exitCode(status), result: status}
+  }
+
+  const display = await createLedgerDisplay({stdout: process.stdout, json: io.json, intervalSeconds: flags.interval})
+  let last: LedgerStatus
+  try {
+    last = await watchLedger(read, (status) => display.show(status), flags.interval)
+  } finally {
+    await display.close()
+  }
+  // Each refresh was printed as it came: oclif must not print the last one again under --json.
+  return {exitCode: exitCode(last), result: undefined}
 }

@@ -1,16 +1,17 @@
 import type {AuditEntry, AuditSink} from '../core/audit/audit-log.js'
+import {resolveEnv} from '../core/config/env.js'
 import type {LoadedConfig} from '../core/config/load.js'
 import {systemClock} from '../core/deploy/clock.js'
-import {ExitCode, InputError, type ExitCodeValue} from '../core/errors.js'
+import {ExitCode, InputError} from '../core/errors.js'
 import {desiredStackSet, stackSetsOfStage, type DesiredStackSet} from '../core/stacksets/desired.js'
 import {planStackSet, type StackSetPlan} from '../core/stacksets/plan.js'
 import {rolloutExitCode, runRollout, type StackSetRun} from '../core/stacksets/run.js'
 import {readStackSetStatus, type StackSetStatus} from '../core/stacksets/status.js'
 import type {StackSetApi} from '../core/stacksets/api.js'
-import type {AwsTarget} from '../aws/clients.js'
 import {renderRolloutPlan, renderRolloutSummary, renderStackSetStatus} from '../ui/stacksets.js'
 import {typedConfirmation} from '../ui/typed-confirmation.js'
 import {openGuardedSession, withInterrupt} from './aws-session.js'
+import type {Outcome} from './command-io.js'
 
 export interface OrgDeployOptions {
   stage: string
@@ -32,12 +33,6 @@ export interface OrgDeployResult {
   runs: StackSetRun[]
 }
 
-interface Outcome<T> {
-  result: T
-  exitCode: ExitCodeValue
-  text: string
-}
-
 /** The administrator env: the account that owns the StackSets, and where CloudFormation is called. */
 function administratorOf(loaded: LoadedConfig, flags: OrgDeployOptions['flags'], env?: string) {
   const organization = loaded.config.organization
@@ -46,8 +41,7 @@ function administratorOf(loaded: LoadedConfig, flags: OrgDeployOptions['flags'],
   if (env && env !== envName) {
     throw new InputError(`--env ${env} --org: the StackSets are administered from ${envName} (organization.administrator in ${loaded.file})`, `leave --env out, or pass --env ${envName}`)
   }
-  const config = loaded.config.environments[envName]!
-  const target: AwsTarget = {region: flags.region ?? config.region, profile: flags.profile ?? config.profile, timeouts: loaded.config.aws}
+  const {config, target} = resolveEnv(loaded, envName, flags)
   return {envName, config, target, callAs: organization.callAs}
 }
 

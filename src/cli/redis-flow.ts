@@ -9,7 +9,7 @@ import {addressOf, parseEndpoint, type RedisConnector, type RedisEndpoint} from 
 import type {FailoverEvent} from '../core/redis/failover.js'
 import type {NodeShell, RedisNode} from '../core/redis/patch.js'
 import {redisMasterStack} from '../core/shutdown/scope.js'
-import {isProtectedEnv, selectEnvironment} from '../core/stages/select.js'
+import {resolveEnv} from '../core/config/env.js'
 import {openGuardedSession} from './aws-session.js'
 import {createRedisConnector} from './redis-connector.js'
 import {startSsmForwards} from './ssm-forward.js'
@@ -85,8 +85,8 @@ export async function openRedisTarget(flags: RedisFlags, loadConfig: (path: stri
   }
 
   const envName = flags.env
-  const environment = selectEnvironment(loaded!.config, envName)
-  const aws: AwsTarget = {region: flags.region ?? environment.region, ...(flags.profile ?? environment.profile ? {profile: flags.profile ?? environment.profile} : {}), timeouts: loaded!.config.aws}
+  const environment = resolveEnv(loaded!, envName, flags)
+  const aws = environment.target
   const {caller, audit} = await openGuardedSession(loaded!, envName, aws)
   const stackName = redisMasterStack(loaded!.config, envName)
   if (!stackName) throw new InputError(`${loaded!.file}: no stack of ${envName} is wired to a RedisMasterName output; use --sentinel host:port instead`)
@@ -122,7 +122,7 @@ export async function openRedisTarget(flags: RedisFlags, loadConfig: (path: stri
   }
   return {
     env: envName,
-    protected: isProtectedEnv(loaded!.config, envName),
+    protected: environment.protected,
     masterName: flags['master-name'] ?? outputs.RedisMasterName ?? DEFAULT_MASTER_NAME,
     sentinels,
     stack: stackOutputs,

@@ -2,22 +2,24 @@ import {Flags} from '@oclif/core'
 import type {AwsTarget} from '../aws/clients.js'
 import type {AuditSink} from '../core/audit/audit-log.js'
 import type {LoadedConfig} from '../core/config/load.js'
-import {ExitCode, InputError} from '../core/errors.js'
+import {ExitCode, FintechError, InputError} from '../core/errors.js'
+import {secretsToRecover, stepChanges} from '../core/runbook/engine.js'
 import type {RunbookSet} from '../core/runbook/load.js'
-import {checkGivenParams, parseParamFlags, resolveRunbookParams} from '../core/runbook/parameters.js'
+import {checkGivenParams, parseParamFlags, resolveRunbookParams, secretParamsToResume} from '../core/runbook/parameters.js'
 import {newRunId, newRunState, type RunState} from '../core/runbook/run-state.js'
 import {reachedRunbooks} from '../core/runbook/api-check.js'
 import {runbookRegion} from '../core/runbook/region.js'
 import type {Runbook} from '../core/runbook/schema.js'
 import {secretParamsOf, splitSecretParams} from '../core/runbook/secrets.js'
-import {isProtectedEnv, selectEnvironment} from '../core/stages/select.js'
+import {isProtectedEnv, resolveEnv} from '../core/config/env.js'
 import {createRunbookReporter} from '../ui/runbook-reporter.js'
 import type {RunbookReporter} from '../ui/runbook-run.js'
 import {renderPlan, renderRunReport} from '../ui/runbook-run.js'
 import {problemLines} from '../ui/runbook.js'
 import {openGuardedSession, withInterrupt} from './aws-session.js'
 import {FintechCommand} from './base-command.js'
-import {assertRunbookEnv, auditFileOf, holdingRun, parameterSources, runbookApprover, runbookHash, runbookRedis, runbookShell, runnableRunbook, runWithState, stateFileOf} from './runbook-flow.js'
+import type {CommandIO, Outcome} from './command-io.js'
+import {assertRunbookEnv, auditFileOf, holdingRun, loadRunState, parameterSources, runbookApprover, runbookHash, runbookRedis, runbookShell, runnableRunbook, runWithState, stateFileOf} from './runbook-flow.js'
 import {projectRunbooks, runbookApiProblems} from './runbooks.js'
 import {yesFlag} from './flags.js'
 
@@ -56,11 +58,10 @@ export abstract class RunbookStartCommand extends FintechCommand {
     const loaded = this.readConfig(flags.config)
     const set = projectRunbooks(loaded)
     const runbook = runnableRunbook(set, name)
-    selectEnvironment(loaded.config, flags.env)
+    const aws = this.resolveEnv(loaded, flags.env, flags).target
     assertRunbookEnv(runbook, flags.env)
     const given = parseParamFlags(flags.param ?? [])
     checkGivenParams(runbook, given)
-    const aws = this.awsTarget(loaded, flags.env, flags)
     runbookRegion(runbook, loaded, flags.env, aws.region)
     const {caller, audit} = await openGuardedSession(loaded, flags.env, aws)
     const secretNames = secretParamsOf(runbook)
@@ -176,4 +177,64 @@ export async function conductRun(
     exitCode: EXIT_BY_STATUS[finished.status],
     result: {run: finished, ...(files.state ? {stateFile: files.state, auditFile: files.audit} : {})},
   }
+}
+
+/** `fintech runbook resume`: a stopped run continued at its next step (or --from), under the same checks as a new run. */
+export async function runbookResumeCommand(
+  readConfig: () => LoadedConfig,
+  id: string,
+  flags: {from?: string; param?: string[]; yes: boolean; 'log-group'?: string; profile?: string; region?: string},
+  io: CommandIO,
+): Promise<Outcome<RunbookRunOutput>> {
+  // The state is read once the run is held: another process may have moved it on meanwhile.
+  return holdingRun(id, async () => {
+    const state = loadRunState(id)
+    if (state.status === 'succeeded') throw new InputError(`run ${state.id} succeeded: nothing to resume`)
+    const loaded = readConfig()
+    const set = projectRunbooks(loaded)
+    const runbook = runnableRunbook(set, state.runbook)
+    assertRunbookEnv(runbook, state.env)
+    if (flags.from) {
+      if (!runbook.steps.some((step) => step.name === flags.from)) throw new InputError(`--from ${flags.from}: runbook ${runbook.name} has no such step (steps: ${runbook.steps.map((step) => step.name).join(', ')})`)
+      state.next = flags.from
+    }
+    if (!state.next || !runbook.steps.some((step) => step.name === state.next)) throw new InputError(`run ${state.id} stopped at step ${state.next ?? '?'}, which runbook ${runbook.name} no longer has: pass --from STEP`)
+    if (runbookHash(loaded, runbook) !== state.runbookHash) io.note(`note: ${runbook.file} changed since run ${state.id} began; the steps from ${state.next} on run as the file says now`)
+    assertSecretsRecoverable(runbook, state, (name) => set.runbooks.get(name))
+    const given = parseParamFlags(flags.param ?? [])
+    const secretParamsRunbook = secretParamsToResume(runbook, state.params, given)
+    const env = resolveEnv(loaded, state.env, flags)
+    const aws = env.target
+    const {caller, audit} = await openGuardedSession(loaded, state.env, aws)
+    const secretParams = await resolveRunbookParams(secretParamsRunbook, given, parameterSources(loaded, state.env, aws))
+
+    const step = runbook.steps.find((candidate) => candidate.name === state.next)!
+    const interrupted = state.steps[step.name]?.status === 'running'
+    if (interrupted && stepChanges(step, (name) => set.runbooks.get(name))) {
+      const approver = runbookApprover({env: state.env, protectedEnv: env.protected, yes: flags.yes, input: process.stdin, output: process.stderr})
+      const answer = await approver.approve({runbook: runbook.name, step: step.name, summary: `Step ${step.name} was interrupted while it ran: its change may already have been made. Check, then run it again (or resume --from the next step).`})
+      if (!answer.approved) throw new FintechError(`step ${step.name} not run again: ${answer.why ?? 'declined'}; nothing was changed`, ExitCode.usage)
+    }
+    const startedBy = state.caller
+    const resumedAt = state.next
+    state.caller = caller.arn
+    const started = () => audit.record({env: state.env, action: `runbook ${runbook.name} resumed at ${resumedAt}`, resource: state.id, result: 'ok', detail: `started by ${startedBy}`})
+    return conductRun(runbook, state, {loaded, set, aws, audit, yes: flags.yes, json: io.json, started, secretParams, ...(flags['log-group'] ? {logGroup: flags['log-group']} : {})})
+  })
+}
+
+/**
+ * A state file keeps no secret: a resume runs again the earlier steps whose secret outputs it
+ * needs, but not one that changes something or runs a runbook. Needing such a step's secret is
+ * bad input, said before anything runs.
+ */
+function assertSecretsRecoverable(runbook: Runbook, state: RunState, calls: (name: string) => Runbook | undefined): void {
+  const {unrecoverable} = secretsToRecover(runbook, state, calls)
+  if (unrecoverable.length === 0) return
+  const needs = unrecoverable.map((lost) => `step ${lost.neededBy} needs output ${lost.output} of step ${lost.step}${lost.runbook === runbook.name ? '' : ` (runbook ${lost.runbook})`}, which ${lost.reason}`)
+  const inThisRunbook = unrecoverable.find((lost) => lost.runbook === runbook.name)
+  throw new InputError(
+    `run ${state.id} cannot resume at ${state.next}: ${needs.join('; ')}. The output is secret, so the state file does not keep it, and a resume does not run that step again by itself`,
+    inThisRunbook ? `resume --from ${inThisRunbook.step} runs it and every step after it again; or start a new run` : 'start a new run',
+  )
 }

@@ -3,7 +3,6 @@ import {InterruptedError, systemClock} from '../core/deploy/clock.js'
 import {ExitCode, FintechError, InputError} from '../core/errors.js'
 import {executeShutdown, type ShutdownOutcome} from '../core/shutdown/execute.js'
 import {nightOf, shouldRunScheduled} from '../core/shutdown/schedule.js'
-import {selectEnvironment} from '../core/stages/select.js'
 import {renderShutdownOutcome, summarize} from '../ui/shutdown.js'
 import {FintechCommand} from './base-command.js'
 import {newRunId, openShutdownSession} from './shutdown-flow.js'
@@ -28,20 +27,20 @@ export abstract class ShutdownCommand extends FintechCommand {
     options: {env: string; dryRun: boolean; scheduled?: boolean; config: string; profile?: string; region?: string},
   ): Promise<ShutdownResult> {
     const loaded = this.readConfig(options.config)
-    const env = selectEnvironment(loaded.config, options.env)
+    const env = this.resolveEnv(loaded, options.env, options)
     const now = systemClock.now()
     if (options.scheduled) {
-      if (!env.schedule) throw new InputError(`--scheduled: ${options.env} has no schedule in ${loaded.file}`, `add environments.${options.env}.schedule, or run without --scheduled`)
+      if (!env.config.schedule) throw new InputError(`--scheduled: ${options.env} has no schedule in ${loaded.file}`, `add environments.${options.env}.schedule, or run without --scheduled`)
       // Cron cannot express holidays, so the job fires on every working weekday and the calendar decides here, before any AWS call.
-      const decision = shouldRunScheduled(env.schedule, action, now)
+      const decision = shouldRunScheduled(env.config.schedule, action, now)
       if (!decision.run) {
         const stateBucket = stateBucketOf(loaded.config, options.env)
         const outcome: ShutdownOutcome = {env: options.env, action, dryRun: options.dryRun, newPeriod: false, results: [], skipped: [], unreadableRegions: [], nothingToDo: `not scheduled now: ${decision.reason}`}
         return this.deliver({text: renderShutdownOutcome(outcome, stateBucket), exitCode: ExitCode.ok, result: {...outcome, stateBucket}})
       }
     }
-    const target = this.awsTarget(loaded, options.env, options)
-    const session = await openShutdownSession(loaded, options.env, target)
+    const {target} = env
+    const session = await openShutdownSession(loaded, env)
     const runId = newRunId()
     const outcome = await withInterrupt(({signal}) =>
       executeShutdown({
@@ -58,7 +57,7 @@ export abstract class ShutdownCommand extends FintechCommand {
         scope: session.scope,
         account: env.account,
         region: target.region,
-        night: env.schedule ? nightOf(env.schedule, now) : now.toISOString().slice(0, 10),
+        night: env.config.schedule ? nightOf(env.config.schedule, now) : now.toISOString().slice(0, 10),
         dryRun: options.dryRun,
         lockTtlMinutes: loaded.config.shutdown.lockTtlMinutes,
       }),

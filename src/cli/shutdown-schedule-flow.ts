@@ -1,17 +1,19 @@
-import {resolve} from 'node:path'
+import {join, resolve} from 'node:path'
 import type {AuditEntry} from '../core/audit/audit-log.js'
+import {resolveEnv, type TargetFlags} from '../core/config/env.js'
 import type {LoadedConfig} from '../core/config/load.js'
 import {systemClock} from '../core/deploy/clock.js'
 import {offlinePlan, type OfflinePlan} from '../core/deploy/offline-plan.js'
 import {outputsOfEarlierStages, runDeploy, type StackRunResult} from '../core/deploy/run-deploy.js'
 import {ExitCode, type ExitCodeValue} from '../core/errors.js'
 import {clockChanges, crontabLines, nextTransitions, type ClockChange, type EventBridgeExpressions, type Transition} from '../core/shutdown/schedule.js'
-import {planScheduleStack, scheduledEnvironment, type ScheduleStackPlan} from '../core/shutdown/schedule-stack.js'
+import {planScheduleStack, SCHEDULER_TEMPLATE, scheduledEnvironment, type ScheduleStackPlan} from '../core/shutdown/schedule-stack.js'
 import {createApprover} from '../ui/approval.js'
 import {createReporter} from '../ui/reporter.js'
 import {renderDeploySummary, renderOfflinePlan} from '../ui/summary.js'
 import type {AwsTarget} from '../aws/clients.js'
 import {MissingCredentialsError, openGuardedSession, withInterrupt} from './aws-session.js'
+import type {CommandIO} from './command-io.js'
 import {exitCodeOf} from './deploy-flow.js'
 
 export interface ScheduleFlowOptions {
@@ -165,4 +167,24 @@ export async function scheduleFlow(loaded: LoadedConfig, options: ScheduleFlowOp
   } finally {
     await reporter.close()
   }
+}
+
+/** `fintech shutdown schedule`: the scheduler stack deployed (or the crontab lines printed) for one env. */
+export async function shutdownScheduleCommand(
+  loaded: LoadedConfig,
+  flags: TargetFlags & {env: string; config: string; image?: string; 'dry-run': boolean; yes: boolean; 'print-cron': boolean},
+  cli: {root: string; version: string},
+  io: CommandIO,
+): Promise<ScheduleFlowOutcome> {
+  if (flags['print-cron']) return cronFlow(loaded, flags.env, flags.config)
+  return scheduleFlow(loaded, {
+    env: flags.env,
+    dryRun: flags['dry-run'],
+    yes: flags.yes,
+    json: io.json,
+    image: flags.image,
+    target: resolveEnv(loaded, flags.env, flags).target,
+    templatePath: join(cli.root, SCHEDULER_TEMPLATE),
+    version: cli.version,
+  })
 }

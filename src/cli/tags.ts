@@ -4,14 +4,22 @@ import type {TaggingApi} from '../aws/tagging.js'
 import type {AuditSink} from '../core/audit/audit-log.js'
 import type {LoadedConfig} from '../core/config/load.js'
 import type {CallerIdentity, StackApi} from '../core/deploy/api.js'
-import {systemClock} from '../core/deploy/clock.js'
-import {InputError} from '../core/errors.js'
-import {selectEnvironment} from '../core/stages/select.js'
+import {InterruptedError, systemClock} from '../core/deploy/clock.js'
+import {ExitCode, FintechError, InputError} from '../core/errors.js'
+import {resolveEnv, type ResolvedEnv} from '../core/config/env.js'
+import {activateCostAllocationTags, type ActivationRun} from '../core/tags/activate.js'
 import type {ResourceSource, StackTagsReader, TagWriter} from '../core/tags/api.js'
-import {collectInventory, type Inventory} from '../core/tags/inventory.js'
+import {buildAuditReport, type AuditReport} from '../core/tags/audit.js'
+import {applyFix, planFix, ruleKeys, validateRules, type FixPlan, type FixResult} from '../core/tags/fix.js'
+import {collectInventory, type Inventory, type InventoryGap} from '../core/tags/inventory.js'
 import {TAGGING_RATE_VARIABLE, taggingRate, TokenBucket} from '../core/tags/pacing.js'
-import {relevantKeys, type TagPolicy} from '../core/tags/policy.js'
-import {openGuardedSession} from './aws-session.js'
+import {relevantKeys, tagPolicyOf, type TagPolicy} from '../core/tags/policy.js'
+import {auditCsv, gapLines, renderActivation, renderAudit, renderFixPlan, renderFixRun} from '../ui/tags.js'
+import {typedConfirmation} from '../ui/typed-confirmation.js'
+import {openGuardedSession, withInterrupt} from './aws-session.js'
+import type {CommandIO, Outcome} from './command-io.js'
+
+export type {AuditReport} from '../core/tags/audit.js'
 
 /**
  * Glue shared by `fintech tags audit` and `fix`: the regions of a run, the account guard, the
@@ -32,8 +40,7 @@ export const tagsFlags = {
 }
 
 /** The regions a run covers: the --region flags, else the env's region plus us-east-1. */
-export function regionsOf(loaded: LoadedConfig, envName: string, flagged: string[] | undefined): string[] {
-  const env = selectEnvironment(loaded.config, envName)
+function regionsOf(env: ResolvedEnv, flagged: string[] | undefined): string[] {
   const regions = flagged && flagged.length > 0 ? flagged : [env.region, GLOBAL_REGION]
   for (const region of regions) if (!REGION.test(region)) throw new InputError(`--region ${region}: not an AWS region such as eu-west-1`)
   return [...new Set(regions)]
@@ -58,16 +65,11 @@ export interface TagsSession {
  * per region the Tagging API and the listings of EC2, RDS, ECS, DynamoDB, ELBv2 and Logs,
  * and S3 once for all regions. Nothing is read until the inventory is collected.
  */
-export async function openTagsSession(
-  loaded: LoadedConfig,
-  envName: string,
-  options: {regions: string[]; profile?: string; signal?: AbortSignal},
-): Promise<TagsSession> {
-  const env = selectEnvironment(loaded.config, envName)
+async function openTagsSession(loaded: LoadedConfig, env: ResolvedEnv, options: {regions: string[]; signal?: AbortSignal}): Promise<TagsSession> {
   const rate = taggingRate(process.env[TAGGING_RATE_VARIABLE])
-  const profile = options.profile ?? env.profile
+  const {profile} = env.target
   const targetIn = (region: string): AwsTarget => ({region, ...(profile ? {profile} : {}), timeouts: loaded.config.aws})
-  const {caller, audit} = await openGuardedSession(loaded, envName, targetIn(options.regions[0]!))
+  const {caller, audit} = await openGuardedSession(loaded, env.name, targetIn(options.regions[0]!))
   const account = env.account
 
   const [tagging, ec2, rds, ecs, dynamodb, elbv2, logs, s3] = await Promise.all([
@@ -150,3 +152,134 @@ export function readInventory(
 }
 
 const stamp = () => new Date().toISOString()
+
+export type TagsActivateResult = ActivationRun & {env: string; account: string}
+
+/** `fintech tags activate`: the required tags as cost-allocation tags of the payer account. */
+export async function tagsActivateCommand(loaded: LoadedConfig, flags: {env: string; profile?: string; 'dry-run': boolean; yes: boolean}): Promise<Outcome<TagsActivateResult>> {
+  const env = resolveEnv(loaded, flags.env, flags)
+  // The Cost Explorer API is global: us-east-1, whatever the env's region.
+  const target: AwsTarget = {region: GLOBAL_REGION, ...(env.target.profile ? {profile: env.target.profile} : {}), timeouts: loaded.config.aws}
+  const mustConfirm = env.protected && !flags['dry-run'] && !flags.yes
+  if (mustConfirm && !process.stdin.isTTY) {
+    throw new InputError(`${flags.env} is protected: tags activate needs the env name typed at a terminal, and there is none`, 'review with --dry-run, then re-run with --yes')
+  }
+  const session = await openGuardedSession(loaded, flags.env, target)
+  const api = await (await import('../aws/cost-allocation-tags.js')).createCostAllocationApi(target)
+  const confirm = mustConfirm
+    ? (keys: string[]) => typedConfirmation(`This activates ${keys.join(', ')} as cost-allocation tags in ${flags.env} (account ${env.account}).`, flags.env, process.stdin, process.stderr)
+    : undefined
+  const run = await activateCostAllocationTags(api, loaded.config.requiredTags, {dryRun: flags['dry-run'], audit: session.audit, envName: flags.env, confirm})
+  const failed = run.tags.some((tag) => tag.result === 'failed')
+  return {
+    text: renderActivation(run, {env: flags.env, account: env.account}),
+    exitCode: failed ? ExitCode.partial : ExitCode.ok,
+    result: {...run, env: flags.env, account: env.account},
+  }
+}
+
+/** `fintech tags audit`: every resource of the env's regions against the tag policy. */
+export async function tagsAuditCommand(
+  loaded: LoadedConfig,
+  flags: {env: string; region?: string[]; profile?: string; format: string; by: string; all: boolean; limit: number},
+  io: CommandIO,
+): Promise<Outcome<AuditReport>> {
+  const env = resolveEnv(loaded, flags.env, {profile: flags.profile})
+  const regions = regionsOf(env, flags.region)
+  const policy = tagPolicyOf(loaded.config)
+  const by = flags.by as 'resource' | 'owner'
+
+  const report = await withInterrupt(async ({signal}) => {
+    const session = await openTagsSession(loaded, env, {regions, signal})
+    const inventory = await readInventory(session, policy, {concurrency: loaded.config.concurrency, note: (line) => io.note(line), signal})
+    const pacing = {requestsPerSecond: session.rate, waitedMs: session.pacedMs()}
+    return buildAuditReport(inventory, policy, {env: flags.env, account: session.account, regions, all: flags.all, pacing})
+  }).catch((error: unknown) => {
+    if (!(error instanceof InterruptedError)) throw error
+    throw new FintechError('interrupted: the audit stopped before reading every source; nothing was changed', ExitCode.interrupted)
+  })
+
+  // CSV has no room for them: the gaps go to stderr so nobody mistakes the file for the whole account.
+  if (flags.format === 'csv' && !io.json) for (const line of gapLines(report.gaps).slice(1)) io.note(line)
+  const exitCode = report.summary.nonCompliant > 0 ? ExitCode.failed : report.complete ? ExitCode.ok : ExitCode.partial
+  const text = io.json ? '' : flags.format === 'csv' ? auditCsv(report, by).trimEnd() : renderAudit(report, {by, limit: flags.limit})
+  return {text, exitCode, result: report}
+}
+
+export interface TagsFixResult {
+  env: string
+  account: string
+  regions: string[]
+  dryRun: boolean
+  plan: FixPlan
+  /** Per resource of the plan: tagged (and through which call), failed (and why), or not-run; absent in a dry run. */
+  results?: FixResult[]
+  summary: {planned: number; tagged: number; failed: number; notRun: number; unresolved: number; batches: number}
+  gaps: InventoryGap[]
+}
+
+/** `fintech tags fix`: the missing tags written from the owning stack, the env and the config's rules. */
+export async function tagsFixCommand(
+  loaded: LoadedConfig,
+  flags: {env: string; region?: string[]; profile?: string; 'dry-run': boolean; overwrite: boolean; yes: boolean; limit: number},
+  io: CommandIO,
+): Promise<Outcome<TagsFixResult>> {
+  const env = resolveEnv(loaded, flags.env, {profile: flags.profile})
+  const regions = regionsOf(env, flags.region)
+  const policy = tagPolicyOf(loaded.config)
+  const {rules} = loaded.config.tagging
+  validateRules(policy, rules, loaded)
+  const dryRun = flags['dry-run']
+  const mustConfirm = env.protected && !dryRun && !flags.yes
+  if (mustConfirm && !process.stdin.isTTY) {
+    throw new InputError(`${flags.env} is protected: tags fix needs the env name typed at a terminal, and there is none`, 'review with --dry-run, then re-run with --yes')
+  }
+
+  return withInterrupt(async ({signal}): Promise<Outcome<TagsFixResult>> => {
+    const session = await openTagsSession(loaded, env, {regions, signal})
+    const inventory = await readInventory(session, policy, {concurrency: loaded.config.concurrency, extraKeys: ruleKeys(rules), note: (line) => io.note(line), signal})
+    const plan = await planFix(inventory.records.values(), {
+      policy,
+      rules,
+      envTags: env.tags,
+      envName: flags.env,
+      stackTags: session.stackTags,
+      overwrite: flags.overwrite,
+    })
+    inventory.records.clear()
+    const base = {env: flags.env, account: session.account, regions, dryRun, plan, gaps: inventory.gaps}
+    const planned = plan.resources.length
+    const summaryOf = (results: FixResult[] = [], batches = 0) => ({
+      planned,
+      tagged: results.filter((result) => result.result === 'tagged').length,
+      failed: results.filter((result) => result.result === 'failed').length,
+      notRun: results.filter((result) => result.result === 'not-run').length,
+      unresolved: plan.unresolved.length,
+      batches,
+    })
+    const planText = [renderFixPlan(plan, {env: flags.env, dryRun, limit: flags.limit}), ...gapLines(inventory.gaps)].join('\n')
+
+    if (dryRun || planned === 0) {
+      const text = io.json ? '' : planned === 0 && !dryRun ? `${planText}\nNothing to write.` : planText
+      return {text, exitCode: ExitCode.ok, result: {...base, summary: summaryOf()}}
+    }
+    if (!io.json) io.log(planText)
+    if (mustConfirm) {
+      const confirmed = await typedConfirmation(`This writes tags on ${planned} resources in ${flags.env}.`, flags.env, process.stdin, process.stderr)
+      if (!confirmed) throw new InputError('not confirmed; no tag was written')
+    }
+    const run = await applyFix(plan, {
+      writer: session.writer,
+      audit: session.audit,
+      envName: flags.env,
+      signal,
+      progress: (line) => io.note(`${new Date().toISOString()} ${line}`),
+    })
+    const summary = summaryOf(run.results, run.batches)
+    const exitCode = run.interrupted ? ExitCode.interrupted : summary.failed > 0 ? ExitCode.partial : ExitCode.ok
+    return {text: io.json ? '' : `\n${renderFixRun(run)}`, exitCode, result: {...base, results: run.results, summary}}
+  }).catch((error: unknown) => {
+    if (!(error instanceof InterruptedError)) throw error
+    throw new FintechError('interrupted before any tag was written; nothing was changed', ExitCode.interrupted)
+  })
+}

@@ -1,16 +1,9 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../cli/base-command.js'
-import {deployFlow, type DeployFlowResult} from '../cli/deploy-flow.js'
-import {deployOrgFlow, type OrgDeployResult} from '../cli/org-flow.js'
-import {InputError} from '../core/errors.js'
+import {deployCommand, type DeployFlowResult} from '../cli/deploy-flow.js'
+import type {OrgDeployResult} from '../cli/org-flow.js'
+import {stackFlags} from '../cli/stack-flags.js'
 import {yesFlag} from '../cli/flags.js'
-
-export const stackFlags = {
-  stage: Flags.string({description: 'stage to deploy, or "all" for every stage in order', required: true}),
-  env: Flags.string({description: 'environment from fintech.config.yaml', required: true}),
-  offline: Flags.boolean({default: false, description: 'plan from the files alone, without credentials or AWS calls (implies --dry-run)'}),
-  concurrency: Flags.integer({description: 'stacks of one stage deployed at once (default from config)', min: 1, max: 16}),
-}
 
 export default class Deploy extends FintechCommand {
   static summary = 'Deploy stages of the platform through reviewed change sets.'
@@ -40,26 +33,6 @@ export default class Deploy extends FintechCommand {
 
   async run(): Promise<DeployFlowResult | OrgDeployResult> {
     const {flags} = await this.parse(Deploy)
-    const loaded = this.readConfig(flags.config)
-    if (flags.org) {
-      return this.deliver(
-        await deployOrgFlow(loaded, {stage: flags.stage, env: flags.env, dryRun: flags['dry-run'], yes: flags.yes, json: this.jsonEnabled(), flags}),
-      )
-    }
-    if (!flags.env) throw new InputError('--env is required (or --org for the StackSets)')
-    return this.deliver(
-      await deployFlow(loaded, {
-        stage: flags.stage,
-        env: flags.env,
-        dryRun: flags['dry-run'] || flags.offline,
-        offline: flags.offline,
-        yes: flags.yes,
-        allowReplacement: flags['allow-replacement'],
-        force: flags.force,
-        concurrency: flags.concurrency,
-        json: this.jsonEnabled(),
-        target: this.awsTarget(loaded, flags.env, flags),
-      }),
-    )
+    return this.deliver(await deployCommand(this.readConfig(flags.config), flags, this.io()))
   }
 }

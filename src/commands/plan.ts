@@ -1,22 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../cli/base-command.js'
-import {deployFlow, type DeployFlowResult} from '../cli/deploy-flow.js'
-import {estimateEnvironment, type CostEstimate} from '../core/cost/estimate.js'
-import {PriceBook} from '../core/cost/prices.js'
-import {planEnvironment} from '../core/stages/plan.js'
-import {selectStages} from '../core/stages/select.js'
-import {renderStageEstimates} from '../ui/cost.js'
-import {stackFlags} from './deploy.js'
-
-/** What the planned stages would cost a month (`fintech cost estimate` has the items). */
-export interface PlanEstimate {
-  currency: CostEstimate['currency']
-  prices: string
-  monthlyUsd: number
-  stages: Array<{name: string; monthlyUsd: number}>
-}
-
-export type PlanResult = DeployFlowResult & {estimate: PlanEstimate}
+import {planCommand, type PlanResult} from '../cli/plan.js'
+import {stackFlags} from '../cli/stack-flags.js'
 
 export default class Plan extends FintechCommand {
   static summary = 'Show what a deploy would change, without changing anything.'
@@ -32,27 +17,6 @@ export default class Plan extends FintechCommand {
 
   async run(): Promise<PlanResult> {
     const {flags} = await this.parse(Plan)
-    const loaded = this.readConfig(flags.config)
-    const target = this.awsTarget(loaded, flags.env, flags)
-    const outcome = await deployFlow(loaded, {
-      stage: flags.stage,
-      env: flags.env,
-      dryRun: true,
-      offline: flags.offline,
-      yes: false,
-      allowReplacement: false,
-      force: false,
-      concurrency: flags.concurrency,
-      json: this.jsonEnabled(),
-      target,
-    })
-    const estimate = await estimateEnvironment(planEnvironment(loaded, flags.env, selectStages(loaded.config, flags.stage)), new PriceBook(target.region))
-    const summary: PlanEstimate = {
-      currency: estimate.currency,
-      prices: estimate.prices,
-      monthlyUsd: estimate.monthlyUsd,
-      stages: estimate.stages.map((stage) => ({name: stage.name, monthlyUsd: stage.monthlyUsd})),
-    }
-    return this.deliver({...outcome, text: `${outcome.text}\n\n${renderStageEstimates(estimate)}`, result: {...outcome.result, estimate: summary}})
+    return this.deliver(await planCommand(this.readConfig(flags.config), flags, this.io()))
   }
 }

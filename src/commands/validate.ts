@@ -1,22 +1,6 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../cli/base-command.js'
-import {type CfnLintRun, runCfnLint} from '../cli/cfn-lint.js'
-import {projectRunbooks, runbookApiProblems} from '../cli/runbooks.js'
-import {checkGuardrails} from '../cli/scp.js'
-import {ExitCode, FileError} from '../core/errors.js'
-import {RefusedFileError} from '../core/template/read.js'
-import type {Finding, RuleInfo} from '../core/validate/finding.js'
-import {allRules, parseFinding, projectTemplates, sortFindings, validateProject} from '../core/validate/run-validate.js'
-import {renderFindings} from '../ui/findings.js'
-import {lintProgress} from '../ui/lint-progress.js'
-
-interface ValidateOutput {
-  files: string[]
-  cfnLint: 'ran' | 'skipped' | 'missing'
-  errors: number
-  warnings: number
-  findings: Finding[]
-}
+import {validateCommand, validationRules, type RuleInfo, type ValidateOutput} from '../cli/validate.js'
 
 export default class Validate extends FintechCommand {
   static summary = 'Check every template, parameter file and stage contract, offline.'
@@ -34,64 +18,7 @@ export default class Validate extends FintechCommand {
 
   async run(): Promise<ValidateOutput | {rules: RuleInfo[]}> {
     const {flags} = await this.parse(Validate)
-    if (flags.rules) {
-      const [{securityRules}, {suppressionRules}, {SCP_RULES}, {RUNBOOK_RULES}] = await Promise.all([
-        import('../core/validate/security/index.js'),
-        import('../core/validate/suppress.js'),
-        import('../core/scp/checks.js'),
-        import('../core/runbook/findings.js'),
-      ])
-      const rules = allRules(securityRules, suppressionRules, [...Object.values(SCP_RULES), ...Object.values(RUNBOOK_RULES)])
-      const text = rules.map((rule) => `${rule.id.padEnd(11)} ${rule.severity.padEnd(7)} ${rule.title}\n${' '.repeat(20)}${rule.rationale}`).join('\n')
-      return this.deliver({text, exitCode: ExitCode.ok, result: {rules}})
-    }
-    let findings: Finding[]
-    let files: string[]
-    let cfnLint: ValidateOutput['cfnLint'] = flags['cfn-lint'] ? 'ran' : 'skipped'
-    const lintNotNeeded = new AbortController()
-    try {
-      const loaded = this.readConfig(flags.config)
-      const templates = projectTemplates(loaded)
-      // cfn-lint takes longer than all the built-in checks together: it starts first and runs beside them.
-      const lint = flags['cfn-lint'] ? runCfnLint(loaded.root, templates, {signal: lintNotNeeded.signal}) : undefined
-      const progress = lint ? lintProgress(process.stderr, templates.length, {json: this.jsonEnabled()}) : undefined
-      let linted: CfnLintRun | undefined
-      try {
-        const [{loadResourceSpec}, {securityRules}, {applySuppressions}] = await Promise.all([
-          import('../core/validate/resource-spec.js'),
-          import('../core/validate/security/index.js'),
-          import('../core/validate/suppress.js'),
-        ])
-        const result = validateProject({loaded, templates, spec: await loadResourceSpec(), securityRules, applySuppressions})
-        const guardrails = await checkGuardrails(loaded)
-        const runbooks = projectRunbooks(loaded)
-        const {runbookFindings} = await import('../core/runbook/findings.js')
-        findings = sortFindings([...result.findings, ...guardrails.findings, ...runbookFindings([...runbooks.problems, ...runbooks.warnings, ...(await runbookApiProblems(runbooks))])])
-        files = [...result.templates, ...result.parameterFiles, ...guardrails.files, ...runbooks.files]
-        progress?.builtinChecksDone()
-        linted = await lint
-      } finally {
-        progress?.stop()
-      }
-      if (linted?.available) findings = sortFindings([...findings, ...linted.findings])
-      else if (linted) {
-        cfnLint = 'missing'
-        this.note(linted.reason)
-      }
-    } catch (error) {
-      lintNotNeeded.abort()
-      // A config that does not parse is itself a finding, reported like the others; a file refused unread is bad input.
-      if (!(error instanceof FileError) || error instanceof RefusedFileError) throw error
-      findings = [parseFinding(error)]
-      files = [error.file]
-    }
-
-    const errors = findings.filter((finding) => finding.severity === 'error').length
-    const warnings = findings.length - errors
-    return this.deliver({
-      text: renderFindings(findings, files.length),
-      exitCode: errors > 0 ? ExitCode.failed : ExitCode.ok,
-      result: {files, cfnLint, errors, warnings, findings},
-    })
+    if (flags.rules) return this.deliver(await validationRules())
+    return this.deliver(await validateCommand(() => this.readConfig(flags.config), flags, this.io()))
   }
 }

@@ -1,11 +1,6 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {globalTarget, priceBook} from '../../cli/cost.js'
-import {estimateEnvironment, PRICED_TYPES, type CostEstimate} from '../../core/cost/estimate.js'
-import {ExitCode} from '../../core/errors.js'
-import {planEnvironment} from '../../core/stages/plan.js'
-import {selectEnvironment, selectStages} from '../../core/stages/select.js'
-import {renderEstimate} from '../../ui/cost.js'
+import {costEstimateCommand, PRICED_TYPES, type CostEstimate} from '../../cli/cost.js'
 
 export default class CostEstimateCommand extends FintechCommand {
   static summary = 'Monthly cost of what a stage\'s templates would create in an env, at on-demand list prices.'
@@ -23,11 +18,6 @@ export default class CostEstimateCommand extends FintechCommand {
 
   async run(): Promise<CostEstimate> {
     const {flags} = await this.parse(CostEstimateCommand)
-    const loaded = this.readConfig(flags.config)
-    const env = selectEnvironment(loaded.config, flags.env)
-    const plan = planEnvironment(loaded, flags.env, selectStages(loaded.config, flags.stage))
-    const book = priceBook(flags.region ?? env.region, flags.online ? {target: globalTarget(loaded, [flags.env], flags)} : undefined)
-    const estimate = await estimateEnvironment(plan, book)
-    return this.deliver({text: renderEstimate(estimate, {details: flags.details}), exitCode: ExitCode.ok, result: estimate})
+    return this.deliver(await costEstimateCommand(this.readConfig(flags.config), flags))
   }
 }

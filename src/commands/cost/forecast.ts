@@ -1,11 +1,6 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {accountEnvs, costFlags, globalTarget, metricOf, openCostExplorer} from '../../cli/cost.js'
-import {buildForecast, PREDICTION_INTERVAL_LEVEL, type CostForecastReport} from '../../core/cost/forecast.js'
-import {utcDate} from '../../core/cost/period.js'
-import {systemClock} from '../../core/deploy/clock.js'
-import {ExitCode} from '../../core/errors.js'
-import {renderForecast} from '../../ui/cost.js'
+import {costFlags, costForecastCommand, PREDICTION_INTERVAL_LEVEL, type CostForecastReport} from '../../cli/cost.js'
 
 export default class CostForecastCommand extends FintechCommand {
   static summary = 'Forecast this month and the next, with the prediction interval (Cost Explorer).'
@@ -21,10 +16,6 @@ export default class CostForecastCommand extends FintechCommand {
 
   async run(): Promise<CostForecastReport> {
     const {flags} = await this.parse(CostForecastCommand)
-    const loaded = this.readConfig(flags.config)
-    const envs = accountEnvs(loaded, flags.env)
-    const session = openCostExplorer(globalTarget(loaded, flags.env, flags), {refresh: flags.refresh, clock: systemClock})
-    const forecast = await buildForecast(session, {today: utcDate(systemClock.now()), metric: metricOf(flags.metric), envs})
-    return this.deliver({text: renderForecast(forecast), exitCode: ExitCode.ok, result: forecast})
+    return this.deliver(await costForecastCommand(this.readConfig(flags.config), flags))
   }
 }

@@ -1,12 +1,6 @@
-import {writeFileSync} from 'node:fs'
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {accountEnvs, allAccountEnvs, costFlags, globalTarget, metricOf, openCostExplorer} from '../../cli/cost.js'
-import {GRANULARITIES, parsePeriod, utcDate, type Granularity} from '../../core/cost/period.js'
-import {buildCostReport, parseGrouping, type CostReport} from '../../core/cost/report.js'
-import {systemClock} from '../../core/deploy/clock.js'
-import {ExitCode, InputError} from '../../core/errors.js'
-import {renderReport, reportCsv} from '../../ui/cost.js'
+import {costFlags, costReportCommand, GRANULARITIES, type CostReport} from '../../cli/cost.js'
 
 export default class CostReportCommand extends FintechCommand {
   static summary = 'Cost by service, env or tag over a period, against the period before (Cost Explorer).'
@@ -33,23 +27,6 @@ export default class CostReportCommand extends FintechCommand {
 
   async run(): Promise<CostReport> {
     const {flags} = await this.parse(CostReportCommand)
-    const loaded = this.readConfig(flags.config)
-    const grouping = parseGrouping(flags.by)
-    const period = parsePeriod(flags.period, utcDate(systemClock.now()), flags.granularity as Granularity | undefined)
-    const envs = accountEnvs(loaded, flags.env)
-
-    const session = openCostExplorer(globalTarget(loaded, flags.env, flags), {refresh: flags.refresh, clock: systemClock})
-    const report = await buildCostReport(session, {period, grouping, metric: metricOf(flags.metric), envs, knownEnvs: allAccountEnvs(loaded)})
-
-    if (flags.csv) {
-      try {
-        writeFileSync(flags.csv, reportCsv(report))
-      } catch (error) {
-        throw new InputError(`cannot write --csv ${flags.csv}: ${(error as Error).message}`)
-      }
-      this.note(`CSV written to ${flags.csv}`)
-    }
-    const text = flags.format === 'csv' ? reportCsv(report).trimEnd() : renderReport(report, {top: flags.top})
-    return this.deliver({text, exitCode: ExitCode.ok, result: report})
+    return this.deliver(await costReportCommand(this.readConfig(flags.config), flags, this.io()))
   }
 }

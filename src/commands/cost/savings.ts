@@ -1,15 +1,6 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {costFlags, globalTarget, metricOf, openCostExplorer, priceBook} from '../../cli/cost.js'
-import type {TaskDefinitionApi} from '../../core/cost/api.js'
-import {parsePeriod, utcDate} from '../../core/cost/period.js'
-import {buildSavings, type SavingsReport} from '../../core/cost/savings.js'
-import {systemClock} from '../../core/deploy/clock.js'
-import {ExitCode, FintechError} from '../../core/errors.js'
-import {stateBucketOf} from '../../core/shutdown/scope.js'
-import {planEnvironment, type EnvironmentPlan} from '../../core/stages/plan.js'
-import {selectEnvironment} from '../../core/stages/select.js'
-import {renderSavings} from '../../ui/cost.js'
+import {costFlags, costSavingsCommand, type SavingsReport} from '../../cli/cost.js'
 
 export default class CostSavingsCommand extends FintechCommand {
   static summary = 'What the shutdown schedule saved: stopped hours × prices, Cost Explorer before and after, Redis against ElastiCache.'
@@ -28,44 +19,6 @@ export default class CostSavingsCommand extends FintechCommand {
 
   async run(): Promise<SavingsReport> {
     const {flags} = await this.parse(CostSavingsCommand)
-    const loaded = this.readConfig(flags.config)
-    const env = selectEnvironment(loaded.config, flags.env)
-    const now = systemClock.now()
-    const today = utcDate(now)
-    const window = parsePeriod(flags.period, today).current
-    const target = this.awsTarget(loaded, flags.env, flags)
-    const bucket = stateBucketOf(loaded.config, flags.env)
-    const global = globalTarget(loaded, [flags.env], flags)
-
-    const warnings: string[] = []
-    let plan: EnvironmentPlan | undefined
-    try {
-      plan = planEnvironment(loaded, flags.env, loaded.config.stages)
-    } catch (error) {
-      if (!(error instanceof FintechError)) throw error
-      warnings.push(`Redis comparison skipped: ${error.message}`)
-    }
-
-    let taskApi: Promise<TaskDefinitionApi> | undefined
-    const tasks: TaskDefinitionApi = {
-      async taskSize(taskDefinition) {
-        taskApi ??= import('../../aws/ecs-task-definitions.js').then((module) => module.createTaskDefinitionApi(target))
-        return (await taskApi).taskSize(taskDefinition)
-      },
-    }
-    const {createStateStore} = await import('../../aws/state-store.js')
-    const report = await buildSavings(
-      {
-        store: await createStateStore(target, bucket, env.account),
-        tasks,
-        session: openCostExplorer(global, {refresh: flags.refresh, clock: systemClock}),
-        book: priceBook(target.region, flags.online ? {target: global} : undefined),
-        plan,
-        now,
-      },
-      {env: {name: flags.env, account: env.account}, region: target.region, bucket, window, compareDays: flags['compare-days'], metric: metricOf(flags.metric), today},
-    )
-    report.warnings.push(...warnings)
-    return this.deliver({text: renderSavings(report), exitCode: ExitCode.ok, result: report})
+    return this.deliver(await costSavingsCommand(this.readConfig(flags.config), flags))
   }
 }

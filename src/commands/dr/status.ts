@@ -1,11 +1,6 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {openDr} from '../../cli/dr-flow.js'
-import {ExitCode} from '../../core/errors.js'
-import {readDrStatus, type DrStatus} from '../../core/dr/status.js'
-import {renderDrStatus} from '../../ui/dr.js'
-
-const EXIT_CODES = {ok: ExitCode.ok, 'out-of-bounds': ExitCode.failed, unreadable: ExitCode.partial} as const
+import {drStatusCommand, type DrStatus} from '../../cli/dr-flow.js'
 
 export default class DrStatusCommand extends FintechCommand {
   static summary = 'Disaster recovery readiness: Aurora global lag against the RPO, DynamoDB replicas, S3 replication backlog, backup copies, Route 53 health and which region serves.'
@@ -21,9 +16,6 @@ export default class DrStatusCommand extends FintechCommand {
 
   async run(): Promise<DrStatus> {
     const {flags} = await this.parse(DrStatusCommand)
-    const loaded = this.readConfig(flags.config)
-    const {target, api} = await openDr(loaded, flags.env, this.awsTarget(loaded, flags.env, flags))
-    const status = await readDrStatus(api, target, new Date())
-    return this.deliver({text: renderDrStatus(status), exitCode: EXIT_CODES[status.state], result: status})
+    return this.deliver(await drStatusCommand(this.readConfig(flags.config), flags))
   }
 }

@@ -1,15 +1,8 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {openRedisTarget, redisFlags, withFailoverInterrupt} from '../../cli/redis-flow.js'
-import type {AuditEntry} from '../../core/audit/audit-log.js'
-import {ExitCode, FintechError} from '../../core/errors.js'
-import {DEFAULT_FAILOVER, runFailover, type FailoverResult} from '../../core/redis/failover.js'
-import {DEFAULT_LIMITS} from '../../core/redis/status.js'
-import {createApprover} from '../../ui/approval.js'
-import {describeFailoverEvent, interruptedFailoverReport} from '../../ui/redis-failover.js'
+import {DEFAULT_FAILOVER, DEFAULT_LIMITS, redisFailoverCommand, type FailoverResult} from '../../cli/redis-failover.js'
+import {redisFlags} from '../../cli/redis-flow.js'
 import {yesFlag} from '../../cli/flags.js'
-
-const seconds = (ms?: number) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(2)} s`)
 
 export default class RedisFailover extends FintechCommand {
   static summary = 'Planned failover of the Redis primary that loses no acknowledged write.'
@@ -37,62 +30,6 @@ export default class RedisFailover extends FintechCommand {
 
   async run(): Promise<FailoverResult> {
     const {flags} = await this.parse(RedisFailover)
-    const target = await openRedisTarget(flags, (path) => this.readConfig(path))
-    const record = (result: AuditEntry['result'], detail: string) =>
-      target.audit.record({env: target.env ?? 'sentinel', action: 'redis failover', resource: `${target.masterName}@${target.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`, result, detail})
-    try {
-      const options = {
-        limits: {...DEFAULT_LIMITS, maxLagBytes: flags['max-lag-bytes']},
-        syncTimeoutMs: flags['sync-timeout'] * 1000,
-        pauseBudgetMs: flags['pause-budget'] * 1000,
-        promoteTimeoutMs: flags.timeout * 1000,
-      }
-      const checks = await runFailover(target.connector, target.sentinels, target.masterName, {...options, dryRun: true})
-      if (flags['dry-run']) {
-        const lines = [`Dry run: failover of ${target.masterName} (primary ${checks.oldPrimary}) would proceed.`, ...checks.preChecks.map((entry) => `  ${entry.ok ? 'ok ' : 'NO '} ${entry.check}: ${entry.detail}`)]
-        if (checks.excluded.length > 0) lines.push(`  would wait up to ${flags['sync-timeout']} s for ${checks.excluded.map((entry) => `${entry.replica} (${entry.why})`).join(', ')}, then leave them out`)
-        return this.deliver({text: lines.join('\n'), exitCode: ExitCode.ok, result: checks})
-      }
-      if (target.protected) {
-        const approver = createApprover({yes: flags.yes, input: process.stdin, output: process.stderr})
-        const answer = await approver.approve({reasons: [`${target.env} is protected: writes to ${checks.oldPrimary} pause during the failover`], question: `Fail over Redis ${target.masterName} in ${target.env}?`, stackName: target.stack?.stackName ?? target.masterName})
-        if (!answer.approved) throw new FintechError(`failover of ${target.masterName} in ${target.env} not approved: ${answer.why}; nothing was changed`, ExitCode.usage)
-      }
-      let result: FailoverResult
-      try {
-        result = await withFailoverInterrupt(
-          ({signal, observe}) =>
-            runFailover(target.connector, target.sentinels, target.masterName, {...options, dryRun: false, signal}, (event) => {
-              observe(event)
-              this.note(describeFailoverEvent(event))
-            }),
-          {
-            pauseBudgetMs: options.pauseBudgetMs,
-            note: (text) => this.note(text),
-            exitNow: () => {
-              record('in-progress', 'Ctrl-C twice: the CLI left before the failover reported, with writes not paused; see fintech redis status')
-              process.exit(ExitCode.interrupted)
-            },
-          },
-        )
-      } catch (error) {
-        record('failed', (error as Error).message)
-        throw error
-      }
-      if (result.interrupted) {
-        const report = interruptedFailoverReport(result)
-        record(report.audit.result, report.audit.detail)
-        return this.deliver({text: report.text, exitCode: ExitCode.interrupted, result})
-      }
-      record('ok', `${result.oldPrimary} -> ${result.newPrimary}; writes paused ${result.writePauseMs} ms (promotion ${result.promotionMs} ms); total ${result.totalMs} ms`)
-      const text = [
-        `Failed over ${target.masterName}: ${result.oldPrimary} -> ${result.newPrimary} (the old primary is its replica)`,
-        `Writes paused: ${seconds(result.writePauseMs)} (Sentinel's promotion: ${seconds(result.promotionMs)})   whole failover: ${seconds(result.totalMs)}${result.syncWaitMs ? `   (waited ${seconds(result.syncWaitMs)} for replicas to resync first)` : ''}`,
-        ...result.excluded.map((entry) => `  left out of the election: ${entry.replica} (${entry.why})`),
-      ].join('\n')
-      return this.deliver({text, exitCode: ExitCode.ok, result})
-    } finally {
-      target.close()
-    }
+    return this.deliver(await redisFailoverCommand(flags, (path) => this.readConfig(path), this.io()))
   }
 }

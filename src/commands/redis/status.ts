@@ -1,8 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {exitFor, openRedisTarget, redisFlags} from '../../cli/redis-flow.js'
-import {DEFAULT_LIMITS, readRedisStatus, type RedisStatus} from '../../core/redis/status.js'
-import {renderRedisStatus} from '../../ui/redis.js'
+import {redisFlags} from '../../cli/redis-flow.js'
+import {DEFAULT_LIMITS, redisStatusCommand, type RedisStatus} from '../../cli/redis-status.js'
 
 export default class RedisStatusCommand extends FintechCommand {
   static summary = 'Health of the self-hosted Redis tier: primary, replicas with lag, what each Sentinel believes, quorum, memory, last save.'
@@ -22,16 +21,6 @@ export default class RedisStatusCommand extends FintechCommand {
 
   async run(): Promise<RedisStatus> {
     const {flags} = await this.parse(RedisStatusCommand)
-    const target = await openRedisTarget(flags, (path) => this.readConfig(path))
-    try {
-      const status = await readRedisStatus(target.connector, target.sentinels, target.masterName, {
-        ...DEFAULT_LIMITS,
-        maxLagBytes: flags['max-lag-bytes'],
-        maxLagSeconds: flags['max-lag-seconds'],
-      })
-      return this.deliver({text: renderRedisStatus(status), exitCode: exitFor(status.healthy), result: status})
-    } finally {
-      target.close()
-    }
+    return this.deliver(await redisStatusCommand(flags, (path) => this.readConfig(path)))
   }
 }

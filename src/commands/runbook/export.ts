@@ -1,20 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {writeFileSync} from 'node:fs'
-import {stringify} from 'yaml'
 import {FintechCommand} from '../../cli/base-command.js'
-import {projectRunbooks} from '../../cli/runbooks.js'
-import {ExitCode, InputError} from '../../core/errors.js'
-import {findRunbook} from '../../core/runbook/load.js'
-import {exportSsm, type SsmDocument, type Unmappable} from '../../core/runbook/ssm.js'
-import {renderUnmappable} from '../../ui/runbook.js'
-
-interface RunbookExportOutput {
-  runbook: string
-  format: 'ssm'
-  document?: SsmDocument
-  unmappable: Unmappable[]
-  output?: string
-}
+import {runbookExportCommand, type RunbookExportOutput} from '../../cli/runbooks.js'
 
 export default class RunbookExport extends FintechCommand {
   static summary = 'Write a runbook as an SSM Automation document (schemaVersion 0.3).'
@@ -41,22 +27,6 @@ export default class RunbookExport extends FintechCommand {
 
   async run(): Promise<RunbookExportOutput> {
     const {args, flags} = await this.parse(RunbookExport)
-    const runbook = findRunbook(projectRunbooks(this.readConfig(flags.config)), args.name)
-    const exported = exportSsm(runbook)
-    const result: RunbookExportOutput = {runbook: runbook.name, format: 'ssm', ...exported}
-    if (!exported.document) {
-      // The refusal is a diagnostic: stdout stays for the document, so a redirect never holds a refusal as if it were one.
-      if (!this.jsonEnabled()) this.logToStderr(renderUnmappable(runbook.name, exported.unmappable))
-      process.exitCode = ExitCode.failed
-      return result
-    }
-    const text = JSON.stringify(exported.document, null, 2)
-    if (!flags.output) return this.deliver({text, exitCode: ExitCode.ok, result})
-    try {
-      writeFileSync(flags.output, /\.ya?ml$/.test(flags.output) ? stringify(exported.document, {lineWidth: 0}) : `${text}\n`)
-    } catch (error) {
-      throw new InputError(`cannot write ${flags.output}: ${(error as Error).message}`)
-    }
-    return this.deliver({text: `wrote ${flags.output}: SSM Automation document fintech-${runbook.name}, ${exported.document.mainSteps.length} steps`, exitCode: ExitCode.ok, result: {...result, output: flags.output}})
+    return this.deliver(runbookExportCommand(this.readConfig(flags.config), args.name, flags, this.io()))
   }
 }

@@ -1,13 +1,5 @@
 import {FintechCommand} from '../../cli/base-command.js'
-import {projectRunbooks} from '../../cli/runbooks.js'
-import {ExitCode} from '../../core/errors.js'
-import type {RunbookProblem} from '../../core/runbook/load.js'
-import {renderRunbookList} from '../../ui/runbook.js'
-
-interface RunbookListOutput {
-  runbooks: Array<{name: string; title: string; severity: string; envs: string[]; file: string}>
-  problems: RunbookProblem[]
-}
+import {runbookListCommand, type RunbookListOutput} from '../../cli/runbooks.js'
 
 export default class RunbookList extends FintechCommand {
   static summary = 'List the runbooks under runbooks/: name, severity, the envs each may run in, title.'
@@ -20,12 +12,6 @@ export default class RunbookList extends FintechCommand {
 
   async run(): Promise<RunbookListOutput> {
     const {flags} = await this.parse(RunbookList)
-    const set = projectRunbooks(this.readConfig(flags.config))
-    const runbooks = [...set.runbooks.values()]
-    return this.deliver({
-      text: renderRunbookList(runbooks, set.problems),
-      exitCode: ExitCode.ok,
-      result: {runbooks: runbooks.map(({name, title, severity, envs, file}) => ({name, title, severity, envs, file})), problems: set.problems},
-    })
+    return this.deliver(runbookListCommand(this.readConfig(flags.config)))
   }
 }

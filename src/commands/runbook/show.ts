@@ -1,10 +1,6 @@
 import {Args} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {problemsOfRun, projectRunbooks} from '../../cli/runbooks.js'
-import {ExitCode, InputError} from '../../core/errors.js'
-import {findRunbook} from '../../core/runbook/load.js'
-import type {Runbook} from '../../core/runbook/schema.js'
-import {problemLines, renderRunbook} from '../../ui/runbook.js'
+import {runbookShowCommand, type Runbook} from '../../cli/runbooks.js'
 
 export default class RunbookShow extends FintechCommand {
   static summary = 'Show a runbook: when to use it, its parameters, its steps one per line, and its prose (how to verify, how to roll back by hand).'
@@ -19,10 +15,6 @@ export default class RunbookShow extends FintechCommand {
 
   async run(): Promise<Runbook> {
     const {args, flags} = await this.parse(RunbookShow)
-    const set = projectRunbooks(this.readConfig(flags.config))
-    const runbook = findRunbook(set, args.name)
-    const problems = await problemsOfRun(set, runbook)
-    if (problems.length > 0) throw new InputError(`runbook ${runbook.name} would fail:\n${problemLines(problems).map((line) => `  ${line}`).join('\n')}`, 'fintech validate lists every finding')
-    return this.deliver({text: renderRunbook(runbook), exitCode: ExitCode.ok, result: runbook})
+    return this.deliver(await runbookShowCommand(this.readConfig(flags.config), args.name))
   }
 }

@@ -1,8 +1,5 @@
 import {FintechCommand} from '../../cli/base-command.js'
-import {managementTarget, planFromAws} from '../../cli/scp.js'
-import {ExitCode} from '../../core/errors.js'
-import type {ScpPlan} from '../../core/scp/plan.js'
-import {renderPlan} from '../../ui/scp.js'
+import {scpPlanCommand, type ScpPlan} from '../../cli/scp.js'
 
 export default class ScpPlanCommand extends FintechCommand {
   static summary = 'Show what scp apply would change in AWS Organizations: policies to create, update, attach, detach.'
@@ -13,8 +10,6 @@ export default class ScpPlanCommand extends FintechCommand {
 
   async run(): Promise<ScpPlan> {
     const {flags} = await this.parse(ScpPlanCommand)
-    const loaded = this.readConfig(flags.config)
-    const {plan} = await planFromAws(loaded, managementTarget(loaded, flags))
-    return this.deliver({text: renderPlan(plan), exitCode: plan.refusals.length > 0 ? ExitCode.usage : ExitCode.ok, result: plan})
+    return this.deliver(await scpPlanCommand(this.readConfig(flags.config), flags))
   }
 }

@@ -1,10 +1,6 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {checkSimulatedAction, loadMatcher} from '../../cli/scp.js'
-import {ExitCode} from '../../core/errors.js'
-import {desiredPolicies} from '../../core/scp/desired.js'
-import {simulateOffline, type SimulationResult} from '../../core/scp/simulate.js'
-import {renderSimulation} from '../../ui/scp.js'
+import {scpSimulateCommand, type SimulationResult} from '../../cli/scp.js'
 
 export default class ScpSimulate extends FintechCommand {
   static summary = 'Would the config\'s SCPs allow this request? Offline, with the policy and statement that decide.'
@@ -31,17 +27,6 @@ export default class ScpSimulate extends FintechCommand {
 
   async run(): Promise<SimulationResult> {
     const {flags} = await this.parse(ScpSimulate)
-    const loaded = this.readConfig(flags.config)
-    await checkSimulatedAction(flags.action)
-    const policies = desiredPolicies(loaded)
-    const result = simulateOffline(await loadMatcher(), loaded.config, policies, {
-      target: flags.target,
-      action: flags.action,
-      principal: flags.principal,
-      resource: flags.resource,
-      region: flags.region,
-      context: flags.context ?? [],
-    })
-    return this.deliver({text: renderSimulation(result), exitCode: result.decision === 'allowed' ? ExitCode.ok : ExitCode.failed, result})
+    return this.deliver(await scpSimulateCommand(this.readConfig(flags.config), flags))
   }
 }

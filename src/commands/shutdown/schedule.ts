@@ -1,8 +1,6 @@
 import {Flags} from '@oclif/core'
-import {join} from 'node:path'
 import {FintechCommand} from '../../cli/base-command.js'
-import {cronFlow, scheduleFlow, type ScheduleFlowResult} from '../../cli/shutdown-schedule-flow.js'
-import {SCHEDULER_TEMPLATE} from '../../core/shutdown/schedule-stack.js'
+import {shutdownScheduleCommand, type ScheduleFlowResult} from '../../cli/shutdown-schedule-flow.js'
 import {yesFlag} from '../../cli/flags.js'
 
 export default class ShutdownSchedule extends FintechCommand {
@@ -30,19 +28,6 @@ export default class ShutdownSchedule extends FintechCommand {
 
   async run(): Promise<ScheduleFlowResult> {
     const {flags} = await this.parse(ShutdownSchedule)
-    const loaded = this.readConfig(flags.config)
-    if (flags['print-cron']) return this.deliver(cronFlow(loaded, flags.env, flags.config))
-    return this.deliver(
-      await scheduleFlow(loaded, {
-        env: flags.env,
-        dryRun: flags['dry-run'],
-        yes: flags.yes,
-        json: this.jsonEnabled(),
-        image: flags.image,
-        target: this.awsTarget(loaded, flags.env, flags),
-        templatePath: join(this.config.root, SCHEDULER_TEMPLATE),
-        version: this.config.version,
-      }),
-    )
+    return this.deliver(await shutdownScheduleCommand(this.readConfig(flags.config), flags, {root: this.config.root, version: this.config.version}, this.io()))
   }
 }

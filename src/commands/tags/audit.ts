@@ -1,13 +1,7 @@
 import {Flags, ux} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {withInterrupt} from '../../cli/aws-session.js'
 import {favourLowMemory} from '../../cli/heap.js'
-import {openTagsSession, readInventory, regionsOf, tagsFlags} from '../../cli/tags.js'
-import {InterruptedError} from '../../core/deploy/clock.js'
-import {ExitCode, FintechError} from '../../core/errors.js'
-import {buildAuditReport, type AuditReport} from '../../core/tags/audit.js'
-import {tagPolicyOf} from '../../core/tags/policy.js'
-import {auditCsv, gapLines, renderAudit} from '../../ui/tags.js'
+import {tagsAuditCommand, tagsFlags, type AuditReport} from '../../cli/tags.js'
 
 export default class TagsAudit extends FintechCommand {
   static summary = "Every resource of an env's account with its missing or invalid required tags; exit 1 when any is non-compliant."
@@ -37,25 +31,6 @@ export default class TagsAudit extends FintechCommand {
   async run(): Promise<AuditReport> {
     favourLowMemory()
     const {flags} = await this.parse(TagsAudit)
-    const loaded = this.readConfig(flags.config)
-    const regions = regionsOf(loaded, flags.env, flags.region)
-    const policy = tagPolicyOf(loaded.config)
-    const by = flags.by as 'resource' | 'owner'
-
-    const report = await withInterrupt(async ({signal}) => {
-      const session = await openTagsSession(loaded, flags.env, {regions, profile: flags.profile, signal})
-      const inventory = await readInventory(session, policy, {concurrency: loaded.config.concurrency, note: (line) => this.note(line), signal})
-      const pacing = {requestsPerSecond: session.rate, waitedMs: session.pacedMs()}
-      return buildAuditReport(inventory, policy, {env: flags.env, account: session.account, regions, all: flags.all, pacing})
-    }).catch((error: unknown) => {
-      if (!(error instanceof InterruptedError)) throw error
-      throw new FintechError('interrupted: the audit stopped before reading every source; nothing was changed', ExitCode.interrupted)
-    })
-
-    // CSV has no room for them: the gaps go to stderr so nobody mistakes the file for the whole account.
-    if (flags.format === 'csv' && !this.jsonEnabled()) for (const line of gapLines(report.gaps).slice(1)) this.note(line)
-    const exitCode = report.summary.nonCompliant > 0 ? ExitCode.failed : report.complete ? ExitCode.ok : ExitCode.partial
-    const text = this.jsonEnabled() ? '' : flags.format === 'csv' ? auditCsv(report, by).trimEnd() : renderAudit(report, {by, limit: flags.limit})
-    return this.deliver({text, exitCode, result: report})
+    return this.deliver(await tagsAuditCommand(this.readConfig(flags.config), flags, this.io()))
   }
 }

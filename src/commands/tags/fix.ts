@@ -1,28 +1,7 @@
 import {Flags, ux} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {withInterrupt} from '../../cli/aws-session.js'
-import {openTagsSession, readInventory, regionsOf, tagsFlags} from '../../cli/tags.js'
-import {InterruptedError} from '../../core/deploy/clock.js'
-import {ExitCode, FintechError, InputError} from '../../core/errors.js'
-import {selectEnvironment} from '../../core/stages/select.js'
-import {applyFix, planFix, ruleKeys, validateRules, type FixPlan, type FixResult} from '../../core/tags/fix.js'
-import type {InventoryGap} from '../../core/tags/inventory.js'
-import {tagPolicyOf} from '../../core/tags/policy.js'
-import {gapLines, renderFixPlan, renderFixRun} from '../../ui/tags.js'
-import {typedConfirmation} from '../../ui/typed-confirmation.js'
+import {tagsFixCommand, tagsFlags, type TagsFixResult} from '../../cli/tags.js'
 import {yesFlag} from '../../cli/flags.js'
-
-export interface TagsFixResult {
-  env: string
-  account: string
-  regions: string[]
-  dryRun: boolean
-  plan: FixPlan
-  /** Per resource of the plan: tagged (and through which call), failed (and why), or not-run; absent in a dry run. */
-  results?: FixResult[]
-  summary: {planned: number; tagged: number; failed: number; notRun: number; unresolved: number; batches: number}
-  gaps: InventoryGap[]
-}
 
 export default class TagsFix extends FintechCommand {
   static summary = "Fill missing required tags from the owning stack's tags or the config's tagging rules; plan first."
@@ -50,64 +29,6 @@ export default class TagsFix extends FintechCommand {
 
   async run(): Promise<TagsFixResult> {
     const {flags} = await this.parse(TagsFix)
-    const loaded = this.readConfig(flags.config)
-    const env = selectEnvironment(loaded.config, flags.env)
-    const regions = regionsOf(loaded, flags.env, flags.region)
-    const policy = tagPolicyOf(loaded.config)
-    const {rules} = loaded.config.tagging
-    validateRules(policy, rules, loaded)
-    const dryRun = flags['dry-run']
-    const mustConfirm = env.protected && !dryRun && !flags.yes
-    if (mustConfirm && !process.stdin.isTTY) {
-      throw new InputError(`${flags.env} is protected: tags fix needs the env name typed at a terminal, and there is none`, 'review with --dry-run, then re-run with --yes')
-    }
-
-    return withInterrupt(async ({signal}) => {
-      const session = await openTagsSession(loaded, flags.env, {regions, profile: flags.profile, signal})
-      const inventory = await readInventory(session, policy, {concurrency: loaded.config.concurrency, extraKeys: ruleKeys(rules), note: (line) => this.note(line), signal})
-      const plan = await planFix(inventory.records.values(), {
-        policy,
-        rules,
-        envTags: env.tags,
-        envName: flags.env,
-        stackTags: session.stackTags,
-        overwrite: flags.overwrite,
-      })
-      inventory.records.clear()
-      const base = {env: flags.env, account: session.account, regions, dryRun, plan, gaps: inventory.gaps}
-      const planned = plan.resources.length
-      const summaryOf = (results: FixResult[] = [], batches = 0) => ({
-        planned,
-        tagged: results.filter((result) => result.result === 'tagged').length,
-        failed: results.filter((result) => result.result === 'failed').length,
-        notRun: results.filter((result) => result.result === 'not-run').length,
-        unresolved: plan.unresolved.length,
-        batches,
-      })
-      const planText = [renderFixPlan(plan, {env: flags.env, dryRun, limit: flags.limit}), ...gapLines(inventory.gaps)].join('\n')
-
-      if (dryRun || planned === 0) {
-        const text = this.jsonEnabled() ? '' : planned === 0 && !dryRun ? `${planText}\nNothing to write.` : planText
-        return this.deliver({text, exitCode: ExitCode.ok, result: {...base, summary: summaryOf()}})
-      }
-      if (!this.jsonEnabled()) this.log(planText)
-      if (mustConfirm) {
-        const confirmed = await typedConfirmation(`This writes tags on ${planned} resources in ${flags.env}.`, flags.env, process.stdin, process.stderr)
-        if (!confirmed) throw new InputError('not confirmed; no tag was written')
-      }
-      const run = await applyFix(plan, {
-        writer: session.writer,
-        audit: session.audit,
-        envName: flags.env,
-        signal,
-        progress: (line) => this.note(`${new Date().toISOString()} ${line}`),
-      })
-      const summary = summaryOf(run.results, run.batches)
-      const exitCode = run.interrupted ? ExitCode.interrupted : summary.failed > 0 ? ExitCode.partial : ExitCode.ok
-      return this.deliver({text: this.jsonEnabled() ? '' : `\n${renderFixRun(run)}`, exitCode, result: {...base, results: run.results, summary}})
-    }).catch((error: unknown) => {
-      if (!(error instanceof InterruptedError)) throw error
-      throw new FintechError('interrupted before any tag was written; nothing was changed', ExitCode.interrupted)
-    })
+    return this.deliver(await tagsFixCommand(this.readConfig(flags.config), flags, this.io()))
   }
 }

@@ -1,6 +1,7 @@
 import type {LoadedConfig} from '../config/load.js'
 import {InputError} from '../errors.js'
-import {selectEnvironment, stackNameOf, stacksFor} from '../stages/select.js'
+import {selectEnvironment} from '../config/env.js'
+import {stackNameOf, stacksFor} from '../stages/select.js'
 
 /** Where an env's DR lives: both regions, its targets, and the primary-region stacks whose outputs name the resources. */
 export interface DrTarget {

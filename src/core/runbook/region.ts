@@ -1,6 +1,6 @@
 import type {LoadedConfig} from '../config/load.js'
 import {InputError} from '../errors.js'
-import {selectEnvironment} from '../stages/select.js'
+import {selectEnvironment} from '../config/env.js'
 import type {Runbook} from './schema.js'
 
 /**

@@ -4,7 +4,7 @@ import type {FintechConfig, ParameterValue, ScheduleConfig, StackConfig} from '.
 import {FileError, InputError} from '../errors.js'
 import {resolveParameters} from '../params/resolve.js'
 import {loadParameterFile, planEnvironment, type EnvironmentPlan, type StackJob} from '../stages/plan.js'
-import {selectEnvironment} from '../stages/select.js'
+import {selectEnvironment} from '../config/env.js'
 import {formatKeyPath} from '../yaml.js'
 import {parseTemplate} from '../template/parse.js'
 import {eventBridgeExpressions, type EventBridgeExpressions} from './schedule.js'

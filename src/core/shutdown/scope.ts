@@ -1,6 +1,7 @@
 import type {FintechConfig} from '../config/schema.js'
 import {InputError} from '../errors.js'
-import {isProtectedEnv, selectEnvironment, stackNameById, stackNameOf, stacksFor} from '../stages/select.js'
+import {isProtectedEnv, selectEnvironment} from '../config/env.js'
+import {stackNameById, stackNameOf, stacksFor} from '../stages/select.js'
 import type {ShutdownScope} from './eligibility.js'
 
 /** The env's resources for a shutdown: its Environment tag and every stack of every stage it deploys. */

@@ -13,15 +13,6 @@ export function selectStages(config: FintechConfig, stage: string): StageConfig[
   return [found]
 }
 
-export function selectEnvironment(config: FintechConfig, env: string) {
-  const found = config.environments[env]
-  if (!found) throw new InputError(`unknown environment "${env}" (--env): use one of ${Object.keys(config.environments).join(', ')}`)
-  return found
-}
-
-/** Protected as the config resolved it (explicitly, or by a production name: config/schema.ts). */
-export const isProtectedEnv = (config: FintechConfig, env: string): boolean => selectEnvironment(config, env).protected
-
 /** The stacks of a stage that deploy to `env`. */
 export const stacksFor = (stage: StageConfig, env: string): StackConfig[] => stage.stacks.filter((stack) => !stack.envs || stack.envs.includes(env))
 
