@@ -1,5 +1,6 @@
 import {Config} from '@oclif/core'
 import {fileURLToPath} from 'node:url'
+import {assertJsonContract} from '../contracts/json-contract.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 let config: Config | undefined
@@ -54,6 +55,8 @@ export async function runCli(command: CommandClass, argv: string[]): Promise<Cli
     // Pretty-printed JSON spans lines that do not parse alone; JSON lines each start a new object.
     if (lines.length > 1 && lines.every((line) => line.startsWith('{') && line.endsWith('}'))) jsonLines = lines.map((line) => JSON.parse(line))
     else json = JSON.parse(stdout)
+    // Every --json run of the suite also checks the command's output contract (schemas/).
+    for (const document of jsonLines ?? [json]) assertJsonContract(command as unknown as Function, document)
   }
   return {stdout, stderr, exitCode, json, ...(jsonLines ? {jsonLines} : {})}
 }
