@@ -1,7 +1,7 @@
 import {beforeAll, expect, it} from 'vitest'
 import DrStatus from '../../src/commands/dr/status.js'
 import {useLoopbackAws} from '../helpers/loopback-aws.js'
-import {CONFIG, makeProject} from '../helpers/project.js'
+import {makeDrProject} from '../helpers/project.js'
 import {runCli} from '../helpers/run-cli.js'
 
 /**
@@ -41,30 +41,13 @@ const aws = useLoopbackAws((action, parameters, request) => {
   return 'hang'
 })
 
-const DR_STAGES = `stages:
-  - name: foundation
-    stacks:
-      - id: baseline
-        template: templates/vpc.yaml
-  - name: data
-    stacks:
-      - id: data
-        template: templates/data.yaml
-  - name: compute
-    stacks:
-      - id: compute
-        template: templates/vpc.yaml
-`
 
 beforeAll(() => {
   process.env.AWS_ENDPOINT_URL = aws.endpoint()
 })
 
 it('judges every source unreadable when none answers, names the timed-out calls, and exits 3', async () => {
-  const head = CONFIG.slice(0, CONFIG.indexOf('stages:'))
-    .replace('    protected: true\n', '    protected: true\n    recovery: {region: eu-west-2, rpoSeconds: 60}\n')
-    .replaceAll('"333333333333"', `"${ACCOUNT}"`)
-  const config = makeProject({'fintech.config.yaml': `${head}${DR_STAGES}aws: {requestTimeoutMs: 100}\n`})
+  const config = makeDrProject('eu-west-2', 'aws: {requestTimeoutMs: 100}\n')
   const run = await runCli(DrStatus, ['--env', 'prod', '--config', config, '--json'])
 
   expect(run.exitCode, run.stderr).toBe(3)

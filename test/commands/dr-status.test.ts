@@ -11,7 +11,7 @@ import {fileURLToPath} from 'node:url'
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 import DrStatus from '../../src/commands/dr/status.js'
 import {cfn, resetAws, s3, stack, sts} from '../helpers/aws-mocks.js'
-import {CONFIG, makeProject} from '../helpers/project.js'
+import {makeDrProject} from '../helpers/project.js'
 import {runCli} from '../helpers/run-cli.js'
 
 // moto 5.2.1 has no Backup ListCopyJobs, no Route 53 GetHealthCheckStatus observations and no
@@ -29,26 +29,8 @@ const PRIMARY = 'eu-west-1'
 const RECOVERY = 'eu-west-2'
 const ACCOUNT = '333333333333'
 
-const DR_STAGES = `stages:
-  - name: foundation
-    stacks:
-      - id: baseline
-        template: templates/vpc.yaml
-  - name: data
-    stacks:
-      - id: data
-        template: templates/data.yaml
-  - name: compute
-    stacks:
-      - id: compute
-        template: templates/vpc.yaml
-`
-
 /** The test project with prod failing over to eu-west-2 and dev without a recovery region. */
-function drProject(): string {
-  const head = CONFIG.slice(0, CONFIG.indexOf('stages:')).replace('    protected: true\n', `    protected: true\n    recovery: {region: ${RECOVERY}, rpoSeconds: 60}\n`)
-  return makeProject({'fintech.config.yaml': `${head}${DR_STAGES}`})
-}
+const drProject = () => makeDrProject(RECOVERY)
 
 const outputs = (values: Record<string, string>): Output[] => Object.entries(values).map(([OutputKey, OutputValue]) => ({OutputKey, OutputValue}))
 const clusterArn = (region: string, id: string) => `arn:aws:rds:${region}:${ACCOUNT}:cluster:${id}`

@@ -104,3 +104,25 @@ export function makeProject(files: Record<string, string | undefined> = {}): str
   }
   return join(dir, 'fintech.config.yaml')
 }
+
+/** A stage each for what `fintech dr status` reads: the baseline's, the data stack's and the compute stack's outputs. */
+const DR_STAGES = `stages:
+  - name: foundation
+    stacks:
+      - id: baseline
+        template: templates/vpc.yaml
+  - name: data
+    stacks:
+      - id: data
+        template: templates/data.yaml
+  - name: compute
+    stacks:
+      - id: compute
+        template: templates/vpc.yaml
+`
+
+/** The test project with prod (account 333333333333) failing over to `recoveryRegion`, dev without a recovery region; `extra` ends the file. */
+export function makeDrProject(recoveryRegion: string, extra = ''): string {
+  const head = CONFIG.slice(0, CONFIG.indexOf('stages:')).replace('    protected: true\n', `    protected: true\n    recovery: {region: ${recoveryRegion}, rpoSeconds: 60}\n`)
+  return makeProject({'fintech.config.yaml': `${head}${DR_STAGES}${extra}`})
+}
