@@ -1,32 +1,14 @@
-import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
-import {DEFAULT_CONFIG_FILE, loadConfig, type LoadedConfig} from '../core/config/load.js'
+import {Command, Errors, type Interfaces} from '@oclif/core'
+import {loadConfig, type LoadedConfig} from '../core/config/load.js'
 import {FintechError} from '../core/errors.js'
 import {resolveEnv, type ResolvedEnv, type TargetFlags} from '../core/config/env.js'
 import type {CommandIO, Outcome} from './command-io.js'
 import {applyColour} from '../ui/colour.js'
+import {awsFlags, offlineBaseFlags} from './flags.js'
 
 /** oclif's FlagOutput and ArgOutput, which its index does not export. */
 type ParsedValues = {[name: string]: any}
 
-const configFlag = Flags.string({
-  description: 'path of the fintech config file',
-  default: DEFAULT_CONFIG_FILE,
-  env: 'FINTECH_CONFIG',
-  helpGroup: 'GLOBAL',
-})
-
-const colorFlag = Flags.boolean({
-  allowNo: true,
-  description: 'colour the output, or not (default: on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it; never with --json)',
-  helpGroup: 'GLOBAL',
-})
-
-const offlineBaseFlags = {config: configFlag, color: colorFlag}
-
-const awsFlags = {
-  profile: Flags.string({description: 'AWS profile to use instead of the environment\'s own', helpGroup: 'GLOBAL'}),
-  region: Flags.string({description: 'AWS region to use instead of the environment\'s own', helpGroup: 'GLOBAL'}),
-}
 
 /** Flags and error handling every fintech command shares. */
 export abstract class FintechCommand extends Command {
@@ -35,7 +17,6 @@ export abstract class FintechCommand extends Command {
   // Optional in the type, so that a command that never calls AWS can leave them out (offlineBaseFlags).
   static baseFlags: typeof offlineBaseFlags & Partial<typeof awsFlags> = {...offlineBaseFlags, ...awsFlags}
 
-  /** The base flags of a command that never calls AWS: no --profile or --region to offer. */
   static offlineBaseFlags = offlineBaseFlags
 
   /** Every command parses its flags first: the colour decision is taken there, once. */

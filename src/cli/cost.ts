@@ -1,9 +1,8 @@
 import {writeFileSync} from 'node:fs'
-import {Flags} from '@oclif/core'
 import type {AwsTarget} from '../aws/clients.js'
 import {resolveEnv, selectEnvironment, type TargetFlags} from '../core/config/env.js'
 import type {LoadedConfig} from '../core/config/load.js'
-import {COST_METRICS, type CostMetric, type PriceListApi, type TaskDefinitionApi} from '../core/cost/api.js'
+import {type CostMetric, type PriceListApi, type TaskDefinitionApi} from '../core/cost/api.js'
 import {costCacheDir, ResponseCache, type CostAsker} from '../core/cost/cache.js'
 import {estimateEnvironment, type CostEstimate} from '../core/cost/estimate.js'
 import {CostExplorerSession} from '../core/cost/explorer.js'
@@ -31,10 +30,6 @@ export type {SavingsReport} from '../core/cost/savings.js'
  * from the management account, which sees every linked account) and no audit line.
  */
 
-export const costFlags = {
-  metric: Flags.string({description: 'Cost Explorer metric', options: [...COST_METRICS], default: 'UnblendedCost'}),
-  refresh: Flags.boolean({default: false, description: 'ask Cost Explorer again instead of using today\'s cached answers (and cache the new ones)'}),
-}
 
 /** The named envs (each is an account), or every env of the config when none is named. */
 export function accountEnvs(loaded: LoadedConfig, names: string[] | undefined): AccountEnv[] {

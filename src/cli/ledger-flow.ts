@@ -1,9 +1,8 @@
 import {setTimeout as sleep} from 'node:timers/promises'
-import {Flags} from '@oclif/core'
 import type {AwsTarget} from '../aws/clients.js'
 import {resolveEnv, type TargetFlags} from '../core/config/env.js'
 import type {LoadedConfig} from '../core/config/load.js'
-import {ExitCode, InputError} from '../core/errors.js'
+import {ExitCode} from '../core/errors.js'
 import type {LedgerApi} from '../core/ledger/api.js'
 import {ledgerResources, locateLedgerStacks, type LedgerResources} from '../core/ledger/stacks.js'
 import {readLedgerStatus, type LedgerStatus} from '../core/ledger/status.js'
@@ -14,14 +13,6 @@ import type {CommandIO, Outcome} from './command-io.js'
 
 export {DEFAULT_THRESHOLDS, type LedgerStatus} from '../core/ledger/status.js'
 
-/** A share of requests in percent, decimals allowed: a bank may want 0.5%. */
-export const percentFlag = Flags.custom<number>({
-  async parse(input) {
-    const value = Number(input)
-    if (input.trim() === '' || !Number.isFinite(value) || value < 0 || value > 100) throw new InputError(`expected a percentage from 0 to 100, got "${input}"`)
-    return value
-  },
-})
 
 export interface LedgerTarget {
   resources: LedgerResources

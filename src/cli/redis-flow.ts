@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {DEFAULT_MASTER_NAME} from '../core/redis/api.js'
 import {existsSync} from 'node:fs'
 import {userInfo} from 'node:os'
 import type {AwsTarget} from '../aws/clients.js'
@@ -15,15 +15,7 @@ import {createRedisConnector} from './redis-connector.js'
 import {startSsmForwards} from './ssm-forward.js'
 
 /** The data stage's default master name (templates/data/data.yaml, parameter RedisMasterName). */
-export const DEFAULT_MASTER_NAME = 'fintech-ledger'
 
-/** Flags every `fintech redis` command shares: where the tier is and how to reach it. */
-export const redisFlags = {
-  env: Flags.string({description: 'environment whose data stack outputs give the Sentinels, master name, password secret and instances'}),
-  sentinel: Flags.string({multiple: true, description: 'a Sentinel as host:port (repeat for each), instead of the data stack\'s outputs'}),
-  'master-name': Flags.string({description: `the name Sentinel monitors the primary under (default: the data stack's RedisMasterName, else ${DEFAULT_MASTER_NAME})`}),
-  'via-ssm': Flags.boolean({description: 'reach the private addresses through SSM port forwarding (needs the AWS CLI and session-manager-plugin)', default: false}),
-}
 
 export interface RedisFlags {
   config: string

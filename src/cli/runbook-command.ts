@@ -1,7 +1,7 @@
-import {Flags} from '@oclif/core'
 import type {AwsTarget} from '../aws/clients.js'
 import type {AuditSink} from '../core/audit/audit-log.js'
 import type {LoadedConfig} from '../core/config/load.js'
+import {startFlags} from './flags.js'
 import {ExitCode, FintechError, InputError} from '../core/errors.js'
 import {secretsToRecover, stepChanges} from '../core/runbook/engine.js'
 import type {RunbookSet} from '../core/runbook/load.js'
@@ -21,21 +21,8 @@ import {FintechCommand} from './base-command.js'
 import type {CommandIO, Outcome} from './command-io.js'
 import {assertRunbookEnv, auditFileOf, holdingRun, loadRunState, parameterSources, runbookApprover, runbookHash, runbookRedis, runbookShell, runnableRunbook, runWithState, stateFileOf} from './runbook-flow.js'
 import {projectRunbooks, runbookApiProblems} from './runbooks.js'
-import {yesFlag} from './flags.js'
 
-/** Flags `run` and `resume` share. */
-export const runFlags = {
-  yes: yesFlag('approve the approval steps in advance (never in a protected env, where the env name must be typed at a terminal)'),
-  'log-group': Flags.string({description: 'also write the run\'s audit lines to this CloudWatch Logs group (a stream named after the run)'}),
-}
 
-/** The flags of a new run: `fintech runbook run NAME` and `fintech runbook NAME` take the same ones. */
-export const startFlags = {
-  env: Flags.string({description: 'the environment to run in (one of the runbook\'s envs)', required: true}),
-  param: Flags.string({char: 'p', description: 'a parameter as NAME=VALUE (repeat for each)', multiple: true}),
-  'dry-run': Flags.boolean({description: 'read-only calls up to the first change; every change shown, none made', default: false}),
-  ...runFlags,
-}
 
 interface StartFlags {
   config: string

@@ -1,4 +1,3 @@
-import {Flags} from '@oclif/core'
 import {InterruptedError, systemClock} from '../core/deploy/clock.js'
 import {ExitCode, FintechError, InputError} from '../core/errors.js'
 import {executeShutdown, type ShutdownOutcome} from '../core/shutdown/execute.js'
@@ -13,15 +12,6 @@ export type ShutdownResult = ShutdownOutcome & {runId?: string; stateBucket: str
 
 /** What `shutdown plan`, `stop` and `start` share: flags, guards, the run, the report. */
 export abstract class ShutdownCommand extends FintechCommand {
-  static flags = {
-    env: Flags.string({description: 'environment from fintech.config.yaml (never a protected one)', required: true}),
-  }
-
-  static scheduledFlag = Flags.boolean({
-    default: false,
-    description: "run only if the env's schedule says so now (start skips holidays and days off); what the scheduled job passes",
-  })
-
   protected async execute(
     action: 'stop' | 'start',
     options: {env: string; dryRun: boolean; scheduled?: boolean; config: string; profile?: string; region?: string},

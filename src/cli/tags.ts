@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {GLOBAL_REGION} from '../core/tags/api.js'
 import type {AwsTarget} from '../aws/clients.js'
 import type {TaggingApi} from '../aws/tagging.js'
 import type {AuditSink} from '../core/audit/audit-log.js'
@@ -27,17 +27,9 @@ export type {AuditReport} from '../core/tags/audit.js'
  */
 
 /** Global resources (CloudFront, and what the Tagging API reports for IAM) are listed in us-east-1. */
-export const GLOBAL_REGION = 'us-east-1'
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/
 
-export const tagsFlags = {
-  env: Flags.string({description: 'environment from fintech.config.yaml', required: true}),
-  region: Flags.string({
-    description: `region to cover (repeatable); the env's region and ${GLOBAL_REGION} (global resources) when left out`,
-    multiple: true,
-  }),
-}
 
 /** The regions a run covers: the --region flags, else the env's region plus us-east-1. */
 function regionsOf(env: ResolvedEnv, flagged: string[] | undefined): string[] {

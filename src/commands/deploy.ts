@@ -2,8 +2,7 @@ import {Flags} from '@oclif/core'
 import {FintechCommand} from '../cli/base-command.js'
 import {deployCommand, type DeployFlowResult} from '../cli/deploy-flow.js'
 import type {OrgDeployResult} from '../cli/org-flow.js'
-import {stackFlags} from '../cli/stack-flags.js'
-import {yesFlag} from '../cli/flags.js'
+import {stackFlags, yesFlag} from '../cli/flags.js'
 
 export default class Deploy extends FintechCommand {
   static summary = 'Deploy stages of the platform through reviewed change sets.'

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../cli/base-command.js'
 import {planCommand, type PlanResult} from '../cli/plan.js'
-import {stackFlags} from '../cli/stack-flags.js'
+import {stackFlags} from '../cli/flags.js'
 
 export default class Plan extends FintechCommand {
   static summary = 'Show what a deploy would change, without changing anything.'

@@ -5,7 +5,7 @@
 import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {describe, expect, it} from 'vitest'
-import {DEFAULT_MASTER_NAME} from '../../src/cli/redis-flow.js'
+import {DEFAULT_MASTER_NAME} from '../../src/core/redis/api.js'
 import {NODE_RDB_PATH} from '../../src/core/redis/backup.js'
 import {DEFAULT_PATCH_COMMAND} from '../../src/core/redis/patch.js'
 import {parseTemplate} from '../../src/core/template/parse.js'

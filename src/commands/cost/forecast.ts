@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {costFlags, costForecastCommand, PREDICTION_INTERVAL_LEVEL, type CostForecastReport} from '../../cli/cost.js'
+import {costForecastCommand, PREDICTION_INTERVAL_LEVEL, type CostForecastReport} from '../../cli/cost.js'
+import {costFlags} from '../../cli/flags.js'
 
 export default class CostForecastCommand extends FintechCommand {
   static summary = 'Forecast this month and the next, with the prediction interval (Cost Explorer).'

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {costFlags, costReportCommand, GRANULARITIES, type CostReport} from '../../cli/cost.js'
+import {costReportCommand, GRANULARITIES, type CostReport} from '../../cli/cost.js'
+import {costFlags} from '../../cli/flags.js'
 
 export default class CostReportCommand extends FintechCommand {
   static summary = 'Cost by service, env or tag over a period, against the period before (Cost Explorer).'

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {costFlags, costSavingsCommand, type SavingsReport} from '../../cli/cost.js'
+import {costSavingsCommand, type SavingsReport} from '../../cli/cost.js'
+import {costFlags} from '../../cli/flags.js'
 
 export default class CostSavingsCommand extends FintechCommand {
   static summary = 'What the shutdown schedule saved: stopped hours × prices, Cost Explorer before and after, Redis against ElastiCache.'

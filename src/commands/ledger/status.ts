@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {DEFAULT_THRESHOLDS, ledgerStatusCommand, percentFlag, type LedgerStatus} from '../../cli/ledger-flow.js'
+import {DEFAULT_THRESHOLDS, ledgerStatusCommand, type LedgerStatus} from '../../cli/ledger-flow.js'
+import {percentFlag} from '../../cli/flags.js'
 
 export default class LedgerStatusCommand extends FintechCommand {
   static summary = 'Health of the Fargate ledger service: tasks and rollout, load balancer targets, requests, 5xx rate and latency, Aurora writer and readers, alarms.'

@@ -1,8 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
 import {DEFAULT_FAILOVER, DEFAULT_LIMITS, redisFailoverCommand, type FailoverResult} from '../../cli/redis-failover.js'
-import {redisFlags} from '../../cli/redis-flow.js'
-import {yesFlag} from '../../cli/flags.js'
+import {redisFlags, yesFlag} from '../../cli/flags.js'
 
 export default class RedisFailover extends FintechCommand {
   static summary = 'Planned failover of the Redis primary that loses no acknowledged write.'

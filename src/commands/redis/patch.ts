@@ -1,8 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {redisFlags} from '../../cli/redis-flow.js'
 import {DEFAULT_LIMITS, DEFAULT_PATCH, DEFAULT_PATCH_COMMAND, redisPatchCommand, type RedisPatchResult} from '../../cli/redis-patch.js'
-import {yesFlag} from '../../cli/flags.js'
+import {redisFlags, yesFlag} from '../../cli/flags.js'
 
 export default class RedisPatch extends FintechCommand {
   static summary = 'Rolling patch of the Redis nodes through SSM Run Command: replicas one at a time, a planned failover, then the old primary.'

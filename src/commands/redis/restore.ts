@@ -1,8 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {redisFlags} from '../../cli/redis-flow.js'
 import {redisRestoreCommand, type RestoreOutput} from '../../cli/redis-restore.js'
-import {yesFlag} from '../../cli/flags.js'
+import {redisFlags, yesFlag} from '../../cli/flags.js'
 
 export default class RedisRestore extends FintechCommand {
   static summary = 'Restore the Redis primary from a backup in the backup bucket, through SSM Run Command on its instance; the replicas resync from it.'

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {redisFlags} from '../../cli/redis-flow.js'
 import {DEFAULT_LIMITS, redisStatusCommand, type RedisStatus} from '../../cli/redis-status.js'
+import {redisFlags} from '../../cli/flags.js'
 
 export default class RedisStatusCommand extends FintechCommand {
   static summary = 'Health of the self-hosted Redis tier: primary, replicas with lag, what each Sentinel believes, quorum, memory, last save.'

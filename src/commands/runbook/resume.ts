@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {runbookResumeCommand, runFlags, type RunbookRunOutput} from '../../cli/runbook-command.js'
+import {runbookResumeCommand, type RunbookRunOutput} from '../../cli/runbook-command.js'
+import {runFlags} from '../../cli/flags.js'
 
 export default class RunbookResume extends FintechCommand {
   static summary = 'Continue a runbook run where it stopped: the failed or interrupted step runs again, finished steps never do.'

@@ -1,5 +1,6 @@
 import {Args} from '@oclif/core'
-import {RunbookStartCommand, startFlags, type RunbookRunOutput} from '../../cli/runbook-command.js'
+import {RunbookStartCommand, type RunbookRunOutput} from '../../cli/runbook-command.js'
+import {startFlags} from '../../cli/flags.js'
 
 export default class RunbookRun extends RunbookStartCommand {
   static summary = 'Run a runbook against an env: pre-checks, approvals, the change, the checks after it; resumable from the step where it stopped.'

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {ShutdownCommand, type ShutdownResult} from '../../cli/shutdown-command.js'
+import {shutdownEnvFlag} from '../../cli/flags.js'
 
 export default class ShutdownPlan extends ShutdownCommand {
   static summary = 'Show exactly what a shutdown stop (or start) would change, without changing anything.'
@@ -9,7 +10,7 @@ export default class ShutdownPlan extends ShutdownCommand {
   static examples = ['<%= config.bin %> shutdown plan --env dev', '<%= config.bin %> shutdown plan --env dev --action start --json']
 
   static flags = {
-    ...ShutdownCommand.flags,
+    env: shutdownEnvFlag,
     action: Flags.string({options: ['stop', 'start'], default: 'stop', description: 'which run to plan'}),
   }
 

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {ShutdownCommand, type ShutdownResult} from '../../cli/shutdown-command.js'
+import {scheduledFlag, shutdownEnvFlag} from '../../cli/flags.js'
 
 export default class ShutdownStart extends ShutdownCommand {
   static summary = 'Start a stopped env again from its manifest: Aurora, then Redis, then the ledger service.'
@@ -9,8 +10,8 @@ export default class ShutdownStart extends ShutdownCommand {
   static examples = ['<%= config.bin %> shutdown start --env dev', '<%= config.bin %> shutdown start --env dev --dry-run --json']
 
   static flags = {
-    ...ShutdownCommand.flags,
-    scheduled: ShutdownCommand.scheduledFlag,
+    env: shutdownEnvFlag,
+    scheduled: scheduledFlag,
     'dry-run': Flags.boolean({default: false, description: 'show what would be started; change nothing, take no lock'}),
   }
 

@@ -1,6 +1,6 @@
 import {FintechCommand} from '../../cli/base-command.js'
-import {ShutdownCommand} from '../../cli/shutdown-command.js'
 import {shutdownStatusCommand, type ShutdownStatusResult} from '../../cli/shutdown-flow.js'
+import {shutdownEnvFlag} from '../../cli/flags.js'
 
 export default class ShutdownStatus extends FintechCommand {
   static summary = 'Show an env\'s shutdown state: the lock, the latest manifest, and each recorded resource now.'
@@ -9,7 +9,7 @@ export default class ShutdownStatus extends FintechCommand {
 
   static examples = ['<%= config.bin %> shutdown status --env dev', '<%= config.bin %> shutdown status --env dev --json']
 
-  static flags = {...ShutdownCommand.flags}
+  static flags = {env: shutdownEnvFlag}
 
   async run(): Promise<ShutdownStatusResult> {
     const {flags} = await this.parse(ShutdownStatus)

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {ShutdownCommand, type ShutdownResult} from '../../cli/shutdown-command.js'
+import {scheduledFlag, shutdownEnvFlag} from '../../cli/flags.js'
 
 export default class ShutdownStop extends ShutdownCommand {
   static summary = 'Stop a non-production env for the night: ledger service, then Redis, then Aurora.'
@@ -9,8 +10,8 @@ export default class ShutdownStop extends ShutdownCommand {
   static examples = ['<%= config.bin %> shutdown stop --env dev', '<%= config.bin %> shutdown stop --env test --dry-run', '<%= config.bin %> shutdown stop --env dev --json']
 
   static flags = {
-    ...ShutdownCommand.flags,
-    scheduled: ShutdownCommand.scheduledFlag,
+    env: shutdownEnvFlag,
+    scheduled: scheduledFlag,
     'dry-run': Flags.boolean({default: false, description: 'show what would be stopped; change nothing, take no lock'}),
   }
 

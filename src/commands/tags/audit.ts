@@ -1,7 +1,8 @@
 import {Flags, ux} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
 import {favourLowMemory} from '../../cli/heap.js'
-import {tagsAuditCommand, tagsFlags, type AuditReport} from '../../cli/tags.js'
+import {tagsAuditCommand, type AuditReport} from '../../cli/tags.js'
+import {tagsFlags} from '../../cli/flags.js'
 
 export default class TagsAudit extends FintechCommand {
   static summary = "Every resource of an env's account with its missing or invalid required tags; exit 1 when any is non-compliant."

@@ -1,7 +1,7 @@
 import {Flags, ux} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {tagsFixCommand, tagsFlags, type TagsFixResult} from '../../cli/tags.js'
-import {yesFlag} from '../../cli/flags.js'
+import {tagsFixCommand, type TagsFixResult} from '../../cli/tags.js'
+import {tagsFlags, yesFlag} from '../../cli/flags.js'
 
 export default class TagsFix extends FintechCommand {
   static summary = "Fill missing required tags from the owning stack's tags or the config's tagging rules; plan first."

@@ -1,5 +1,8 @@
 import {InputError} from '../errors.js'
 
+/** The name Sentinel monitors the primary under when the data stack does not say (its RedisMasterName default). */
+export const DEFAULT_MASTER_NAME = 'fintech-ledger'
+
 /** Where a Redis server or Sentinel listens. */
 export interface RedisEndpoint {
   host: string

@@ -74,3 +74,6 @@ export interface CostAllocationApi {
 export const TAG_RESOURCES_BATCH = 20
 /** The largest number of keys UpdateCostAllocationTagsStatus takes in one call. */
 export const COST_ALLOCATION_BATCH = 20
+
+/** Where global resources (CloudFront, IAM, Route 53) are tagged and audited: us-east-1. */
+export const GLOBAL_REGION = 'us-east-1'

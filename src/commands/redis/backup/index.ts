@@ -1,8 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../../cli/base-command.js'
 import {redisBackupCommand, type BackupResult} from '../../../cli/redis-backup.js'
-import {redisFlags} from '../../../cli/redis-flow.js'
-import {yesFlag} from '../../../cli/flags.js'
+import {redisFlags, yesFlag} from '../../../cli/flags.js'
 
 export default class RedisBackup extends FintechCommand {
   static summary = 'Back up Redis: BGSAVE on a replica, then copy its RDB to the backup bucket through SSM Run Command on that instance.'

@@ -1,6 +1,6 @@
 import {FintechCommand} from '../../../cli/base-command.js'
 import {redisBackupListCommand, type BackupList} from '../../../cli/redis-backup.js'
-import {redisFlags} from '../../../cli/redis-flow.js'
+import {redisFlags} from '../../../cli/flags.js'
 
 export default class RedisBackupList extends FintechCommand {
   static summary = 'List the Redis RDB backups in the data stack\'s backup bucket (hourly and manual), newest first.'
