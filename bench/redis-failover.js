@@ -17,7 +17,7 @@ export async function measureRedisFailovers(repoRoot, runs = 5) {
     const writer = startWriter(harness, 'bench')
     for (let run = 0; run < runs; run++) {
       const result = await runFailover(connector, sentinels, harness.masterName, DEFAULT_FAILOVER)
-      samples.push({totalMs: result.totalMs, writePauseMs: result.writePauseMs, syncWaitMs: result.syncWaitMs})
+      samples.push({totalMs: result.totalMs, writePauseMs: result.writePauseMs, syncWaitMs: result.syncWaitMs, promotionMs: result.promotionMs})
     }
     const {acknowledged} = await writer.stop()
     const primary = harness.client(await harness.masterPort())
