@@ -4,6 +4,7 @@ import {InterruptedError} from '../core/deploy/clock.js'
 import {FintechError} from '../core/errors.js'
 import {createClient, MAX_ATTEMPTS, type AwsTarget} from './clients.js'
 import {recountAttempts} from './failures.js'
+import {allPages, eachPage} from './paging.js'
 
 export interface ShellRun {
   status: string
@@ -51,13 +52,14 @@ export async function sendCommandOnce(target: AwsTarget, input: SendCommandComma
   const since = new Date(Date.now() - LOOKBACK_MS).toISOString().replace(/\.\d{3}Z$/, 'Z')
 
   async function sentBefore(): Promise<string | undefined> {
-    let token: string | undefined
-    do {
-      const page = await reader.send(new ssm.ListCommandsCommand({Filters: [{key: 'InvokedAfter', value: since}], MaxResults: 50, ...(token ? {NextToken: token} : {})}))
+    const pages = eachPage(
+      (token) => reader.send(new ssm.ListCommandsCommand({Filters: [{key: 'InvokedAfter', value: since}], MaxResults: 50, ...(token ? {NextToken: token} : {})})),
+      (page) => page.NextToken,
+    )
+    for await (const page of pages) {
       const found = page.Commands?.find((command) => command.Comment === comment)
       if (found?.CommandId) return found.CommandId
-      token = page.NextToken
-    } while (token)
+    }
     return undefined
   }
 
@@ -187,13 +189,11 @@ export async function runShellScriptOnTagged(
   try {
     for (let attempt = 0; Date.now() - started < (options.timeoutSeconds + 60) * 1000; attempt++) {
       await sleep(Math.min(FIRST_POLL_MS * 2 ** attempt, MAX_POLL_MS))
-      const invocations: CommandInvocation[] = []
-      let token: string | undefined
-      do {
-        const page = await client.send(new ssm.ListCommandInvocationsCommand({CommandId: commandId, Details: true, ...(token ? {NextToken: token} : {})}), {abortSignal: options.signal})
-        invocations.push(...(page.CommandInvocations ?? []))
-        token = page.NextToken
-      } while (token)
+      const pages = await allPages(
+        (token) => client.send(new ssm.ListCommandInvocationsCommand({CommandId: commandId, Details: true, ...(token ? {NextToken: token} : {})}), {abortSignal: options.signal}),
+        (page) => page.NextToken,
+      )
+      const invocations: CommandInvocation[] = pages.flatMap((page) => page.CommandInvocations ?? [])
       if (invocations.length === 0 && Date.now() - started >= NO_TARGET_AFTER_MS) {
         return {exitCode: 1, stdout: '', stderr: `no instance of ${on.environment} carries the tag ${on.tag.key}=${on.tag.value} (command ${commandId} has no invocation)`}
       }
@@ -210,44 +210,6 @@ export async function runShellScriptOnTagged(
   } catch (error) {
     // Stopped from here (timeout, Ctrl-C): stop it on the instances too.
     if (options.signal.aborted) await client.send(new ssm.CancelCommandCommand({CommandId: commandId})).catch(() => undefined)
-    throw error
-  }
-}
-
-export interface BackupObject {
-  key: string
-  size: number
-  lastModified?: string
-}
-
-/** Every RDB under `prefix` in the backup bucket, newest first. */
-export async function listBackups(target: AwsTarget, bucket: string, prefix: string): Promise<BackupObject[]> {
-  const {S3Client, ListObjectsV2Command} = await import('@aws-sdk/client-s3')
-  const {usesCustomEndpoint} = await import('./clients.js')
-  const client = createClient(S3Client, target, {forcePathStyle: usesCustomEndpoint()})
-  const objects: BackupObject[] = []
-  let token: string | undefined
-  do {
-    const page = await client.send(new ListObjectsV2Command({Bucket: bucket, Prefix: prefix, ...(token ? {ContinuationToken: token} : {})}))
-    for (const object of page.Contents ?? []) {
-      if (object.Key?.endsWith('.rdb')) objects.push({key: object.Key, size: object.Size ?? 0, ...(object.LastModified ? {lastModified: object.LastModified.toISOString()} : {})})
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined
-  } while (token)
-  return objects.sort((a, b) => (b.lastModified ?? '').localeCompare(a.lastModified ?? ''))
-}
-
-/** The backup object's size and date, or undefined when there is no such key. */
-export async function headBackup(target: AwsTarget, bucket: string, key: string): Promise<BackupObject | undefined> {
-  const {S3Client, HeadObjectCommand} = await import('@aws-sdk/client-s3')
-  const {usesCustomEndpoint} = await import('./clients.js')
-  const client = createClient(S3Client, target, {forcePathStyle: usesCustomEndpoint()})
-  try {
-    const head = await client.send(new HeadObjectCommand({Bucket: bucket, Key: key}))
-    return {key, size: head.ContentLength ?? 0, ...(head.LastModified ? {lastModified: head.LastModified.toISOString()} : {})}
-  } catch (error) {
-    const {name, $metadata} = error as {name?: string; $metadata?: {httpStatusCode?: number}}
-    if (name === 'NotFound' || name === 'NoSuchKey' || $metadata?.httpStatusCode === 404) return undefined
     throw error
   }
 }

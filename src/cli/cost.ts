@@ -146,7 +146,7 @@ export async function costSavingsCommand(
   let taskApi: Promise<TaskDefinitionApi> | undefined
   const tasks: TaskDefinitionApi = {
     async taskSize(taskDefinition) {
-      taskApi ??= import('../aws/ecs-task-definitions.js').then((module) => module.createTaskDefinitionApi(target))
+      taskApi ??= import('../aws/ecs.js').then((module) => module.createTaskDefinitionApi(target))
       return (await taskApi).taskSize(taskDefinition)
     },
   }
