@@ -150,7 +150,7 @@ export async function costSavingsCommand(
       return (await taskApi).taskSize(taskDefinition)
     },
   }
-  const {createStateStore} = await import('../aws/state-store.js')
+  const {createStateStore} = await import('../aws/s3.js')
   const report = await buildSavings(
     {
       store: await createStateStore(target, bucket, env.account),

@@ -50,7 +50,7 @@ export async function redisBackupCommand(
       io.note(`BGSAVE on ${replica} (${instanceId})`)
       result.savedAt = (await bgsave(target.connector, replica, flags.timeout * 1000)).savedAt
       io.note(`uploading through SSM Run Command on ${instanceId}`)
-      const {runShellScript} = await import('../aws/ssm-commands.js')
+      const {runShellScript} = await import('../aws/ssm.js')
       const run = await runShellScript(stack.aws, instanceId, uploadScript(stack.backupBucket, key), {comment: `fintech redis backup to ${key}`, timeoutSeconds: 600})
       if (run.status !== 'Success') throw new FintechError(`copying the RDB on ${instanceId} ended ${run.status} (command ${run.commandId}): ${run.output || 'no output'}`)
     } catch (error) {

@@ -20,7 +20,7 @@ export async function createShutdownApis(target: AwsTarget, options: ShutdownApi
   const [regional, recovery, store] = await Promise.all([
     createRegionalApis(target, options),
     options.recovery ? createRegionalApis(options.recovery, options) : undefined,
-    import('../aws/state-store.js').then((module) => module.createStateStore(target, options.stateBucket, options.ownerAccount)),
+    import('../aws/s3.js').then((module) => module.createStateStore(target, options.stateBucket, options.ownerAccount)),
   ])
   return {...regional, region: target.region, ...(recovery && options.recovery ? {recovery: {region: options.recovery.region, apis: recovery}} : {}), store}
 }
