@@ -99,3 +99,83 @@ describe('the import rule commands → cli → (core ← aws, ui)', () => {
     expect(violationsOf(join(SRC, 'aws', 'x.ts'), ['../ui/labels.js', '../core/errors.js'])).toEqual(['src/aws/x.ts → ../ui/labels.js (aws may not import ui)'])
   })
 })
+
+/** src/aws files every adapter may use: the client factory, failure naming, paging, and the tag helpers every service's tag calls share. */
+const SHARED_AWS_FILES = new Set(['clients.ts', 'failures.ts', 'paging.ts', 'tagging.ts'])
+/** The runbook steps' SDK catalogue: it loads whichever service a step names, by design. */
+const ANY_SERVICE_FILES = new Set(['api-models.ts', 'api-call.ts'])
+/**
+ * Services kept in more than one file, each for a reason: StackSets are their own API with their
+ * own core interface, and would make cloudformation.ts twice its size.
+ */
+const SPLIT_SERVICES: Record<string, string[]> = {
+  '@aws-sdk/client-cloudformation': ['cloudformation.ts', 'stacksets.ts'],
+}
+
+const AWS = join(SRC, 'aws')
+const awsFiles = () => sourceFiles(AWS).map((file) => relative(AWS, file))
+const sdkClientsOf = (name: string) => [...new Set(specifiersOf(join(AWS, name)).filter((specifier) => specifier.startsWith('@aws-sdk/client-')))]
+
+describe('src/aws: one file per AWS service, and nothing but per-service adapters', () => {
+  it('each file talks to one AWS service at most', () => {
+    const several = awsFiles()
+      .filter((name) => !ANY_SERVICE_FILES.has(name))
+      .flatMap((name) => (sdkClientsOf(name).length > 1 ? [`${name}: ${sdkClientsOf(name).join(', ')}`] : []))
+    expect(several).toEqual([])
+  })
+
+  it('each service lives in one file', () => {
+    const filesOf = new Map<string, string[]>()
+    for (const name of awsFiles().filter((file) => !ANY_SERVICE_FILES.has(file))) {
+      for (const client of sdkClientsOf(name)) filesOf.set(client, [...(filesOf.get(client) ?? []), name])
+    }
+    const split = [...filesOf].filter(([client, files]) => files.length > 1 && JSON.stringify(files) !== JSON.stringify(SPLIT_SERVICES[client]))
+    expect(split).toEqual([])
+  })
+
+  it('no adapter assembles other services: an src/aws file imports only the shared files from src/aws', () => {
+    const assemblies = awsFiles().flatMap((name) =>
+      specifiersOf(join(AWS, name))
+        .filter((specifier) => specifier.startsWith('./'))
+        .map((specifier) => specifier.slice(2).replace(/\.js$/, '.ts'))
+        .filter((imported) => !SHARED_AWS_FILES.has(imported) && !(ANY_SERVICE_FILES.has(name) && ANY_SERVICE_FILES.has(imported)))
+        .map((imported) => `${name} → ${imported}`),
+    )
+    expect(assemblies).toEqual([])
+  })
+})
+
+/** Response fields that carry the token of a list's next page. */
+const PAGE_TOKEN = /^(NextToken|nextToken|PaginationToken|Marker|NextMarker|ContinuationToken|NextContinuationToken|LastEvaluated\w*)$/
+
+/** Assignments such as `token = page.NextToken || undefined`: the step of a paging loop written by hand. */
+function pageTokenAssignments(file: string): string[] {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true)
+  const found: string[] = []
+  const readsPageToken = (node: ts.Node): boolean =>
+    (ts.isPropertyAccessExpression(node) && PAGE_TOKEN.test(node.name.text)) || ts.forEachChild(node, (child) => readsPageToken(child) || undefined) === true
+  const visit = (node: ts.Node) => {
+    if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken && readsPageToken(node.right)) {
+      found.push(`${relative(ROOT, file)}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1} ${node.getText()}`)
+    }
+    ts.forEachChild(node, visit)
+  }
+  visit(source)
+  return found
+}
+
+describe('paging: every listing in src/aws goes through src/aws/paging.ts', () => {
+  it('no file but paging.ts steps through page tokens by hand', () => {
+    const files = sourceFiles(AWS).filter((file) => relative(AWS, file) !== 'paging.ts')
+    expect(files.flatMap(pageTokenAssignments)).toEqual([])
+  })
+
+  it('recognises the hand-written loops it forbids, and not the paging helpers', () => {
+    const file = join(ROOT, 'test', 'fixtures', 'paging-by-hand.ts')
+    expect(pageTokenAssignments(file).map((line) => line.replace(/^.*?:\d+ /, ''))).toEqual([
+      'token = page.NextToken || undefined',
+      'marker = page.IsTruncated ? page.NextMarker : undefined',
+      'start = page.LastEvaluatedTableName',
+    ])
+  })
+})

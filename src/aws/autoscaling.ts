@@ -2,7 +2,7 @@ import type {AutoScalingGroup as SdkGroup} from '@aws-sdk/client-auto-scaling'
 import type {AutoScalingApi, AutoScalingGroup} from '../core/shutdown/api.js'
 import {createClient, type AwsTarget} from './clients.js'
 import {allPages, chunks} from './paging.js'
-import {tagMap} from './tags.js'
+import {tagMap} from './tagging.js'
 
 /** DescribeAutoScalingGroups takes at most 100 names and returns at most 100 groups a page. */
 const BATCH = 100

@@ -1,6 +1,7 @@
 import type {ChangeSetDescription, ResourceChange, StackApi, StackDescription, StackEvent} from '../core/deploy/api.js'
 import type {DescribeChangeSetCommandOutput, StackEvent as SdkStackEvent} from '@aws-sdk/client-cloudformation'
 import {afterResend, createClient, idempotencyToken, type AwsTarget} from './clients.js'
+import {allPages, eachPage} from './paging.js'
 
 const toRecord = <T>(items: T[] | undefined, key: (item: T) => string | undefined, value: (item: T) => string | undefined) =>
   Object.fromEntries((items ?? []).map((item) => [key(item) ?? '', value(item) ?? '']))
@@ -85,11 +86,12 @@ export async function createStackApi(target: AwsTarget): Promise<StackApi> {
 
     async describeChangeSet(changeSetId): Promise<ChangeSetDescription> {
       const changes: ResourceChange[] = []
-      let nextToken: string | undefined
-      let first: DescribeChangeSetCommandOutput | undefined
-      do {
-        const page = await client.send(new cfn.DescribeChangeSetCommand({ChangeSetName: changeSetId, NextToken: nextToken}))
-        first ??= page
+      const pages = await allPages(
+        (nextToken) => client.send(new cfn.DescribeChangeSetCommand({ChangeSetName: changeSetId, NextToken: nextToken})),
+        (page) => page.NextToken,
+      )
+      const first: DescribeChangeSetCommandOutput | undefined = pages[0]
+      for (const page of pages) {
         for (const change of page.Changes ?? []) {
           const resource = change.ResourceChange
           if (!resource) continue
@@ -109,8 +111,7 @@ export async function createStackApi(target: AwsTarget): Promise<StackApi> {
             })),
           })
         }
-        nextToken = page.NextToken
-      } while (nextToken)
+      }
       return {
         id: first?.ChangeSetId ?? changeSetId,
         status: first?.Status ?? 'UNKNOWN',
@@ -151,17 +152,18 @@ export async function createStackApi(target: AwsTarget): Promise<StackApi> {
 
     async eventsSince(stackName, since, seen): Promise<StackEvent[]> {
       const fresh: StackEvent[] = []
-      let nextToken: string | undefined
-      pages: do {
-        const page = await client.send(new cfn.DescribeStackEventsCommand({StackName: stackName, NextToken: nextToken}))
+      const pages = eachPage(
+        (nextToken) => client.send(new cfn.DescribeStackEventsCommand({StackName: stackName, NextToken: nextToken})),
+        (page) => page.NextToken,
+      )
+      pages: for await (const page of pages) {
         for (const event of page.StackEvents ?? []) {
           const timestamp = event.Timestamp ?? new Date(0)
           // Events come newest first: the first one already seen or older than the operation ends the read.
           if (timestamp < since || seen.has(event.EventId ?? '')) break pages
           fresh.push(toStackEvent(event, stackName))
         }
-        nextToken = page.NextToken
-      } while (nextToken)
+      }
       return fresh.reverse()
     },
 
@@ -195,29 +197,27 @@ export async function createStackApi(target: AwsTarget): Promise<StackApi> {
     },
 
     async resourceDrifts(stackName) {
-      const drifts = []
-      let nextToken: string | undefined
-      do {
-        const page = await client.send(
-          new cfn.DescribeStackResourceDriftsCommand({
-            StackName: stackName,
-            StackResourceDriftStatusFilters: ['MODIFIED', 'DELETED'],
-            NextToken: nextToken,
-          }),
-        )
-        for (const drift of page.StackResourceDrifts ?? []) {
-          drifts.push({
-            logicalId: drift.LogicalResourceId ?? '',
-            resourceType: drift.ResourceType ?? '',
-            driftStatus: drift.StackResourceDriftStatus ?? '',
-            differences: (drift.PropertyDifferences ?? []).map(
-              (difference) => `${difference.PropertyPath}: ${difference.DifferenceType} (expected ${difference.ExpectedValue}, actual ${difference.ActualValue})`,
-            ),
-          })
-        }
-        nextToken = page.NextToken
-      } while (nextToken)
-      return drifts
+      const pages = await allPages(
+        (nextToken) =>
+          client.send(
+            new cfn.DescribeStackResourceDriftsCommand({
+              StackName: stackName,
+              StackResourceDriftStatusFilters: ['MODIFIED', 'DELETED'],
+              NextToken: nextToken,
+            }),
+          ),
+        (page) => page.NextToken,
+      )
+      return pages.flatMap((page) =>
+        (page.StackResourceDrifts ?? []).map((drift) => ({
+          logicalId: drift.LogicalResourceId ?? '',
+          resourceType: drift.ResourceType ?? '',
+          driftStatus: drift.StackResourceDriftStatus ?? '',
+          differences: (drift.PropertyDifferences ?? []).map(
+            (difference) => `${difference.PropertyPath}: ${difference.DifferenceType} (expected ${difference.ExpectedValue}, actual ${difference.ActualValue})`,
+          ),
+        })),
+      )
     },
   }
 }

@@ -1,7 +1,10 @@
 import type {Metric} from '@aws-sdk/client-cost-explorer'
 import {forecastMetric, type CostExplorerApi, type CostUsageQuery} from '../core/cost/api.js'
 import {FintechError} from '../core/errors.js'
+import type {CostAllocationApi, CostAllocationTag} from '../core/tags/api.js'
 import {createClient, type AwsTarget} from './clients.js'
+import {allPages, chunks} from './paging.js'
+import {requestCounter} from './tagging.js'
 
 /** Cost Explorer has one endpoint, in us-east-1, whatever region the envs use. */
 export const COST_EXPLORER_REGION = 'us-east-1'
@@ -97,3 +100,35 @@ export async function createCostExplorerApi(target: AwsTarget): Promise<CostExpl
   }
 }
 
+/** ListCostAllocationTags takes up to 100 keys a request. */
+const KEYS_PER_LIST = 100
+
+/** Cost Explorer's cost-allocation tags (user-defined) of the payer account; Cost Explorer lives in us-east-1. */
+export async function createCostAllocationApi(target: AwsTarget): Promise<CostAllocationApi> {
+  const ce = await import('@aws-sdk/client-cost-explorer')
+  const client = createClient(ce.CostExplorerClient, {...target, region: COST_EXPLORER_REGION})
+  const counter = requestCounter()
+  return {
+    requests: counter.sent,
+    async listTags(keys) {
+      const tags: CostAllocationTag[] = []
+      for (const batch of chunks(keys, KEYS_PER_LIST)) {
+        const pages = await allPages(
+          (token) => counter.count(() => client.send(new ce.ListCostAllocationTagsCommand({TagKeys: batch, Type: 'UserDefined', MaxResults: 1000, NextToken: token}))),
+          (page) => page.NextToken,
+        )
+        for (const tag of pages.flatMap((page) => page.CostAllocationTags ?? [])) {
+          if (!tag.TagKey || !tag.Status) continue
+          tags.push({key: tag.TagKey, status: tag.Status, type: tag.Type ?? 'UserDefined', ...(tag.LastUsedDate ? {lastUsedDate: tag.LastUsedDate} : {})})
+        }
+      }
+      return tags
+    },
+    async activate(keys) {
+      const {Errors} = await counter.count(() =>
+        client.send(new ce.UpdateCostAllocationTagsStatusCommand({CostAllocationTagsStatus: keys.map((TagKey) => ({TagKey, Status: 'Active'}))})),
+      )
+      return (Errors ?? []).map((error) => ({key: error.TagKey ?? '', code: error.Code ?? 'Error', message: error.Message ?? 'no message'}))
+    },
+  }
+}

@@ -2,8 +2,8 @@ import type {ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
 import type {DrRegionApi} from '../core/dr/api.js'
 import {partitionOf} from '../core/tags/policy.js'
 import {createClient, type AwsTarget} from './clients.js'
-import {requestCounter, tagOneByOne, tagsOneByOne} from './resource-tags.js'
-import {tagMap} from './tags.js'
+import {allPages, eachPage} from './paging.js'
+import {requestCounter, tagMap, tagOneByOne, tagsOneByOne} from './tagging.js'
 
 /** DynamoDB tables, tagged or not. ListTables carries no tags: they are read per table, only where needed. */
 export async function createDynamoDbListing(target: AwsTarget, account: string): Promise<ResourceSource> {
@@ -16,23 +16,19 @@ export async function createDynamoDbListing(target: AwsTarget, account: string):
     region: target.region,
     requests: counter.sent,
     async *pages() {
-      let start: string | undefined
-      do {
-        const page = await counter.count(() => client.send(new dynamodb.ListTablesCommand({Limit: 100, ExclusiveStartTableName: start})))
-        start = page.LastEvaluatedTableName || undefined
-        yield (page.TableNames ?? []).map((table) => ({arn: arnOf(table)}))
-      } while (start)
+      const pages = eachPage(
+        (start) => counter.count(() => client.send(new dynamodb.ListTablesCommand({Limit: 100, ExclusiveStartTableName: start}))),
+        (page) => page.LastEvaluatedTableName,
+      )
+      for await (const page of pages) yield (page.TableNames ?? []).map((table) => ({arn: arnOf(table)}))
     },
     tagsOf: (arns) =>
       tagsOneByOne(arns, async (arn) => {
-        const tags: Tags = {}
-        let token: string | undefined
-        do {
-          const page = await counter.count(() => client.send(new dynamodb.ListTagsOfResourceCommand({ResourceArn: arn, NextToken: token})))
-          Object.assign(tags, tagMap(page.Tags))
-          token = page.NextToken || undefined
-        } while (token)
-        return tags
+        const pages = await allPages(
+          (token) => counter.count(() => client.send(new dynamodb.ListTagsOfResourceCommand({ResourceArn: arn, NextToken: token}))),
+          (page) => page.NextToken,
+        )
+        return tagMap(pages.flatMap((page) => page.Tags ?? []))
       }),
   }
 }

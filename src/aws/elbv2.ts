@@ -1,9 +1,8 @@
 import type {LedgerApi, TargetHealth} from '../core/ledger/api.js'
 import type {ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
 import {createClient, type AwsTarget} from './clients.js'
-import {chunks} from './paging.js'
-import {isGone, requestCounter, tagsOneByOne} from './resource-tags.js'
-import {tagMap} from './tags.js'
+import {chunks, eachPage} from './paging.js'
+import {isGone, requestCounter, tagMap, tagsOneByOne} from './tagging.js'
 
 /** DescribeTags and AddTags take up to 20 ARNs a call. */
 const ARNS_PER_CALL = 20
@@ -18,17 +17,20 @@ export async function createElbv2Listing(target: AwsTarget): Promise<ResourceSou
     region: target.region,
     requests: counter.sent,
     async *pages() {
-      let marker: string | undefined
-      do {
-        const page = await counter.count(() => client.send(new elbv2.DescribeLoadBalancersCommand({PageSize: 400, Marker: marker})))
-        marker = page.NextMarker || undefined
+      const balancerPages = eachPage(
+        (marker) => counter.count(() => client.send(new elbv2.DescribeLoadBalancersCommand({PageSize: 400, Marker: marker}))),
+        (page) => page.NextMarker,
+      )
+      for await (const page of balancerPages) {
         yield (page.LoadBalancers ?? []).flatMap((balancer) => (balancer.LoadBalancerArn ? [{arn: balancer.LoadBalancerArn}] : []))
-      } while (marker)
-      do {
-        const page = await counter.count(() => client.send(new elbv2.DescribeTargetGroupsCommand({PageSize: 400, Marker: marker})))
-        marker = page.NextMarker || undefined
+      }
+      const groupPages = eachPage(
+        (marker) => counter.count(() => client.send(new elbv2.DescribeTargetGroupsCommand({PageSize: 400, Marker: marker}))),
+        (page) => page.NextMarker,
+      )
+      for await (const page of groupPages) {
         yield (page.TargetGroups ?? []).flatMap((group) => (group.TargetGroupArn ? [{arn: group.TargetGroupArn}] : []))
-      } while (marker)
+      }
     },
     async tagsOf(arns) {
       const describe = async (batch: string[]) => (await counter.count(() => client.send(new elbv2.DescribeTagsCommand({ResourceArns: batch})))).TagDescriptions ?? []

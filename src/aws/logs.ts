@@ -1,6 +1,7 @@
 import type {ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
 import {createClient, type AwsTarget} from './clients.js'
-import {requestCounter, tagOneByOne, tagsOneByOne} from './resource-tags.js'
+import {eachPage} from './paging.js'
+import {requestCounter, tagOneByOne, tagsOneByOne} from './tagging.js'
 
 /**
  * CloudWatch Logs log groups, tagged or not. DescribeLogGroups carries no tags: they are read
@@ -15,15 +16,16 @@ export async function createLogsListing(target: AwsTarget): Promise<ResourceSour
     region: target.region,
     requests: counter.sent,
     async *pages() {
-      let token: string | undefined
-      do {
-        const page = await counter.count(() => client.send(new logs.DescribeLogGroupsCommand({limit: 50, nextToken: token})))
-        token = page.nextToken || undefined
+      const pages = eachPage(
+        (token) => counter.count(() => client.send(new logs.DescribeLogGroupsCommand({limit: 50, nextToken: token}))),
+        (page) => page.nextToken,
+      )
+      for await (const page of pages) {
         yield (page.logGroups ?? []).flatMap((group) => {
           const arn = group.logGroupArn ?? group.arn?.replace(/:\*$/, '')
           return arn ? [{arn}] : []
         })
-      } while (token)
+      }
     },
     tagsOf: (arns) =>
       tagsOneByOne(arns, async (arn) => (await counter.count(() => client.send(new logs.ListTagsForResourceCommand({resourceArn: arn})))).tags ?? {}),

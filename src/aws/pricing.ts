@@ -1,5 +1,6 @@
 import type {InstanceFamily, PriceListApi} from '../core/cost/api.js'
 import {createClient, type AwsTarget} from './clients.js'
+import {allPages} from './paging.js'
 
 /** The Price List query API answers in us-east-1 (and a few other regions) for every region's prices. */
 export const PRICING_REGION = 'us-east-1'
@@ -49,16 +50,17 @@ export async function createPriceListApi(target: AwsTarget): Promise<PriceListAp
   const client = createClient(pricing.PricingClient, {...target, region: PRICING_REGION})
   return {
     async onDemandHourly(family, type, region, location) {
-      const products: unknown[] = []
-      let NextToken: string | undefined
-      do {
-        const page = await client.send(
-          new pricing.GetProductsCommand({ServiceCode: SERVICE_CODES[family], Filters: productFilters(family, type, region, location), FormatVersion: 'aws_v1', MaxResults: 100, NextToken}),
-        )
+      const pages = await allPages(
+        (NextToken) =>
+          client.send(
+            new pricing.GetProductsCommand({ServiceCode: SERVICE_CODES[family], Filters: productFilters(family, type, region, location), FormatVersion: 'aws_v1', MaxResults: 100, NextToken}),
+          ),
+        (page) => page.NextToken,
+      )
+      const products = pages.flatMap((page): unknown[] => {
         const list = page.PriceList as unknown
-        if (Array.isArray(list)) products.push(...list)
-        NextToken = page.NextToken || undefined
-      } while (NextToken)
+        return Array.isArray(list) ? list : []
+      })
       return lowestHourlyPrice(products)
     },
   }

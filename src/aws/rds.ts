@@ -2,9 +2,10 @@ import type {DBInstance} from '@aws-sdk/client-rds'
 import type {DrRegionApi} from '../core/dr/api.js'
 import type {LedgerApi} from '../core/ledger/api.js'
 import type {AuroraCluster, DbInstance, RdsApi} from '../core/shutdown/api.js'
+import type {ResourceSource, ServiceTagging, Tags} from '../core/tags/api.js'
 import {afterResend, createClient, type AwsTarget} from './clients.js'
-import {allPages} from './paging.js'
-import {tagMap} from './tags.js'
+import {allPages, eachPage} from './paging.js'
+import {requestCounter, tagMap, tagOneByOne} from './tagging.js'
 
 function toDbInstance(instance: DBInstance): DbInstance {
   return {
@@ -146,4 +147,40 @@ export async function createGlobalClusterReader(target: AwsTarget): Promise<Pick
       }
     },
   }
+}
+
+/** RDS clusters (Aurora among them) and DB instances, tagged or not, with their tags. */
+export async function createRdsListing(target: AwsTarget): Promise<ResourceSource> {
+  const rds = await import('@aws-sdk/client-rds')
+  const client = createClient(rds.RDSClient, target)
+  const counter = requestCounter()
+  return {
+    name: 'rds',
+    region: target.region,
+    requests: counter.sent,
+    async *pages() {
+      const clusterPages = eachPage(
+        (marker) => counter.count(() => client.send(new rds.DescribeDBClustersCommand({MaxRecords: 100, Marker: marker}))),
+        (page) => page.Marker,
+      )
+      for await (const page of clusterPages) {
+        yield (page.DBClusters ?? []).flatMap((cluster) => (cluster.DBClusterArn ? [{arn: cluster.DBClusterArn, tags: tagMap(cluster.TagList)}] : []))
+      }
+      const instancePages = eachPage(
+        (marker) => counter.count(() => client.send(new rds.DescribeDBInstancesCommand({MaxRecords: 100, Marker: marker}))),
+        (page) => page.Marker,
+      )
+      for await (const page of instancePages) {
+        yield (page.DBInstances ?? []).flatMap((instance) => (instance.DBInstanceArn ? [{arn: instance.DBInstanceArn, tags: tagMap(instance.TagList)}] : []))
+      }
+    },
+  }
+}
+
+/** rds:AddTagsToResource, one resource a call, for RDS resources TagResources refused. */
+export async function tagRdsResources(target: AwsTarget, arns: string[], tags: Tags): Promise<Map<string, ServiceTagging>> {
+  const rds = await import('@aws-sdk/client-rds')
+  const client = createClient(rds.RDSClient, target)
+  const tagList = Object.entries(tags).map(([Key, Value]) => ({Key, Value}))
+  return tagOneByOne(arns, 'rds:AddTagsToResource', (arn) => client.send(new rds.AddTagsToResourceCommand({ResourceName: arn, Tags: tagList})))
 }

@@ -1,5 +1,6 @@
 import type {AccountResult, OperationPreferences, OperationSummary, StackInstance, StackSetApi, StackSetContent} from '../core/stacksets/api.js'
 import {afterResend, createClient, type AwsTarget} from './clients.js'
+import {allPages} from './paging.js'
 
 /** SELF from the management account, DELEGATED_ADMIN from a delegated administrator account (organization.callAs). */
 export type CallAs = 'SELF' | 'DELEGATED_ADMIN'
@@ -66,12 +67,13 @@ export async function createStackSetApi(target: AwsTarget, callAs: CallAs): Prom
     },
 
     async listInstances(name) {
-      const instances: StackInstance[] = []
-      let nextToken: string | undefined
-      do {
-        const page = await client.send(new cfn.ListStackInstancesCommand({StackSetName: name, CallAs: callAs, NextToken: nextToken}))
-        for (const summary of page.Summaries ?? []) {
-          instances.push({
+      const pages = await allPages(
+        (nextToken) => client.send(new cfn.ListStackInstancesCommand({StackSetName: name, CallAs: callAs, NextToken: nextToken})),
+        (page) => page.NextToken,
+      )
+      return pages.flatMap((page) =>
+        (page.Summaries ?? []).map(
+          (summary): StackInstance => ({
             account: summary.Account ?? '',
             region: summary.Region ?? '',
             organizationalUnitId: summary.OrganizationalUnitId,
@@ -80,24 +82,21 @@ export async function createStackSetApi(target: AwsTarget, callAs: CallAs): Prom
             statusReason: summary.StatusReason,
             driftStatus: summary.DriftStatus,
             lastDriftCheck: summary.LastDriftCheckTimestamp,
-          })
-        }
-        nextToken = page.NextToken
-      } while (nextToken)
-      return instances
+          }),
+        ),
+      )
     },
 
     async operations(name) {
-      const operations: OperationSummary[] = []
-      let nextToken: string | undefined
-      do {
-        const page = await client.send(new cfn.ListStackSetOperationsCommand({StackSetName: name, CallAs: callAs, NextToken: nextToken}))
-        for (const summary of page.Summaries ?? []) {
-          operations.push({id: summary.OperationId ?? '', action: summary.Action ?? '', status: summary.Status ?? 'UNKNOWN', createdAt: summary.CreationTimestamp})
-        }
-        nextToken = page.NextToken
-      } while (nextToken)
-      return operations
+      const pages = await allPages(
+        (nextToken) => client.send(new cfn.ListStackSetOperationsCommand({StackSetName: name, CallAs: callAs, NextToken: nextToken})),
+        (page) => page.NextToken,
+      )
+      return pages.flatMap((page) =>
+        (page.Summaries ?? []).map(
+          (summary): OperationSummary => ({id: summary.OperationId ?? '', action: summary.Action ?? '', status: summary.Status ?? 'UNKNOWN', createdAt: summary.CreationTimestamp}),
+        ),
+      )
     },
 
     async createStackSet(content, clientRequestToken) {
@@ -148,22 +147,21 @@ export async function createStackSetApi(target: AwsTarget, callAs: CallAs): Prom
     },
 
     async operationResults(name, operationId) {
-      const results: AccountResult[] = []
-      let nextToken: string | undefined
-      do {
-        const page = await client.send(new cfn.ListStackSetOperationResultsCommand({StackSetName: name, OperationId: operationId, CallAs: callAs, NextToken: nextToken}))
-        for (const summary of page.Summaries ?? []) {
-          results.push({
+      const pages = await allPages(
+        (nextToken) => client.send(new cfn.ListStackSetOperationResultsCommand({StackSetName: name, OperationId: operationId, CallAs: callAs, NextToken: nextToken})),
+        (page) => page.NextToken,
+      )
+      return pages.flatMap((page) =>
+        (page.Summaries ?? []).map(
+          (summary): AccountResult => ({
             account: summary.Account ?? '',
             region: summary.Region ?? '',
             status: summary.Status ?? 'UNKNOWN',
             reason: summary.StatusReason,
             organizationalUnitId: summary.OrganizationalUnitId,
-          })
-        }
-        nextToken = page.NextToken
-      } while (nextToken)
-      return results
+          }),
+        ),
+      )
     },
 
     async stopOperation(name, operationId) {

@@ -1,20 +1,81 @@
-import type {FoundResource, ResourceSource, ServiceTagging, TagFailure, Tags, TagWriter} from '../core/tags/api.js'
+import pLimit from 'p-limit'
+import type {FoundResource, ResourceSource, ServiceTagging, TagFailure, Tags} from '../core/tags/api.js'
 import {TAGGING_API} from '../core/tags/inventory.js'
 import {createClient, type AwsTarget} from './clients.js'
-import {requestCounter} from './resource-tags.js'
+import {eachPage} from './paging.js'
+
+/*
+ * What every service's listing and tag call for `tags audit` and `tags fix` shares (request
+ * counting, AWS tag lists as maps, per-resource tag calls for what the Tagging API does not
+ * cover), then the Tagging API itself. Each service's own tag calls live in its file.
+ */
+
+/** Counts the requests a source sends, for the report. */
+export function requestCounter() {
+  let sent = 0
+  return {
+    async count<T>(request: () => Promise<T>): Promise<T> {
+      sent += 1
+      return request()
+    },
+    sent: () => sent,
+  }
+}
+
+export const errorName = (error: unknown) => (error as {name?: string}).name ?? 'Error'
+
+/** A resource gone between listing and reading its tags just leaves the inventory. */
+export const isGone = (error: unknown) =>
+  /NotFound|NoSuch|ResourceNotFoundException/.test(errorName(error)) || (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode === 404
+
+/** Per-resource calls in flight at once: quick for a few hundred resources, gentle on each service's rate. */
+const PER_RESOURCE_CALLS = 4
+
+/** Runs `work` over `items`, a few at once. */
+async function eachLimited<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  const limit = pLimit(PER_RESOURCE_CALLS)
+  await Promise.all(items.map((item) => limit(() => work(item))))
+}
+
+/** Reads each ARN's tags with a per-resource call, a few at once; gone resources are left out. */
+export async function tagsOneByOne(arns: string[], read: (arn: string) => Promise<Tags>): Promise<Map<string, Tags>> {
+  const found = new Map<string, Tags>()
+  await eachLimited(arns, async (arn) => {
+    try {
+      found.set(arn, await read(arn))
+    } catch (error) {
+      if (!isGone(error)) throw error
+    }
+  })
+  return found
+}
+
+/** Tags each ARN with a per-resource call; each failure is kept for its resource. */
+export async function tagOneByOne(arns: string[], via: string, write: (arn: string) => Promise<unknown>): Promise<Map<string, ServiceTagging>> {
+  const results = new Map<string, ServiceTagging>()
+  await eachLimited(arns, async (arn) => {
+    try {
+      await write(arn)
+      results.set(arn, {via})
+    } catch (error) {
+      results.set(arn, {via, failure: {code: errorName(error), message: (error as Error).message}})
+    }
+  })
+  return results
+}
+
+/** AWS's tag lists ([{Key, Value}]) as the map the core reads, without intermediate arrays: at 100,000 resources that garbage counts. */
+export function tagMap(list: {Key?: string; Value?: string}[] | undefined): Tags {
+  const tags: Tags = {}
+  for (const tag of list ?? []) tags[tag.Key ?? ''] = tag.Value ?? ''
+  return tags
+}
 
 /** GetResources' largest page. */
 const RESOURCES_PER_PAGE = 100
 
 /** Awaited before each Tagging API request: the pacing that keeps a run under the API's rate. */
 export type Pace = () => Promise<void>
-
-/** AWS tag lists as a map, without the intermediate arrays of tagMap: at 100,000 resources that garbage counts. */
-function tagsOfList(list: {Key?: string; Value?: string}[] | undefined): Tags {
-  const tags: Tags = {}
-  for (const tag of list ?? []) tags[tag.Key ?? ''] = tag.Value ?? ''
-  return tags
-}
 
 export interface TaggingApi {
   /** Every resource the Tagging API knows in the region (those that carry or carried tags), a page at a time. */
@@ -37,15 +98,18 @@ export async function createTaggingApi(target: AwsTarget, pace: Pace): Promise<T
       name: TAGGING_API,
       region: target.region,
       async *pages(): AsyncIterable<FoundResource[]> {
-        let token: string | undefined
-        do {
-          await pace()
-          const page = await counter.count(() => client.send(new tagging.GetResourcesCommand({ResourcesPerPage: RESOURCES_PER_PAGE, ...(token ? {PaginationToken: token} : {})})))
-          token = page.PaginationToken || undefined
+        const pages = eachPage(
+          async (token) => {
+            await pace()
+            return counter.count(() => client.send(new tagging.GetResourcesCommand({ResourcesPerPage: RESOURCES_PER_PAGE, ...(token ? {PaginationToken: token} : {})})))
+          },
+          (page) => page.PaginationToken,
+        )
+        for await (const page of pages) {
           const found: FoundResource[] = []
-          for (const mapping of page.ResourceTagMappingList ?? []) if (mapping.ResourceARN) found.push({arn: mapping.ResourceARN, tags: tagsOfList(mapping.Tags)})
+          for (const mapping of page.ResourceTagMappingList ?? []) if (mapping.ResourceARN) found.push({arn: mapping.ResourceARN, tags: tagMap(mapping.Tags)})
           yield found
-        } while (token)
+        }
       },
       requests: counter.sent,
     },
@@ -59,49 +123,6 @@ export async function createTaggingApi(target: AwsTarget, pace: Pace): Promise<T
           {code: info.ErrorCode ?? `HTTP ${info.StatusCode ?? '?'}`, message: info.ErrorMessage ?? 'no message'},
         ]),
       )
-    },
-  }
-}
-
-/** The service of an ARN: arn:partition:service:region:account:resource. */
-const serviceOf = (arn: string) => arn.split(':')[2] ?? ''
-
-type ServiceTagger = (target: AwsTarget, arns: string[], tags: Tags) => Promise<Map<string, ServiceTagging>>
-
-/** The services whose own tagging call `fix` falls back to, loaded only when needed. */
-const SERVICE_TAGGERS: Record<string, () => Promise<ServiceTagger>> = {
-  ec2: async () => (await import('./ec2-inventory.js')).tagEc2Resources,
-  rds: async () => (await import('./rds-inventory.js')).tagRdsResources,
-  ecs: async () => (await import('./ecs-inventory.js')).tagEcsResources,
-  dynamodb: async () => (await import('./dynamodb.js')).tagDynamoDbTables,
-  s3: async () => (await import('./s3-inventory.js')).tagS3Buckets,
-  elasticloadbalancing: async () => (await import('./elbv2.js')).tagElbv2Resources,
-  logs: async () => (await import('./logs.js')).tagLogGroups,
-}
-
-/**
- * Writes tags in the regions of a run: TagResources through each region's Tagging API (paced),
- * then, for what it refused, the owning service's own call.
- */
-export function createTagWriter(targetIn: (region: string) => AwsTarget, taggingApi: (region: string) => Promise<TaggingApi>): TagWriter {
-  return {
-    async tagResources(region, arns, tags) {
-      return (await taggingApi(region)).tagResources(arns, tags)
-    },
-    async tagThroughService(region, arns, tags) {
-      const results = new Map<string, ServiceTagging>()
-      const byService = new Map<string, string[]>()
-      for (const arn of arns) byService.set(serviceOf(arn), [...(byService.get(serviceOf(arn)) ?? []), arn])
-      for (const [service, serviceArns] of byService) {
-        const load = SERVICE_TAGGERS[service]
-        if (!load) {
-          for (const arn of serviceArns) results.set(arn, {via: 'none', failure: {code: 'Unsupported', message: `fintech has no ${service} tagging call to fall back to`}})
-          continue
-        }
-        const tagger = await load()
-        for (const [arn, result] of await tagger(targetIn(region), serviceArns, tags)) results.set(arn, result)
-      }
-      return results
     },
   }
 }

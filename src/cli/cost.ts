@@ -146,11 +146,11 @@ export async function costSavingsCommand(
   let taskApi: Promise<TaskDefinitionApi> | undefined
   const tasks: TaskDefinitionApi = {
     async taskSize(taskDefinition) {
-      taskApi ??= import('../aws/ecs-task-definitions.js').then((module) => module.createTaskDefinitionApi(target))
+      taskApi ??= import('../aws/ecs.js').then((module) => module.createTaskDefinitionApi(target))
       return (await taskApi).taskSize(taskDefinition)
     },
   }
-  const {createStateStore} = await import('../aws/state-store.js')
+  const {createStateStore} = await import('../aws/s3.js')
   const report = await buildSavings(
     {
       store: await createStateStore(target, bucket, env.account),

@@ -18,7 +18,7 @@ export type {DrStatus} from '../core/dr/status.js'
 export async function openDr(loaded: LoadedConfig, envName: string, aws: AwsTarget): Promise<{target: DrTarget; api: DrApi}> {
   const target = drTarget(loaded, envName)
   await openGuardedSession(loaded, envName, aws)
-  const {createDrApi} = await import('../aws/dr.js')
+  const {createDrApi} = await import('./dr-adapters.js')
   // Both regions come from the config: a --region flag cannot move where the env and its recovery live.
   return {target, api: await createDrApi(aws, [target.primaryRegion, target.recoveryRegion])}
 }

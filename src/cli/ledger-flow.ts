@@ -31,7 +31,7 @@ export async function openLedger(loaded: LoadedConfig, envName: string, aws: Aws
   const stackApi = await createStackApi(aws)
   const [compute, data] = await Promise.all([stackApi.describeStack(stacks.compute.stackName), stackApi.describeStack(stacks.data.stackName)])
   const resources = ledgerResources(envName, stacks, compute, data)
-  const {createLedgerApi} = await import('../aws/ledger.js')
+  const {createLedgerApi} = await import('./ledger-adapters.js')
   return {resources, api: await createLedgerApi(aws)}
 }
 

@@ -1,4 +1,4 @@
-import type {BackupObject} from '../aws/ssm-commands.js'
+import type {BackupObject} from '../aws/s3.js'
 import type {LoadedConfig} from '../core/config/load.js'
 import {ExitCode, FintechError, InputError} from '../core/errors.js'
 import {backupKey, bgsave, pickBackupReplica, uploadScript} from '../core/redis/backup.js'
@@ -50,7 +50,7 @@ export async function redisBackupCommand(
       io.note(`BGSAVE on ${replica} (${instanceId})`)
       result.savedAt = (await bgsave(target.connector, replica, flags.timeout * 1000)).savedAt
       io.note(`uploading through SSM Run Command on ${instanceId}`)
-      const {runShellScript} = await import('../aws/ssm-commands.js')
+      const {runShellScript} = await import('../aws/ssm.js')
       const run = await runShellScript(stack.aws, instanceId, uploadScript(stack.backupBucket, key), {comment: `fintech redis backup to ${key}`, timeoutSeconds: 600})
       if (run.status !== 'Success') throw new FintechError(`copying the RDB on ${instanceId} ended ${run.status} (command ${run.commandId}): ${run.output || 'no output'}`)
     } catch (error) {
@@ -73,7 +73,7 @@ export async function redisBackupListCommand(
   const target = await openRedisTarget({...flags, 'via-ssm': false}, readConfig)
   const stack = requireStack(target, 'redis backup list')
   if (!stack.backupBucket) throw new FintechError(`the data stack ${stack.stackName} has no RedisBackupBucketName output`)
-  const {listBackups} = await import('../aws/ssm-commands.js')
+  const {listBackups} = await import('../aws/s3.js')
   const backups = await listBackups(stack.aws, stack.backupBucket, `${flags.env}/`)
   const text = [`Backups in s3://${stack.backupBucket}/${flags.env}/ (${backups.length})`, ...backups.map((backup) => `  ${backup.lastModified ?? ''}  ${String(backup.size).padStart(12)}  ${backup.key}`)].join('\n')
   return {text, exitCode: ExitCode.ok, result: {bucket: stack.backupBucket, backups}}

@@ -141,7 +141,7 @@ export function stackNodes(stack: RedisStackOutputs): RedisNode[] {
 export function ssmNodeShell(aws: AwsTarget, timeoutSeconds: number): NodeShell {
   return {
     async run(instanceId, commands, comment, options = {}) {
-      const {runShellScript} = await import('../aws/ssm-commands.js')
+      const {runShellScript} = await import('../aws/ssm.js')
       return runShellScript(aws, instanceId, commands, {comment, timeoutSeconds, ...options})
     },
   }

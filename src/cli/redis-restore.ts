@@ -43,7 +43,7 @@ export async function redisRestoreCommand(
       if (!isBreakGlassCaller(target.caller, role)) throw new InputError(`${env} is protected: a restore must run as the break-glass role ${role} (guardrails.breakGlassRole), not ${target.caller}; nothing was changed`)
     }
     if (!stack.backupBucket) throw new FintechError(`the data stack ${stack.stackName} has no RedisBackupBucketName output`)
-    const {headBackup} = await import('../aws/ssm-commands.js')
+    const {headBackup} = await import('../aws/s3.js')
     const backup = await headBackup(stack.aws, stack.backupBucket, flags.backup)
     if (!backup) throw new InputError(`backup ${flags.backup} not found in s3://${stack.backupBucket}; nothing was changed`, `fintech redis backup list --env ${env} lists the backups`)
 

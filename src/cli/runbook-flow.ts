@@ -200,7 +200,7 @@ export function runbookShell(aws: AwsTarget, env: string): RunbookShell {
   return {
     async run(command, {env: values, instanceTag, timeoutSeconds, signal}) {
       if (instanceTag) {
-        const {runShellScriptOnTagged} = await import('../aws/ssm-commands.js')
+        const {runShellScriptOnTagged} = await import('../aws/ssm.js')
         return runShellScriptOnTagged(aws, {tag: instanceTag, environment: env}, [command], {env: values, comment: `fintech runbook: ${command}`, timeoutSeconds: timeoutSeconds ?? 600, signal})
       }
       const {execa} = await import('execa')

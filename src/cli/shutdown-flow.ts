@@ -41,7 +41,7 @@ export async function openShutdownSession(loaded: LoadedConfig, env: ResolvedEnv
   const session = await openGuardedSession(loaded, envName, target)
   assertNotProtectedAccount(config, envName, session.caller.account)
   const stateBucket = stateBucketOf(config, envName)
-  const [{createShutdownApis}, redisMasterName] = await Promise.all([import('../aws/shutdown.js'), readRedisMasterName(loaded, envName, target)])
+  const [{createShutdownApis}, redisMasterName] = await Promise.all([import('./shutdown-adapters.js'), readRedisMasterName(loaded, envName, target)])
   const redisProbeDocument = process.env.FINTECH_REDIS_PROBE_DOCUMENT || undefined
   // The recovery region is searched and acted on as well, with the same credentials; the state bucket stays in the env's region.
   const [recovery] = [...regionTargets(env.config, target).values()].filter((regionTarget) => regionTarget.region !== target.region)

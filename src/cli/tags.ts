@@ -18,6 +18,7 @@ import {auditCsv, gapLines, renderActivation, renderAudit, renderFixPlan, render
 import {typedConfirmation} from '../ui/typed-confirmation.js'
 import {openGuardedSession, withInterrupt} from './aws-session.js'
 import type {CommandIO, Outcome} from './command-io.js'
+import {createTagWriter} from './tag-writer.js'
 
 export type {AuditReport} from '../core/tags/audit.js'
 
@@ -66,13 +67,13 @@ async function openTagsSession(loaded: LoadedConfig, env: ResolvedEnv, options: 
 
   const [tagging, ec2, rds, ecs, dynamodb, elbv2, logs, s3] = await Promise.all([
     import('../aws/tagging.js'),
-    import('../aws/ec2-inventory.js'),
-    import('../aws/rds-inventory.js'),
-    import('../aws/ecs-inventory.js'),
+    import('../aws/ec2.js'),
+    import('../aws/rds.js'),
+    import('../aws/ecs.js'),
     import('../aws/dynamodb.js'),
     import('../aws/elbv2.js'),
     import('../aws/logs.js'),
-    import('../aws/s3-inventory.js'),
+    import('../aws/s3.js'),
   ])
   const buckets = new Map(options.regions.map((region) => [region, new TokenBucket(systemClock, rate)]))
   const taggingApis = new Map<string, Promise<TaggingApi>>()
@@ -120,7 +121,7 @@ async function openTagsSession(loaded: LoadedConfig, env: ResolvedEnv, options: 
     regions: options.regions,
     rate,
     sources,
-    writer: tagging.createTagWriter(targetIn, taggingApi),
+    writer: createTagWriter(targetIn, taggingApi),
     stackTags,
     pacedMs: () => [...buckets.values()].reduce((sum, bucket) => sum + bucket.waited(), 0),
   }
@@ -157,7 +158,7 @@ export async function tagsActivateCommand(loaded: LoadedConfig, flags: {env: str
     throw new InputError(`${flags.env} is protected: tags activate needs the env name typed at a terminal, and there is none`, 'review with --dry-run, then re-run with --yes')
   }
   const session = await openGuardedSession(loaded, flags.env, target)
-  const api = await (await import('../aws/cost-allocation-tags.js')).createCostAllocationApi(target)
+  const api = await (await import('../aws/cost-explorer.js')).createCostAllocationApi(target)
   const confirm = mustConfirm
     ? (keys: string[]) => typedConfirmation(`This activates ${keys.join(', ')} as cost-allocation tags in ${flags.env} (account ${env.account}).`, flags.env, process.stdin, process.stderr)
     : undefined

@@ -1,7 +1,7 @@
 import {DescribeTaskDefinitionCommand, ECSClient} from '@aws-sdk/client-ecs'
 import {mockClient} from 'aws-sdk-client-mock'
 import {afterAll, beforeEach, describe, expect, it} from 'vitest'
-import {createTaskDefinitionApi} from '../../src/aws/ecs-task-definitions.js'
+import {createTaskDefinitionApi} from '../../src/aws/ecs.js'
 
 const ecs = mockClient(ECSClient)
 

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-ssm'
 import {mockClient} from 'aws-sdk-client-mock'
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
-import {runShellScript, runShellScriptOnTagged, sendCommandOnce} from '../../src/aws/ssm-commands.js'
+import {runShellScript, runShellScriptOnTagged, sendCommandOnce} from '../../src/aws/ssm.js'
 import {InterruptedError} from '../../src/core/deploy/clock.js'
 import {FintechError} from '../../src/core/errors.js'
 

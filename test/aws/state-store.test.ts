@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-s3'
 import {mockClient} from 'aws-sdk-client-mock'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {createStateStore} from '../../src/aws/state-store.js'
+import {createStateStore} from '../../src/aws/s3.js'
 
 const s3 = mockClient(S3Client)
 const TARGET = {region: 'eu-west-1'}

@@ -19,12 +19,13 @@ import {GetBucketLocationCommand, GetBucketTaggingCommand, ListBucketsCommand, P
 import {mockClient} from 'aws-sdk-client-mock'
 import {afterAll, beforeEach, describe, expect, it} from 'vitest'
 import {createDynamoDbListing} from '../../src/aws/dynamodb.js'
-import {createEc2Listing, tagEc2Resources} from '../../src/aws/ec2-inventory.js'
-import {createEcsListing} from '../../src/aws/ecs-inventory.js'
+import {createEc2Listing, tagEc2Resources} from '../../src/aws/ec2.js'
+import {createEcsListing} from '../../src/aws/ecs.js'
 import {createElbv2Listing} from '../../src/aws/elbv2.js'
 import {createLogsListing} from '../../src/aws/logs.js'
-import {createS3Listing, tagS3Buckets} from '../../src/aws/s3-inventory.js'
-import {createTaggingApi, createTagWriter} from '../../src/aws/tagging.js'
+import {createS3Listing, tagS3Buckets} from '../../src/aws/s3.js'
+import {createTaggingApi} from '../../src/aws/tagging.js'
+import {createTagWriter} from '../../src/cli/tag-writer.js'
 import type {FoundResource, ResourceSource} from '../../src/core/tags/api.js'
 
 const tagging = mockClient(ResourceGroupsTaggingAPIClient)

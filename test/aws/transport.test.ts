@@ -5,7 +5,7 @@ import {createRunbookAws} from '../../src/aws/api-call.js'
 import {createClient, MAX_ATTEMPTS} from '../../src/aws/clients.js'
 import {createStackApi} from '../../src/aws/cloudformation.js'
 import {createServiceReader} from '../../src/aws/ecs.js'
-import {sendCommandOnce} from '../../src/aws/ssm-commands.js'
+import {sendCommandOnce} from '../../src/aws/ssm.js'
 import {createTaggingApi} from '../../src/aws/tagging.js'
 import {useLoopbackAws, type LoopbackAnswer, type LoopbackRequest} from '../helpers/loopback-aws.js'
 

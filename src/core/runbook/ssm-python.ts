@@ -67,7 +67,7 @@ def call(events, context):
 
 /**
  * \`run\`: a shell command on the env's tagged instances through Run Command, as the CLI does it
- * (src/aws/ssm-commands.ts): targets \`tag:KEY\`=value AND \`tag:Environment\`=the env, waits for
+ * (src/aws/ssm.ts): targets \`tag:KEY\`=value AND \`tag:Environment\`=the env, waits for
  * every invocation, fails when one fails. Its values become \`export NAME=…\` lines decoded from
  * base64, so a value is never shell text, and never holds the \`{{ }}\` that Run Command would
  * resolve in its parameters. \`oneInstance\`: on the first online instance only (a failover runs once).

@@ -1,12 +1,12 @@
+import {createCopyJobReader} from '../aws/backup.js'
+import type {AwsTarget} from '../aws/clients.js'
+import {createStackApi} from '../aws/cloudformation.js'
+import {createMetricMaximumReader} from '../aws/cloudwatch.js'
+import {createTableReplicaReader} from '../aws/dynamodb.js'
+import {createGlobalClusterReader} from '../aws/rds.js'
+import {createHealthCheckReader} from '../aws/route53.js'
+import {createReplicationReader} from '../aws/s3.js'
 import type {DrApi, DrRegionApi} from '../core/dr/api.js'
-import {createCopyJobReader} from './backup.js'
-import type {AwsTarget} from './clients.js'
-import {createStackApi} from './cloudformation.js'
-import {createMetricMaximumReader} from './cloudwatch.js'
-import {createTableReplicaReader} from './dynamodb.js'
-import {createGlobalClusterReader} from './rds.js'
-import {createHealthCheckReader} from './route53.js'
-import {createReplicationReader} from './s3.js'
 
 async function createRegionApi(target: AwsTarget): Promise<DrRegionApi> {
   const [stacks, global, metrics, tables, replication, copies] = await Promise.all([

@@ -1,5 +1,5 @@
+import type {AwsTarget} from '../aws/clients.js'
 import type {RegionalApis, ShutdownApis} from '../core/shutdown/api.js'
-import type {AwsTarget} from './clients.js'
 
 export interface ShutdownApiOptions {
   stateBucket: string
@@ -20,19 +20,19 @@ export async function createShutdownApis(target: AwsTarget, options: ShutdownApi
   const [regional, recovery, store] = await Promise.all([
     createRegionalApis(target, options),
     options.recovery ? createRegionalApis(options.recovery, options) : undefined,
-    import('./state-store.js').then((module) => module.createStateStore(target, options.stateBucket, options.ownerAccount)),
+    import('../aws/s3.js').then((module) => module.createStateStore(target, options.stateBucket, options.ownerAccount)),
   ])
   return {...regional, region: target.region, ...(recovery && options.recovery ? {recovery: {region: options.recovery.region, apis: recovery}} : {}), store}
 }
 
 async function createRegionalApis(target: AwsTarget, options: ShutdownApiOptions): Promise<RegionalApis> {
   const [ec2, autoScaling, ecs, scaling, rds, redis] = await Promise.all([
-    import('./ec2.js').then((module) => module.createEc2Api(target)),
-    import('./autoscaling.js').then((module) => module.createAutoScalingApi(target)),
-    import('./ecs.js').then((module) => module.createEcsApi(target)),
-    import('./application-autoscaling.js').then((module) => module.createScalingApi(target)),
-    import('./rds.js').then((module) => module.createRdsApi(target)),
-    import('./ssm.js').then((module) =>
+    import('../aws/ec2.js').then((module) => module.createEc2Api(target)),
+    import('../aws/autoscaling.js').then((module) => module.createAutoScalingApi(target)),
+    import('../aws/ecs.js').then((module) => module.createEcsApi(target)),
+    import('../aws/application-autoscaling.js').then((module) => module.createScalingApi(target)),
+    import('../aws/rds.js').then((module) => module.createRdsApi(target)),
+    import('../aws/ssm.js').then((module) =>
       module.createRedisProbe(target, {masterName: options.redisMasterName, authSecretArn: options.redisAuthSecretArn, documentName: options.redisProbeDocument}),
     ),
   ])

@@ -1,9 +1,9 @@
+import type {AwsTarget} from '../aws/clients.js'
+import {createCloudWatchReader} from '../aws/cloudwatch.js'
+import {createServiceReader} from '../aws/ecs.js'
+import {createTargetHealthReader} from '../aws/elbv2.js'
+import {createAuroraTopologyReader} from '../aws/rds.js'
 import type {LedgerApi} from '../core/ledger/api.js'
-import type {AwsTarget} from './clients.js'
-import {createCloudWatchReader} from './cloudwatch.js'
-import {createServiceReader} from './ecs.js'
-import {createTargetHealthReader} from './elbv2.js'
-import {createAuroraTopologyReader} from './rds.js'
 
 /** The ledger status's reads, one client per service, kept for every refresh of --watch. */
 export async function createLedgerApi(target: AwsTarget): Promise<LedgerApi> {
