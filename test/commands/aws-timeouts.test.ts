@@ -37,7 +37,9 @@ it('ends a status that gets no answer with the call, "timed out" and the attempt
   expect(run.json.error).toMatchObject({name: 'TimeoutError', $metadata: {attempts: 8}})
   // The config's 100 ms, whichever of the request and socket timeouts fired first.
   expect(run.json.error.message).toMatch(/^CloudFormation DescribeStacks failed \(timed out, 8 attempts\): .*\b100 ms\b/)
-  expect(requests).toEqual(['GetCallerIdentity', ...Array(8).fill('DescribeStacks fintech-dev-network')])
+  // STS answers at once; on a loaded machine its answer can still miss the 100 ms and be asked again.
+  expect(requests[0]).toBe('GetCallerIdentity')
+  expect(requests.filter((request) => request !== 'GetCallerIdentity')).toEqual(Array(8).fill('DescribeStacks fintech-dev-network'))
 })
 
 it('waits as long as FINTECH_AWS_REQUEST_TIMEOUT_MS says, over the config file', async () => {

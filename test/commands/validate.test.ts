@@ -48,14 +48,17 @@ stages:
 const project = (files: Record<string, string> = {}) =>
   makeProject({'fintech.config.yaml': CONFIG, 'templates/vpc.yaml': CLEAN_TEMPLATE, 'templates/data.yaml': undefined, ...files})
 
+/** These run the real cfn-lint, whose start alone takes seconds, and more on a loaded machine. */
+const CFN_LINT_TIMEOUT_MS = 120_000
+
 describe('fintech validate', () => {
-  it('passes a clean project, cfn-lint included, with exit 0', async () => {
+  it('passes a clean project, cfn-lint included, with exit 0', {timeout: CFN_LINT_TIMEOUT_MS}, async () => {
     const run = await runCli(Validate, ['--config', project(), '--json'])
     expect(run.exitCode).toBe(0)
     expect(run.json).toMatchObject({cfnLint: 'ran', errors: 0, warnings: 0, findings: [], files: ['templates/vpc.yaml', 'params/dev.yaml']})
   })
 
-  it('prints file:line:col rule-id message, merges cfn-lint, and exits 1 on an error', async () => {
+  it('prints file:line:col rule-id message, merges cfn-lint, and exits 1 on an error', {timeout: CFN_LINT_TIMEOUT_MS}, async () => {
     const broken = CLEAN_TEMPLATE.replace('      KmsMasterKeyId: !Ref Key\n', '      TopicNmae: alarms\n')
     const run = await runCli(Validate, ['--config', project({'templates/vpc.yaml': broken})])
     expect(run.exitCode).toBe(1)

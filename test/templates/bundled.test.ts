@@ -10,7 +10,8 @@ import {validateProject} from '../../src/core/validate/run-validate.js'
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
 describe('the bundled platform', () => {
-  it('passes cfn-lint, every template of the platform and of the fixtures (.cfnlintrc.yaml)', () => {
+  // cfn-lint over every template takes some 20 s at rest, and more than vitest's 30 s on a loaded machine.
+  it('passes cfn-lint, every template of the platform and of the fixtures (.cfnlintrc.yaml)', {timeout: 180_000}, () => {
     // execFileSync throws with cfn-lint's findings on any error or warning, failing the test with them.
     const output = execFileSync('cfn-lint', [], {cwd: root, encoding: 'utf8'})
     expect(output).toBe('')
