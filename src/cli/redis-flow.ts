@@ -5,11 +5,11 @@ import type {AwsTarget} from '../aws/clients.js'
 import {auditLogPath, jsonlAuditSink, type AuditSink} from '../core/audit/audit-log.js'
 import type {LoadedConfig} from '../core/config/load.js'
 import {ExitCode, FintechError, InputError} from '../core/errors.js'
-import {addressOf, parseEndpoint, type RedisConnector, type RedisEndpoint} from '../core/redis/api.js'
+import {addressOf, parseEndpoint, redisMasterStack, type RedisConnector, type RedisEndpoint} from '../core/redis/api.js'
 import type {FailoverEvent} from '../core/redis/failover.js'
 import type {NodeShell, RedisNode} from '../core/redis/patch.js'
-import {redisMasterStack} from '../core/shutdown/scope.js'
-import {resolveEnv} from '../core/config/env.js'
+import {resolveEnv, type ResolvedEnv} from '../core/config/env.js'
+import type {FintechConfig} from '../core/config/schema.js'
 import {openGuardedSession} from './aws-session.js'
 import {createRedisConnector} from './redis-connector.js'
 import {startSsmForwards} from './ssm-forward.js'
@@ -79,11 +79,10 @@ export async function openRedisTarget(flags: RedisFlags, loadConfig: (path: stri
   const envName = flags.env
   const environment = resolveEnv(loaded!, envName, flags)
   const aws = environment.target
-  const {caller, audit} = await openGuardedSession(loaded!, envName, aws)
-  const stackName = redisMasterStack(loaded!.config, envName)
-  if (!stackName) throw new InputError(`${loaded!.file}: no stack of ${envName} is wired to a RedisMasterName output; use --sentinel host:port instead`)
-  const {createStackApi} = await import('../aws/cloudformation.js')
-  const stack = await (await createStackApi(aws)).describeStack(stackName)
+  const {caller, audit} = await openGuardedSession(loaded!, environment, aws)
+  const found = await describeRedisStack(loaded!.config, envName, aws)
+  if (!found) throw new InputError(`${loaded!.file}: no stack of ${envName} is wired to a RedisMasterName output; use --sentinel host:port instead`)
+  const {stackName, stack} = found
   if (!stack) throw new FintechError(`the data stack ${stackName} of ${envName} does not exist: deploy it first (fintech deploy --stage data --env ${envName})`)
   const outputs = stack.outputs
   const stackOutputs: RedisStackOutputs = {
@@ -124,6 +123,20 @@ export async function openRedisTarget(flags: RedisFlags, loadConfig: (path: stri
     caller: caller.arn,
     close: () => forwards?.close(),
   }
+}
+
+/** The env's stack that names the Redis master (its data stack) as CloudFormation has it now; undefined when the config wires none. */
+async function describeRedisStack(config: FintechConfig, envName: string, aws: AwsTarget) {
+  const stackName = redisMasterStack(config, envName)
+  if (!stackName) return undefined
+  const {createStackApi} = await import('../aws/cloudformation.js')
+  return {stackName, stack: await (await createStackApi(aws)).describeStack(stackName)}
+}
+
+/** The name Sentinel monitors the env's primary under: its data stack's RedisMasterName output, else the template's default. */
+export async function readRedisMasterName(config: FintechConfig, env: ResolvedEnv, aws: AwsTarget): Promise<string> {
+  const found = await describeRedisStack(config, env.name, aws)
+  return found?.stack?.outputs.RedisMasterName ?? DEFAULT_MASTER_NAME
 }
 
 /** Commands that act on instances (backup, restore, patch) need the data stack's instance ids. */

@@ -51,8 +51,6 @@ export function selectEnvironment(config: FintechConfig, env: string): Environme
   return found
 }
 
-export const isProtectedEnv = (config: FintechConfig, env: string): boolean => selectEnvironment(config, env).protected
-
 /** Refuses an env the config does not declare, naming the ones it does. */
 export function resolveEnv(loaded: LoadedConfig, name: string, flags: TargetFlags = {}): ResolvedEnv {
   const env = selectEnvironment(loaded.config, name)
