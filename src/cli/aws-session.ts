@@ -1,6 +1,7 @@
 import {setMaxListeners} from 'node:events'
 import type {AwsTarget} from '../aws/clients.js'
 import {auditLogPath, jsonlAuditSink, type AuditSink} from '../core/audit/audit-log.js'
+import type {ResolvedEnv} from '../core/config/env.js'
 import type {LoadedConfig} from '../core/config/load.js'
 import type {CallerIdentity} from '../core/deploy/api.js'
 import {ExitCode, FintechError} from '../core/errors.js'
@@ -20,15 +21,14 @@ const isMissingCredentials = (error: unknown): boolean =>
 /** Checks the caller is in the env's account and opens the audit log in the caller's name. */
 export async function openGuardedSession(
   loaded: LoadedConfig,
-  envName: string,
+  env: Pick<ResolvedEnv, 'name' | 'account'>,
   target: AwsTarget,
 ): Promise<{caller: CallerIdentity; audit: AuditSink}> {
   const {createIdentityApi} = await import('../aws/sts.js')
-  const env = loaded.config.environments[envName]!
-  const caller = await assertAccount(await createIdentityApi(target), envName, env.account).catch((error: unknown) => {
+  const caller = await assertAccount(await createIdentityApi(target), env.name, env.account).catch((error: unknown) => {
     if (!isMissingCredentials(error)) throw error
     throw new MissingCredentialsError(
-      `no AWS credentials found for ${envName} (account ${env.account}${target.profile ? `, profile ${target.profile}` : ''})`,
+      `no AWS credentials found for ${env.name} (account ${env.account}${target.profile ? `, profile ${target.profile}` : ''})`,
       ExitCode.failed,
       'sign in (e.g. aws sso login), or pass --profile',
     )

@@ -1,6 +1,6 @@
 import {writeFileSync} from 'node:fs'
 import type {AwsTarget} from '../aws/clients.js'
-import {resolveEnv, selectEnvironment, type TargetFlags} from '../core/config/env.js'
+import {resolveEnv, type ResolvedEnv, type TargetFlags} from '../core/config/env.js'
 import type {LoadedConfig} from '../core/config/load.js'
 import {type CostMetric, type PriceListApi, type TaskDefinitionApi} from '../core/cost/api.js'
 import {costCacheDir, ResponseCache, type CostAsker} from '../core/cost/cache.js'
@@ -34,15 +34,17 @@ export type {SavingsReport} from '../core/cost/savings.js'
 /** The named envs (each is an account), or every env of the config when none is named. */
 export function accountEnvs(loaded: LoadedConfig, names: string[] | undefined): AccountEnv[] {
   const chosen = names && names.length > 0 ? [...new Set(names)] : Object.keys(loaded.config.environments)
-  return chosen.map((name) => ({name, account: selectEnvironment(loaded.config, name).account}))
+  return chosen.map((name) => ({name, account: resolveEnv(loaded, name).account}))
 }
 
 export const allAccountEnvs = (loaded: LoadedConfig): AccountEnv[] =>
   Object.entries(loaded.config.environments).map(([name, env]) => ({name, account: env.account}))
 
+const onlyEnv = (loaded: LoadedConfig, names: string[] | undefined): ResolvedEnv | undefined =>
+  names && names.length === 1 ? resolveEnv(loaded, names[0]!) : undefined
+
 /** Cost Explorer and the Price List API are global: us-east-1, as the one env's profile or --profile. */
-export function globalTarget(loaded: LoadedConfig, envNames: string[] | undefined, flags: {profile?: string}): AwsTarget {
-  const only = envNames && envNames.length === 1 ? loaded.config.environments[envNames[0]!] : undefined
+export function globalTarget(loaded: LoadedConfig, only: ResolvedEnv | undefined, flags: {profile?: string}): AwsTarget {
   const profile = flags.profile ?? only?.profile
   return {region: 'us-east-1', ...(profile ? {profile} : {}), timeouts: loaded.config.aws}
 }
@@ -82,8 +84,8 @@ interface CostFlags {
 /** `fintech cost estimate`: the monthly cost of what the env's templates create, at list prices. */
 export async function costEstimateCommand(loaded: LoadedConfig, flags: TargetFlags & {env: string; stage: string; online: boolean; details: boolean}): Promise<Outcome<CostEstimate>> {
   const env = resolveEnv(loaded, flags.env, flags)
-  const plan = planEnvironment(loaded, flags.env, selectStages(loaded.config, flags.stage))
-  const book = priceBook(env.target.region, flags.online ? {target: globalTarget(loaded, [flags.env], flags)} : undefined)
+  const plan = planEnvironment(loaded, env, selectStages(loaded.config, flags.stage))
+  const book = priceBook(env.target.region, flags.online ? {target: globalTarget(loaded, env, flags)} : undefined)
   const estimate = await estimateEnvironment(plan, book)
   return {text: renderEstimate(estimate, {details: flags.details}), exitCode: ExitCode.ok, result: estimate}
 }
@@ -91,7 +93,7 @@ export async function costEstimateCommand(loaded: LoadedConfig, flags: TargetFla
 /** `fintech cost forecast`: this month and the next, from Cost Explorer. */
 export async function costForecastCommand(loaded: LoadedConfig, flags: CostFlags & {env?: string[]}): Promise<Outcome<CostForecastReport>> {
   const envs = accountEnvs(loaded, flags.env)
-  const session = openCostExplorer(globalTarget(loaded, flags.env, flags), {refresh: flags.refresh, clock: systemClock})
+  const session = openCostExplorer(globalTarget(loaded, onlyEnv(loaded, flags.env), flags), {refresh: flags.refresh, clock: systemClock})
   const forecast = await buildForecast(session, {today: utcDate(systemClock.now()), metric: metricOf(flags.metric), envs})
   return {text: renderForecast(forecast), exitCode: ExitCode.ok, result: forecast}
 }
@@ -106,7 +108,7 @@ export async function costReportCommand(
   const period = parsePeriod(flags.period, utcDate(systemClock.now()), flags.granularity as Granularity | undefined)
   const envs = accountEnvs(loaded, flags.env)
 
-  const session = openCostExplorer(globalTarget(loaded, flags.env, flags), {refresh: flags.refresh, clock: systemClock})
+  const session = openCostExplorer(globalTarget(loaded, onlyEnv(loaded, flags.env), flags), {refresh: flags.refresh, clock: systemClock})
   const report = await buildCostReport(session, {period, grouping, metric: metricOf(flags.metric), envs, knownEnvs: allAccountEnvs(loaded)})
 
   if (flags.csv) {
@@ -131,13 +133,13 @@ export async function costSavingsCommand(
   const today = utcDate(now)
   const window = parsePeriod(flags.period, today).current
   const {target} = env
-  const bucket = stateBucketOf(loaded.config, flags.env)
-  const global = globalTarget(loaded, [flags.env], flags)
+  const bucket = stateBucketOf(loaded.config, env)
+  const global = globalTarget(loaded, env, flags)
 
   const warnings: string[] = []
   let plan: EnvironmentPlan | undefined
   try {
-    plan = planEnvironment(loaded, flags.env, loaded.config.stages)
+    plan = planEnvironment(loaded, env, loaded.config.stages)
   } catch (error) {
     if (!(error instanceof FintechError)) throw error
     warnings.push(`Redis comparison skipped: ${error.message}`)

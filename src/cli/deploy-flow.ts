@@ -6,7 +6,7 @@ import type {StackApi} from '../core/deploy/api.js'
 import {isSuccessful, outputsOfEarlierStages, runDeploy, type DeployRunResult, type OtherRegions, type RegionalStacks} from '../core/deploy/run-deploy.js'
 import {ExitCode, FintechError, InputError, type ExitCodeValue} from '../core/errors.js'
 import {planEnvironment, type EnvironmentPlan} from '../core/stages/plan.js'
-import {resolveEnv, selectEnvironment, type TargetFlags} from '../core/config/env.js'
+import {resolveEnv, type ResolvedEnv, type TargetFlags} from '../core/config/env.js'
 import {selectStages} from '../core/stages/select.js'
 import {createApprover} from '../ui/approval.js'
 import {createReporter} from '../ui/reporter.js'
@@ -18,7 +18,8 @@ import {deployOrgFlow, type OrgDeployResult} from './org-flow.js'
 
 export interface DeployFlowOptions {
   stage: string
-  env: string
+  /** The env, resolved once; its target is where AWS is called. */
+  env: ResolvedEnv
   dryRun: boolean
   offline: boolean
   yes: boolean
@@ -26,7 +27,6 @@ export interface DeployFlowOptions {
   force: boolean
   concurrency?: number
   json: boolean
-  target: AwsTarget
 }
 
 export type DeployFlowResult = ({mode: 'offline'} & OfflinePlan) | ({mode: 'aws'} & DeployRunResult)
@@ -95,13 +95,14 @@ async function regionalStacks(
 
 /** `deploy` and `plan`: everything between parsed flags and printed result. */
 export async function deployFlow(loaded: LoadedConfig, options: DeployFlowOptions): Promise<DeployFlowOutcome> {
-  selectEnvironment(loaded.config, options.env)
-  const plan = planEnvironment(loaded, options.env, selectStages(loaded.config, options.stage))
+  const {env} = options
+  const {target} = env
+  const plan = planEnvironment(loaded, env, selectStages(loaded.config, options.stage))
   if (options.offline) return offline(plan)
 
   let session
   try {
-    session = await openGuardedSession(loaded, options.env, options.target)
+    session = await openGuardedSession(loaded, env, target)
   } catch (error) {
     if (!(error instanceof MissingCredentialsError)) throw error
     if (options.dryRun) return offline(plan, 'No AWS credentials found: showing the offline plan.')
@@ -114,8 +115,8 @@ export async function deployFlow(loaded: LoadedConfig, options: DeployFlowOption
   ])
   const inFlight = new Set<AuditEntry>()
   try {
-    const api = await createStackApi(options.target)
-    const otherRegions = await regionalStacks(plan, loaded.config.artifactBucket, options.target, createStackApi)
+    const api = await createStackApi(target)
+    const otherRegions = await regionalStacks(plan, loaded.config.artifactBucket, target, createStackApi)
     const result = await withInterrupt(
       async ({signal, interrupt}) => {
         const waiting = {api, otherRegions, clock: systemClock, reporter, polling: loaded.config.polling, signal}
@@ -126,17 +127,17 @@ export async function deployFlow(loaded: LoadedConfig, options: DeployFlowOption
         return runDeploy(plan, knownOutputs, {
           ...waiting,
           inFlight,
-          artifacts: async () => (await import('../aws/s3.js')).createArtifactStore(options.target, plan.env.account),
+          artifacts: async () => (await import('../aws/s3.js')).createArtifactStore(target, plan.env.account),
           audit: session.audit,
           approver: createApprover({yes: options.yes, input: process.stdin, output: process.stderr, onInterrupt: interrupt}),
           concurrency: options.concurrency ?? loaded.config.concurrency,
           options: {
-            envName: options.env,
+            envName: env.name,
             protectedEnv: plan.env.protected,
             dryRun: options.dryRun,
             allowReplacement: options.allowReplacement,
             force: options.force,
-            artifactBucket: artifactBucketIn(loaded.config.artifactBucket, plan.env.account, options.target.region),
+            artifactBucket: artifactBucketIn(loaded.config.artifactBucket, plan.env.account, target.region),
             polling: loaded.config.polling,
           },
         })
@@ -148,14 +149,14 @@ export async function deployFlow(loaded: LoadedConfig, options: DeployFlowOption
             level: 'warn',
             message: 'Ctrl-C: no new change set, execution or stack starts; waiting for the calls already sent, then deleting change sets not executed. Ctrl-C again exits at once.',
           }),
-        onSecond: () => abandon(inFlight, session.audit, options.env),
+        onSecond: () => abandon(inFlight, session.audit, env.name),
       },
     )
     const exitCode = exitCodeOf(result)
     const interrupted = result.stages.flatMap((stage) => stage.stacks).filter((stack) => stack.outcome === 'interrupted')
     const resumeNote = interrupted.length
       ? `\nStopped waiting: ${interrupted.map((stack) => stack.stackName).join(', ')} go on in CloudFormation. ` +
-        `\`fintech status --env ${options.env}\` shows them; the next \`fintech deploy\` waits for them and carries on.`
+        `\`fintech status --env ${env.name}\` shows them; the next \`fintech deploy\` waits for them and carries on.`
       : result.interrupted
         ? '\nStopped by Ctrl-C: nothing this run started is left running in CloudFormation.'
         : ''
@@ -183,7 +184,7 @@ export async function deployCommand(
   if (!flags.env) throw new InputError('--env is required (or --org for the StackSets)')
   return deployFlow(loaded, {
     stage: flags.stage,
-    env: flags.env,
+    env: resolveEnv(loaded, flags.env, flags),
     dryRun: flags['dry-run'] || flags.offline,
     offline: flags.offline,
     yes: flags.yes,
@@ -191,6 +192,5 @@ export async function deployCommand(
     force: flags.force,
     concurrency: flags.concurrency,
     json: io.json,
-    target: resolveEnv(loaded, flags.env, flags).target,
   })
 }

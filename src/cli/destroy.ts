@@ -27,10 +27,10 @@ export async function destroyCommand(
   const env = resolved.config
   if (resolved.protected) throw new InputError(`${flags.env} is a protected environment: fintech never destroys it`)
   const selected = selectStages(loaded.config, flags.stage)
-  const plan = planEnvironment(loaded, flags.env, selected)
+  const plan = planEnvironment(loaded, resolved, selected)
 
   const {target} = resolved
-  const session = await openGuardedSession(loaded, flags.env, target)
+  const session = await openGuardedSession(loaded, resolved, target)
   const stacksIn = await (await import('./stack-regions.js')).stackApisByRegion(env, target)
 
   const laterStages = loaded.config.stages.slice(loaded.config.stages.indexOf(selected.at(-1)!) + 1)

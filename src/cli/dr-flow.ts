@@ -1,5 +1,4 @@
-import type {AwsTarget} from '../aws/clients.js'
-import {resolveEnv, type TargetFlags} from '../core/config/env.js'
+import {resolveEnv, type ResolvedEnv, type TargetFlags} from '../core/config/env.js'
 import type {LoadedConfig} from '../core/config/load.js'
 import type {DrApi} from '../core/dr/api.js'
 import {readDrStatus, type DrStatus} from '../core/dr/status.js'
@@ -15,9 +14,10 @@ export type {DrStatus} from '../core/dr/status.js'
  * Reads the env's recovery settings from the config (an env without one stops here, before
  * any AWS call), checks the caller's account, and opens clients in both regions.
  */
-export async function openDr(loaded: LoadedConfig, envName: string, aws: AwsTarget): Promise<{target: DrTarget; api: DrApi}> {
-  const target = drTarget(loaded, envName)
-  await openGuardedSession(loaded, envName, aws)
+export async function openDr(loaded: LoadedConfig, env: ResolvedEnv): Promise<{target: DrTarget; api: DrApi}> {
+  const target = drTarget(loaded, env)
+  const aws = env.target
+  await openGuardedSession(loaded, env, aws)
   const {createDrApi} = await import('./dr-adapters.js')
   // Both regions come from the config: a --region flag cannot move where the env and its recovery live.
   return {target, api: await createDrApi(aws, [target.primaryRegion, target.recoveryRegion])}
@@ -27,7 +27,7 @@ const EXIT_CODES = {ok: ExitCode.ok, 'out-of-bounds': ExitCode.failed, unreadabl
 
 /** `fintech dr status`: the env's readiness to fail over, read in both regions. */
 export async function drStatusCommand(loaded: LoadedConfig, flags: TargetFlags & {env: string}): Promise<Outcome<DrStatus>> {
-  const {target, api} = await openDr(loaded, flags.env, resolveEnv(loaded, flags.env, flags).target)
+  const {target, api} = await openDr(loaded, resolveEnv(loaded, flags.env, flags))
   const status = await readDrStatus(api, target, new Date())
   return {text: renderDrStatus(status), exitCode: EXIT_CODES[status.state], result: status}
 }

@@ -1,6 +1,5 @@
 import {setTimeout as sleep} from 'node:timers/promises'
-import type {AwsTarget} from '../aws/clients.js'
-import {resolveEnv, type TargetFlags} from '../core/config/env.js'
+import {resolveEnv, type ResolvedEnv, type TargetFlags} from '../core/config/env.js'
 import type {LoadedConfig} from '../core/config/load.js'
 import {ExitCode} from '../core/errors.js'
 import type {LedgerApi} from '../core/ledger/api.js'
@@ -24,9 +23,11 @@ export interface LedgerTarget {
  * any AWS call), checks the caller's account, and reads where the ledger's resources are
  * from the stacks' outputs.
  */
-export async function openLedger(loaded: LoadedConfig, envName: string, aws: AwsTarget): Promise<LedgerTarget> {
+export async function openLedger(loaded: LoadedConfig, env: ResolvedEnv): Promise<LedgerTarget> {
+  const envName = env.name
+  const aws = env.target
   const stacks = locateLedgerStacks(loaded, envName)
-  await openGuardedSession(loaded, envName, aws)
+  await openGuardedSession(loaded, env, aws)
   const {createStackApi} = await import('../aws/cloudformation.js')
   const stackApi = await createStackApi(aws)
   const [compute, data] = await Promise.all([stackApi.describeStack(stacks.compute.stackName), stackApi.describeStack(stacks.data.stackName)])
@@ -66,7 +67,7 @@ export async function ledgerStatusCommand(
   flags: TargetFlags & {env: string; watch: boolean; interval: number; 'max-5xx-percent': number; 'max-p99-ms': number; 'max-replica-lag-ms': number},
   io: CommandIO,
 ): Promise<Outcome<LedgerStatus | undefined>> {
-  const ledger = await openLedger(loaded, flags.env, resolveEnv(loaded, flags.env, flags).target)
+  const ledger = await openLedger(loaded, resolveEnv(loaded, flags.env, flags))
   const thresholds = {maxErrorRate: flags['max-5xx-percent'] / 100, maxP99Ms: flags['max-p99-ms'], maxReplicaLagMs: flags['max-replica-lag-ms']}
   const read = () => readLedgerStatus(ledger.api, ledger.resources, {now: new Date(), thresholds})
 

@@ -41,12 +41,12 @@ function administratorOf(loaded: LoadedConfig, flags: OrgDeployOptions['flags'],
   if (env && env !== envName) {
     throw new InputError(`--env ${env} --org: the StackSets are administered from ${envName} (organization.administrator in ${loaded.file})`, `leave --env out, or pass --env ${envName}`)
   }
-  const {config, target} = resolveEnv(loaded, envName, flags)
-  return {envName, config, target, callAs: organization.callAs}
+  const resolved = resolveEnv(loaded, envName, flags)
+  return {env: resolved, envName, config: resolved.config, target: resolved.target, callAs: organization.callAs}
 }
 
 async function openApi(loaded: LoadedConfig, administrator: ReturnType<typeof administratorOf>): Promise<{api: StackSetApi; audit: AuditSink}> {
-  const session = await openGuardedSession(loaded, administrator.envName, administrator.target)
+  const session = await openGuardedSession(loaded, administrator.env, administrator.target)
   const {createStackSetApi} = await import('../aws/stacksets.js')
   return {api: await createStackSetApi(administrator.target, administrator.callAs), audit: session.audit}
 }

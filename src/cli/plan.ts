@@ -20,10 +20,10 @@ export type PlanResult = DeployFlowResult & {estimate: PlanEstimate}
 
 /** `fintech plan`: a deploy's dry run, ending with each stage's monthly cost. */
 export async function planCommand(loaded: LoadedConfig, flags: TargetFlags & {stage: string; env: string; offline: boolean; concurrency?: number}, io: CommandIO): Promise<Outcome<PlanResult>> {
-  const {target} = resolveEnv(loaded, flags.env, flags)
+  const env = resolveEnv(loaded, flags.env, flags)
   const outcome = await deployFlow(loaded, {
     stage: flags.stage,
-    env: flags.env,
+    env,
     dryRun: true,
     offline: flags.offline,
     yes: false,
@@ -31,9 +31,8 @@ export async function planCommand(loaded: LoadedConfig, flags: TargetFlags & {st
     force: false,
     concurrency: flags.concurrency,
     json: io.json,
-    target,
   })
-  const estimate = await estimateEnvironment(planEnvironment(loaded, flags.env, selectStages(loaded.config, flags.stage)), new PriceBook(target.region))
+  const estimate = await estimateEnvironment(planEnvironment(loaded, env, selectStages(loaded.config, flags.stage)), new PriceBook(env.target.region))
   const summary: PlanEstimate = {
     currency: estimate.currency,
     prices: estimate.prices,

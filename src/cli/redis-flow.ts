@@ -8,14 +8,11 @@ import {ExitCode, FintechError, InputError} from '../core/errors.js'
 import {addressOf, parseEndpoint, type RedisConnector, type RedisEndpoint} from '../core/redis/api.js'
 import type {FailoverEvent} from '../core/redis/failover.js'
 import type {NodeShell, RedisNode} from '../core/redis/patch.js'
-import {redisMasterStack} from '../core/shutdown/scope.js'
 import {resolveEnv} from '../core/config/env.js'
 import {openGuardedSession} from './aws-session.js'
 import {createRedisConnector} from './redis-connector.js'
+import {describeRedisStack} from './redis-stack.js'
 import {startSsmForwards} from './ssm-forward.js'
-
-/** The data stage's default master name (templates/data/data.yaml, parameter RedisMasterName). */
-
 
 export interface RedisFlags {
   config: string
@@ -79,11 +76,10 @@ export async function openRedisTarget(flags: RedisFlags, loadConfig: (path: stri
   const envName = flags.env
   const environment = resolveEnv(loaded!, envName, flags)
   const aws = environment.target
-  const {caller, audit} = await openGuardedSession(loaded!, envName, aws)
-  const stackName = redisMasterStack(loaded!.config, envName)
-  if (!stackName) throw new InputError(`${loaded!.file}: no stack of ${envName} is wired to a RedisMasterName output; use --sentinel host:port instead`)
-  const {createStackApi} = await import('../aws/cloudformation.js')
-  const stack = await (await createStackApi(aws)).describeStack(stackName)
+  const {caller, audit} = await openGuardedSession(loaded!, environment, aws)
+  const found = await describeRedisStack(loaded!.config, envName, aws)
+  if (!found) throw new InputError(`${loaded!.file}: no stack of ${envName} is wired to a RedisMasterName output; use --sentinel host:port instead`)
+  const {stackName, stack} = found
   if (!stack) throw new FintechError(`the data stack ${stackName} of ${envName} does not exist: deploy it first (fintech deploy --stage data --env ${envName})`)
   const outputs = stack.outputs
   const stackOutputs: RedisStackOutputs = {

@@ -1,4 +1,3 @@
-import type {AwsTarget} from '../aws/clients.js'
 import type {AuditSink} from '../core/audit/audit-log.js'
 import type {LoadedConfig} from '../core/config/load.js'
 import {startFlags} from './flags.js'
@@ -11,7 +10,7 @@ import {reachedRunbooks} from '../core/runbook/api-check.js'
 import {runbookRegion} from '../core/runbook/region.js'
 import type {Runbook} from '../core/runbook/schema.js'
 import {secretParamsOf, splitSecretParams} from '../core/runbook/secrets.js'
-import {isProtectedEnv, resolveEnv} from '../core/config/env.js'
+import {resolveEnv, type ResolvedEnv} from '../core/config/env.js'
 import {createRunbookReporter} from '../ui/runbook-reporter.js'
 import type {RunbookReporter} from '../ui/runbook-run.js'
 import {renderPlan, renderRunReport} from '../ui/runbook-run.js'
@@ -45,17 +44,17 @@ export abstract class RunbookStartCommand extends FintechCommand {
     const loaded = this.readConfig(flags.config)
     const set = projectRunbooks(loaded)
     const runbook = runnableRunbook(set, name)
-    const aws = this.resolveEnv(loaded, flags.env, flags).target
+    const env = this.resolveEnv(loaded, flags.env, flags)
     assertRunbookEnv(runbook, flags.env)
     const given = parseParamFlags(flags.param ?? [])
     checkGivenParams(runbook, given)
-    runbookRegion(runbook, loaded, flags.env, aws.region)
-    const {caller, audit} = await openGuardedSession(loaded, flags.env, aws)
+    runbookRegion(runbook, loaded.file, env)
+    const {caller, audit} = await openGuardedSession(loaded, env, env.target)
     const secretNames = secretParamsOf(runbook)
-    const {kept, secret} = splitSecretParams(await resolveRunbookParams(runbook, given, parameterSources(loaded, flags.env, aws)), (param) => secretNames.has(param))
+    const {kept, secret} = splitSecretParams(await resolveRunbookParams(runbook, given, parameterSources(loaded, env)), (param) => secretNames.has(param))
     const now = new Date()
     const state = newRunState({id: newRunId(runbook.name, flags.env, now), runbook: runbook.name, runbookHash: runbookHash(loaded, runbook), env: flags.env, params: kept, dryRun: flags['dry-run'], caller: caller.arn, now})
-    const conduct = () => conductRun(runbook, state, {loaded, set, aws, audit, yes: flags.yes, json: this.jsonEnabled(), secretParams: secret, ...(flags['log-group'] ? {logGroup: flags['log-group']} : {})})
+    const conduct = () => conductRun(runbook, state, {loaded, set, env, audit, yes: flags.yes, json: this.jsonEnabled(), secretParams: secret, ...(flags['log-group'] ? {logGroup: flags['log-group']} : {})})
     return this.deliver(await (state.dryRun ? conduct() : holdingRun(state.id, conduct)))
   }
 }
@@ -114,18 +113,19 @@ export const EXIT_BY_STATUS: Record<RunState['status'], number> = {
 export async function conductRun(
   runbook: Runbook,
   state: RunState,
-  context: {loaded: LoadedConfig; set: RunbookSet; aws: AwsTarget; audit: AuditSink; yes: boolean; json: boolean; logGroup?: string; started?: () => void; secretParams?: Record<string, unknown>},
+  context: {loaded: LoadedConfig; set: RunbookSet; env: ResolvedEnv; audit: AuditSink; yes: boolean; json: boolean; logGroup?: string; started?: () => void; secretParams?: Record<string, unknown>},
 ): Promise<{text: string; exitCode: number; result: RunbookRunOutput}> {
-  const protectedEnv = isProtectedEnv(context.loaded.config, state.env)
+  const protectedEnv = context.env.protected
+  const aws = context.env.target
   const {createRunbookAws} = await import('../aws/api-call.js')
   // A misspelt API in a step after the change would fail only once the change is made; a misspelt parameter would not be sent at all.
   const unknown = await runbookApiProblems(context.set, reachedRunbooks(context.set, runbook))
   if (unknown.length > 0) throw new InputError(`runbook ${runbook.name} calls what the AWS SDK does not have:\n${problemLines(unknown).map((line) => `  ${line}`).join('\n')}`)
-  const redis = runbookRedis({config: context.loaded.file, env: state.env, ...(context.aws.profile ? {profile: context.aws.profile} : {}), region: context.aws.region}, () => context.loaded)
+  const redis = runbookRedis({config: context.loaded.file, env: state.env, ...(aws.profile ? {profile: aws.profile} : {}), region: aws.region}, () => context.loaded)
   let reporter: RunbookReporter | undefined
   let finished: RunState
   try {
-    const cloudWatch = context.logGroup && !state.dryRun ? await (await import('../aws/logs.js')).createRunLogWriter(context.aws, context.logGroup, state.id) : undefined
+    const cloudWatch = context.logGroup && !state.dryRun ? await (await import('../aws/logs.js')).createRunLogWriter(aws, context.logGroup, state.id) : undefined
     process.stderr.write(`${renderPlan(runbook, state, new Date())}\n\n`)
     const shown = await createRunbookReporter({stderr: process.stderr, json: context.json, runbook, env: state.env, runId: state.id, done: state.steps})
     reporter = shown
@@ -138,14 +138,14 @@ export async function conductRun(
       runWithState(runbook, state, {
         loaded: context.loaded,
         set: context.set,
-        aws: context.aws,
+        env: context.env,
         audit: context.audit,
         ...(cloudWatch ? {cloudWatch} : {}),
         ...(context.secretParams ? {secretParams: context.secretParams} : {}),
         deps: {
-          aws: createRunbookAws({...context.aws, region: runbookRegion(runbook, context.loaded, state.env, context.aws.region)}),
+          aws: createRunbookAws({...aws, region: runbookRegion(runbook, context.loaded.file, context.env)}),
           approver: runbookApprover({env: state.env, protectedEnv, yes: context.yes, input: process.stdin, output: process.stderr, beforePrompt: () => shown.suspend()}),
-          shell: runbookShell(context.aws, state.env),
+          shell: runbookShell(aws, state.env),
           redis,
           protectedEnv,
           onEvent: (event) => shown.event(event),
@@ -191,9 +191,8 @@ export async function runbookResumeCommand(
     const given = parseParamFlags(flags.param ?? [])
     const secretParamsRunbook = secretParamsToResume(runbook, state.params, given)
     const env = resolveEnv(loaded, state.env, flags)
-    const aws = env.target
-    const {caller, audit} = await openGuardedSession(loaded, state.env, aws)
-    const secretParams = await resolveRunbookParams(secretParamsRunbook, given, parameterSources(loaded, state.env, aws))
+    const {caller, audit} = await openGuardedSession(loaded, env, env.target)
+    const secretParams = await resolveRunbookParams(secretParamsRunbook, given, parameterSources(loaded, env))
 
     const step = runbook.steps.find((candidate) => candidate.name === state.next)!
     const interrupted = state.steps[step.name]?.status === 'running'
@@ -206,7 +205,7 @@ export async function runbookResumeCommand(
     const resumedAt = state.next
     state.caller = caller.arn
     const started = () => audit.record({env: state.env, action: `runbook ${runbook.name} resumed at ${resumedAt}`, resource: state.id, result: 'ok', detail: `started by ${startedBy}`})
-    return conductRun(runbook, state, {loaded, set, aws, audit, yes: flags.yes, json: io.json, started, secretParams, ...(flags['log-group'] ? {logGroup: flags['log-group']} : {})})
+    return conductRun(runbook, state, {loaded, set, env, audit, yes: flags.yes, json: io.json, started, secretParams, ...(flags['log-group'] ? {logGroup: flags['log-group']} : {})})
   })
 }
 

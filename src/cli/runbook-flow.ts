@@ -13,7 +13,7 @@ import {hashRunbookText, runStateSchema, type RunState} from '../core/runbook/ru
 import type {ParameterSource, Runbook} from '../core/runbook/schema.js'
 import {envValue} from '../core/params/resolve.js'
 import {replacePrivateFile, writePrivateFile} from '../core/private-files.js'
-import {selectEnvironment} from '../core/config/env.js'
+import type {ResolvedEnv} from '../core/config/env.js'
 import {stackNameById} from '../core/stages/select.js'
 import {createApprover} from '../ui/approval.js'
 import {interruptedFailoverReport} from '../ui/redis-failover.js'
@@ -135,19 +135,18 @@ export function assertRunbookEnv(runbook: Runbook, env: string): void {
 }
 
 /** Parameter sources: the env's values from the config, a stack's outputs read once per stack from CloudFormation. */
-export function parameterSources(loaded: LoadedConfig, env: string, aws: AwsTarget): SourceReader {
-  const environment = selectEnvironment(loaded.config, env)
+export function parameterSources(loaded: LoadedConfig, env: ResolvedEnv): SourceReader {
   const outputs = new Map<string, Promise<Record<string, string> | undefined>>()
   return async (source: ParameterSource) => {
-    if ('env' in source) return envValue(source.env, {envName: env, env: environment})
+    if ('env' in source) return envValue(source.env, {envName: env.name, env: env.config})
     const [stackId, key] = source.stackOutput.split('.') as [string, string]
     if (!outputs.has(stackId)) {
-      const stackName = stackNameById(loaded.config, env, stackId)
-      if (!stackName) throw new InputError(`stack ${stackId} is not deployed to ${env} by the config (${loaded.file})`)
+      const stackName = stackNameById(loaded.config, env.name, stackId)
+      if (!stackName) throw new InputError(`stack ${stackId} is not deployed to ${env.name} by the config (${loaded.file})`)
       outputs.set(
         stackId,
         import('../aws/cloudformation.js')
-          .then(({createStackApi}) => createStackApi(aws))
+          .then(({createStackApi}) => createStackApi(env.target))
           .then((api) => api.describeStack(stackName))
           .then((described) => described?.outputs),
       )
@@ -248,7 +247,8 @@ export function runbookRedis(
 export interface RunContext {
   loaded: LoadedConfig
   set: RunbookSet
-  aws: AwsTarget
+  /** The run's env, resolved once; its target is where parameter sources read stack outputs. */
+  env: ResolvedEnv
   deps: Omit<RunbookDeps, 'save' | 'audit' | 'childRunbook' | 'clock' | 'runbookNamed'>
   /** The env's audit log: one line per step that changes something. */
   audit: AuditSink
@@ -260,7 +260,7 @@ export interface RunContext {
 
 /** Runs (or resumes) a run: the engine with state saved after every step and the per-run audit log. */
 export async function runWithState(runbook: Runbook, state: RunState, context: RunContext): Promise<RunState> {
-  const sources = parameterSources(context.loaded, state.env, context.aws)
+  const sources = parameterSources(context.loaded, context.env)
   const pending: Array<Promise<void>> = []
   const record = (entry: RunbookAuditEntry) => {
     if (state.dryRun) return

@@ -64,7 +64,8 @@ export interface GuardrailPlanSession {
  * the organization read, and the plan with its guards.
  */
 export async function planFromAws(loaded: LoadedConfig, target: AwsTarget): Promise<GuardrailPlanSession> {
-  if (!loaded.config.environments[MANAGEMENT_ENV]) {
+  const management = loaded.config.environments[MANAGEMENT_ENV]
+  if (!management) {
     throw new InputError(
       `fintech scp acts as the Organizations management account: ${loaded.file} has no environments.${MANAGEMENT_ENV}`,
       `declare it with the management account's id and region us-east-1`,
@@ -79,7 +80,7 @@ export async function planFromAws(loaded: LoadedConfig, target: AwsTarget): Prom
       'fintech scp validate lists every finding',
     )
   }
-  const session = await openGuardedSession(loaded, MANAGEMENT_ENV, target)
+  const session = await openGuardedSession(loaded, {name: MANAGEMENT_ENV, account: management.account}, target)
   const [{createOrganizationsApi}, {readOrganization}, {planGuardrails}, matcher] = await Promise.all([
     import('../aws/organizations.js'),
     import('../core/scp/live.js'),

@@ -24,7 +24,7 @@ export abstract class ShutdownCommand extends FintechCommand {
       // Cron cannot express holidays, so the job fires on every working weekday and the calendar decides here, before any AWS call.
       const decision = shouldRunScheduled(env.config.schedule, action, now)
       if (!decision.run) {
-        const stateBucket = stateBucketOf(loaded.config, options.env)
+        const stateBucket = stateBucketOf(loaded.config, env)
         const outcome: ShutdownOutcome = {env: options.env, action, dryRun: options.dryRun, newPeriod: false, results: [], skipped: [], unreadableRegions: [], nothingToDo: `not scheduled now: ${decision.reason}`}
         return this.deliver({text: renderShutdownOutcome(outcome, stateBucket), exitCode: ExitCode.ok, result: {...outcome, stateBucket}})
       }

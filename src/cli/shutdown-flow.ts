@@ -1,5 +1,4 @@
 import {randomUUID} from 'node:crypto'
-import type {AwsTarget} from '../aws/clients.js'
 import type {AuditSink} from '../core/audit/audit-log.js'
 import Table from 'cli-table3'
 import {resolveEnv, type ResolvedEnv, type TargetFlags} from '../core/config/env.js'
@@ -14,13 +13,10 @@ import type {Manifest} from '../core/shutdown/manifest.js'
 import {latestManifest} from '../core/shutdown/manifests.js'
 import {describePrior, planStart} from '../core/shutdown/plan.js'
 import {nextTransitions, type Transition} from '../core/shutdown/schedule.js'
-import {assertNotProtectedAccount, assertShutdownAllowed, redisMasterStack, scopeOf, stateBucketOf} from '../core/shutdown/scope.js'
+import {assertNotProtectedAccount, assertShutdownAllowed, scopeOf, stateBucketOf} from '../core/shutdown/scope.js'
 import {openGuardedSession} from './aws-session.js'
 import type {Outcome} from './command-io.js'
 import {regionTargets} from './stack-regions.js'
-
-/** The template's default master name, for an env whose data stack does not say. */
-const DEFAULT_REDIS_MASTER = 'fintech-ledger'
 
 export interface ShutdownSession {
   caller: CallerIdentity
@@ -36,25 +32,20 @@ export interface ShutdownSession {
  */
 export async function openShutdownSession(loaded: LoadedConfig, env: ResolvedEnv): Promise<ShutdownSession> {
   const {config} = loaded
-  const {name: envName, target} = env
-  assertShutdownAllowed(config, envName, {file: loaded.file, line: loaded.lineOf(['environments', envName, 'protected'])})
-  const session = await openGuardedSession(loaded, envName, target)
-  assertNotProtectedAccount(config, envName, session.caller.account)
-  const stateBucket = stateBucketOf(config, envName)
-  const [{createShutdownApis}, redisMasterName] = await Promise.all([import('./shutdown-adapters.js'), readRedisMasterName(loaded, envName, target)])
+  const {target} = env
+  assertShutdownAllowed(env, {file: loaded.file, line: loaded.lineOf(['environments', env.name, 'protected'])})
+  const session = await openGuardedSession(loaded, env, target)
+  assertNotProtectedAccount(config, env, session.caller.account)
+  const stateBucket = stateBucketOf(config, env)
+  const [{createShutdownApis}, redisMasterName] = await Promise.all([
+    import('./shutdown-adapters.js'),
+    import('./redis-stack.js').then(({readRedisMasterName}) => readRedisMasterName(config, env, target)),
+  ])
   const redisProbeDocument = process.env.FINTECH_REDIS_PROBE_DOCUMENT || undefined
   // The recovery region is searched and acted on as well, with the same credentials; the state bucket stays in the env's region.
   const [recovery] = [...regionTargets(env.config, target).values()].filter((regionTarget) => regionTarget.region !== target.region)
   const apis = await createShutdownApis(target, {stateBucket, ownerAccount: env.account, redisMasterName, ...(redisProbeDocument ? {redisProbeDocument} : {}), ...(recovery ? {recovery} : {})})
-  return {...session, apis, stateBucket, scope: scopeOf(config, envName)}
-}
-
-async function readRedisMasterName(loaded: LoadedConfig, envName: string, target: AwsTarget): Promise<string> {
-  const stackName = redisMasterStack(loaded.config, envName)
-  if (!stackName) return DEFAULT_REDIS_MASTER
-  const {createStackApi} = await import('../aws/cloudformation.js')
-  const stack = await (await createStackApi(target)).describeStack(stackName)
-  return stack?.outputs.RedisMasterName ?? DEFAULT_REDIS_MASTER
+  return {...session, apis, stateBucket, scope: scopeOf(config, env)}
 }
 
 export const newRunId = (): string => `${systemClock.now().toISOString().replace(/[-:]/g, '').replace(/\..*/, 'Z')}-${randomUUID().slice(0, 8)}`

@@ -1,6 +1,6 @@
 import {join, resolve} from 'node:path'
 import type {AuditEntry} from '../core/audit/audit-log.js'
-import {resolveEnv, type TargetFlags} from '../core/config/env.js'
+import {resolveEnv, type ResolvedEnv, type TargetFlags} from '../core/config/env.js'
 import type {LoadedConfig} from '../core/config/load.js'
 import {systemClock} from '../core/deploy/clock.js'
 import {offlinePlan, type OfflinePlan} from '../core/deploy/offline-plan.js'
@@ -11,19 +11,18 @@ import {planScheduleStack, SCHEDULER_TEMPLATE, scheduledEnvironment, type Schedu
 import {createApprover} from '../ui/approval.js'
 import {createReporter} from '../ui/reporter.js'
 import {renderDeploySummary, renderOfflinePlan} from '../ui/summary.js'
-import type {AwsTarget} from '../aws/clients.js'
 import {MissingCredentialsError, openGuardedSession, withInterrupt} from './aws-session.js'
 import type {CommandIO} from './command-io.js'
 import {exitCodeOf} from './deploy-flow.js'
 
 export interface ScheduleFlowOptions {
-  env: string
+  /** The env, resolved once; its target is where AWS is called. */
+  env: ResolvedEnv
   dryRun: boolean
   yes: boolean
   json: boolean
   /** --image; shutdown.image or the CLI's own release otherwise. */
   image?: string
-  target: AwsTarget
   /** Absolute path of the scheduler template in the CLI's package. */
   templatePath: string
   version: string
@@ -57,10 +56,10 @@ export interface ScheduleFlowOutcome {
 }
 
 /** `--print-cron`: crontab lines for running the schedule outside AWS; reads the config only. */
-export function cronFlow(loaded: LoadedConfig, envName: string, configFile: string): ScheduleFlowOutcome {
-  const schedule = scheduledEnvironment(loaded, envName)
-  const lines = crontabLines(schedule, envName, {configFile: resolve(configFile)})
-  return {result: {mode: 'cron', env: envName, timezone: schedule.timezone, lines}, exitCode: ExitCode.ok, text: lines.join('\n')}
+export function cronFlow(loaded: LoadedConfig, env: ResolvedEnv, configFile: string): ScheduleFlowOutcome {
+  const schedule = scheduledEnvironment(loaded, env)
+  const lines = crontabLines(schedule, env.name, {configFile: resolve(configFile)})
+  return {result: {mode: 'cron', env: env.name, timezone: schedule.timezone, lines}, exitCode: ExitCode.ok, text: lines.join('\n')}
 }
 
 function summarise(stack: ScheduleStackPlan, now: Date): ScheduleSummary {
@@ -104,42 +103,44 @@ const auditResult = (stack: StackRunResult): AuditEntry['result'] => {
  * guard, change set, approval for new grants, progress, audit), or its dry run.
  */
 export async function scheduleFlow(loaded: LoadedConfig, options: ScheduleFlowOptions): Promise<ScheduleFlowOutcome> {
-  const stack = planScheduleStack(loaded, options.env, {templatePath: options.templatePath, version: options.version, image: options.image})
+  const {env} = options
+  const {target} = env
+  const stack = planScheduleStack(loaded, env, {templatePath: options.templatePath, version: options.version, image: options.image})
   const summary = summarise(stack, systemClock.now())
 
   let session
   try {
-    session = await openGuardedSession(loaded, options.env, options.target)
+    session = await openGuardedSession(loaded, env, target)
   } catch (error) {
     if (!(options.dryRun && error instanceof MissingCredentialsError)) throw error
     const plan = offlinePlan(stack.plan)
     return {
-      result: {mode: 'offline', env: options.env, schedule: summary, plan},
+      result: {mode: 'offline', env: env.name, schedule: summary, plan},
       exitCode: ExitCode.ok,
-      text: ['No AWS credentials found: showing the offline plan.', renderSummary(options.env, summary), renderOfflinePlan(plan)].join('\n'),
+      text: ['No AWS credentials found: showing the offline plan.', renderSummary(env.name, summary), renderOfflinePlan(plan)].join('\n'),
     }
   }
 
   const [{createStackApi}, reporter] = await Promise.all([import('../aws/cloudformation.js'), createReporter({stderr: process.stderr, json: options.json})])
   try {
-    const api = await createStackApi(options.target)
+    const api = await createStackApi(target)
     const {plan} = stack
     const result = await withInterrupt(async ({signal, interrupt}) => {
       const waiting = {api, clock: systemClock, reporter, polling: loaded.config.polling, signal}
       const knownOutputs = await outputsOfEarlierStages(plan, stack.sources, waiting)
       return runDeploy(plan, knownOutputs, {
         ...waiting,
-        artifacts: async () => (await import('../aws/s3.js')).createArtifactStore(options.target, plan.env.account),
+        artifacts: async () => (await import('../aws/s3.js')).createArtifactStore(target, plan.env.account),
         audit: session.audit,
         approver: createApprover({yes: options.yes, input: process.stdin, output: process.stderr, onInterrupt: interrupt}),
         concurrency: 1,
         options: {
-          envName: options.env,
+          envName: env.name,
           protectedEnv: plan.env.protected,
           dryRun: options.dryRun,
           allowReplacement: false,
           force: false,
-          artifactBucket: loaded.config.artifactBucket.replaceAll('{account}', plan.env.account).replaceAll('{region}', options.target.region),
+          artifactBucket: loaded.config.artifactBucket.replaceAll('{account}', plan.env.account).replaceAll('{region}', target.region),
           polling: loaded.config.polling,
         },
       })
@@ -148,7 +149,7 @@ export async function scheduleFlow(loaded: LoadedConfig, options: ScheduleFlowOp
     if (!options.dryRun) {
       const {expressions} = stack
       session.audit.record({
-        env: options.env,
+        env: env.name,
         stack: deployed.stackName,
         action: 'shutdown-schedule',
         result: auditResult(deployed),
@@ -157,12 +158,12 @@ export async function scheduleFlow(loaded: LoadedConfig, options: ScheduleFlowOp
     }
     const cause = deployed.rootCause ? [`Root cause in ${deployed.stackName}: ${deployed.rootCause.logicalId} (${deployed.rootCause.resourceType}) ${deployed.rootCause.status}: ${deployed.rootCause.reason}`] : []
     const interrupted = deployed.outcome === 'interrupted'
-      ? [`Stopped waiting: ${deployed.stackName} goes on in CloudFormation; run fintech shutdown schedule --env ${options.env} again to follow it.`]
+      ? [`Stopped waiting: ${deployed.stackName} goes on in CloudFormation; run fintech shutdown schedule --env ${env.name} again to follow it.`]
       : []
     return {
-      result: {mode: 'aws', env: options.env, dryRun: options.dryRun, schedule: summary, stack: deployed},
+      result: {mode: 'aws', env: env.name, dryRun: options.dryRun, schedule: summary, stack: deployed},
       exitCode: exitCodeOf(result),
-      text: [renderSummary(options.env, summary), '', renderDeploySummary(result), ...cause, ...interrupted].join('\n'),
+      text: [renderSummary(env.name, summary), '', renderDeploySummary(result), ...cause, ...interrupted].join('\n'),
     }
   } finally {
     await reporter.close()
@@ -176,14 +177,14 @@ export async function shutdownScheduleCommand(
   cli: {root: string; version: string},
   io: CommandIO,
 ): Promise<ScheduleFlowOutcome> {
-  if (flags['print-cron']) return cronFlow(loaded, flags.env, flags.config)
+  const env = resolveEnv(loaded, flags.env, flags)
+  if (flags['print-cron']) return cronFlow(loaded, env, flags.config)
   return scheduleFlow(loaded, {
-    env: flags.env,
+    env,
     dryRun: flags['dry-run'],
     yes: flags.yes,
     json: io.json,
     image: flags.image,
-    target: resolveEnv(loaded, flags.env, flags).target,
     templatePath: join(cli.root, SCHEDULER_TEMPLATE),
     version: cli.version,
   })

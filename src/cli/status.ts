@@ -1,6 +1,6 @@
 import Table from 'cli-table3'
 import type {LoadedConfig} from '../core/config/load.js'
-import {resolveEnv, selectEnvironment, type TargetFlags} from '../core/config/env.js'
+import {resolveEnv, type TargetFlags} from '../core/config/env.js'
 import {systemClock} from '../core/deploy/clock.js'
 import {ExitCode, InputError} from '../core/errors.js'
 import {assertAccount} from '../core/guard/account.js'
@@ -29,7 +29,7 @@ export async function statusCommand(loaded: LoadedConfig, flags: TargetFlags & {
     return orgStatusFlow(loaded, {env: flags.env, flags})
   }
   const envNames = flags.env ? [flags.env] : Object.keys(loaded.config.environments)
-  envNames.forEach((name) => selectEnvironment(loaded.config, name))
+  const resolved = envNames.map((name) => resolveEnv(loaded, name, flags))
   const [{stackApisByRegion}, {createIdentityApi}, {createSecurityHubApi}, {createGuardDutyApi}] = await Promise.all([
     import('./stack-regions.js'),
     import('../aws/sts.js'),
@@ -38,9 +38,9 @@ export async function statusCommand(loaded: LoadedConfig, flags: TargetFlags & {
   ])
 
   const envs = await Promise.all(
-    envNames.map(async (envName): Promise<EnvironmentStatus> => {
-      const plan = planEnvironment(loaded, envName, loaded.config.stages)
-      const {target} = resolveEnv(loaded, envName, flags)
+    resolved.map(async (env): Promise<EnvironmentStatus> => {
+      const {name: envName, target} = env
+      const plan = planEnvironment(loaded, env, loaded.config.stages)
       const base = {env: envName, account: plan.env.account, region: target.region}
       try {
         // Reading the wrong account would report every stack as missing: check it as a deploy does.

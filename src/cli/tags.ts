@@ -62,7 +62,7 @@ async function openTagsSession(loaded: LoadedConfig, env: ResolvedEnv, options: 
   const rate = taggingRate(process.env[TAGGING_RATE_VARIABLE])
   const {profile} = env.target
   const targetIn = (region: string): AwsTarget => ({region, ...(profile ? {profile} : {}), timeouts: loaded.config.aws})
-  const {caller, audit} = await openGuardedSession(loaded, env.name, targetIn(options.regions[0]!))
+  const {caller, audit} = await openGuardedSession(loaded, env, targetIn(options.regions[0]!))
   const account = env.account
 
   const [tagging, ec2, rds, ecs, dynamodb, elbv2, logs, s3] = await Promise.all([
@@ -157,7 +157,7 @@ export async function tagsActivateCommand(loaded: LoadedConfig, flags: {env: str
   if (mustConfirm && !process.stdin.isTTY) {
     throw new InputError(`${flags.env} is protected: tags activate needs the env name typed at a terminal, and there is none`, 'review with --dry-run, then re-run with --yes')
   }
-  const session = await openGuardedSession(loaded, flags.env, target)
+  const session = await openGuardedSession(loaded, env, target)
   const api = await (await import('../aws/cost-explorer.js')).createCostAllocationApi(target)
   const confirm = mustConfirm
     ? (keys: string[]) => typedConfirmation(`This activates ${keys.join(', ')} as cost-allocation tags in ${flags.env} (account ${env.account}).`, flags.env, process.stdin, process.stderr)

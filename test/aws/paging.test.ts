@@ -57,7 +57,8 @@ const dynamodb = mockClient(DynamoDBClient)
 const elbv2 = mockClient(ElasticLoadBalancingV2Client)
 const logs = mockClient(CloudWatchLogsClient)
 const tagging = mockClient(ResourceGroupsTaggingAPIClient)
-const mocks = [cfn, ce, dynamodb, elbv2, logs, tagging]
+/** As sinon stubs of several clients: each one's own command types do not matter to resetting it. */
+const mocks: Array<{reset(): void; restore(): void; onAnyCommand(): {rejects(error: Error): unknown}}> = [cfn, ce, dynamodb, elbv2, logs, tagging]
 
 beforeEach(() => {
   for (const mock of mocks) {
@@ -115,7 +116,7 @@ describe('listings converted to the paging helper read every page, with the same
 
   it('stack events stop at the first event already seen, without reading the next page', async () => {
     const since = new Date('2026-12-01T10:00:00Z')
-    const event = (id: string, minute: number) => ({EventId: id, StackName: 'fintech-dev-data', Timestamp: new Date(`2026-12-01T10:${String(minute).padStart(2, '0')}:00Z`)})
+    const event = (id: string, minute: number) => ({EventId: id, StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/fintech-dev-data/1', StackName: 'fintech-dev-data', Timestamp: new Date(`2026-12-01T10:${String(minute).padStart(2, '0')}:00Z`)})
     cfn.on(DescribeStackEventsCommand, {NextToken: undefined}).resolves({StackEvents: [event('e3', 3)], NextToken: 'events-2'})
     cfn.on(DescribeStackEventsCommand, {NextToken: 'events-2'}).resolves({StackEvents: [event('e2', 2), event('e1', 1)], NextToken: 'events-3'})
     const fresh = await (await createStackApi(TARGET)).eventsSince('fintech-dev-data', since, new Set(['e1']))

@@ -5,6 +5,7 @@ import {estimateEnvironment, type CostEstimate, type PricedItem} from '../../src
 import {loadPriceSnapshot, PriceBook} from '../../src/core/cost/prices.js'
 import {loadConfig} from '../../src/core/config/load.js'
 import {planEnvironment} from '../../src/core/stages/plan.js'
+import {resolveEnv} from '../../src/core/config/env.js'
 import {selectStages} from '../../src/core/stages/select.js'
 import {makeProject} from '../helpers/project.js'
 
@@ -16,7 +17,7 @@ const round6 = (amount: number) => Math.round(amount * 1e6) / 1e6
 
 async function bundled(env: string, stage = 'all', book?: PriceBook): Promise<CostEstimate> {
   const loaded = loadConfig(REPO_CONFIG)
-  const plan = planEnvironment(loaded, env, selectStages(loaded.config, stage))
+  const plan = planEnvironment(loaded, resolveEnv(loaded, env), selectStages(loaded.config, stage))
   return estimateEnvironment(plan, book ?? new PriceBook(plan.env.region))
 }
 
@@ -182,7 +183,7 @@ Resources:
 describe('cost estimate of other resources', () => {
   const customPlan = () => {
     const loaded = loadConfig(makeProject({'templates/vpc.yaml': CUSTOM, 'params/dev.yaml': '', 'params/prod.yaml': ''}))
-    return planEnvironment(loaded, 'dev', selectStages(loaded.config, 'network'))
+    return planEnvironment(loaded, resolveEnv(loaded, 'dev'), selectStages(loaded.config, 'network'))
   }
 
   it('prices groups by desired capacity and launch template, volumes by type; says what is unknown offline', async () => {

@@ -14,6 +14,7 @@ import type {Clock} from '../../src/core/deploy/clock.js'
 import type {StateStore} from '../../src/core/shutdown/api.js'
 import {manifestKey, serializeManifest, type Manifest, type ManifestEntry} from '../../src/core/shutdown/manifest.js'
 import {planEnvironment} from '../../src/core/stages/plan.js'
+import {resolveEnv} from '../../src/core/config/env.js'
 
 const REPO_CONFIG = fileURLToPath(new URL('../../fintech.config.yaml', import.meta.url))
 const NOW = new Date('2026-11-15T09:30:00Z')
@@ -146,7 +147,7 @@ describe('cost savings', () => {
     const loaded = loadConfig(REPO_CONFIG)
     const {queries, session} = explorerWithDailyTotals((day) => (day < '2026-09-01' ? 10 : 6.5))
     const report = await buildSavings(
-      {store: memoryStore(MANIFESTS), tasks, session, book: new PriceBook('eu-west-1'), plan: planEnvironment(loaded, 'dev', loaded.config.stages), now: NOW},
+      {store: memoryStore(MANIFESTS), tasks, session, book: new PriceBook('eu-west-1'), plan: planEnvironment(loaded, resolveEnv(loaded, 'dev'), loaded.config.stages), now: NOW},
       {env: DEV, region: 'eu-west-1', bucket: 'fintech-artifacts-111111111111-eu-west-1', window: {start: '2026-10-16', end: '2026-11-15'}, compareDays: 14, metric: 'UnblendedCost', today: '2026-11-15'},
     )
     const redisHours = hoursBetween('2026-11-10T20:05:00Z', '2026-11-11T07:05:00Z') + hoursBetween('2026-11-13T20:05:00Z', '2026-11-15T00:00:00Z')
@@ -235,7 +236,7 @@ describe('cost savings', () => {
 
   it('prices Redis always on when the schedule stopped nothing, and prod\'s r7g.large nodes against cache.r7g.large', async () => {
     const loaded = loadConfig(REPO_CONFIG)
-    const redis = await compareRedis(planEnvironment(loaded, 'prod', loaded.config.stages), new PriceBook('eu-west-1'), {nodeHours: 0, windowHours: 720})
+    const redis = await compareRedis(planEnvironment(loaded, resolveEnv(loaded, 'prod'), loaded.config.stages), new PriceBook('eu-west-1'), {nodeHours: 0, windowHours: 720})
     expect(redis).toEqual({
       nodes: 3,
       instanceTypes: ['r7g.large'],

@@ -11,6 +11,7 @@ import {InterruptedError, type Clock} from '../../src/core/deploy/clock.js'
 import {deployStack, type StackDeployContext} from '../../src/core/deploy/deploy-stack.js'
 import {runDeploy} from '../../src/core/deploy/run-deploy.js'
 import {planEnvironment} from '../../src/core/stages/plan.js'
+import {resolveEnv} from '../../src/core/config/env.js'
 import {parseTemplate} from '../../src/core/template/parse.js'
 import {makeProject} from '../helpers/project.js'
 
@@ -289,7 +290,7 @@ stages:
 
   it('starts no queued stack and no later stage, and says the run was interrupted', async () => {
     const loaded = loadConfig(makeProject({'fintech.config.yaml': CONFIG, 't.yaml': TOPIC}))
-    const plan = planEnvironment(loaded, 'dev', loaded.config.stages)
+    const plan = planEnvironment(loaded, resolveEnv(loaded, 'dev'), loaded.config.stages)
     const {api, controller, context} = setUp()
     const created: string[] = []
     api.createChangeSet = async (input) => {
@@ -312,7 +313,7 @@ stages:
 
   it('is not interrupted when Ctrl-C comes after every stack is done', async () => {
     const loaded = loadConfig(makeProject({'fintech.config.yaml': CONFIG, 't.yaml': TOPIC}))
-    const plan = planEnvironment(loaded, 'dev', loaded.config.stages)
+    const plan = planEnvironment(loaded, resolveEnv(loaded, 'dev'), loaded.config.stages)
     const {api, controller, context} = setUp()
     api.during.eventsSince = () => api.finishAll()
     let stacks = 0

@@ -4,6 +4,7 @@ import {loadConfig} from '../../src/core/config/load.js'
 import {evaluateJob} from '../../src/core/cost/estimate.js'
 import {offlinePlan, type OfflinePlan, type OfflineStackPlan} from '../../src/core/deploy/offline-plan.js'
 import {planEnvironment} from '../../src/core/stages/plan.js'
+import {resolveEnv} from '../../src/core/config/env.js'
 import {renderOfflinePlan} from '../../src/ui/summary.js'
 import {makeProject} from '../helpers/project.js'
 
@@ -38,7 +39,7 @@ const project = () => makeProject({'fintech.config.yaml': CONFIG, 't.yaml': TEMP
 
 const planOf = (config: string, env: string): OfflinePlan => {
   const loaded = loadConfig(config)
-  return offlinePlan(planEnvironment(loaded, env, loaded.config.stages))
+  return offlinePlan(planEnvironment(loaded, resolveEnv(loaded, env), loaded.config.stages))
 }
 const stackOf = (plan: OfflinePlan, id: string): OfflineStackPlan => plan.stages.flatMap((stage) => stage.stacks).find((stack) => stack.id === id)!
 
@@ -102,7 +103,7 @@ describe('the offline plan decides each resource\'s and output\'s condition for 
 
 describe('the shipped platform\'s offline plan, per env', () => {
   const loaded = loadConfig(fileURLToPath(new URL('../../fintech.config.yaml', import.meta.url)))
-  const plans = Object.fromEntries(['dev', 'test', 'prod'].map((env) => [env, planEnvironment(loaded, env, loaded.config.stages)]))
+  const plans = Object.fromEntries(['dev', 'test', 'prod'].map((env) => [env, planEnvironment(loaded, resolveEnv(loaded, env), loaded.config.stages)]))
   const offline = Object.fromEntries(Object.entries(plans).map(([env, plan]) => [env, offlinePlan(plan)]))
   const notCreated = (env: string, id: string) => stackOf(offline[env]!, id).notCreated.resources.map((resource) => `${resource.logicalId} ${resource.condition}`)
   const conditional = (env: string, id: string) =>

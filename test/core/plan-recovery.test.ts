@@ -3,6 +3,7 @@ import {describe, expect, it} from 'vitest'
 import {loadConfig} from '../../src/core/config/load.js'
 import {offlinePlan} from '../../src/core/deploy/offline-plan.js'
 import {planEnvironment} from '../../src/core/stages/plan.js'
+import {resolveEnv} from '../../src/core/config/env.js'
 import {stackNameById} from '../../src/core/stages/select.js'
 import {renderOfflinePlan} from '../../src/ui/summary.js'
 import {makeProject} from '../helpers/project.js'
@@ -32,7 +33,7 @@ const project = (config = CONFIG) => makeProject({'fintech.config.yaml': config,
 describe('stacks in the recovery region (region: recovery)', () => {
   it('names them fintech-<env>-<stage>-recovery, in the recovery region, without renaming the primary stacks', () => {
     const loaded = loadConfig(project())
-    const prod = planEnvironment(loaded, 'prod', loaded.config.stages)
+    const prod = planEnvironment(loaded, resolveEnv(loaded, 'prod'), loaded.config.stages)
     expect(prod.stages.map((stage) => stage.jobs.map((job) => [job.stackName, job.region]))).toEqual([
       [
         ['fintech-prod-networking', 'eu-west-1'],
@@ -48,13 +49,13 @@ describe('stacks in the recovery region (region: recovery)', () => {
 
   it('orders a recovery stack after the primary stack of its stage whose output it reads', () => {
     const loaded = loadConfig(project())
-    const data = planEnvironment(loaded, 'prod', loaded.config.stages).stages[1]!.jobs.find((job) => job.id === 'data-recovery')!
+    const data = planEnvironment(loaded, resolveEnv(loaded, 'prod'), loaded.config.stages).stages[1]!.jobs.find((job) => job.id === 'data-recovery')!
     expect(data.dependsOn).toEqual(['data'])
   })
 
   it('leaves them out of an env without a recovery region, whose stacks keep their names', () => {
     const loaded = loadConfig(project())
-    const dev = planEnvironment(loaded, 'dev', loaded.config.stages)
+    const dev = planEnvironment(loaded, resolveEnv(loaded, 'dev'), loaded.config.stages)
     expect(dev.stages.map((stage) => stage.jobs.map((job) => [job.stackName, job.region]))).toEqual([[['fintech-dev-networking', 'eu-west-1']], [['fintech-dev-data', 'eu-west-1']]])
   })
 
@@ -70,7 +71,7 @@ describe('stacks in the recovery region (region: recovery)', () => {
 
   it('shows both regions in the offline plan, each stack with its region', () => {
     const loaded = loadConfig(project())
-    const plan = offlinePlan(planEnvironment(loaded, 'prod', loaded.config.stages))
+    const plan = offlinePlan(planEnvironment(loaded, resolveEnv(loaded, 'prod'), loaded.config.stages))
     expect(plan).toMatchObject({region: 'eu-west-1', recoveryRegion: 'eu-central-1'})
     expect(plan.stages.flatMap((stage) => stage.stacks.map((stack) => `${stack.stackName} ${stack.region}`))).toEqual([
       'fintech-prod-networking eu-west-1',
@@ -85,7 +86,7 @@ describe('stacks in the recovery region (region: recovery)', () => {
 
   it('the shipped config: prod\'s offline plan has every stage in both regions, each recovery stack ordered before the primary stack that reads it', () => {
     const loaded = loadConfig(fileURLToPath(new URL('../../fintech.config.yaml', import.meta.url)))
-    const plan = offlinePlan(planEnvironment(loaded, 'prod', loaded.config.stages))
+    const plan = offlinePlan(planEnvironment(loaded, resolveEnv(loaded, 'prod'), loaded.config.stages))
     expect(plan.stages.flatMap((stage) => stage.stacks.map((stack) => `${stack.stackName} ${stack.region}`))).toEqual([
       'fintech-prod-foundation eu-west-1',
       'fintech-prod-foundation-recovery us-east-1',

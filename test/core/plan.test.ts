@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {loadConfig} from '../../src/core/config/load.js'
 import {planEnvironment} from '../../src/core/stages/plan.js'
+import {resolveEnv} from '../../src/core/config/env.js'
 import {selectStages} from '../../src/core/stages/select.js'
 import {makeProject} from '../helpers/project.js'
 
@@ -24,15 +25,15 @@ describe('stacks limited to some environments (envs)', () => {
 
   it('plans only the env\'s stacks, named as if they were the stage\'s only ones', () => {
     const config = loaded()
-    const dev = planEnvironment(config, 'dev', config.config.stages)
+    const dev = planEnvironment(config, resolveEnv(config, 'dev'), config.config.stages)
     expect(dev.stages.map((stage) => stage.jobs.map((job) => job.stackName))).toEqual([['fintech-dev-foundation'], ['fintech-dev-networking']])
-    const management = planEnvironment(config, 'management', config.config.stages)
+    const management = planEnvironment(config, resolveEnv(config, 'management'), config.config.stages)
     expect(management.stages.map((stage) => stage.jobs.map((job) => job.stackName))).toEqual([['fintech-management-foundation']])
   })
 
   it('refuses a stage that has no stack for the env', () => {
     const config = loaded()
-    expect(() => planEnvironment(config, 'management', selectStages(config.config, 'networking'))).toThrow(
+    expect(() => planEnvironment(config, resolveEnv(config, 'management'), selectStages(config.config, 'networking'))).toThrow(
       /no stack of stage networking deploys to management/,
     )
   })

@@ -6,6 +6,7 @@ import {InterruptedError, type Clock} from '../../src/core/deploy/clock.js'
 import type {DeployEvent} from '../../src/core/deploy/events.js'
 import {runDeploy} from '../../src/core/deploy/run-deploy.js'
 import {planEnvironment} from '../../src/core/stages/plan.js'
+import {resolveEnv} from '../../src/core/config/env.js'
 import {makeProject} from '../helpers/project.js'
 
 /**
@@ -74,7 +75,7 @@ stages:
 
 function setUp(concurrency: number) {
   const loaded = loadConfig(makeProject({'fintech.config.yaml': CONFIG, 'a.yaml': topic(), 'd.yaml': topic('Upstream')}))
-  const plan = planEnvironment(loaded, 'dev', loaded.config.stages)
+  const plan = planEnvironment(loaded, resolveEnv(loaded, 'dev'), loaded.config.stages)
   const api = new ControlledCloudFormation()
   const events: DeployEvent[] = []
   const audit: AuditEntry[] = []

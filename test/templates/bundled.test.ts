@@ -4,6 +4,7 @@ import {describe, expect, it} from 'vitest'
 import {loadConfig} from '../../src/core/config/load.js'
 import {offlinePlan} from '../../src/core/deploy/offline-plan.js'
 import {planEnvironment} from '../../src/core/stages/plan.js'
+import {resolveEnv} from '../../src/core/config/env.js'
 import {loadResourceSpec} from '../../src/core/validate/resource-spec.js'
 import {validateProject} from '../../src/core/validate/run-validate.js'
 
@@ -20,7 +21,7 @@ describe('the bundled platform', () => {
   for (const env of ['dev', 'test', 'prod']) {
     it(`plans offline for ${env}: every parameter resolved, no unknown key, stacks in stage order`, () => {
       const loaded = loadConfig(`${root}/fintech.config.yaml`)
-      const plan = offlinePlan(planEnvironment(loaded, env, loaded.config.stages))
+      const plan = offlinePlan(planEnvironment(loaded, resolveEnv(loaded, env), loaded.config.stages))
       expect(plan.stages.map((stage) => stage.name)).toEqual(['foundation', 'networking', 'data', 'compute'])
       for (const stack of plan.stages.flatMap((stage) => stage.stacks)) {
         const recovery = stack.region !== plan.region
@@ -34,7 +35,7 @@ describe('the bundled platform', () => {
 
   it('deploys prod to its recovery region too: the baseline, network, data and a compute standby again, each after what it reads', () => {
     const loaded = loadConfig(`${root}/fintech.config.yaml`)
-    const plan = offlinePlan(planEnvironment(loaded, 'prod', loaded.config.stages))
+    const plan = offlinePlan(planEnvironment(loaded, resolveEnv(loaded, 'prod'), loaded.config.stages))
     expect(plan.recoveryRegion).toBe('us-east-1')
     expect(plan.stages.map((stage) => stage.stacks.map((stack) => `${stack.stackName} ${stack.region}`))).toEqual([
       ['fintech-prod-foundation eu-west-1', 'fintech-prod-foundation-recovery us-east-1'],
@@ -51,7 +52,7 @@ describe('the bundled platform', () => {
       RedisBackupReplicaBucketName: '<baseline-recovery.RedisBackupReplicaBucketName>',
       RecoveryBackupVaultName: '<baseline-recovery.BackupVaultName>',
     })
-    const dev = offlinePlan(planEnvironment(loaded, 'dev', loaded.config.stages))
+    const dev = offlinePlan(planEnvironment(loaded, resolveEnv(loaded, 'dev'), loaded.config.stages))
     const devData = dev.stages[2]!.stacks[0]!
     const devRecovery = Object.entries(devData.parameters).filter(([name]) => name.startsWith('Recovery') || name.startsWith('RedisBackupReplica'))
     expect(devRecovery.map(([name, parameter]) => [name, parameter.value, parameter.source])).toEqual([
@@ -70,7 +71,7 @@ describe('the bundled platform', () => {
 
   it('deploys only the organization to the management account', () => {
     const loaded = loadConfig(`${root}/fintech.config.yaml`)
-    const plan = offlinePlan(planEnvironment(loaded, 'management', loaded.config.stages))
+    const plan = offlinePlan(planEnvironment(loaded, resolveEnv(loaded, 'management'), loaded.config.stages))
     expect(plan.stages.map((stage) => stage.stacks.map((stack) => stack.stackName))).toEqual([['fintech-management-foundation']])
     expect(plan.stages[0]!.stacks[0]!.resources.map((resource) => resource.type)).toEqual(
       expect.arrayContaining(['AWS::Organizations::OrganizationalUnit']),

@@ -10,6 +10,7 @@ import {describe, expect, it} from 'vitest'
 import {loadConfig} from '../../src/core/config/load.js'
 import {evaluateJob} from '../../src/core/cost/estimate.js'
 import {planEnvironment, type EnvironmentPlan} from '../../src/core/stages/plan.js'
+import {resolveEnv} from '../../src/core/config/env.js'
 import {stackNameById} from '../../src/core/stages/select.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -17,7 +18,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 type Resource = {Type: string; Properties: Record<string, any>}
 
 const loaded = loadConfig(`${root}/fintech.config.yaml`)
-const planOf = (env: string) => planEnvironment(loaded, env, loaded.config.stages)
+const planOf = (env: string) => planEnvironment(loaded, resolveEnv(loaded, env), loaded.config.stages)
 const jobOf = (plan: EnvironmentPlan, id: string) => plan.stages.flatMap((stage) => stage.jobs).find((job) => job.id === id)
 const resourcesOf = (env: string, id: string) => {
   const plan = planOf(env)

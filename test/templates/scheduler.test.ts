@@ -5,6 +5,7 @@ import {describe, expect, it} from 'vitest'
 import {loadConfig} from '../../src/core/config/load.js'
 import {scheduledCommand} from '../../src/core/shutdown/schedule.js'
 import {SCHEDULER_TEMPLATE, SCHEDULE_STACK_INPUTS, planScheduleStack} from '../../src/core/shutdown/schedule-stack.js'
+import {resolveEnv} from '../../src/core/config/env.js'
 import {parseTemplate, type Template} from '../../src/core/template/parse.js'
 import {builtinFindings} from '../../src/core/validate/builtin-rules.js'
 import {loadResourceSpec} from '../../src/core/validate/resource-spec.js'
@@ -27,7 +28,7 @@ describe('templates/shutdown/scheduler.yaml', () => {
   it('passes the project\'s own rules as dev and test deploy it (spec, security, conventions)', async () => {
     const [{securityRules}, spec] = await Promise.all([import('../../src/core/validate/security/index.js'), loadResourceSpec()])
     const environments = ['dev', 'test'].map((name) => {
-      const {plan, job} = planScheduleStack(loaded, name, {templatePath, version: '0.1.0'})
+      const {plan, job} = planScheduleStack(loaded, resolveEnv(loaded, name), {templatePath, version: '0.1.0'})
       const parameters = plan.parameterContext(() => undefined)
       const values = Object.fromEntries(
         Object.entries(job.config.parameters).flatMap(([key, value]) => (typeof value === 'string' ? [[key, value]] : 'env' in value ? [[key, parameters.envName]] : [])),

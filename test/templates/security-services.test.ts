@@ -12,6 +12,7 @@ import {desiredPolicies} from '../../src/core/scp/desired.js'
 import {loadStatementMatcher} from '../../src/core/scp/evaluate.js'
 import {simulateOffline} from '../../src/core/scp/simulate.js'
 import {planEnvironment} from '../../src/core/stages/plan.js'
+import {resolveEnv} from '../../src/core/config/env.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -19,7 +20,7 @@ type Resource = {Type: string; Properties: Record<string, any>}
 
 function foundation(env: string): Record<string, Resource> {
   const loaded = loadConfig(`${root}/fintech.config.yaml`)
-  const plan = planEnvironment(loaded, env, loaded.config.stages)
+  const plan = planEnvironment(loaded, resolveEnv(loaded, env), loaded.config.stages)
   const job = plan.stages.find((stage) => stage.stage.name === 'foundation')!.jobs[0]!
   return evaluateJob(plan, job) as Record<string, Resource>
 }

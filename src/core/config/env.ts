@@ -1,6 +1,6 @@
 import {InputError} from '../errors.js'
 import type {LoadedConfig} from './load.js'
-import type {EnvironmentConfig, FintechConfig} from './schema.js'
+import type {EnvironmentConfig} from './schema.js'
 
 /**
  * How long one attempt of a call may wait on AWS before it counts as failed and the SDK
@@ -45,17 +45,10 @@ export interface ResolvedEnv {
   config: EnvironmentConfig
 }
 
-export function selectEnvironment(config: FintechConfig, env: string): EnvironmentConfig {
-  const found = config.environments[env]
-  if (!found) throw new InputError(`unknown environment "${env}" (--env): use one of ${Object.keys(config.environments).join(', ')}`)
-  return found
-}
-
-export const isProtectedEnv = (config: FintechConfig, env: string): boolean => selectEnvironment(config, env).protected
-
 /** Refuses an env the config does not declare, naming the ones it does. */
 export function resolveEnv(loaded: LoadedConfig, name: string, flags: TargetFlags = {}): ResolvedEnv {
-  const env = selectEnvironment(loaded.config, name)
+  const env = loaded.config.environments[name]
+  if (!env) throw new InputError(`unknown environment "${name}" (--env): use one of ${Object.keys(loaded.config.environments).join(', ')}`)
   return {
     name,
     account: env.account,

@@ -1,6 +1,6 @@
+import type {ResolvedEnv} from '../config/env.js'
 import type {LoadedConfig} from '../config/load.js'
 import {InputError} from '../errors.js'
-import {selectEnvironment} from '../config/env.js'
 import {stackNameOf, stacksFor} from '../stages/select.js'
 
 /** Where an env's DR lives: both regions, its targets, and the primary-region stacks whose outputs name the resources. */
@@ -17,9 +17,9 @@ export interface DrTarget {
 const STAGES = ['foundation', 'data', 'compute'] as const
 
 /** Reads the env's recovery settings and its stacks from the config: no AWS call. */
-export function drTarget(loaded: LoadedConfig, env: string): DrTarget {
-  const environment = selectEnvironment(loaded.config, env)
-  const recovery = environment.recovery
+export function drTarget(loaded: LoadedConfig, environment: ResolvedEnv): DrTarget {
+  const env = environment.name
+  const {recovery} = environment.config
   if (!recovery) {
     throw new InputError(
       `${loaded.file}: environments.${env}.recovery is not set, so ${env} has no recovery region to report on`,

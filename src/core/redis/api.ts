@@ -1,7 +1,23 @@
+import type {FintechConfig} from '../config/schema.js'
 import {InputError} from '../errors.js'
+import {stackNameById, stacksFor} from '../stages/select.js'
 
 /** The name Sentinel monitors the primary under when the data stack does not say (its RedisMasterName default). */
 export const DEFAULT_MASTER_NAME = 'fintech-ledger'
+
+/** The stack whose output names the Redis master (the data stage's), as the config wires it. */
+export function redisMasterStack(config: FintechConfig, env: string): string | undefined {
+  for (const stage of config.stages) {
+    for (const stack of stacksFor(stage, env)) {
+      for (const value of Object.values(stack.parameters)) {
+        if (typeof value !== 'object' || !('stackOutput' in value) || !value.stackOutput.endsWith('.RedisMasterName')) continue
+        const source = stackNameById(config, env, value.stackOutput.split('.')[0]!)
+        if (source) return source
+      }
+    }
+  }
+  return undefined
+}
 
 /** Where a Redis server or Sentinel listens. */
 export interface RedisEndpoint {

@@ -222,9 +222,9 @@ function guardRefusals(input: GuardInput): Refusal[] {
       target: label(target).label,
       policies: [...attached(target)].flatMap((id) => (documents.get(id) ? [{name: policyName(live, id), document: documents.get(id)!}] : [])),
     }))
-  for (const [envName, chain] of live.envChains) {
-    if (envName === MANAGEMENT_ENV) continue
-    const env = config.environments[envName]!
+  for (const [envName, env] of Object.entries(config.environments)) {
+    const chain = live.envChains.get(envName)
+    if (envName === MANAGEMENT_ENV || !chain) continue
     const options = {env: envName, account: env.account, region: env.region, role: config.guardrails.breakGlassRole}
     const before = breakGlassDenials(matcher, {...options, levels: levelsOf(chain, (target) => live.attached.get(target)?.[SCP] ?? [], documentBefore)})
     const after = breakGlassDenials(matcher, {...options, levels: levelsOf(chain, (target) => attachedAfter.get(target)?.[SCP] ?? [], documentAfter)})

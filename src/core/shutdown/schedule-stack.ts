@@ -4,7 +4,7 @@ import type {FintechConfig, ParameterValue, ScheduleConfig, StackConfig} from '.
 import {FileError, InputError} from '../errors.js'
 import {resolveParameters} from '../params/resolve.js'
 import {loadParameterFile, planEnvironment, type EnvironmentPlan, type StackJob} from '../stages/plan.js'
-import {selectEnvironment} from '../config/env.js'
+import type {ResolvedEnv} from '../config/env.js'
 import {formatKeyPath} from '../yaml.js'
 import {parseTemplate} from '../template/parse.js'
 import {eventBridgeExpressions, type EventBridgeExpressions} from './schedule.js'
@@ -45,8 +45,7 @@ export interface ImageChoice {
 }
 
 /** --image, else shutdown.image, else the CLI's own version in the env's ECR; placeholders filled in. */
-export function imageFor(config: FintechConfig, envName: string, version: string, flag?: string): ImageChoice {
-  const env = config.environments[envName]!
+export function imageFor(config: FintechConfig, env: ResolvedEnv, version: string, flag?: string): ImageChoice {
   const [template, source] = flag ? [flag, 'flag' as const] : config.shutdown.image ? [config.shutdown.image, 'config' as const] : [DEFAULT_IMAGE, 'default' as const]
   return {uri: fill(template, {account: env.account, region: env.region, version}), source}
 }
@@ -64,13 +63,14 @@ export interface ScheduleStackPlan {
 }
 
 /** Refuses what `shutdown schedule` must never deploy, naming the config line to change. */
-export function scheduledEnvironment(loaded: LoadedConfig, envName: string): ScheduleConfig {
-  const env = selectEnvironment(loaded.config, envName)
+export function scheduledEnvironment(loaded: LoadedConfig, env: ResolvedEnv): ScheduleConfig {
+  const envName = env.name
   if (env.protected) {
     const keyPath = ['environments', envName, 'protected']
     throw new FileError(loaded.file, `${envName} is protected: a protected environment is never shut down, so it gets no schedule`, loaded.lineOf(keyPath), formatKeyPath(keyPath))
   }
-  if (!env.schedule) {
+  const {schedule} = env.config
+  if (!schedule) {
     const keyPath = ['environments', envName]
     throw new FileError(
       loaded.file,
@@ -79,7 +79,7 @@ export function scheduledEnvironment(loaded: LoadedConfig, envName: string): Sch
       formatKeyPath(keyPath),
     )
   }
-  return env.schedule
+  return schedule
 }
 
 export interface ScheduleStackOptions {
@@ -92,15 +92,15 @@ export interface ScheduleStackOptions {
 }
 
 /**
- * Everything the engine needs to deploy the schedule stack of `envName`, checked before any
+ * Everything the engine needs to deploy the schedule stack of `resolved`, checked before any
  * AWS call: the config's own plan of the env (templates, parameter file), the stacks that
  * feed the schedule stack, and every parameter value against the template's constraints.
  */
-export function planScheduleStack(loaded: LoadedConfig, envName: string, options: ScheduleStackOptions): ScheduleStackPlan {
+export function planScheduleStack(loaded: LoadedConfig, resolved: ResolvedEnv, options: ScheduleStackOptions): ScheduleStackPlan {
   const {config} = loaded
-  const schedule = scheduledEnvironment(loaded, envName)
-  const env = config.environments[envName]!
-  const platform = planEnvironment(loaded, envName, config.stages)
+  const {name: envName, config: env} = resolved
+  const schedule = scheduledEnvironment(loaded, resolved)
+  const platform = planEnvironment(loaded, resolved, config.stages)
   const jobs = new Map([...platform.earlierJobs, ...platform.stages.flatMap((stage) => stage.jobs)].map((job) => [job.id, job]))
 
   const missing = Object.values(SCHEDULE_STACK_INPUTS).filter((output) => !jobs.has(output.split('.')[0]!))
@@ -112,8 +112,8 @@ export function planScheduleStack(loaded: LoadedConfig, envName: string, options
   const sources = [...new Set(Object.values(SCHEDULE_STACK_INPUTS).map((output) => output.split('.')[0]!))].map((id) => jobs.get(id)!)
 
   const expressions = eventBridgeExpressions(schedule)
-  const image = imageFor(config, envName, options.version, options.image)
-  const stateBucket = stateBucketOf(config, envName)
+  const image = imageFor(config, resolved, options.version, options.image)
+  const stateBucket = stateBucketOf(config, resolved)
   const parameters: Record<string, ParameterValue> = {
     EnvironmentName: {env: 'name'},
     ImageUri: image.uri,

@@ -1,4 +1,5 @@
 import type {LoadedConfig} from '../config/load.js'
+import {resolveEnv} from '../config/env.js'
 import type {StackSetConfig} from '../config/schema.js'
 import {FileError, InputError} from '../errors.js'
 import {maskNoEcho, parameterValues, resolveParameters} from '../params/resolve.js'
@@ -46,7 +47,7 @@ export function desiredStackSet(loaded: LoadedConfig, stackSet: StackSetConfig):
   const stage = config.stages[stageIndex]!
   const stackIndex = stage.stacks.findIndex((stack) => stack.id === stackSet.stack)
   const configured = stage.stacks[stackIndex]!
-  const env = config.environments[stackSet.env]!
+  const {config: env} = resolveEnv(loaded, stackSet.env)
   const template = parseTemplate(readAtConfigLine(loaded, ['stages', stageIndex, 'stacks', stackIndex, 'template'], () => readProjectFile(root, configured.template, 'template')), configured.template)
   const bytes = Buffer.byteLength(template.body)
   if (bytes > MAX_TEMPLATE_BODY_BYTES) {
@@ -55,7 +56,7 @@ export function desiredStackSet(loaded: LoadedConfig, stackSet: StackSetConfig):
   const parameterFile = env.parameterFile
     ? readAtConfigLine(loaded, ['environments', stackSet.env, 'parameterFile'], () => loadParameterFile(root, env.parameterFile!))
     : undefined
-  const stack = {...configured, parameters: parametersIn(config, stackSet.env, configured)}
+  const stack = {...configured, parameters: parametersIn(config, env, configured)}
   const resolution = resolveParameters(stack, template, {envName: stackSet.env, env, fileValues: parameterFile?.values ?? {}, output: () => undefined})
   const problem = resolution.problems[0]
   if (problem?.fromParameterFile && parameterFile) throw new FileError(env.parameterFile!, problem.detail, parameterFile.lineOf([problem.parameter]), problem.parameter)

@@ -1,4 +1,5 @@
 import {isAbsolute, join} from 'node:path'
+import type {ResolvedEnv} from '../config/env.js'
 import type {LoadedConfig} from '../config/load.js'
 import type {EnvironmentConfig, StackConfig, StageConfig} from '../config/schema.js'
 import {FileError, InputError} from '../errors.js'
@@ -68,9 +69,9 @@ export function readAtConfigLine<T>(loaded: LoadedConfig, keyPath: KeyPath, read
  * together, before any AWS call: unknown or missing parameters are reported with the file
  * and line to fix. Outputs of other stacks stay unresolved here (see resolveJobParameters).
  */
-export function planEnvironment(loaded: LoadedConfig, envName: string, selected: StageConfig[]): EnvironmentPlan {
+export function planEnvironment(loaded: LoadedConfig, resolved: ResolvedEnv, selected: StageConfig[]): EnvironmentPlan {
   const {config, root} = loaded
-  const env = config.environments[envName]!
+  const {name: envName, config: env} = resolved
   const parameterFile = env.parameterFile
     ? readAtConfigLine(loaded, ['environments', envName, 'parameterFile'], () => loadParameterFile(root, env.parameterFile!))
     : undefined
@@ -89,7 +90,7 @@ export function planEnvironment(loaded: LoadedConfig, envName: string, selected:
     assertAcyclic(stage)
     const jobs = stage.stacks.flatMap((configured, stackIndex): StackJob[] => {
       if (!deployedHere.has(configured.id)) return []
-      const stack = {...configured, parameters: parametersIn(config, envName, configured)}
+      const stack = {...configured, parameters: parametersIn(config, env, configured)}
       for (const [parameter, value] of Object.entries(stack.parameters)) {
         if (typeof value === 'object' && 'stackOutput' in value && !deployedHere.has(value.stackOutput.split('.')[0]!)) {
           const keyPath = ['stages', stageIndex, 'stacks', stackIndex, 'parameters', parameter, 'stackOutput']

@@ -50,8 +50,8 @@ export function stackNameById(config: FintechConfig, env: string, stackId: strin
  * without a recovery region, so the template's default (recovery off) applies there and one
  * stack entry serves every env.
  */
-export function parametersIn(config: FintechConfig, envName: string, stack: StackConfig): StackConfig['parameters'] {
-  if (config.environments[envName]?.recovery) return stack.parameters
+export function parametersIn(config: FintechConfig, env: EnvironmentConfig, stack: StackConfig): StackConfig['parameters'] {
+  if (env.recovery) return stack.parameters
   const recoveryIds = new Set(config.stages.flatMap((stage) => stage.stacks.filter((candidate) => candidate.region === 'recovery').map((candidate) => candidate.id)))
   return Object.fromEntries(
     Object.entries(stack.parameters).filter(([, value]) => !(typeof value === 'object' && 'stackOutput' in value && recoveryIds.has(value.stackOutput.split('.')[0]!))),

@@ -1,5 +1,6 @@
 import {normalize} from 'node:path'
 import type {LoadedConfig} from '../config/load.js'
+import type {EnvironmentConfig} from '../config/schema.js'
 import {resolveParameters, type ParameterContext} from '../params/resolve.js'
 import {parametersIn, stacksFor} from '../stages/select.js'
 import type {Template} from '../template/parse.js'
@@ -31,7 +32,7 @@ interface ContractInput {
   loaded: LoadedConfig
   templateOf(path: string): Template | undefined
   /** The env's parameter file; 'unreadable' when it does not parse (reported already, so its env is skipped). */
-  parameterFile(envName: string): ParameterFile | 'unreadable' | undefined
+  parameterFile(envName: string, env: EnvironmentConfig): ParameterFile | 'unreadable' | undefined
 }
 
 export interface ParameterFile {
@@ -86,7 +87,7 @@ export function checkContracts({loaded, templateOf, parameterFile}: ContractInpu
   })
 
   for (const [envName, env] of Object.entries(config.environments)) {
-    const file = parameterFile(envName)
+    const file = parameterFile(envName, env)
     if (file === 'unreadable') continue
     const declared = new Set<string>()
     const deployedIds = new Set(config.stages.flatMap((stage) => stacksFor(stage, envName).map((stack) => stack.id)))
@@ -94,7 +95,7 @@ export function checkContracts({loaded, templateOf, parameterFile}: ContractInpu
       const deployed = stacksFor(stage, envName)
       stage.stacks.forEach((configured, stackIndex) => {
         if (!deployed.includes(configured)) return
-        const stack = {...configured, parameters: parametersIn(config, envName, configured)}
+        const stack = {...configured, parameters: parametersIn(config, env, configured)}
         const template = templateOf(stack.template)
         if (!template) return
         Object.keys(template.parameters).forEach((name) => declared.add(name))

@@ -100,8 +100,8 @@ export function validateProject({loaded, spec, securityRules, applySuppressions,
   const contracts = checkContracts({
     loaded,
     templateOf: (path) => templates.get(normalize(path)),
-    parameterFile: (envName) => {
-      const path = loaded.config.environments[envName]?.parameterFile
+    parameterFile: (envName, env) => {
+      const path = env.parameterFile
       if (!path) return undefined
       const key = normalize(path)
       // Parsed once even when several envs share the file, so a broken file is reported once.
