@@ -45,25 +45,20 @@ export function colourLevel(request: ColourRequest, stream: ColourStream): Color
  * stderr from one request, so every renderer and every ink view follows the same decision.
  */
 export function applyColour(request: ColourRequest, streams: {stdout: ColourStream; stderr: ColourStream}): void {
-  stdoutLevel = colourLevel(request, streams.stdout)
-  chalk.level = stdoutLevel
+  chalk.level = colourLevel(request, streams.stdout)
   chalkStderr.level = colourLevel(request, streams.stderr)
 }
-
-/** stdout's decision, kept apart because an ink view on stderr borrows chalk's default instance. */
-let stdoutLevel: ColorSupportLevel = chalk.level
-
-/** The colour decided for the stream a view draws on: stderr's for process.stderr, stdout's for anything else. */
-export const levelFor = (stream: unknown): ColorSupportLevel => (stream === process.stderr ? chalkStderr.level : stdoutLevel)
 
 /**
  * ink colours with chalk's default instance, which follows stdout's decision, and draws its
  * frames later than it is told to (throttled), so a view on stderr (deploy, runbook) takes
  * stderr's decision for as long as it is mounted. Returns what puts stdout's decision back,
- * to call once the view is unmounted (its last frame is drawn by then).
+ * to call once the view is unmounted (its last frame is drawn by then); one view is mounted
+ * at a time.
  */
 export function lendColour(stream: unknown): () => void {
-  chalk.level = levelFor(stream)
+  const stdoutLevel = chalk.level
+  if (stream === process.stderr) chalk.level = chalkStderr.level
   return () => {
     chalk.level = stdoutLevel
   }
