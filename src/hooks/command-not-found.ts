@@ -1,7 +1,5 @@
 import {Errors, toConfiguredId, type Config, type Hook} from '@oclif/core'
 
-import {isInteractive} from '../ui/terminal.js'
-
 /** Levenshtein distance: the edits (insert, delete, substitute one character) from `from` to `to`. */
 export function editDistance(from: string, to: string): number {
   let previous = Array.from({length: to.length + 1}, (_, index) => index)
@@ -61,7 +59,7 @@ const runRunbookOrSuggest: Hook.CommandNotFound = async function (options) {
   const [topic, name, ...rest] = id.split(':')
   if (topic === 'runbook' && name) return config.runCommand('runbook:run', [name, ...rest, ...argv])
   const suggestion = closestCommand(id, config)
-  if (suggestion && isInteractive()) {
+  if (suggestion && process.stdin.isTTY && process.stdout.isTTY) {
     const {default: askAboutClosest} = await import('@oclif/plugin-not-found')
     // The plugin exits 127 (the shell's "command not found") when the answer is no; fintech's usage errors exit 2.
     const context = {...this, error: (message: string | Error) => Errors.error(message, {exit: 2})}

@@ -30,9 +30,6 @@ export function showsLiveView(stream: TerminalStream, options: {json: boolean}, 
 /** Somebody can answer a question: the input is a terminal. */
 export const canAsk = (input: TerminalStream): boolean => Boolean(input.isTTY)
 
-/** Somebody at a terminal reads what is asked and answers it: input and output are both terminals. */
-export const isInteractive = (input: TerminalStream = process.stdin, output: TerminalStream = process.stdout): boolean => canAsk(input) && Boolean(output.isTTY)
-
 /** A progress line as logs want it: the moment it happened in ISO-8601 UTC, then the line. */
 export const timestamped = (line: string, now: Date = new Date()): string => `${now.toISOString()} ${line}`
 

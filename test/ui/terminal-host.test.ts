@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {ExitCode, InputError} from '../../src/core/errors.js'
-import {canAsk, confirmByTyping, isInteractive, progressLines, requireConfirmationPossible, showsLiveView, timestamped} from '../../src/ui/terminal.js'
+import {canAsk, confirmByTyping, progressLines, requireConfirmationPossible, showsLiveView, timestamped} from '../../src/ui/terminal.js'
 
 const terminal = {isTTY: true}
 const pipe = {isTTY: false}
@@ -14,12 +14,9 @@ describe('the terminal host', () => {
     expect(showsLiveView(terminal, {json: false}, {CI: 'true'})).toBe(false)
   })
 
-  it('asks only where the input is a terminal, and is interactive only when the output is one too', () => {
+  it('asks only where the input is a terminal', () => {
     expect(canAsk(terminal)).toBe(true)
     expect(canAsk(pipe)).toBe(false)
-    expect(isInteractive(terminal, terminal)).toBe(true)
-    expect(isInteractive(terminal, pipe)).toBe(false)
-    expect(isInteractive(pipe, terminal)).toBe(false)
   })
 
   it('timestamps progress lines with the moment they are written', () => {
