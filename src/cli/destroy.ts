@@ -6,8 +6,7 @@ import {assertGlobalClustersDetached, assertNoDataLoss, destroyOrder, destroyTar
 import {ExitCode, InputError} from '../core/errors.js'
 import {planEnvironment} from '../core/stages/plan.js'
 import {selectStages, stackNameOf, stackRegionOf, stacksFor} from '../core/stages/select.js'
-import {createReporter} from '../ui/reporter.js'
-import {typedConfirmation} from '../ui/typed-confirmation.js'
+import {confirmByTyping, createReporter} from '../ui/terminal.js'
 import {openGuardedSession, withInterrupt} from './aws-session.js'
 import type {CommandIO, Outcome} from './command-io.js'
 
@@ -51,12 +50,9 @@ export async function destroyCommand(
     )
   }
 
-  if (!flags['dry-run'] && !flags.yes) {
-    if (!process.stdin.isTTY) throw new InputError('destroy needs confirmation and there is no terminal to ask: re-run with --yes')
+  if (!flags['dry-run']) {
     const names = targets.filter((entry) => entry.stack).map((entry) => (entry.job.region === env.region ? entry.job.stackName : `${entry.job.stackName} (${entry.job.region})`)).join(', ')
-    if (!(await typedConfirmation(`This deletes ${names} in ${flags.env}.`, flags.env, process.stdin, process.stderr))) {
-      throw new InputError('not confirmed; nothing was deleted')
-    }
+    await confirmByTyping({command: 'destroy', yes: flags.yes, dryRun: true, prompt: `This deletes ${names} in ${flags.env}.`, expected: flags.env, refused: 'not confirmed; nothing was deleted'})
   }
 
   const reporter = await createReporter({stderr: process.stderr, json: io.json})

@@ -5,7 +5,8 @@ import {ExitCode} from '../core/errors.js'
 import type {LedgerApi} from '../core/ledger/api.js'
 import {ledgerResources, locateLedgerStacks, type LedgerResources} from '../core/ledger/stacks.js'
 import {readLedgerStatus, type LedgerStatus} from '../core/ledger/status.js'
-import {createLedgerDisplay, isInteractive} from '../ui/ledger-display.js'
+import {createLedgerDisplay} from '../ui/ledger-display.js'
+import {showsLiveView} from '../ui/terminal.js'
 import {renderLedgerStatus} from '../ui/ledger.js'
 import {openGuardedSession, withInterrupt} from './aws-session.js'
 import type {CommandIO, Outcome} from './command-io.js'
@@ -75,7 +76,7 @@ export async function ledgerStatusCommand(
 
   if (!flags.watch) {
     const status = await read()
-    if (io.json || !isInteractive(process.stdout)) return {text: renderLedgerStatus(status), exitCode: exitCode(status), result: status}
+    if (!showsLiveView(process.stdout, io)) return {text: renderLedgerStatus(status), exitCode: exitCode(status), result: status}
     const dashboard = await createLedgerDisplay({stdout: process.stdout, json: false})
     dashboard.show(status)
     await dashboard.close()

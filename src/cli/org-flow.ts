@@ -9,7 +9,7 @@ import {rolloutExitCode, runRollout, type StackSetRun} from '../core/stacksets/r
 import {readStackSetStatus, type StackSetStatus} from '../core/stacksets/status.js'
 import type {StackSetApi} from '../core/stacksets/api.js'
 import {renderRolloutPlan, renderRolloutSummary, renderStackSetStatus} from '../ui/stacksets.js'
-import {typedConfirmation} from '../ui/typed-confirmation.js'
+import {confirmByTyping, progressLines} from '../ui/terminal.js'
 import {openGuardedSession, withInterrupt} from './aws-session.js'
 import type {Outcome} from './command-io.js'
 
@@ -89,13 +89,9 @@ export async function deployOrgFlow(loaded: LoadedConfig, options: OrgDeployOpti
   if (changes > 0 && !options.json) process.stderr.write(`${planText}\n\n`)
   let approval: OrgDeployResult['approval'] = 'not-needed'
   if (changes > 0 && administrator.config.protected) {
-    if (!options.yes) {
-      if (!process.stdin.isTTY) {
-        throw new InputError(`the StackSet changes need approval (${administrator.envName} is protected) and there is no terminal to ask: nothing was changed`, 'review with --dry-run, then re-run with --yes')
-      }
-      const prompt = `This rolls out ${changes} change${changes === 1 ? '' : 's'} to the accounts of the StackSets above from ${administrator.envName} (account ${administrator.config.account}).`
-      if (!(await typedConfirmation(prompt, administrator.envName, process.stdin, process.stderr))) throw new InputError('not confirmed; nothing was changed')
-    }
+    const prompt = `This rolls out ${changes} change${changes === 1 ? '' : 's'} to the accounts of the StackSets above from ${administrator.envName} (account ${administrator.config.account}).`
+    const reason = `the StackSet changes reach ${administrator.envName}, which is protected`
+    await confirmByTyping({command: 'deploy', reason, yes: options.yes, dryRun: true, prompt, expected: administrator.envName, refused: 'not confirmed; nothing was changed'})
     approval = 'approved'
   }
 
@@ -105,7 +101,7 @@ export async function deployOrgFlow(loaded: LoadedConfig, options: OrgDeployOpti
     async ({signal}) => {
       const result = await runRollout(
         desired.map((wanted, index) => ({desired: wanted, plan: plans[index]!})),
-        {api, clock: systemClock, polling: loaded.config.polling, signal, audit, envName: administrator.envName, inFlight, log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`)},
+        {api, clock: systemClock, polling: loaded.config.polling, signal, audit, envName: administrator.envName, inFlight, log: progressLines((line) => process.stderr.write(`${line}\n`))},
       )
       interrupted = signal.aborted
       return result

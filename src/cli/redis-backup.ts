@@ -3,7 +3,7 @@ import type {LoadedConfig} from '../core/config/load.js'
 import {ExitCode, FintechError, InputError} from '../core/errors.js'
 import {backupKey, bgsave, pickBackupReplica, uploadScript} from '../core/redis/backup.js'
 import {readRedisStatus} from '../core/redis/status.js'
-import {createApprover} from '../ui/approval.js'
+import {createApprover} from '../ui/terminal.js'
 import type {CommandIO, Outcome} from './command-io.js'
 import {type RedisFlags, openRedisTarget, requireStack} from './redis-flow.js'
 

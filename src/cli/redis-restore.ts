@@ -2,7 +2,7 @@ import type {LoadedConfig} from '../core/config/load.js'
 import {ExitCode, FintechError, InputError} from '../core/errors.js'
 import {isBreakGlassCaller, planRestore, runRestore, type RestoreEvent, type RestorePlan, type RestoreResult} from '../core/redis/restore.js'
 import {readRedisStatus} from '../core/redis/status.js'
-import {typedConfirmation} from '../ui/typed-confirmation.js'
+import {confirmByTyping, requireConfirmationPossible} from '../ui/terminal.js'
 import type {CommandIO, Outcome} from './command-io.js'
 import {type RedisFlags, openRedisTarget, requireStack, ssmNodeShell, stackNodes} from './redis-flow.js'
 
@@ -56,9 +56,10 @@ export async function redisRestoreCommand(
       return {text: [`Dry run: restore of ${plan.primary} in ${env} from s3://${plan.bucket}/${plan.key} (${backup.size} bytes, ${backup.lastModified ?? 'date unknown'}) would:`, ...stepsText, ...refusal].join('\n'), exitCode: ExitCode.ok, result: output}
     }
     if (target.protected && !flags.yes) {
-      if (!process.stdin.isTTY) throw new InputError(`restoring ${env} needs confirmation and there is no terminal to ask: review with --dry-run, then re-run with --yes; nothing was changed`)
+      const rule = {command: 'redis restore', reason: `${env} is protected`, yes: false, dryRun: true}
+      requireConfirmationPossible(rule)
       io.note([`Restore ${env} from s3://${plan.bucket}/${plan.key}:`, ...stepsText].join('\n'))
-      if (!(await typedConfirmation(`This replaces the data of ${plan.primary} in ${env}.`, env, process.stdin, process.stderr))) throw new InputError('not confirmed; nothing was changed')
+      await confirmByTyping({...rule, prompt: `This replaces the data of ${plan.primary} in ${env}.`, expected: env, refused: 'not confirmed; nothing was changed'})
     }
 
     const record = (result: 'ok' | 'failed', detail: string) => target.audit.record({env, action: 'redis restore', resource: plan.instanceId, result, detail})

@@ -15,9 +15,8 @@ import {envValue} from '../core/params/resolve.js'
 import {replacePrivateFile, writePrivateFile} from '../core/private-files.js'
 import type {ResolvedEnv} from '../core/config/env.js'
 import {stackNameById} from '../core/stages/select.js'
-import {createApprover} from '../ui/approval.js'
+import {canAsk, createApprover, typedConfirmation} from '../ui/terminal.js'
 import {interruptedFailoverReport} from '../ui/redis-failover.js'
-import {typedConfirmation} from '../ui/typed-confirmation.js'
 import {openRedisTarget, type RedisTarget} from './redis-flow.js'
 
 /** `FINTECH_RUNS_DIR`, else the user's state directory: one state file and one audit log per run. */
@@ -174,7 +173,7 @@ export function runbookApprover(settings: ApprovalSettings): RunbookApprover {
   return {
     async approve({runbook, step, summary}) {
       if (settings.protectedEnv) {
-        if (!input.isTTY) return {approved: false, why: `${env} is protected: step ${step} needs the env's name typed at a terminal (--yes does not apply there)`}
+        if (!canAsk(input)) return {approved: false, why: `${env} is protected: step ${step} needs the env's name typed at a terminal (--yes does not apply there)`}
         beforePrompt?.()
         output.write(`\n  ${summary}\n`)
         const typed = await typedConfirmation(`Approve step ${step} of ${runbook} in ${env}?`, env, input, output).catch((error: unknown) => {
@@ -184,7 +183,7 @@ export function runbookApprover(settings: ApprovalSettings): RunbookApprover {
         })
         return typed ? {approved: true} : {approved: false, why: `${env} was not typed`}
       }
-      if (!settings.yes && input.isTTY) beforePrompt?.()
+      if (!settings.yes && canAsk(input)) beforePrompt?.()
       return createApprover({yes: settings.yes, input, output}).approve({stackName: runbook, reasons: [summary], question: `Approve step ${step} of ${runbook} in ${env}?`})
     },
   }

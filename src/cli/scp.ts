@@ -12,7 +12,7 @@ import {describeChange, type ScpPlan} from '../core/scp/plan.js'
 import {simulateOffline, type SimulationResult} from '../core/scp/simulate.js'
 import type {Finding} from '../core/validate/finding.js'
 import {parseFinding, sortFindings} from '../core/validate/run-validate.js'
-import {createApprover} from '../ui/approval.js'
+import {createApprover, progressLines} from '../ui/terminal.js'
 import {renderFindings} from '../ui/findings.js'
 import {renderApplyResults, renderGuardrailSummary, renderPlan, renderSimulation} from '../ui/scp.js'
 import {openGuardedSession, withInterrupt} from './aws-session.js'
@@ -187,7 +187,7 @@ export async function scpApplyCommand(loaded: LoadedConfig, flags: {profile?: st
     }
     outcome = 'approved'
   }
-  const results = await applyGuardrailPlan(api, plan, desired, audit, (line) => io.note(`${new Date().toISOString()} ${line}`))
+  const results = await applyGuardrailPlan(api, plan, desired, audit, progressLines((line) => io.note(line)))
   const done = results.filter((result) => result.result === 'done').length
   const failed = results.some((result) => result.result === 'failed')
   return {

@@ -3,6 +3,7 @@ import {ExitCode, FintechError, InputError} from '../core/errors.js'
 import {executeShutdown, type ShutdownOutcome} from '../core/shutdown/execute.js'
 import {nightOf, shouldRunScheduled} from '../core/shutdown/schedule.js'
 import {renderShutdownOutcome, summarize} from '../ui/shutdown.js'
+import {progressLines} from '../ui/terminal.js'
 import {FintechCommand} from './base-command.js'
 import {newRunId, openShutdownSession} from './shutdown-flow.js'
 import {stateBucketOf} from '../core/shutdown/scope.js'
@@ -43,7 +44,7 @@ export abstract class ShutdownCommand extends FintechCommand {
         by: session.caller.arn,
         polling: loaded.config.polling,
         waitMinutes: loaded.config.shutdown.waitMinutes,
-        progress: (line) => this.note(`${new Date().toISOString()} ${line}`),
+        progress: progressLines((line) => this.note(line)),
         scope: session.scope,
         account: env.account,
         region: target.region,

@@ -15,7 +15,7 @@ import {collectInventory, type Inventory, type InventoryGap} from '../core/tags/
 import {TAGGING_RATE_VARIABLE, taggingRate, TokenBucket} from '../core/tags/pacing.js'
 import {relevantKeys, tagPolicyOf, type TagPolicy} from '../core/tags/policy.js'
 import {auditCsv, gapLines, renderActivation, renderAudit, renderFixPlan, renderFixRun} from '../ui/tags.js'
-import {typedConfirmation} from '../ui/typed-confirmation.js'
+import {progressLines, requireConfirmationPossible, timestamped, typedConfirmation} from '../ui/terminal.js'
 import {openGuardedSession, withInterrupt} from './aws-session.js'
 import type {CommandIO, Outcome} from './command-io.js'
 import {createTagWriter} from './tag-writer.js'
@@ -133,18 +133,16 @@ export function readInventory(
   policy: TagPolicy,
   options: {concurrency: number; extraKeys?: string[]; note: (line: string) => void; signal?: AbortSignal},
 ): Promise<Inventory> {
-  options.note(`${stamp()} reading ${session.regions.join(', ')} of account ${session.account}: Tagging API paced at ${session.rate} requests/s per region (${TAGGING_RATE_VARIABLE})`)
+  options.note(timestamped(`reading ${session.regions.join(', ')} of account ${session.account}: Tagging API paced at ${session.rate} requests/s per region (${TAGGING_RATE_VARIABLE})`))
   return collectInventory({
     sources: session.sources,
     keep: relevantKeys(policy, options.extraKeys),
     concurrency: options.concurrency,
-    progress: (line) => options.note(`${stamp()} ${line}`),
+    progress: progressLines(options.note),
     progressEvery: 50,
     signal: options.signal,
   })
 }
-
-const stamp = () => new Date().toISOString()
 
 export type TagsActivateResult = ActivationRun & {env: string; account: string}
 
@@ -154,9 +152,7 @@ export async function tagsActivateCommand(loaded: LoadedConfig, flags: {env: str
   // The Cost Explorer API is global: us-east-1, whatever the env's region.
   const target: AwsTarget = {region: GLOBAL_REGION, ...(env.target.profile ? {profile: env.target.profile} : {}), timeouts: loaded.config.aws}
   const mustConfirm = env.protected && !flags['dry-run'] && !flags.yes
-  if (mustConfirm && !process.stdin.isTTY) {
-    throw new InputError(`${flags.env} is protected: tags activate needs the env name typed at a terminal, and there is none`, 'review with --dry-run, then re-run with --yes')
-  }
+  if (mustConfirm) requireConfirmationPossible({command: 'tags activate', reason: `${flags.env} is protected`, yes: false, dryRun: true})
   const session = await openGuardedSession(loaded, env, target)
   const api = await (await import('../aws/cost-explorer.js')).createCostAllocationApi(target)
   const confirm = mustConfirm
@@ -224,9 +220,7 @@ export async function tagsFixCommand(
   validateRules(policy, rules, loaded)
   const dryRun = flags['dry-run']
   const mustConfirm = env.protected && !dryRun && !flags.yes
-  if (mustConfirm && !process.stdin.isTTY) {
-    throw new InputError(`${flags.env} is protected: tags fix needs the env name typed at a terminal, and there is none`, 'review with --dry-run, then re-run with --yes')
-  }
+  if (mustConfirm) requireConfirmationPossible({command: 'tags fix', reason: `${flags.env} is protected`, yes: false, dryRun: true})
 
   return withInterrupt(async ({signal}): Promise<Outcome<TagsFixResult>> => {
     const session = await openTagsSession(loaded, env, {regions, signal})
@@ -266,7 +260,7 @@ export async function tagsFixCommand(
       audit: session.audit,
       envName: flags.env,
       signal,
-      progress: (line) => io.note(`${new Date().toISOString()} ${line}`),
+      progress: progressLines((line) => io.note(line)),
     })
     const summary = summaryOf(run.results, run.batches)
     const exitCode = run.interrupted ? ExitCode.interrupted : summary.failed > 0 ? ExitCode.partial : ExitCode.ok

@@ -49,6 +49,21 @@ export function applyColour(request: ColourRequest, streams: {stdout: ColourStre
   chalkStderr.level = colourLevel(request, streams.stderr)
 }
 
+/**
+ * ink colours with chalk's default instance, which follows stdout's decision, and draws its
+ * frames later than it is told to (throttled), so a view on stderr (deploy, runbook) takes
+ * stderr's decision for as long as it is mounted. Returns what puts stdout's decision back,
+ * to call once the view is unmounted (its last frame is drawn by then); one view is mounted
+ * at a time.
+ */
+export function lendColour(stream: unknown): () => void {
+  const stdoutLevel = chalk.level
+  if (stream === process.stderr) chalk.level = chalkStderr.level
+  return () => {
+    chalk.level = stdoutLevel
+  }
+}
+
 /** The few tones the plain output uses; each is a no-op at level 0. */
 export interface Palette {
   good: (text: string) => string

@@ -1,5 +1,6 @@
 import type {LedgerStatus} from '../core/ledger/status.js'
 import {renderLedgerStatus} from './ledger.js'
+import {showsLiveView} from './terminal.js'
 
 /** Where each status of `fintech ledger status` goes: the ink dashboard, plain text, or JSON lines. */
 export interface LedgerDisplay {
@@ -7,13 +8,10 @@ export interface LedgerDisplay {
   close(): Promise<void>
 }
 
-/** ink only where someone watches a terminal: under CI or in a pipe it would write every frame's erase codes. */
-export const isInteractive = (stream: NodeJS.WriteStream): boolean => Boolean(stream.isTTY) && !process.env.CI
-
 export async function createLedgerDisplay(options: {stdout: NodeJS.WriteStream; json: boolean; intervalSeconds?: number}): Promise<LedgerDisplay> {
   const {stdout} = options
   if (options.json) return {show: (status) => void stdout.write(`${JSON.stringify(status)}\n`), close: async () => undefined}
-  if (isInteractive(stdout)) {
+  if (showsLiveView(stdout, options)) {
     // ink and react cost about 450 ms to import, so only a terminal session pays for them.
     const {mountLedgerDashboard} = await import('./ink/ledger-view.js')
     return mountLedgerDashboard(stdout, options.intervalSeconds)

@@ -1,3 +1,5 @@
+import {showsLiveView} from './terminal.js'
+
 /** Where the progress line goes: stderr, and only when it is a terminal. */
 export interface ProgressStream {
   isTTY?: boolean
@@ -20,7 +22,7 @@ const SILENT: LintProgress = {builtinChecksDone() {}, stop() {}}
  * --json, where a rewritten line is only noise in a log.
  */
 export function lintProgress(stream: ProgressStream, templates: number, options: {json: boolean}): LintProgress {
-  if (!stream.isTTY || process.env.CI || options.json) return SILENT
+  if (!showsLiveView(stream, options)) return SILENT
   const files = `${templates} template${templates === 1 ? '' : 's'}`
   stream.write(`${CLEAR_LINE}Checking ${files}: built-in checks, cfn-lint alongside…`)
   let ticker: NodeJS.Timeout | undefined

@@ -2,6 +2,7 @@ import type {RunbookEvent} from '../core/runbook/engine.js'
 import type {RunState, StepRecord} from '../core/runbook/run-state.js'
 import type {Runbook} from '../core/runbook/schema.js'
 import {resolveReferences, textOf} from '../core/runbook/values.js'
+import {type Palette, stderrPalette, stdoutPalette} from './colour.js'
 import {rtoBudgetSeconds, stepSummary} from './runbook.js'
 
 /** Where a run's progress is shown; `suspend` gives the terminal to a prompt until the next event. */
@@ -12,6 +13,12 @@ export interface RunbookReporter {
 }
 
 const MARKS: Record<StepRecord['status'], string> = {running: '…', succeeded: '✓', failed: '✗', planned: '○'}
+/** ok in green, failed in red, planned (not run: a dry run's changes) muted; running as it is. */
+const markOf = (status: StepRecord['status'], palette?: Palette): string => {
+  const mark = MARKS[status]
+  if (!palette) return mark
+  return status === 'succeeded' ? palette.good(mark) : status === 'failed' ? palette.bad(mark) : status === 'planned' ? palette.muted(mark) : mark
+}
 
 export function seconds(ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
@@ -28,10 +35,13 @@ const outputsText = (outputs: Record<string, unknown>): string =>
     .map(([name, value]) => `${name}=${textOf(value)}`)
     .join(' ')
 
-/** One line of a step's result: mark, name, attempts, duration, outputs or why it failed. */
-export function stepLine(name: string, record: StepRecord): string {
+/**
+ * One line of a step's result: mark, name, attempts, duration, outputs or why it failed. With
+ * a palette the mark is coloured (plain lines); the ink view colours the whole line itself.
+ */
+export function stepLine(name: string, record: StepRecord, palette?: Palette): string {
   const took = durationOf(record)
-  const parts = [`${MARKS[record.status]} ${name}`, ...(record.attempts > 1 ? [`(attempt ${record.attempts})`] : []), ...(took === undefined ? [] : [seconds(took)])]
+  const parts = [`${markOf(record.status, palette)} ${name}`, ...(record.attempts > 1 ? [`(attempt ${record.attempts})`] : []), ...(took === undefined ? [] : [seconds(took)])]
   // An interrupted step says how it wound down where that matters (a failover unwound or finished).
   const interruptedHow = record.status === 'running' && record.detail !== undefined && record.detail !== 'interrupted'
   const said = record.status === 'failed' || record.status === 'planned' || interruptedHow ? record.detail : outputsText(record.outputs)
@@ -53,7 +63,7 @@ export class PlainRunbookReporter implements RunbookReporter {
     const at = this.#now().toISOString().replace(/\.\d{3}Z$/, 'Z')
     const where = event.runbook
     if (event.kind === 'step-started') this.#write(`${at}  ${where}  ${event.step}  started${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`)
-    if (event.kind === 'step-ended') this.#write(`${at}  ${where}  ${stepLine(event.step, event.record)}`)
+    if (event.kind === 'step-ended') this.#write(`${at}  ${where}  ${stepLine(event.step, event.record, stderrPalette)}`)
     // A wait polls every few seconds; one line a minute is enough for a log.
     if (event.kind === 'waiting' && event.elapsedMs - this.#lastWaitLine >= 60_000) {
       this.#lastWaitLine = event.elapsedMs
@@ -93,7 +103,7 @@ const VERDICT: Record<RunState['status'], string> = {
 /** A step's time against its RTO budget, said loudly when it went over. */
 function budgetText(record: StepRecord, budgetSeconds: number): string {
   const took = durationOf(record)
-  return took !== undefined && took > budgetSeconds * 1000 ? `[OVER budget ${budgetSeconds} s]` : `[budget ${budgetSeconds} s]`
+  return took !== undefined && took > budgetSeconds * 1000 ? stdoutPalette.bad(`[OVER budget ${budgetSeconds} s]`) : `[budget ${budgetSeconds} s]`
 }
 
 /** The run's report: every step reached with its result and duration, the total, and how to resume. */
@@ -107,7 +117,7 @@ export function renderRunReport(runbook: Runbook, state: RunState, files: {state
       const record = run.steps[name]
       if (!record) continue
       const budget = book?.steps.find((step) => step.name === name)?.budgetSeconds
-      lines.push(`${indent}${stepLine(name, record)}${budget ? `  ${budgetText(record, budget)}` : ''}`)
+      lines.push(`${indent}${stepLine(name, record, stdoutPalette)}${budget ? `  ${budgetText(record, budget)}` : ''}`)
       if (record.child) report(undefined, record.child, `${indent}    `)
     }
   }

@@ -1,6 +1,7 @@
 import Table from 'cli-table3'
 import type {ShutdownOutcome} from '../core/shutdown/execute.js'
 import type {ResourceResult} from '../core/shutdown/run.js'
+import {stdoutPalette as tone} from './colour.js'
 
 const KIND_LABEL: Record<ResourceResult['kind'], string> = {
   'ec2-instance': 'EC2 instance',
@@ -9,6 +10,12 @@ const KIND_LABEL: Record<ResourceResult['kind'], string> = {
   'aurora-cluster': 'Aurora cluster',
   'rds-instance': 'RDS instance',
 }
+
+/** done in green, failed in red, held back (skipped) in yellow; the rest as they are. */
+const RESULT_TONES: Partial<Record<ResourceResult['result'], (text: string) => string>> = {done: tone.good, failed: tone.bad, skipped: tone.warn}
+const toned = (result: ResourceResult['result'], text: string = result) => RESULT_TONES[result]?.(text) ?? text
+/** A count in its result's colour when there is something to count. */
+const countOf = (result: ResourceResult['result'], count: number, label: string) => (count > 0 ? toned(result, `${count} ${label}`) : `${count} ${label}`)
 
 /** The last part of an ARN is what people recognise: the service name, not its cluster path. */
 const shortId = (id: string) => (id.startsWith('arn:') ? id.split('/').pop()! : id)
@@ -53,7 +60,7 @@ export function renderShutdownOutcome(outcome: ShutdownOutcome, stateBucket: str
   } else if (outcome.results.length > 0) {
     const table = new Table({head: ['Region', 'Tier', 'Resource', 'Id', 'Now', outcome.dryRun ? 'Would be' : 'Target', 'Result', 'Detail'], style: {head: [], border: [], compact: true}})
     for (const result of outcome.results) {
-      table.push([result.region, result.tier, KIND_LABEL[result.kind], shortId(result.id), result.current, result.op === 'none' ? '' : result.target, result.result, result.detail ?? ''])
+      table.push([result.region, result.tier, KIND_LABEL[result.kind], shortId(result.id), result.current, result.op === 'none' ? '' : result.target, toned(result.result), result.detail ?? ''])
     }
     lines.push(table.toString())
   } else {
@@ -71,11 +78,11 @@ export function renderShutdownOutcome(outcome: ShutdownOutcome, stateBucket: str
   lines.push(
     outcome.dryRun
       ? `${counts.planned} to ${outcome.action}, ${counts.unchanged} unchanged, ${counts.failed} blocked; nothing was changed (dry run)`
-      : `${counts.done} done, ${counts.failed} failed, ${counts.skipped} held back, ${counts.unchanged} unchanged${counts.gone > 0 ? `, ${counts.gone} gone` : ''}`,
+      : `${countOf('done', counts.done, 'done')}, ${countOf('failed', counts.failed, 'failed')}, ${countOf('skipped', counts.skipped, 'held back')}, ${counts.unchanged} unchanged${counts.gone > 0 ? `, ${counts.gone} gone` : ''}`,
   )
   const failed = outcome.results.filter((result) => result.result === 'failed' || result.result === 'skipped')
   if (!outcome.dryRun && failed.length > 0) {
-    lines.push('Needs attention:')
+    lines.push(tone.warn('Needs attention:'))
     for (const result of failed) lines.push(`  ${named(result)}: ${result.detail ?? result.result}`)
   }
   return lines.join('\n')

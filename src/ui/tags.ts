@@ -3,11 +3,16 @@ import type {AuditedResource, AuditReport} from '../core/tags/audit.js'
 import type {FixPlan, FixRun} from '../core/tags/fix.js'
 import type {InventoryGap, SourceSummary} from '../core/tags/inventory.js'
 import type {TagIssue} from '../core/tags/policy.js'
+import {stdoutPalette as tone} from './colour.js'
 import {columnLines} from './columns.js'
 
 const n = (value: number) => value.toLocaleString('en')
 const plural = (count: number, one: string, many = `${one}s`) => `${n(count)} ${count === 1 ? one : many}`
 const percent = (value: number) => `${value.toFixed(1)}%`
+/** A count of non-compliant resources (or failures) in red when there are any. */
+const badWhenAny = (count: number, text: string) => (count > 0 ? tone.bad(text) : text)
+/** A resource's missing or invalid tags in red, `-` when there are none. */
+const problemCell = (text: string) => (text ? tone.bad(text) : '-')
 
 function issueText(issue: TagIssue): string {
   if (issue.problem === 'missing') return issue.foundAs ? `${issue.tag} (found as "${issue.foundAs}")` : issue.tag
@@ -55,7 +60,7 @@ export function renderAudit(report: AuditReport, options: {by: 'resource' | 'own
   const {summary} = report
   const lines = [
     `Tag audit of ${report.env}: account ${report.account}, ${report.regions.join(' and ')}; required ${report.requiredTags.join(', ')}`,
-    `${plural(summary.resources, 'resource')}: ${n(summary.compliant)} compliant, ${n(summary.nonCompliant)} not — ${percent(summary.compliancePercent)} compliant` +
+    `${plural(summary.resources, 'resource')}: ${tone.good(`${n(summary.compliant)} compliant`)}, ${badWhenAny(summary.nonCompliant, `${n(summary.nonCompliant)} not`)} — ${percent(summary.compliancePercent)} compliant` +
       (summary.untagged > 0 ? ` (${n(summary.untagged)} carry no tags at all)` : ''),
     '',
   ]
@@ -63,7 +68,7 @@ export function renderAudit(report: AuditReport, options: {by: 'resource' | 'own
     lines.push(
       ...columnLines([
         ['Owner', 'resources', 'compliant', 'not', 'compliant %'],
-        ...report.byOwner.map((owner) => [owner.owner, n(owner.resources), n(owner.compliant), n(owner.nonCompliant), percent(owner.compliancePercent)]),
+        ...report.byOwner.map((owner) => [owner.owner, n(owner.resources), tone.good(n(owner.compliant)), badWhenAny(owner.nonCompliant, n(owner.nonCompliant)), percent(owner.compliancePercent)]),
       ]),
     )
   } else {
@@ -74,7 +79,7 @@ export function renderAudit(report: AuditReport, options: {by: 'resource' | 'own
       lines.push(
         ...columnLines([
           ['Resource', 'Type', 'Owner', 'Missing', 'Invalid'],
-          ...shown.map((resource) => [resource.arn, resource.type, resource.owner, missingOf(resource) || '-', wrongOf(resource) || '-']),
+          ...shown.map((resource) => [resource.arn, resource.type, resource.owner, problemCell(missingOf(resource)), problemCell(wrongOf(resource))]),
         ]),
       )
       if (shown.length < listed.length) lines.push(`… and ${n(listed.length - shown.length)} more (--limit 0 shows all; --format csv or --json for tools)`)
@@ -152,19 +157,19 @@ export function renderFixRun(run: FixRun): string {
   const lines = [
     `Tagged ${plural(tagged.length, 'resource')} in ${plural(run.batches, 'TagResources call')}` +
       (via.size > 0 ? ` (${[...via].map(([call, count]) => `${call} ${n(count)}`).join(', ')})` : '') +
-      `; ${n(failed.length)} failed${notRun.length > 0 ? `; ${n(notRun.length)} not tried (interrupted)` : ''}`,
+      `; ${badWhenAny(failed.length, `${n(failed.length)} failed`)}${notRun.length > 0 ? `; ${n(notRun.length)} not tried (interrupted)` : ''}`,
   ]
-  if (failed.length > 0) lines.push(...failed.map((result) => `  FAILED ${result.arn}: ${result.error}`))
+  if (failed.length > 0) lines.push(...failed.map((result) => `  ${tone.bad('FAILED')} ${result.arn}: ${result.error}`))
   return lines.join('\n')
 }
 
 export function renderActivation(run: ActivationRun, scope: {env: string; account: string}): string {
   const label: Record<string, string> = {
     'already-active': 'already active',
-    activated: 'activated',
+    activated: tone.good('activated'),
     'would-activate': 'would activate (dry run)',
-    failed: 'FAILED',
-    'not-found': 'not found: billing has not seen this key yet',
+    failed: tone.bad('FAILED'),
+    'not-found': tone.warn('not found: billing has not seen this key yet'),
   }
   const lines = [
     `${run.dryRun ? 'Dry run: ' : ''}cost-allocation tags in the payer account ${scope.account} (${scope.env})`,

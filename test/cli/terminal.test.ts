@@ -115,6 +115,18 @@ describe('did you mean', () => {
     expect(no.status).toBe(2)
   })
 
+  it('a word far from every command gets no suggestion and no prompt, piped or at a terminal: exit 2 and the help to read', async () => {
+    const run = piped(['xyzzy'])
+    expect(run.status).toBe(2)
+    expect(unwrapped(run.stderr)).toContain('command xyzzy not found')
+    expect(unwrapped(run.stderr)).toContain('Try this: fintech help')
+    expect(run.stderr).not.toContain('Did you mean')
+    const asked = await atTerminal(['xyzzy'])
+    expect(asked.status).toBe(2)
+    expect(asked.output).toContain('command xyzzy not found')
+    expect(asked.output).not.toContain('Did you mean')
+  })
+
   it('a runbook name still runs as fintech runbook NAME: its own errors, not a suggestion', () => {
     const run = piped(['runbook', 'nosuch', '--env', 'dev'])
     expect(run.status).toBe(2)

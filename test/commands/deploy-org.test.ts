@@ -255,7 +255,7 @@ describe('fintech deploy --stage foundation --org', () => {
     const run = await runCli(Deploy, ['--stage', 'foundation', '--org', '--config', orgProject()])
 
     expect(run.exitCode).toBe(2)
-    expect(run.stderr.replace(/\s+/g, ' ')).toContain('the StackSet changes need approval (management is protected) and there is no terminal to ask: nothing was changed')
+    expect(run.stderr.replace(/\s+/g, ' ')).toContain('deploy needs confirmation (the StackSet changes reach management, which is protected) and there is no terminal to ask: review with --dry-run, then re-run with --yes; nothing was changed')
     expect(mutatingCalls()).toEqual([])
   })
 

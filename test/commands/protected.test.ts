@@ -106,7 +106,7 @@ describe('every mutating command treats an unflagged prod as protected', () => {
   it('tags fix: refused without a terminal before any AWS call', async () => {
     const run = await runCli(TagsFix, ['--env', 'prod', '--region', 'eu-west-1', '--config', project()])
     expect(run.exitCode).toBe(2)
-    expect(run.stderr).toContain('prod is protected: tags fix needs the env name typed at a terminal, and there is none')
+    expect(run.stderr).toContain('tags fix needs confirmation (prod is protected) and there is no terminal to ask: review with --dry-run, then re-run with --yes; nothing was changed')
     expect(sts.calls()).toHaveLength(0)
   })
 
@@ -161,7 +161,7 @@ describe('tags activate in a protected env', () => {
   it('is refused without a terminal or --yes, before any AWS call', async () => {
     const run = await runCli(TagsActivate, ['--env', 'prod', '--config', project()])
     expect(run.exitCode).toBe(2)
-    expect(run.stderr).toContain('prod is protected: tags activate needs the env name typed at a terminal, and there is none')
+    expect(run.stderr).toContain('tags activate needs confirmation (prod is protected) and there is no terminal to ask: review with --dry-run, then re-run with --yes; nothing was changed')
     expect(sts.calls()).toHaveLength(0)
     expect(ce.calls()).toHaveLength(0)
   })

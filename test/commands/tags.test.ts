@@ -475,7 +475,7 @@ describe('tags fix', () => {
     sts.on(GetCallerIdentityCommand).resolves({Account: '333333333333', Arn: 'arn:aws:iam::333333333333:user/alice', UserId: 'X'})
     const run = await runCli(TagsFix, ['--env', 'prod', '--region', REGION, '--config', project()])
     expect(run.exitCode).toBe(2)
-    expect(run.stderr).toContain('prod is protected: tags fix needs the env name typed at a terminal, and there is none')
+    expect(run.stderr).toContain('tags fix needs confirmation (prod is protected) and there is no terminal to ask: review with --dry-run, then re-run with --yes; nothing was changed')
     expect(sts.calls()).toHaveLength(0)
     expect(tagging.calls()).toHaveLength(0)
   })

@@ -80,7 +80,7 @@ describe('destroy against moto', {timeout: 90_000}, () => {
 
     const run = await destroy('all', '--config', FIXTURE_CONFIG)
     expect(run.exitCode, explain(run)).toBe(2)
-    expect(errorText(run.stderr)).toContain('destroy needs confirmation and there is no terminal to ask: re-run with --yes')
+    expect(errorText(run.stderr)).toContain('destroy needs confirmation and there is no terminal to ask: review with --dry-run, then re-run with --yes; nothing was changed')
     await expectUntouched(deployed.servers.outputs.InstanceId)
     expect(run.audit).toHaveLength(auditBefore)
   })

@@ -135,7 +135,7 @@ describe('fintech redis restore (real Redis and Sentinel, mocked SSM, S3, STS an
       sts.on(GetCallerIdentityCommand).resolves({Account: '333333333333', Arn: breakGlassArn})
       const run = await runCli(RedisRestore, ['--env', 'prod', '--backup', 'prod/x.rdb', '--break-glass'])
       expect(run.exitCode).toBe(2)
-      expect(run.stderr).toContain('restoring prod needs confirmation and there is no terminal to ask')
+      expect(run.stderr).toContain('redis restore needs confirmation (prod is protected) and there is no terminal to ask: review with --dry-run, then re-run with --yes; nothing was changed')
       expect(ssm.commandCalls(SendCommandCommand)).toHaveLength(0)
       expect(await priorities()).toEqual(['100', '100'])
     })

@@ -1,8 +1,7 @@
 import {PassThrough} from 'node:stream'
 import {describe, expect, it} from 'vitest'
 import {InterruptedError} from '../../src/core/deploy/clock.js'
-import {createApprover} from '../../src/ui/approval.js'
-import {typedConfirmation} from '../../src/ui/typed-confirmation.js'
+import {createApprover, typedConfirmation} from '../../src/ui/terminal.js'
 
 /** A fake terminal: what the user types goes into `input`, the prompt text comes out of `output`. */
 function terminal() {

@@ -3,7 +3,7 @@ import {afterEach, describe, expect, it, vi} from 'vitest'
 
 import {InkReporter} from '../../src/ui/ink/ink-reporter.js'
 import {PlainReporter} from '../../src/ui/plain-reporter.js'
-import {createReporter} from '../../src/ui/reporter.js'
+import {createReporter} from '../../src/ui/terminal.js'
 import {failedDataStage} from './fixtures.js'
 
 function fakeStderr(isTTY: boolean): {stream: NodeJS.WriteStream; output: () => string} {

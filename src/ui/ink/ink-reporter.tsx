@@ -1,8 +1,9 @@
-import {type Instance, render} from 'ink'
+import type {Instance} from 'ink'
 
 import type {DeployEvent, DeployReporter} from '../../core/deploy/events.js'
 import {type DeployState, initialDeployState, isAwaitingApproval, reduceDeployState} from '../deploy-state.js'
 import {DeployView} from './deploy-view.js'
+import {renderInColour} from './render.js'
 
 export interface InkReporterOptions {
   /** The terminal to draw on: stderr, because stdout is kept for the command's final summary. */
@@ -51,7 +52,7 @@ export class InkReporter implements DeployReporter {
   }
 
   #mount(): Instance {
-    return render(this.#view(), {
+    return renderInColour(this.#view(), {
       stdout: this.#stream,
       stderr: this.#stream,
       // Patching would send the command's console.log (its stdout summary) into ink's stream, stderr.

@@ -1,7 +1,8 @@
-import {Box, render, Text, type Instance} from 'ink'
+import {Box, Text, type Instance} from 'ink'
 
 import type {LedgerStatus} from '../../core/ledger/status.js'
 import {ledgerHeadline, ledgerSections, type LedgerLine, type Tone} from '../ledger.js'
+import {renderInColour} from './render.js'
 
 const TONE_COLORS: Record<Tone, string> = {good: 'green', bad: 'red', muted: 'gray'}
 
@@ -64,7 +65,7 @@ export function mountLedgerDashboard(stream: NodeJS.WriteStream, intervalSeconds
     show(status) {
       const view = <LedgerView status={status} {...(intervalSeconds === undefined ? {} : {intervalSeconds})} />
       if (instance) instance.rerender(view)
-      else instance = render(view, {stdout: stream, patchConsole: false, exitOnCtrlC: false})
+      else instance = renderInColour(view, {stdout: stream, patchConsole: false, exitOnCtrlC: false})
     },
     async close() {
       if (!instance) return

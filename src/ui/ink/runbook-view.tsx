@@ -1,10 +1,11 @@
-import {Box, render, Text, type Instance} from 'ink'
+import {Box, Text, type Instance} from 'ink'
 import {useEffect, useState} from 'react'
 
 import type {RunbookEvent} from '../../core/runbook/engine.js'
 import type {StepRecord} from '../../core/runbook/run-state.js'
 import type {Runbook, RunbookStep} from '../../core/runbook/schema.js'
 import {type RunbookReporter, seconds, stepLine} from '../runbook-run.js'
+import {renderInColour} from './render.js'
 
 const SPINNER_FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
 const COLORS: Partial<Record<StepRecord['status'], string>> = {succeeded: 'green', failed: 'red', planned: 'cyan'}
@@ -133,6 +134,6 @@ export class InkRunbookReporter implements RunbookReporter {
   }
 
   #mount(): Instance {
-    return render(this.#view(), {stdout: this.#stream, stderr: this.#stream, patchConsole: false})
+    return renderInColour(this.#view(), {stdout: this.#stream, stderr: this.#stream, patchConsole: false})
   }
 }
