@@ -1,6 +1,6 @@
 import type {CommandInvocation, SendCommandCommandInput} from '@aws-sdk/client-ssm'
 import {randomUUID} from 'node:crypto'
-import {InterruptedError} from '../core/deploy/clock.js'
+import {InterruptedError} from '../core/clock.js'
 import {FintechError} from '../core/errors.js'
 import {createClient, MAX_ATTEMPTS, type AwsTarget} from './clients.js'
 import {recountAttempts} from './failures.js'

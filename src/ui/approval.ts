@@ -1,5 +1,5 @@
 import {createInterface} from 'node:readline/promises'
-import {InterruptedError} from '../core/deploy/clock.js'
+import {InterruptedError} from '../core/clock.js'
 import type {Approver} from '../core/deploy/deploy-stack.js'
 
 export interface ApproverOptions {

@@ -1,6 +1,6 @@
 import {PassThrough} from 'node:stream'
 import {describe, expect, it} from 'vitest'
-import {InterruptedError} from '../../src/core/deploy/clock.js'
+import {InterruptedError} from '../../src/core/clock.js'
 import {createApprover} from '../../src/ui/approval.js'
 import {typedConfirmation} from '../../src/ui/typed-confirmation.js'
 

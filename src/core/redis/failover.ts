@@ -1,6 +1,6 @@
-import {InterruptedError} from '../deploy/clock.js'
+import {InterruptedError, pollUntil, systemClock, type Clock} from '../clock.js'
 import {ExitCode, FintechError} from '../errors.js'
-import {pairs, parseEndpoint, parseInfo, realRedisClock, type RedisClock, type RedisConnection, type RedisConnector, type RedisEndpoint} from './api.js'
+import {pairs, parseEndpoint, parseInfo, type RedisConnection, type RedisConnector, type RedisEndpoint} from './api.js'
 import {giveBackPriorities, waitUntilSentinelsSeePriorities, type HeldReplica} from './priority.js'
 import {readRedisStatus, type HealthLimits, type RedisStatus, DEFAULT_LIMITS} from './status.js'
 
@@ -117,9 +117,9 @@ export async function runFailover(
   masterName: string,
   options: FailoverOptions = DEFAULT_FAILOVER,
   progress: (event: FailoverEvent) => void = () => undefined,
-  clock: RedisClock = realRedisClock,
+  clock: Clock = systemClock,
 ): Promise<FailoverResult> {
-  const started = clock.now()
+  const started = clock.now().getTime()
   const {signal} = options
   const preChecks: FailoverResult['preChecks'] = []
   const check = (name: string, ok: boolean, detail: string) => preChecks.push({check: name, ok, detail})
@@ -143,7 +143,7 @@ export async function runFailover(
   const result: FailoverResult = {masterName, dryRun: options.dryRun, oldPrimary: primary.address, candidates: [], excluded: [], syncWaitMs: 0, totalMs: 0, preChecks}
   const unwound = () => {
     result.interrupted = {outcome: 'unwound', skipped: []}
-    result.totalMs = clock.now() - started
+    result.totalMs = clock.now().getTime() - started
     return result
   }
   // Until something changes, Ctrl-C is noticed between status reads; from the first change on, a listener reports it at once.
@@ -154,14 +154,14 @@ export async function runFailover(
   const lagging = () => status.replicas.filter((replica) => !inSync(replica, primary.address, options.limits))
   if (lagging().length > 0 && !options.dryRun) {
     progress({kind: 'waiting-for-sync', replicas: lagging().map((replica) => replica.address)})
-    const waitStart = clock.now()
-    while (lagging().length > 0 && clock.now() - waitStart < options.syncTimeoutMs) {
+    const waitStart = clock.now().getTime()
+    while (lagging().length > 0 && clock.now().getTime() - waitStart < options.syncTimeoutMs) {
       if (signal?.aborted) return stopBeforeAnyChange()
       await clock.sleep(200)
       status = await readRedisStatus(connector, sentinels, masterName, options.limits)
       if (status.primary?.address !== primary.address) throw new FailoverError(`the primary changed from ${primary.address} to ${status.primary?.address} while waiting: someone else failed over`)
     }
-    result.syncWaitMs = clock.now() - waitStart
+    result.syncWaitMs = clock.now().getTime() - waitStart
   }
   const candidates = status.replicas.filter((replica) => inSync(replica, primary.address, options.limits)).map((replica) => replica.address)
   const excluded = lagging().map((replica) => ({
@@ -175,7 +175,7 @@ export async function runFailover(
     throw new FailoverError(`no replica is in sync with ${primary.address}${options.dryRun ? '' : ` after ${Math.round(result.syncWaitMs / 1000)} s`}: NOGOODSLAVE — nothing was changed`, 'bring a replica back in sync (fintech redis status shows each link and lag)')
   }
   if (options.dryRun) {
-    result.totalMs = clock.now() - started
+    result.totalMs = clock.now().getTime() - started
     return result
   }
   if (signal?.aborted) return stopBeforeAnyChange()
@@ -227,7 +227,7 @@ export async function runFailover(
     const sentinel = await connect(leader.address)
     unwindIfInterrupted()
     await oldPrimary.call('CLIENT', 'PAUSE', options.pauseBudgetMs, 'WRITE')
-    pausedAt = clock.now()
+    pausedAt = clock.now().getTime()
     progress({kind: 'paused', primary: primary.address})
 
     const target = await waitUntil(clock, Math.min(CATCH_UP_LIMIT_MS, options.pauseBudgetMs / 2), 'every candidate replica to reach the primary\'s offset', async () => {
@@ -242,7 +242,7 @@ export async function runFailover(
 
     unwindIfInterrupted()
     phase = 'finish'
-    const sentAt = clock.now()
+    const sentAt = clock.now().getTime()
     await sentinel.call('SENTINEL', 'FAILOVER', masterName).catch((error: unknown) => {
       throw explainSentinelError(error)
     })
@@ -252,9 +252,9 @@ export async function runFailover(
     const promoted = await waitUntil(clock, options.promoteTimeoutMs, 'the Sentinels to agree on a new primary', async () => {
       // CLIENT PAUSE ends by itself after the budget (so a dead CLI cannot leave writes paused);
       // a promotion that takes longer must not let the old primary acknowledge writes it then loses.
-      if (clock.now() - pauseRenewedAt >= options.pauseBudgetMs / 2) {
+      if (clock.now().getTime() - pauseRenewedAt >= options.pauseBudgetMs / 2) {
         await oldPrimary!.call('CLIENT', 'PAUSE', options.pauseBudgetMs, 'WRITE').catch(() => undefined)
-        pauseRenewedAt = clock.now()
+        pauseRenewedAt = clock.now().getTime()
       }
       const named = new Set<string>()
       for (const endpoint of sentinels) {
@@ -276,7 +276,7 @@ export async function runFailover(
       const role = ((await node.call('ROLE')) as unknown[])[0]
       return role === 'master' ? only : undefined
     })
-    result.promotionMs = clock.now() - sentAt
+    result.promotionMs = clock.now().getTime() - sentAt
     result.newPrimary = promoted
     progress({kind: 'promoted', primary: promoted})
     if (!candidates.includes(promoted)) throw new FailoverError(`Sentinel promoted ${promoted}, which was not a checked candidate (${candidates.join(', ')})`)
@@ -286,7 +286,7 @@ export async function runFailover(
     await oldPrimary.call('REPLICAOF', host, port)
     await oldPrimary.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes')
     await oldPrimary.call('CLIENT', 'UNPAUSE')
-    result.writePauseMs = clock.now() - pausedAt
+    result.writePauseMs = clock.now().getTime() - pausedAt
     pausedAt = undefined
     phase = 'skip-checks'
     progress({kind: 'unpaused', pausedMs: result.writePauseMs})
@@ -301,7 +301,7 @@ export async function runFailover(
     const poll = <T>(what: string, probe: () => Promise<T | undefined>): [string, () => Promise<unknown>] => [what, () => waitUntil(clock, options.promoteTimeoutMs, what, probe, stopWaiting)]
     const checks = [
       poll(`the new primary ${promoted} to accept a write`, async () => {
-        const answer = await newPrimary.call('SET', 'fintech:failover:probe', new Date(clock.now()).toISOString(), 'PX', 60_000).catch(() => undefined)
+        const answer = await newPrimary.call('SET', 'fintech:failover:probe', clock.now().toISOString(), 'PX', 60_000).catch(() => undefined)
         return answer === 'OK'
       }),
       poll(`the old primary ${primary.address} to resync as a replica of ${promoted}`, async () => {
@@ -354,7 +354,7 @@ export async function runFailover(
     const since = pausedAt
     await oldPrimary.call('CLIENT', 'UNPAUSE').then(
       () => {
-        result.writePauseMs = clock.now() - since
+        result.writePauseMs = clock.now().getTime() - since
         progress({kind: 'released', primary: primary.address, pausedMs: result.writePauseMs})
       },
       (error: unknown) => problems.push(`writes on ${primary.address} stay paused until the CLIENT PAUSE timeout (${Math.round(options.pauseBudgetMs / 1000)} s at most): CLIENT UNPAUSE failed: ${(error as Error).message}`),
@@ -372,24 +372,21 @@ export async function runFailover(
   }
   if (unwinding) return unwound()
   if (failure) throw failure
-  result.totalMs = clock.now() - started
+  result.totalMs = clock.now().getTime() - started
   return result
 }
 
-/** Polls `probe` until it returns something other than undefined; `stop` may throw to end the wait early (Ctrl-C). */
-async function waitUntil<T>(clock: RedisClock, timeoutMs: number, what: string, probe: () => Promise<T | undefined>, stop: () => void = () => undefined): Promise<Exclude<T, false>> {
-  const deadline = clock.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    stop()
-    try {
-      const value = await probe()
-      if (value !== undefined && value !== false) return value as Exclude<T, false>
-    } catch (error) {
-      if (error instanceof FailoverError) throw error
-      last = error
-    }
-    if (clock.now() > deadline) throw new FailoverError(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`)
-    await clock.sleep(20)
-  }
+/** Polls `probe` until it returns something other than undefined or false; `stop` may throw to end the wait early (Ctrl-C). */
+function waitUntil<T>(clock: Clock, timeoutMs: number, what: string, probe: () => Promise<T | undefined>, stop: () => void = () => undefined): Promise<Exclude<T, false>> {
+  return pollUntil<Exclude<T, false>>({
+    clock,
+    timeoutMs,
+    intervalMs: 20,
+    stop,
+    retryOn: (error) => !(error instanceof FailoverError),
+    timedOut: (lastError) => new FailoverError(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`),
+  }, async () => {
+    const answer = await probe()
+    return answer === false ? undefined : (answer as Exclude<T, false> | undefined)
+  })
 }
