@@ -333,7 +333,7 @@ class FailoverRun {
 
   /** Until every Sentinel names the same new primary and it answers ROLE master; resolves with its address. */
   private async waitForPromotion(sentAt: number): Promise<string> {
-    const {connector, sentinels, masterName, options, clock, progress} = this.context
+    const {options, clock, progress} = this.context
     const oldPrimary = this.oldPrimary!
     let pauseRenewedAt = this.pausedAt!
     const promoted = await waitUntil(clock, options.promoteTimeoutMs, 'the Sentinels to agree on a new primary', async () => {
@@ -343,20 +343,7 @@ class FailoverRun {
         await oldPrimary.call('CLIENT', 'PAUSE', options.pauseBudgetMs, 'WRITE').catch(() => undefined)
         pauseRenewedAt = clock.now().getTime()
       }
-      const named = new Set<string>()
-      for (const endpoint of sentinels) {
-        const answer = await connector.connect(endpoint).then(
-          async (connection) => {
-            try {
-              return (await connection.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as [string, string]
-            } finally {
-              connection.close()
-            }
-          },
-          () => undefined,
-        )
-        if (answer) named.add(`${answer[0]}:${answer[1]}`)
-      }
+      const named = await this.primariesTheSentinelsName()
       const [only] = named
       if (named.size !== 1 || only === this.primary) return undefined
       const node = await this.connect(only!)
@@ -368,6 +355,26 @@ class FailoverRun {
     progress({kind: 'promoted', primary: promoted})
     if (!this.result.candidates.includes(promoted)) throw new FailoverError(`Sentinel promoted ${promoted}, which was not a checked candidate (${this.result.candidates.join(', ')})`)
     return promoted
+  }
+
+  /** The primaries the Sentinels that answer name, one entry once they agree. */
+  private async primariesTheSentinelsName(): Promise<Set<string>> {
+    const {connector, sentinels, masterName} = this.context
+    const named = new Set<string>()
+    for (const endpoint of sentinels) {
+      const answer = await connector.connect(endpoint).then(
+        async (connection) => {
+          try {
+            return (await connection.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as [string, string]
+          } finally {
+            connection.close()
+          }
+        },
+        () => undefined,
+      )
+      if (answer) named.add(`${answer[0]}:${answer[1]}`)
+    }
+    return named
   }
 
   /** What Sentinel does to the old primary a few seconds later; done now so writes resume sooner. */
@@ -388,6 +395,23 @@ class FailoverRun {
 
   /** The checks after the pause. No client waits on these; after Ctrl-C they are skipped, and named. */
   private async verify(promoted: string): Promise<void> {
+    const {signal} = this.context.options
+    const skipped: string[] = []
+    for (const [what, wait] of await this.checksAfterThePause(promoted)) {
+      if (signal?.aborted) {
+        skipped.push(what)
+        continue
+      }
+      await wait().catch((error: unknown) => {
+        if (!(error instanceof InterruptedError)) throw error
+        skipped.push(what)
+      })
+    }
+    if (signal?.aborted) this.result.interrupted = {outcome: 'finished', skipped}
+  }
+
+  /** Each check named as the report names it when skipped. */
+  private async checksAfterThePause(promoted: string): Promise<Array<[string, () => Promise<unknown>]>> {
     const {connector, sentinels, masterName, options, clock} = this.context
     const {signal} = options
     const oldPrimary = this.oldPrimary!
@@ -428,18 +452,7 @@ class FailoverRun {
         await waitUntilSentinelsSeePriorities(connector, sentinels, masterName, released, clock, options.promoteTimeoutMs, signal)
       }])
     }
-    const skipped: string[] = []
-    for (const [what, wait] of checks) {
-      if (signal?.aborted) {
-        skipped.push(what)
-        continue
-      }
-      await wait().catch((error: unknown) => {
-        if (!(error instanceof InterruptedError)) throw error
-        skipped.push(what)
-      })
-    }
-    if (signal?.aborted) this.result.interrupted = {outcome: 'finished', skipped}
+    return checks
   }
 
   /** Every way out: writes released, priorities given back, connections closed; what could not be is an error. */
