@@ -1,6 +1,6 @@
 import type {CommandInvocation, GetCommandInvocationCommandOutput, SendCommandCommandInput} from '@aws-sdk/client-ssm'
 import {randomUUID} from 'node:crypto'
-import {InterruptedError} from '../core/deploy/clock.js'
+import {InterruptedError} from '../core/clock.js'
 import {FintechError} from '../core/errors.js'
 import type {RedisProbe} from '../core/shutdown/api.js'
 import {PROBE_DOCUMENT_PARAMETER, probeScript} from '../core/shutdown/redis-probe.js'

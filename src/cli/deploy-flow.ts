@@ -1,6 +1,6 @@
 import type {AuditEntry, AuditSink} from '../core/audit/audit-log.js'
 import type {LoadedConfig} from '../core/config/load.js'
-import {InterruptedError, systemClock} from '../core/deploy/clock.js'
+import {InterruptedError, systemClock} from '../core/clock.js'
 import {offlinePlan, type OfflinePlan} from '../core/deploy/offline-plan.js'
 import type {StackApi} from '../core/deploy/api.js'
 import {isSuccessful, outputsOfEarlierStages, runDeploy, type DeployRunResult, type OtherRegions, type RegionalStacks} from '../core/deploy/run-deploy.js'

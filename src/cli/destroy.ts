@@ -1,7 +1,7 @@
 import Table from 'cli-table3'
 import {resolveEnv, type TargetFlags} from '../core/config/env.js'
 import type {LoadedConfig} from '../core/config/load.js'
-import {systemClock} from '../core/deploy/clock.js'
+import {systemClock} from '../core/clock.js'
 import {assertGlobalClustersDetached, assertNoDataLoss, destroyOrder, destroyTargets, runDestroy, type DestroyStackResult} from '../core/destroy/run-destroy.js'
 import {ExitCode, InputError} from '../core/errors.js'
 import {planEnvironment} from '../core/stages/plan.js'

@@ -1,7 +1,7 @@
 import type {AuditEntry, AuditSink} from '../core/audit/audit-log.js'
 import {resolveEnv} from '../core/config/env.js'
 import type {LoadedConfig} from '../core/config/load.js'
-import {systemClock} from '../core/deploy/clock.js'
+import {systemClock} from '../core/clock.js'
 import {ExitCode, InputError} from '../core/errors.js'
 import {desiredStackSet, stackSetsOfStage, type DesiredStackSet} from '../core/stacksets/desired.js'
 import {planStackSet, type StackSetPlan} from '../core/stacksets/plan.js'

@@ -1,7 +1,7 @@
 import type {AwsTarget} from '../aws/clients.js'
 import type {AuditSink} from '../core/audit/audit-log.js'
 import type {LoadedConfig} from '../core/config/load.js'
-import {InterruptedError} from '../core/deploy/clock.js'
+import {InterruptedError} from '../core/clock.js'
 import {ExitCode, FileError, FintechError, InputError} from '../core/errors.js'
 import type {OrganizationsApi} from '../core/scp/api.js'
 import {applyGuardrailPlan, type ChangeResult} from '../core/scp/apply.js'

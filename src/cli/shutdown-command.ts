@@ -1,4 +1,4 @@
-import {InterruptedError, systemClock} from '../core/deploy/clock.js'
+import {InterruptedError, systemClock} from '../core/clock.js'
 import {ExitCode, FintechError, InputError} from '../core/errors.js'
 import {executeShutdown, type ShutdownOutcome} from '../core/shutdown/execute.js'
 import {nightOf, shouldRunScheduled} from '../core/shutdown/schedule.js'

@@ -1,7 +1,7 @@
 import Table from 'cli-table3'
 import type {LoadedConfig} from '../core/config/load.js'
 import {resolveEnv, type TargetFlags} from '../core/config/env.js'
-import {systemClock} from '../core/deploy/clock.js'
+import {systemClock} from '../core/clock.js'
 import {ExitCode, InputError} from '../core/errors.js'
 import {assertAccount} from '../core/guard/account.js'
 import {planEnvironment} from '../core/stages/plan.js'

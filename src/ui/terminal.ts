@@ -1,6 +1,6 @@
 import {createInterface} from 'node:readline/promises'
 
-import {InterruptedError} from '../core/deploy/clock.js'
+import {InterruptedError} from '../core/clock.js'
 import type {Approver} from '../core/deploy/deploy-stack.js'
 import type {DeployReporter} from '../core/deploy/events.js'
 import {InputError} from '../core/errors.js'

@@ -10,7 +10,7 @@ import {
 import {mockClient} from 'aws-sdk-client-mock'
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 import {runShellScript, runShellScriptOnTagged, sendCommandOnce} from '../../src/aws/ssm.js'
-import {InterruptedError} from '../../src/core/deploy/clock.js'
+import {InterruptedError} from '../../src/core/clock.js'
 import {FintechError} from '../../src/core/errors.js'
 
 const ssm = mockClient(SSMClient)

@@ -8,7 +8,7 @@ import {CostExplorerSession} from '../../src/core/cost/explorer.js'
 import {buildForecast} from '../../src/core/cost/forecast.js'
 import {parsePeriod} from '../../src/core/cost/period.js'
 import {buildCostReport, parseGrouping, summarise, type ReportOptions} from '../../src/core/cost/report.js'
-import type {Clock} from '../../src/core/deploy/clock.js'
+import type {Clock} from '../../src/core/clock.js'
 import {InputError} from '../../src/core/errors.js'
 
 const clock: Clock = {now: () => new Date('2026-11-15T09:30:00Z'), sleep: async () => undefined}

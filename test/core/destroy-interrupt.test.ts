@@ -5,7 +5,7 @@
 import {describe, expect, it} from 'vitest'
 import type {AuditEntry} from '../../src/core/audit/audit-log.js'
 import type {StackApi, StackDescription} from '../../src/core/deploy/api.js'
-import type {Clock} from '../../src/core/deploy/clock.js'
+import type {Clock} from '../../src/core/clock.js'
 import {runDestroy, type DestroyTarget} from '../../src/core/destroy/run-destroy.js'
 import type {StackJob} from '../../src/core/stages/plan.js'
 

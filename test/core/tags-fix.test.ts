@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import type {AuditEntry} from '../../src/core/audit/audit-log.js'
-import {InterruptedError} from '../../src/core/deploy/clock.js'
+import {InterruptedError} from '../../src/core/clock.js'
 import {InputError} from '../../src/core/errors.js'
 import {activateCostAllocationTags} from '../../src/core/tags/activate.js'
 import type {CostAllocationApi, CostAllocationTag, ServiceTagging, TagFailure, Tags, TagWriter} from '../../src/core/tags/api.js'

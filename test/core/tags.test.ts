@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {InterruptedError} from '../../src/core/deploy/clock.js'
+import {InterruptedError} from '../../src/core/clock.js'
 import {InputError} from '../../src/core/errors.js'
 import type {FoundResource, ResourceSource, Tags} from '../../src/core/tags/api.js'
 import {buildAuditReport, percentOf} from '../../src/core/tags/audit.js'

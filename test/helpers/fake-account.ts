@@ -15,7 +15,7 @@ import {
   type ShutdownApis,
   type TagFilter,
 } from '../../src/core/shutdown/api.js'
-import type {Clock} from '../../src/core/deploy/clock.js'
+import type {Clock} from '../../src/core/clock.js'
 
 export interface Call {
   op: string

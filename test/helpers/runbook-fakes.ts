@@ -1,7 +1,7 @@
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {InterruptedError} from '../../src/core/deploy/clock.js'
+import {InterruptedError} from '../../src/core/clock.js'
 import type {RunbookAuditEntry, RunbookDeps} from '../../src/core/runbook/engine.js'
 import {parseRunbook} from '../../src/core/runbook/load.js'
 import {newRunState, type RunState} from '../../src/core/runbook/run-state.js'

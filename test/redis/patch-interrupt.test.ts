@@ -1,7 +1,7 @@
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {createRedisConnector} from '../../src/cli/redis-connector.js'
-import {InterruptedError} from '../../src/core/deploy/clock.js'
-import {parseEndpoint, realRedisClock, type RedisClock} from '../../src/core/redis/api.js'
+import {InterruptedError, systemClock, type Clock} from '../../src/core/clock.js'
+import {parseEndpoint} from '../../src/core/redis/api.js'
 import {DEFAULT_PATCH, planPatch, runPatch, type NodeShell, type PatchEvent, type PatchPlan} from '../../src/core/redis/patch.js'
 import {readRedisStatus} from '../../src/core/redis/status.js'
 import {parseInfo, startRedisHarness, type HarnessNode, type RedisHarness} from '../helpers/redis-harness.js'
@@ -67,16 +67,16 @@ describe('redis patch interrupted by Ctrl-C (runPatch, real Redis and Sentinel)'
     return planPatch(status, harness.nodes.map((node, index) => ({address: `127.0.0.1:${node.port}`, instanceId: IDS[index]!})), 'dnf upgrade -y --security redis6')
   }
   /** runPatch with Ctrl-C fired by `interruptAt` (called with each event). */
-  const patch = (planned: PatchPlan, interruptAt: (event: PatchEvent) => boolean, clock: RedisClock = realRedisClock) =>
+  const patch = (planned: PatchPlan, interruptAt: (event: PatchEvent) => boolean, clock: Clock = systemClock) =>
     runPatch(connector(), sentinels(), harness.masterName, shell, planned, {...DEFAULT_PATCH, resyncTimeoutMs: 30_000, signal: controller.signal}, (event) => {
       events.push(event)
       if (interruptAt(event)) controller.abort()
     }, clock)
   /** The clock's sleep, except that once `armed()` the first sleep fires Ctrl-C and never ends: a wait that still returns noticed Ctrl-C without it. */
-  const sleepThatNeverEnds = (armed: () => boolean): RedisClock => ({
-    now: () => Date.now(),
+  const sleepThatNeverEnds = (armed: () => boolean): Clock => ({
+    now: () => new Date(),
     sleep(ms) {
-      if (!armed()) return realRedisClock.sleep(ms)
+      if (!armed()) return systemClock.sleep(ms)
       controller.abort()
       return new Promise(() => undefined)
     },

@@ -1,6 +1,6 @@
 import {PassThrough} from 'node:stream'
 import {describe, expect, it} from 'vitest'
-import {InterruptedError} from '../../src/core/deploy/clock.js'
+import {InterruptedError} from '../../src/core/clock.js'
 import {createApprover, typedConfirmation} from '../../src/ui/terminal.js'
 
 /** A fake terminal: what the user types goes into `input`, the prompt text comes out of `output`. */

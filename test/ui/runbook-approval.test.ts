@@ -1,7 +1,7 @@
 import {PassThrough} from 'node:stream'
 import {describe, expect, it} from 'vitest'
 import {runbookApprover} from '../../src/cli/runbook-flow.js'
-import {InterruptedError} from '../../src/core/deploy/clock.js'
+import {InterruptedError} from '../../src/core/clock.js'
 
 /** A fake terminal in raw mode, as a real one is at a readline prompt. */
 function terminal() {

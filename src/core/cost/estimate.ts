@@ -50,27 +50,14 @@ export interface CostEstimate {
   warnings: string[]
 }
 
-/** Resource types the estimate prices by the hour or the month. */
-export const PRICED_TYPES = [
-  'AWS::EC2::Instance',
-  'AWS::AutoScaling::AutoScalingGroup',
-  'AWS::RDS::DBInstance',
-  'AWS::ECS::Service',
-  'AWS::EC2::NatGateway',
-  'AWS::EC2::EIP',
-  'AWS::ElasticLoadBalancingV2::LoadBalancer',
-  'AWS::EC2::Volume',
-  'AWS::EC2::VPCEndpoint',
-  'AWS::EC2::TransitGatewayAttachment',
-  'AWS::KMS::Key',
-  'AWS::SecretsManager::Secret',
-  'AWS::WAFv2::WebACL',
-  'AWS::CloudWatch::Alarm',
-  'AWS::CloudWatch::Dashboard',
-] as const
+/** The reason of a type billed by use (requests, storage, data, I/O), and of any type the estimate does not know. */
+const USAGE_BASED = 'usage-based'
 
-/** Types that cost nothing by themselves (some are priced through what they launch). */
-const NO_CHARGE: Record<string, string> = {
+/**
+ * Why each type the shipped templates use, and the estimate does not price, is not priced:
+ * no charge by itself (some are priced through what they launch), or billed by use.
+ */
+export const UNPRICED_TYPES: Record<string, string> = {
   'AWS::EC2::VPC': 'no charge',
   'AWS::EC2::Subnet': 'no charge',
   'AWS::EC2::RouteTable': 'no charge',
@@ -104,6 +91,31 @@ const NO_CHARGE: Record<string, string> = {
   'AWS::Organizations::OrganizationalUnit': 'no charge',
   'AWS::WAFv2::WebACLAssociation': 'no charge',
   'AWS::Budgets::Budget': 'no charge (the first two budgets of an account are free)',
+  'AWS::S3::Bucket': USAGE_BASED,
+  'AWS::DynamoDB::Table': USAGE_BASED,
+  'AWS::DynamoDB::GlobalTable': USAGE_BASED,
+  'AWS::RDS::DBCluster': USAGE_BASED,
+  'AWS::RDS::GlobalCluster': USAGE_BASED,
+  'AWS::Logs::LogGroup': USAGE_BASED,
+  'AWS::EC2::FlowLog': USAGE_BASED,
+  'AWS::CloudTrail::Trail': USAGE_BASED,
+  'AWS::Config::ConfigurationRecorder': USAGE_BASED,
+  'AWS::Config::ConfigRule': USAGE_BASED,
+  'AWS::Config::ConformancePack': USAGE_BASED,
+  'AWS::GuardDuty::Detector': USAGE_BASED,
+  'AWS::SecurityHub::Hub': USAGE_BASED,
+  'AWS::SecurityHub::Standard': USAGE_BASED,
+  'AWS::SNS::Topic': USAGE_BASED,
+  'AWS::SNS::Subscription': USAGE_BASED,
+  'AWS::Route53::RecordSet': USAGE_BASED,
+  'AWS::Route53::HealthCheck': USAGE_BASED,
+  'AWS::CloudFront::Distribution': USAGE_BASED,
+  'AWS::Backup::BackupVault': USAGE_BASED,
+  'AWS::Backup::BackupPlan': USAGE_BASED,
+  'AWS::Backup::BackupSelection': USAGE_BASED,
+  'AWS::Scheduler::Schedule': USAGE_BASED,
+  'AWS::Scheduler::ScheduleGroup': USAGE_BASED,
+  'AWS::SSM::Document': USAGE_BASED,
 }
 
 type Resource = {Type: string; Properties: Record<string, unknown>}
@@ -203,120 +215,130 @@ function flat(context: PricingContext, price: (regional: RegionPrices) => number
 
 const listLength = (value: unknown): number | undefined => (Array.isArray(value) ? value.length : undefined)
 
-async function priceResource(context: PricingContext, properties: Record<string, unknown>): Promise<Priced> {
-  const {resources} = context
-  switch (context.type) {
-    case 'AWS::EC2::Instance': {
-      const instanceType = instanceTypeOf(properties, resources)
-      if (!instanceType) return {reason: 'instance type not known offline'}
-      const priced = await instanceItem(context, 'ec2', instanceType, 1, 'instance (Linux)')
-      return 'items' in priced ? {items: [...priced.items, ...volumeItems(context, volumesOf(properties, resources), 1)]} : priced
+type PriceRule = (context: PricingContext, properties: Record<string, unknown>) => Priced | Promise<Priced>
+
+/** How the estimate prices each type it bills by the hour or the month. */
+const PRICE_RULES = {
+  'AWS::EC2::Instance': async (context, properties) => {
+    const {resources} = context
+    const instanceType = instanceTypeOf(properties, resources)
+    if (!instanceType) return {reason: 'instance type not known offline'}
+    const priced = await instanceItem(context, 'ec2', instanceType, 1, 'instance (Linux)')
+    return 'items' in priced ? {items: [...priced.items, ...volumeItems(context, volumesOf(properties, resources), 1)]} : priced
+  },
+  'AWS::AutoScaling::AutoScalingGroup': async (context, properties) => {
+    const {resources} = context
+    const size = count(properties.DesiredCapacity) ?? count(properties.MinSize)
+    const instanceType = instanceTypeOf(properties, resources)
+    if (size === undefined || !instanceType) return {reason: 'group size or instance type not known offline'}
+    const priced = await instanceItem(context, 'ec2', instanceType, size, 'instances (Linux, desired capacity)')
+    return 'items' in priced ? {items: [...priced.items, ...volumeItems(context, volumesOf(properties, resources), size)]} : priced
+  },
+  'AWS::RDS::DBInstance': (context, properties) => {
+    const {resources} = context
+    const cluster = refOf(properties.DBClusterIdentifier)
+    const engine = text(properties.Engine) ?? (cluster ? text(resources[cluster]?.Properties.Engine) : undefined)
+    const instanceClass = text(properties.DBInstanceClass)
+    if (!instanceClass) return {reason: 'instance class not known offline'}
+    if (engine !== 'aurora-postgresql') return {reason: `no price in the snapshot for engine ${engine ?? '(unknown)'}`}
+    return instanceItem(context, 'aurora-postgresql', instanceClass, 1, 'Aurora PostgreSQL instance')
+  },
+  'AWS::ECS::Service': (context, properties) => {
+    const {resources} = context
+    const strategy = Array.isArray(properties.CapacityProviderStrategy) ? properties.CapacityProviderStrategy.filter(isRecord) : []
+    const providers = strategy.map((entry) => text(entry.CapacityProvider))
+    const onFargate = properties.LaunchType === 'FARGATE' || (providers.length > 0 && providers.every((provider) => provider?.startsWith('FARGATE')))
+    if (!onFargate) return {reason: 'not a Fargate service (its EC2 capacity is priced where it is declared)'}
+    const taskId = refOf(properties.TaskDefinition)
+    const task = taskId ? resources[taskId]?.Properties : undefined
+    const cpu = count(task?.Cpu)
+    const memory = count(task?.Memory)
+    const desired = count(properties.DesiredCount) ?? 1
+    if (cpu === undefined || memory === undefined) return {reason: 'task CPU and memory not known offline'}
+    if (!context.regional) return {reason: `no price snapshot for ${context.book.region}`}
+    const vcpu = cpu / 1024
+    const gb = memory / 1024
+    const weights = strategy.map((entry) => ({provider: text(entry.CapacityProvider), weight: count(entry.Weight) ?? 0}))
+    const spotWeight = weights.filter((entry) => entry.provider === 'FARGATE_SPOT').reduce((sum, entry) => sum + entry.weight, 0)
+    const allWeight = weights.reduce((sum, entry) => sum + entry.weight, 0)
+    return {
+      items: [
+        item(context, {
+          description: `${desired} × Fargate task of ${vcpu} vCPU, ${gb} GB (desired count)`,
+          quantity: desired,
+          unit: 'hour',
+          unitPriceUsd: Math.round((vcpu * context.regional.fargate.vcpuHour + gb * context.regional.fargate.gbHour) * 1e6) / 1e6,
+          note: spotWeight > 0 ? `${spotWeight} of ${allWeight} weight on Fargate Spot, priced on-demand here (Spot costs up to 70% less)` : undefined,
+        }),
+      ],
     }
-    case 'AWS::AutoScaling::AutoScalingGroup': {
-      const size = count(properties.DesiredCapacity) ?? count(properties.MinSize)
-      const instanceType = instanceTypeOf(properties, resources)
-      if (size === undefined || !instanceType) return {reason: 'group size or instance type not known offline'}
-      const priced = await instanceItem(context, 'ec2', instanceType, size, 'instances (Linux, desired capacity)')
-      return 'items' in priced ? {items: [...priced.items, ...volumeItems(context, volumesOf(properties, resources), size)]} : priced
-    }
-    case 'AWS::RDS::DBInstance': {
-      const cluster = refOf(properties.DBClusterIdentifier)
-      const engine = text(properties.Engine) ?? (cluster ? text(resources[cluster]?.Properties.Engine) : undefined)
-      const instanceClass = text(properties.DBInstanceClass)
-      if (!instanceClass) return {reason: 'instance class not known offline'}
-      if (engine !== 'aurora-postgresql') return {reason: `no price in the snapshot for engine ${engine ?? '(unknown)'}`}
-      return instanceItem(context, 'aurora-postgresql', instanceClass, 1, 'Aurora PostgreSQL instance')
-    }
-    case 'AWS::ECS::Service': {
-      const strategy = Array.isArray(properties.CapacityProviderStrategy) ? properties.CapacityProviderStrategy.filter(isRecord) : []
-      const providers = strategy.map((entry) => text(entry.CapacityProvider))
-      const onFargate = properties.LaunchType === 'FARGATE' || (providers.length > 0 && providers.every((provider) => provider?.startsWith('FARGATE')))
-      if (!onFargate) return {reason: 'not a Fargate service (its EC2 capacity is priced where it is declared)'}
-      const taskId = refOf(properties.TaskDefinition)
-      const task = taskId ? resources[taskId]?.Properties : undefined
-      const cpu = count(task?.Cpu)
-      const memory = count(task?.Memory)
-      const desired = count(properties.DesiredCount) ?? 1
-      if (cpu === undefined || memory === undefined) return {reason: 'task CPU and memory not known offline'}
-      if (!context.regional) return {reason: `no price snapshot for ${context.book.region}`}
-      const vcpu = cpu / 1024
-      const gb = memory / 1024
-      const weights = strategy.map((entry) => ({provider: text(entry.CapacityProvider), weight: count(entry.Weight) ?? 0}))
-      const spotWeight = weights.filter((entry) => entry.provider === 'FARGATE_SPOT').reduce((sum, entry) => sum + entry.weight, 0)
-      const allWeight = weights.reduce((sum, entry) => sum + entry.weight, 0)
-      return {
-        items: [
-          item(context, {
-            description: `${desired} × Fargate task of ${vcpu} vCPU, ${gb} GB (desired count)`,
-            quantity: desired,
-            unit: 'hour',
-            unitPriceUsd: Math.round((vcpu * context.regional.fargate.vcpuHour + gb * context.regional.fargate.gbHour) * 1e6) / 1e6,
-            note: spotWeight > 0 ? `${spotWeight} of ${allWeight} weight on Fargate Spot, priced on-demand here (Spot costs up to 70% less)` : undefined,
-          }),
-        ],
-      }
-    }
-    case 'AWS::EC2::NatGateway':
-      return flat(context, (prices) => prices.natGatewayHour, {description: 'NAT gateway', quantity: 1, unit: 'hour', note: 'plus data processed per GB'})
-    case 'AWS::EC2::EIP':
-      return flat(context, (prices) => prices.publicIpv4Hour, {description: 'public IPv4 address', quantity: 1, unit: 'hour'})
-    case 'AWS::ElasticLoadBalancingV2::LoadBalancer': {
-      const kind = text(properties.Type) ?? 'application'
-      if (kind !== 'application') return {reason: `no price in the snapshot for ${kind} load balancers`}
-      const subnets = listLength(properties.Subnets) ?? listLength(properties.SubnetMappings)
-      const internetFacing = properties.Scheme === 'internet-facing'
-      const priced = flat(context, (prices) => prices.albHour, {
-        description: 'Application Load Balancer',
-        quantity: 1,
-        unit: 'hour',
-        note: internetFacing && subnets === undefined ? 'plus LCUs (usage-based) and a public IPv4 address per AZ (subnets not known offline)' : 'plus LCUs (usage-based)',
-      })
-      if (!('items' in priced) || !internetFacing || subnets === undefined) return priced
-      const addresses = flat(context, (prices) => prices.publicIpv4Hour, {description: `${subnets} public IPv4 addresses (one per subnet)`, quantity: subnets, unit: 'hour'})
-      return {items: [...priced.items, ...('items' in addresses ? addresses.items : [])]}
-    }
-    case 'AWS::EC2::Volume': {
-      const size = count(properties.Size)
-      if (size === undefined) return {reason: 'volume size not known offline'}
-      const volumeType = text(properties.VolumeType) ?? 'gp2'
-      const items = volumeItems(context, [{sizeGiB: size, volumeType}], 1)
-      return items.length > 0 ? {items} : {reason: `no price in the snapshot for ${volumeType} volumes`}
-    }
-    case 'AWS::EC2::VPCEndpoint': {
-      if ((text(properties.VpcEndpointType) ?? 'Gateway') !== 'Interface') return {reason: 'no charge (gateway endpoint)'}
-      const zones = listLength(properties.SubnetIds)
-      if (zones === undefined) return {reason: 'subnets not known offline'}
-      const service = text(properties.ServiceName)?.split('.').slice(3).join('.')
-      return flat(context, (prices) => prices.interfaceEndpointHour, {
-        description: `interface endpoint${service ? ` ${service}` : ''} in ${zones} AZ${zones === 1 ? '' : 's'}`,
-        quantity: zones,
-        unit: 'hour',
-        note: 'plus data processed per GB',
-      })
-    }
-    case 'AWS::EC2::TransitGatewayAttachment':
-      return flat(context, (prices) => prices.transitGatewayAttachmentHour, {description: 'Transit Gateway attachment', quantity: 1, unit: 'hour', note: 'plus data processed per GB'})
-    case 'AWS::KMS::Key':
-      return flat(context, (prices) => prices.kmsKeyMonth, {description: 'customer managed KMS key', quantity: 1, unit: 'month', note: 'plus requests'})
-    case 'AWS::SecretsManager::Secret':
-      return flat(context, (prices) => prices.secretMonth, {description: 'Secrets Manager secret', quantity: 1, unit: 'month', note: 'plus API calls'})
-    case 'AWS::WAFv2::WebACL': {
-      const rules = listLength(properties.Rules) ?? 0
-      const acl = flat(context, (prices) => prices.wafWebAclMonth, {description: 'WAF web ACL', quantity: 1, unit: 'month', note: 'plus requests'})
-      if (!('items' in acl) || rules === 0) return acl
-      const ruleItems = flat(context, (prices) => prices.wafRuleMonth, {description: `${rules} WAF rules`, quantity: rules, unit: 'month'})
-      return {items: [...acl.items, ...('items' in ruleItems ? ruleItems.items : [])]}
-    }
-    case 'AWS::CloudWatch::Alarm': {
-      // A metric-math alarm is billed per metric it reads.
-      const metrics = Array.isArray(properties.Metrics) ? properties.Metrics.filter((metric) => isRecord(metric) && metric.MetricStat !== undefined).length : 1
-      return flat(context, (prices) => prices.alarmMetricMonth, {description: `alarm over ${Math.max(1, metrics)} metric${metrics > 1 ? 's' : ''}`, quantity: Math.max(1, metrics), unit: 'month'})
-    }
-    case 'AWS::CloudWatch::Dashboard':
-      return flat(context, (prices) => prices.dashboardMonth, {description: 'CloudWatch dashboard', quantity: 1, unit: 'month', note: 'the first 3 dashboards of an account are free'})
-    default:
-      return {reason: NO_CHARGE[context.type] ?? 'usage-based'}
-  }
+  },
+  'AWS::EC2::NatGateway': (context) =>
+    flat(context, (prices) => prices.natGatewayHour, {description: 'NAT gateway', quantity: 1, unit: 'hour', note: 'plus data processed per GB'}),
+  'AWS::EC2::EIP': (context) =>
+    flat(context, (prices) => prices.publicIpv4Hour, {description: 'public IPv4 address', quantity: 1, unit: 'hour'}),
+  'AWS::ElasticLoadBalancingV2::LoadBalancer': (context, properties) => {
+    const kind = text(properties.Type) ?? 'application'
+    if (kind !== 'application') return {reason: `no price in the snapshot for ${kind} load balancers`}
+    const subnets = listLength(properties.Subnets) ?? listLength(properties.SubnetMappings)
+    const internetFacing = properties.Scheme === 'internet-facing'
+    const priced = flat(context, (prices) => prices.albHour, {
+      description: 'Application Load Balancer',
+      quantity: 1,
+      unit: 'hour',
+      note: internetFacing && subnets === undefined ? 'plus LCUs (usage-based) and a public IPv4 address per AZ (subnets not known offline)' : 'plus LCUs (usage-based)',
+    })
+    if (!('items' in priced) || !internetFacing || subnets === undefined) return priced
+    const addresses = flat(context, (prices) => prices.publicIpv4Hour, {description: `${subnets} public IPv4 addresses (one per subnet)`, quantity: subnets, unit: 'hour'})
+    return {items: [...priced.items, ...('items' in addresses ? addresses.items : [])]}
+  },
+  'AWS::EC2::Volume': (context, properties) => {
+    const size = count(properties.Size)
+    if (size === undefined) return {reason: 'volume size not known offline'}
+    const volumeType = text(properties.VolumeType) ?? 'gp2'
+    const items = volumeItems(context, [{sizeGiB: size, volumeType}], 1)
+    return items.length > 0 ? {items} : {reason: `no price in the snapshot for ${volumeType} volumes`}
+  },
+  'AWS::EC2::VPCEndpoint': (context, properties) => {
+    if ((text(properties.VpcEndpointType) ?? 'Gateway') !== 'Interface') return {reason: 'no charge (gateway endpoint)'}
+    const zones = listLength(properties.SubnetIds)
+    if (zones === undefined) return {reason: 'subnets not known offline'}
+    const service = text(properties.ServiceName)?.split('.').slice(3).join('.')
+    return flat(context, (prices) => prices.interfaceEndpointHour, {
+      description: `interface endpoint${service ? ` ${service}` : ''} in ${zones} AZ${zones === 1 ? '' : 's'}`,
+      quantity: zones,
+      unit: 'hour',
+      note: 'plus data processed per GB',
+    })
+  },
+  'AWS::EC2::TransitGatewayAttachment': (context) =>
+    flat(context, (prices) => prices.transitGatewayAttachmentHour, {description: 'Transit Gateway attachment', quantity: 1, unit: 'hour', note: 'plus data processed per GB'}),
+  'AWS::KMS::Key': (context) =>
+    flat(context, (prices) => prices.kmsKeyMonth, {description: 'customer managed KMS key', quantity: 1, unit: 'month', note: 'plus requests'}),
+  'AWS::SecretsManager::Secret': (context) =>
+    flat(context, (prices) => prices.secretMonth, {description: 'Secrets Manager secret', quantity: 1, unit: 'month', note: 'plus API calls'}),
+  'AWS::WAFv2::WebACL': (context, properties) => {
+    const rules = listLength(properties.Rules) ?? 0
+    const acl = flat(context, (prices) => prices.wafWebAclMonth, {description: 'WAF web ACL', quantity: 1, unit: 'month', note: 'plus requests'})
+    if (!('items' in acl) || rules === 0) return acl
+    const ruleItems = flat(context, (prices) => prices.wafRuleMonth, {description: `${rules} WAF rules`, quantity: rules, unit: 'month'})
+    return {items: [...acl.items, ...('items' in ruleItems ? ruleItems.items : [])]}
+  },
+  'AWS::CloudWatch::Alarm': (context, properties) => {
+    // A metric-math alarm is billed per metric it reads.
+    const metrics = Array.isArray(properties.Metrics) ? properties.Metrics.filter((metric) => isRecord(metric) && metric.MetricStat !== undefined).length : 1
+    return flat(context, (prices) => prices.alarmMetricMonth, {description: `alarm over ${Math.max(1, metrics)} metric${metrics > 1 ? 's' : ''}`, quantity: Math.max(1, metrics), unit: 'month'})
+  },
+  'AWS::CloudWatch::Dashboard': (context) =>
+    flat(context, (prices) => prices.dashboardMonth, {description: 'CloudWatch dashboard', quantity: 1, unit: 'month', note: 'the first 3 dashboards of an account are free'}),
+} satisfies Record<string, PriceRule>
+
+/** Resource types the estimate prices by the hour or the month. */
+export const PRICED_TYPES = Object.keys(PRICE_RULES) as Array<keyof typeof PRICE_RULES>
+
+function priceResource(context: PricingContext, properties: Record<string, unknown>): Priced | Promise<Priced> {
+  const rule: PriceRule | undefined = Object.hasOwn(PRICE_RULES, context.type) ? PRICE_RULES[context.type as keyof typeof PRICE_RULES] : undefined
+  return rule ? rule(context, properties) : {reason: UNPRICED_TYPES[context.type] ?? USAGE_BASED}
 }
 
 export async function estimateStack(plan: EnvironmentPlan, job: StackJob, envBook: PriceBook): Promise<StackEstimate> {

@@ -1,4 +1,4 @@
-import type {Clock} from '../deploy/clock.js'
+import type {Clock} from '../clock.js'
 import type {CostBucket, CostExplorerApi, CostUsageQuery, ForecastQuery, ForecastResult} from './api.js'
 import type {CostAsker, ResponseCache} from './cache.js'
 

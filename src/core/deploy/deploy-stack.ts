@@ -4,7 +4,7 @@ import {classifyChangeSet, type ClassifiedChangeSet} from '../changeset/classify
 import {isStateful} from '../changeset/stateful.js'
 import {parseTemplate, type Template} from '../template/parse.js'
 import type {ArtifactStore, ChangeSetDescription, StackApi, StackDescription} from './api.js'
-import {Backoff, InterruptedError, interruptible, type Clock} from './clock.js'
+import {Backoff, InterruptedError, interruptible, type Clock} from '../clock.js'
 import type {DeployReporter, RootCause, StackOutcome, StackPhase} from './events.js'
 import {eventBoundary, rootCauseOf, waitForStack, type EventBoundary, type WaitResult} from './monitor.js'
 import {DEPLOYED_STATES, MANUAL_STATES, RECREATE_STATES, isInProgress, isNoChangeReason} from './stack-status.js'

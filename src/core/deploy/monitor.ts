@@ -1,5 +1,5 @@
 import type {StackApi, StackDescription} from './api.js'
-import {Backoff, InterruptedError, interruptible, type Clock} from './clock.js'
+import {Backoff, InterruptedError, interruptible, type Clock} from '../clock.js'
 import type {DeployReporter, RootCause, StackEvent} from './events.js'
 import {isInProgress} from './stack-status.js'
 

@@ -1,7 +1,7 @@
 import type {AuditSink} from '../audit/audit-log.js'
 import {isStateful} from '../changeset/stateful.js'
 import type {StackApi, StackDescription} from '../deploy/api.js'
-import {InterruptedError, type Clock} from '../deploy/clock.js'
+import {InterruptedError, type Clock} from '../clock.js'
 import type {DeployReporter, RootCause, StackOutcome} from '../deploy/events.js'
 import {eventBoundary, rootCauseOf, waitForStack} from '../deploy/monitor.js'
 import type {GlobalCluster} from '../dr/api.js'

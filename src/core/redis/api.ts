@@ -37,17 +37,6 @@ export interface RedisConnector {
   connect(endpoint: RedisEndpoint): Promise<RedisConnection>
 }
 
-/** Clock and waits, so the domain's polling loops run on fake time in tests when needed. */
-export interface RedisClock {
-  now(): number
-  sleep(ms: number): Promise<void>
-}
-
-export const realRedisClock: RedisClock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((done) => setTimeout(done, ms)),
-}
-
 export const addressOf = (endpoint: RedisEndpoint): string => `${endpoint.host}:${endpoint.port}`
 
 /** `host:port` as the user or a stack output writes it; `what` names the flag or output in the error. */

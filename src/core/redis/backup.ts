@@ -1,5 +1,6 @@
+import {pollUntil, systemClock, type Clock} from '../clock.js'
 import {FintechError} from '../errors.js'
-import {parseInfo, realRedisClock, type RedisClock, type RedisConnector} from './api.js'
+import {parseInfo, type RedisConnector} from './api.js'
 import type {RedisStatus} from './status.js'
 import {withConnection} from './status.js'
 
@@ -16,7 +17,7 @@ export function pickBackupReplica(status: RedisStatus): string {
 }
 
 /** BGSAVE on the node and wait until that save (not an older one) has finished well. */
-export async function bgsave(connector: RedisConnector, address: string, timeoutMs: number, clock: RedisClock = realRedisClock): Promise<{savedAt: string}> {
+export async function bgsave(connector: RedisConnector, address: string, timeoutMs: number, clock: Clock = systemClock): Promise<{savedAt: string}> {
   const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))]
   return withConnection(connector, {host, port}, async (node) => {
     const before = Number(await node.call('LASTSAVE'))
@@ -24,16 +25,13 @@ export async function bgsave(connector: RedisConnector, address: string, timeout
       // Already saving (the hourly timer): wait for that save instead.
       if (!/already in progress/i.test((error as Error).message)) throw error
     })
-    const deadline = clock.now() + timeoutMs
-    for (;;) {
+    return pollUntil({clock, timeoutMs, intervalMs: 200, timedOut: () => new FintechError(`BGSAVE on ${address} did not finish within ${timeoutMs / 1000} s; nothing was uploaded`)}, async () => {
       const info = parseInfo(String(await node.call('INFO', 'persistence')))
-      if (info.rdb_bgsave_in_progress === '0' && Number(info.rdb_last_save_time) > before) {
-        if (info.rdb_last_bgsave_status !== 'ok') throw new FintechError(`BGSAVE on ${address} failed (rdb_last_bgsave_status ${info.rdb_last_bgsave_status}); nothing was uploaded`)
-        return {savedAt: new Date(Number(info.rdb_last_save_time) * 1000).toISOString()}
-      }
-      if (clock.now() > deadline) throw new FintechError(`BGSAVE on ${address} did not finish within ${timeoutMs / 1000} s; nothing was uploaded`)
-      await clock.sleep(200)
-    }
+      const thisSaveDone = info.rdb_bgsave_in_progress === '0' && Number(info.rdb_last_save_time) > before
+      if (!thisSaveDone) return undefined
+      if (info.rdb_last_bgsave_status !== 'ok') throw new FintechError(`BGSAVE on ${address} failed (rdb_last_bgsave_status ${info.rdb_last_bgsave_status}); nothing was uploaded`)
+      return {savedAt: new Date(Number(info.rdb_last_save_time) * 1000).toISOString()}
+    })
   })
 }
 

@@ -1,6 +1,6 @@
-import {InterruptedError} from '../deploy/clock.js'
+import {InterruptedError, pollUntil, systemClock, type Clock} from '../clock.js'
 import {ExitCode, FintechError} from '../errors.js'
-import {pairs, parseEndpoint, parseInfo, realRedisClock, type RedisClock, type RedisConnection, type RedisConnector, type RedisEndpoint} from './api.js'
+import {pairs, parseEndpoint, parseInfo, type RedisConnection, type RedisConnector, type RedisEndpoint} from './api.js'
 import {giveBackPriorities, waitUntilSentinelsSeePriorities, type HeldReplica} from './priority.js'
 import {readRedisStatus, type HealthLimits, type RedisStatus, DEFAULT_LIMITS} from './status.js'
 
@@ -117,14 +117,52 @@ export async function runFailover(
   masterName: string,
   options: FailoverOptions = DEFAULT_FAILOVER,
   progress: (event: FailoverEvent) => void = () => undefined,
-  clock: RedisClock = realRedisClock,
+  clock: Clock = systemClock,
 ): Promise<FailoverResult> {
-  const started = clock.now()
-  const {signal} = options
+  const context: FailoverContext = {connector, sentinels, masterName, options, progress, clock, started: clock.now().getTime()}
   const preChecks: FailoverResult['preChecks'] = []
-  const check = (name: string, ok: boolean, detail: string) => preChecks.push({check: name, ok, detail})
+  const initial = await readRedisStatus(connector, sentinels, masterName, options.limits)
+  const primary = checkBeforeAnyChange(initial, preChecks)
+  const result: FailoverResult = {masterName, dryRun: options.dryRun, oldPrimary: primary, candidates: [], excluded: [], syncWaitMs: 0, totalMs: 0, preChecks}
+  // Until something changes, Ctrl-C is noticed between status reads; from the first change on, a listener reports it at once.
+  const status = await waitForReplicasInSync(context, initial, primary, result)
+  if (!status) return stopBeforeAnyChange(context, result)
+  chooseCandidates(status, primary, options, result)
+  if (options.dryRun) return finished(context, result)
+  if (options.signal?.aborted) return stopBeforeAnyChange(context, result)
+  const leader = status.sentinels.find((sentinel) => sentinel.reachable)!
+  return new FailoverRun(context, result, primary, leader.address).run()
+}
 
-  let status = await readRedisStatus(connector, sentinels, masterName, options.limits)
+/** What every step of a failover works with. */
+interface FailoverContext {
+  connector: RedisConnector
+  sentinels: RedisEndpoint[]
+  masterName: string
+  options: FailoverOptions
+  progress: (event: FailoverEvent) => void
+  clock: Clock
+  started: number
+}
+
+function finished(context: FailoverContext, result: FailoverResult): FailoverResult {
+  result.totalMs = context.clock.now().getTime() - context.started
+  return result
+}
+
+function unwound(context: FailoverContext, result: FailoverResult): FailoverResult {
+  result.interrupted = {outcome: 'unwound', skipped: []}
+  return finished(context, result)
+}
+
+function stopBeforeAnyChange(context: FailoverContext, result: FailoverResult): FailoverResult {
+  context.progress({kind: 'interrupted', then: 'unwind'})
+  return unwound(context, result)
+}
+
+/** The pre-checks, recorded in `preChecks`; returns the primary's address, or throws when one failed. */
+function checkBeforeAnyChange(status: RedisStatus, preChecks: FailoverResult['preChecks']): string {
+  const check = (name: string, ok: boolean, detail: string) => preChecks.push({check: name, ok, detail})
   const allAnswer = status.sentinels.every((sentinel) => sentinel.reachable)
   check('sentinels agree', status.sentinelsAgree && allAnswer, status.sentinels.map((sentinel) => `${sentinel.address}: ${sentinel.reachable ? sentinel.master : 'no answer'}`).join(', '))
   const quorumOk = status.sentinels.filter((sentinel) => sentinel.reachable).every((sentinel) => sentinel.quorum?.ok)
@@ -138,174 +176,257 @@ export async function runFailover(
   if (failed.length > 0 || !primary) {
     throw new FailoverError(`pre-checks failed, nothing was changed: ${failed.map((entry) => `${entry.check} (${entry.detail})`).join('; ')}`, inProgress ? 'wait for the running failover to finish' : 'see fintech redis status')
   }
+  return primary.address
+}
 
-  // Replicas resyncing (e.g. the old primary right after the last failover) get time to catch up.
-  const result: FailoverResult = {masterName, dryRun: options.dryRun, oldPrimary: primary.address, candidates: [], excluded: [], syncWaitMs: 0, totalMs: 0, preChecks}
-  const unwound = () => {
-    result.interrupted = {outcome: 'unwound', skipped: []}
-    result.totalMs = clock.now() - started
-    return result
+const laggingReplicas = (status: RedisStatus, primary: string, limits: HealthLimits) => status.replicas.filter((replica) => !inSync(replica, primary, limits))
+
+/**
+ * Replicas resyncing (e.g. the old primary right after the last failover) get up to
+ * syncTimeoutMs to catch up; those still lagging then are excluded, not waited for. Returns the
+ * last status read, or undefined on Ctrl-C.
+ */
+async function waitForReplicasInSync(context: FailoverContext, initial: RedisStatus, primary: string, result: FailoverResult): Promise<RedisStatus | undefined> {
+  const {connector, sentinels, masterName, options, clock} = context
+  let status = initial
+  if (laggingReplicas(status, primary, options.limits).length === 0 || options.dryRun) return status
+  context.progress({kind: 'waiting-for-sync', replicas: laggingReplicas(status, primary, options.limits).map((replica) => replica.address)})
+  const waitStart = clock.now().getTime()
+  while (laggingReplicas(status, primary, options.limits).length > 0 && clock.now().getTime() - waitStart < options.syncTimeoutMs) {
+    if (options.signal?.aborted) return undefined
+    await clock.sleep(200)
+    status = await readRedisStatus(connector, sentinels, masterName, options.limits)
+    if (status.primary?.address !== primary) throw new FailoverError(`the primary changed from ${primary} to ${status.primary?.address} while waiting: someone else failed over`)
   }
-  // Until something changes, Ctrl-C is noticed between status reads; from the first change on, a listener reports it at once.
-  const stopBeforeAnyChange = () => {
-    progress({kind: 'interrupted', then: 'unwind'})
-    return unwound()
-  }
-  const lagging = () => status.replicas.filter((replica) => !inSync(replica, primary.address, options.limits))
-  if (lagging().length > 0 && !options.dryRun) {
-    progress({kind: 'waiting-for-sync', replicas: lagging().map((replica) => replica.address)})
-    const waitStart = clock.now()
-    while (lagging().length > 0 && clock.now() - waitStart < options.syncTimeoutMs) {
-      if (signal?.aborted) return stopBeforeAnyChange()
-      await clock.sleep(200)
-      status = await readRedisStatus(connector, sentinels, masterName, options.limits)
-      if (status.primary?.address !== primary.address) throw new FailoverError(`the primary changed from ${primary.address} to ${status.primary?.address} while waiting: someone else failed over`)
-    }
-    result.syncWaitMs = clock.now() - waitStart
-  }
-  const candidates = status.replicas.filter((replica) => inSync(replica, primary.address, options.limits)).map((replica) => replica.address)
-  const excluded = lagging().map((replica) => ({
+  result.syncWaitMs = clock.now().getTime() - waitStart
+  return status
+}
+
+/** The replicas Sentinel may promote (in sync) and the ones kept out of its election, into `result`; throws when there is no candidate. */
+function chooseCandidates(status: RedisStatus, primary: string, options: FailoverOptions, result: FailoverResult): void {
+  const candidates = status.replicas.filter((replica) => inSync(replica, primary, options.limits)).map((replica) => replica.address)
+  const excluded = laggingReplicas(status, primary, options.limits).map((replica) => ({
     replica: replica.address,
     why: !replica.reachable ? 'does not answer' : replica.priority === 0 ? 'replica-priority 0' : replica.link !== 'up' ? 'link down' : `lags ${replica.lagBytes} bytes, ${replica.lagSeconds} s`,
   }))
-  check('a replica in sync', candidates.length > 0, candidates.length > 0 ? candidates.join(', ') : 'none: every replica is down, lagging or has replica-priority 0')
+  result.preChecks.push({check: 'a replica in sync', ok: candidates.length > 0, detail: candidates.length > 0 ? candidates.join(', ') : 'none: every replica is down, lagging or has replica-priority 0'})
   result.candidates = candidates
   result.excluded = excluded
   if (candidates.length === 0) {
-    throw new FailoverError(`no replica is in sync with ${primary.address}${options.dryRun ? '' : ` after ${Math.round(result.syncWaitMs / 1000)} s`}: NOGOODSLAVE — nothing was changed`, 'bring a replica back in sync (fintech redis status shows each link and lag)')
+    throw new FailoverError(`no replica is in sync with ${primary}${options.dryRun ? '' : ` after ${Math.round(result.syncWaitMs / 1000)} s`}: NOGOODSLAVE — nothing was changed`, 'bring a replica back in sync (fintech redis status shows each link and lag)')
   }
-  if (options.dryRun) {
-    result.totalMs = clock.now() - started
-    return result
-  }
-  if (signal?.aborted) return stopBeforeAnyChange()
+}
 
-  const leader = status.sentinels.find((sentinel) => sentinel.reachable)!
-  const held: HeldReplica[] = []
-  const open: RedisConnection[] = []
-  const connect = async (address: string) => {
-    const connection = await connector.connect(endpointOf(address))
-    open.push(connection)
+/** The changing part of a failover, one step a method; wrapUp releases what the steps took on every way out. */
+class FailoverRun {
+  private readonly held: HeldReplica[] = []
+  private readonly open: RedisConnection[] = []
+  private oldPrimary: RedisConnection | undefined
+  private pausedAt: number | undefined
+  // Until SENTINEL FAILOVER is sent, Ctrl-C unwinds; once sent, Sentinel cannot take it back.
+  private phase: Extract<FailoverEvent, {kind: 'interrupted'}>['then'] = 'unwind'
+
+  constructor(
+    private readonly context: FailoverContext,
+    private readonly result: FailoverResult,
+    private readonly primary: string,
+    private readonly leader: string,
+  ) {}
+
+  async run(): Promise<FailoverResult> {
+    const {signal} = this.context.options
+    const onInterrupt = () => this.context.progress({kind: 'interrupted', then: this.phase})
+    signal?.addEventListener('abort', onInterrupt, {once: true})
+    let failure: unknown
+    try {
+      await this.excludeLaggingReplicas()
+      const {candidates, sentinel} = await this.pauseWrites()
+      await this.waitForCandidatesToCatchUp(candidates)
+      const sentAt = await this.sendFailover(sentinel)
+      const promoted = await this.waitForPromotion(sentAt)
+      await this.releaseWrites(promoted)
+      await this.verify(promoted)
+    } catch (error) {
+      failure = error
+    }
+    signal?.removeEventListener('abort', onInterrupt)
+    return this.wrapUp(failure)
+  }
+
+  private readonly unwindIfInterrupted = () => {
+    if (this.phase === 'unwind' && this.context.options.signal?.aborted) throw new InterruptedError()
+  }
+
+  private async connect(address: string): Promise<RedisConnection> {
+    const connection = await this.context.connector.connect(endpointOf(address))
+    this.open.push(connection)
     return connection
   }
-  let oldPrimary: RedisConnection | undefined
-  let pausedAt: number | undefined
-  // Until SENTINEL FAILOVER is sent, Ctrl-C unwinds; once sent, Sentinel cannot take it back.
-  let phase: Extract<FailoverEvent, {kind: 'interrupted'}>['then'] = 'unwind'
-  const unwindIfInterrupted = () => {
-    if (phase === 'unwind' && signal?.aborted) throw new InterruptedError()
-  }
-  const onInterrupt = () => progress({kind: 'interrupted', then: phase})
-  signal?.addEventListener('abort', onInterrupt, {once: true})
-  let failure: unknown
-  try {
+
+  /** replica-priority 0 on the replicas not in sync, until the Sentinel we ask sees it. */
+  private async excludeLaggingReplicas(): Promise<void> {
+    const {progress, clock, options, masterName} = this.context
+    const {excluded} = this.result
     for (const {replica, why} of excluded) {
-      unwindIfInterrupted()
+      this.unwindIfInterrupted()
       progress({kind: 'excluded', replica, why})
-      const node = await connect(replica).catch(() => undefined)
+      const node = await this.connect(replica).catch(() => undefined)
       if (!node) continue
       const priority = pairs(await node.call('CONFIG', 'GET', 'replica-priority'))['replica-priority'] ?? '100'
       if (priority === '0') continue
       await node.call('CONFIG', 'SET', 'replica-priority', '0')
-      held.push({replica, priority})
+      this.held.push({replica, priority})
     }
+    if (excluded.length === 0) return
     // Sentinel reads replica-priority from INFO every 10 s: wait until the one we ask has seen it.
-    if (excluded.length > 0) {
-      const sentinel = await connect(leader.address)
-      await waitUntil(clock, options.promoteTimeoutMs, `Sentinel ${leader.address} to see the excluded replicas out of the election`, async () => {
-        const known = ((await sentinel.call('SENTINEL', 'REPLICAS', masterName)) as unknown[]).map(pairs)
-        const allOut = excluded.every(({replica}) => {
-          const entry = known.find((candidate) => `${candidate.ip}:${candidate.port}` === replica)
-          return !entry || entry['slave-priority'] === '0' || /s_down|disconnected/.test(entry.flags ?? '')
-        })
-        return allOut ? true : undefined
-      }, unwindIfInterrupted)
-    }
+    const sentinel = await this.connect(this.leader)
+    await waitUntil(clock, options.promoteTimeoutMs, `Sentinel ${this.leader} to see the excluded replicas out of the election`, async () => {
+      const known = ((await sentinel.call('SENTINEL', 'REPLICAS', masterName)) as unknown[]).map(pairs)
+      const allOut = excluded.every(({replica}) => {
+        const entry = known.find((candidate) => `${candidate.ip}:${candidate.port}` === replica)
+        return !entry || entry['slave-priority'] === '0' || /s_down|disconnected/.test(entry.flags ?? '')
+      })
+      return allOut ? true : undefined
+    }, this.unwindIfInterrupted)
+  }
 
-    oldPrimary = await connect(primary.address)
-    const nodes = await Promise.all(candidates.map(async (address) => ({address, connection: await connect(address)})))
-    const sentinel = await connect(leader.address)
-    unwindIfInterrupted()
+  /** Connects to everyone the next steps need first, so that writes are paused as briefly as can be. */
+  private async pauseWrites(): Promise<{candidates: RedisConnection[]; sentinel: RedisConnection}> {
+    const {options, clock, progress} = this.context
+    const oldPrimary = await this.connect(this.primary)
+    this.oldPrimary = oldPrimary
+    const candidates = await Promise.all(this.result.candidates.map((address) => this.connect(address)))
+    const sentinel = await this.connect(this.leader)
+    this.unwindIfInterrupted()
     await oldPrimary.call('CLIENT', 'PAUSE', options.pauseBudgetMs, 'WRITE')
-    pausedAt = clock.now()
-    progress({kind: 'paused', primary: primary.address})
+    this.pausedAt = clock.now().getTime()
+    progress({kind: 'paused', primary: this.primary})
+    return {candidates, sentinel}
+  }
 
+  private async waitForCandidatesToCatchUp(candidates: RedisConnection[]): Promise<void> {
+    const {options, clock, progress} = this.context
+    const oldPrimary = this.oldPrimary!
     const target = await waitUntil(clock, Math.min(CATCH_UP_LIMIT_MS, options.pauseBudgetMs / 2), 'every candidate replica to reach the primary\'s offset', async () => {
-      const offset = Number(parseInfo(String(await oldPrimary!.call('INFO', 'replication'))).master_repl_offset)
-      for (const {connection} of nodes) {
+      const offset = Number(parseInfo(String(await oldPrimary.call('INFO', 'replication'))).master_repl_offset)
+      for (const connection of candidates) {
         const info = parseInfo(String(await connection.call('INFO', 'replication')))
         if (info.master_link_status !== 'up' || Number(info.slave_repl_offset) < offset) return undefined
       }
       return {offset}
-    }, unwindIfInterrupted)
+    }, this.unwindIfInterrupted)
     progress({kind: 'caught-up', offset: target.offset})
+  }
 
-    unwindIfInterrupted()
-    phase = 'finish'
-    const sentAt = clock.now()
+  /** The point of no return; resolves with when it was sent. */
+  private async sendFailover(sentinel: RedisConnection): Promise<number> {
+    const {clock, masterName, progress} = this.context
+    this.unwindIfInterrupted()
+    this.phase = 'finish'
+    const sentAt = clock.now().getTime()
     await sentinel.call('SENTINEL', 'FAILOVER', masterName).catch((error: unknown) => {
       throw explainSentinelError(error)
     })
-    progress({kind: 'failover-sent', sentinel: leader.address})
+    progress({kind: 'failover-sent', sentinel: this.leader})
+    return sentAt
+  }
 
-    let pauseRenewedAt = pausedAt
+  /** Until every Sentinel names the same new primary and it answers ROLE master; resolves with its address. */
+  private async waitForPromotion(sentAt: number): Promise<string> {
+    const {options, clock, progress} = this.context
+    const oldPrimary = this.oldPrimary!
+    let pauseRenewedAt = this.pausedAt!
     const promoted = await waitUntil(clock, options.promoteTimeoutMs, 'the Sentinels to agree on a new primary', async () => {
       // CLIENT PAUSE ends by itself after the budget (so a dead CLI cannot leave writes paused);
       // a promotion that takes longer must not let the old primary acknowledge writes it then loses.
-      if (clock.now() - pauseRenewedAt >= options.pauseBudgetMs / 2) {
-        await oldPrimary!.call('CLIENT', 'PAUSE', options.pauseBudgetMs, 'WRITE').catch(() => undefined)
-        pauseRenewedAt = clock.now()
+      if (clock.now().getTime() - pauseRenewedAt >= options.pauseBudgetMs / 2) {
+        await oldPrimary.call('CLIENT', 'PAUSE', options.pauseBudgetMs, 'WRITE').catch(() => undefined)
+        pauseRenewedAt = clock.now().getTime()
       }
-      const named = new Set<string>()
-      for (const endpoint of sentinels) {
-        const answer = await connector.connect(endpoint).then(
-          async (connection) => {
-            try {
-              return (await connection.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as [string, string]
-            } finally {
-              connection.close()
-            }
-          },
-          () => undefined,
-        )
-        if (answer) named.add(`${answer[0]}:${answer[1]}`)
-      }
+      const named = await this.primariesTheSentinelsName()
       const [only] = named
-      if (named.size !== 1 || only === primary.address) return undefined
-      const node = await connect(only!)
+      if (named.size !== 1 || only === this.primary) return undefined
+      const node = await this.connect(only!)
       const role = ((await node.call('ROLE')) as unknown[])[0]
       return role === 'master' ? only : undefined
     })
-    result.promotionMs = clock.now() - sentAt
-    result.newPrimary = promoted
+    this.result.promotionMs = clock.now().getTime() - sentAt
+    this.result.newPrimary = promoted
     progress({kind: 'promoted', primary: promoted})
-    if (!candidates.includes(promoted)) throw new FailoverError(`Sentinel promoted ${promoted}, which was not a checked candidate (${candidates.join(', ')})`)
+    if (!this.result.candidates.includes(promoted)) throw new FailoverError(`Sentinel promoted ${promoted}, which was not a checked candidate (${this.result.candidates.join(', ')})`)
+    return promoted
+  }
 
-    // What Sentinel does to the old primary a few seconds later; done now so writes resume sooner.
+  /** The primaries the Sentinels that answer name, one entry once they agree. */
+  private async primariesTheSentinelsName(): Promise<Set<string>> {
+    const {connector, sentinels, masterName} = this.context
+    const named = new Set<string>()
+    for (const endpoint of sentinels) {
+      const answer = await connector.connect(endpoint).then(
+        async (connection) => {
+          try {
+            return (await connection.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as [string, string]
+          } finally {
+            connection.close()
+          }
+        },
+        () => undefined,
+      )
+      if (answer) named.add(`${answer[0]}:${answer[1]}`)
+    }
+    return named
+  }
+
+  /** What Sentinel does to the old primary a few seconds later; done now so writes resume sooner. */
+  private async releaseWrites(promoted: string): Promise<void> {
+    const {clock, progress} = this.context
+    const oldPrimary = this.oldPrimary!
     const {host, port} = endpointOf(promoted)
     await oldPrimary.call('REPLICAOF', host, port)
     await oldPrimary.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes')
     await oldPrimary.call('CLIENT', 'UNPAUSE')
-    result.writePauseMs = clock.now() - pausedAt
-    pausedAt = undefined
-    phase = 'skip-checks'
-    progress({kind: 'unpaused', pausedMs: result.writePauseMs})
+    this.result.writePauseMs = clock.now().getTime() - this.pausedAt!
+    this.pausedAt = undefined
+    this.phase = 'skip-checks'
+    progress({kind: 'unpaused', pausedMs: this.result.writePauseMs})
     // Only for a restart of the node: Sentinel rewrites it too once it has reconfigured it.
     await oldPrimary.call('CONFIG', 'REWRITE').catch(() => undefined)
+  }
 
-    // No client waits on these; after Ctrl-C they are skipped, and named.
-    const newPrimary = await connect(promoted)
+  /** The checks after the pause. No client waits on these; after Ctrl-C they are skipped, and named. */
+  private async verify(promoted: string): Promise<void> {
+    const {signal} = this.context.options
+    const skipped: string[] = []
+    for (const [what, wait] of await this.checksAfterThePause(promoted)) {
+      if (signal?.aborted) {
+        skipped.push(what)
+        continue
+      }
+      await wait().catch((error: unknown) => {
+        if (!(error instanceof InterruptedError)) throw error
+        skipped.push(what)
+      })
+    }
+    if (signal?.aborted) this.result.interrupted = {outcome: 'finished', skipped}
+  }
+
+  /** Each check named as the report names it when skipped. */
+  private async checksAfterThePause(promoted: string): Promise<Array<[string, () => Promise<unknown>]>> {
+    const {connector, sentinels, masterName, options, clock} = this.context
+    const {signal} = options
+    const oldPrimary = this.oldPrimary!
+    const newPrimary = await this.connect(promoted)
     const stopWaiting = () => {
       if (signal?.aborted) throw new InterruptedError()
     }
     const poll = <T>(what: string, probe: () => Promise<T | undefined>): [string, () => Promise<unknown>] => [what, () => waitUntil(clock, options.promoteTimeoutMs, what, probe, stopWaiting)]
     const checks = [
       poll(`the new primary ${promoted} to accept a write`, async () => {
-        const answer = await newPrimary.call('SET', 'fintech:failover:probe', new Date(clock.now()).toISOString(), 'PX', 60_000).catch(() => undefined)
+        const answer = await newPrimary.call('SET', 'fintech:failover:probe', clock.now().toISOString(), 'PX', 60_000).catch(() => undefined)
         return answer === 'OK'
       }),
-      poll(`the old primary ${primary.address} to resync as a replica of ${promoted}`, async () => {
-        const info = parseInfo(String(await oldPrimary!.call('INFO', 'replication')))
+      poll(`the old primary ${this.primary} to resync as a replica of ${promoted}`, async () => {
+        const info = parseInfo(String(await oldPrimary.call('INFO', 'replication')))
         return info.role === 'slave' && `${info.master_host}:${info.master_port}` === promoted && info.master_link_status === 'up' ? true : undefined
       }),
       // Until every Sentinel has closed the failover, the next one gets INPROG.
@@ -323,73 +444,59 @@ export async function runFailover(
       }),
     ]
     // Until every Sentinel has read the priorities back, a failover right after could find no replica to promote.
-    if (held.length > 0) {
-      checks.push([`every Sentinel to report ${held.map(({replica}) => replica).join(', ')} with its replica-priority back`, async () => {
-        const released = held.splice(0)
+    if (this.held.length > 0) {
+      checks.push([`every Sentinel to report ${this.held.map(({replica}) => replica).join(', ')} with its replica-priority back`, async () => {
+        const released = this.held.splice(0)
         const refused = await giveBackPriorities(connector, released)
-        if (refused.length > 0) throw new FintechError(`the failover finished (${primary.address} -> ${promoted}), but ${refused.join('; ')}`, ExitCode.partial)
+        if (refused.length > 0) throw new FintechError(`the failover finished (${this.primary} -> ${promoted}), but ${refused.join('; ')}`, ExitCode.partial)
         await waitUntilSentinelsSeePriorities(connector, sentinels, masterName, released, clock, options.promoteTimeoutMs, signal)
       }])
     }
-    const skipped: string[] = []
-    for (const [what, wait] of checks) {
-      if (signal?.aborted) {
-        skipped.push(what)
-        continue
-      }
-      await wait().catch((error: unknown) => {
-        if (!(error instanceof InterruptedError)) throw error
-        skipped.push(what)
-      })
+    return checks
+  }
+
+  /** Every way out: writes released, priorities given back, connections closed; what could not be is an error. */
+  private async wrapUp(failure: unknown): Promise<FailoverResult> {
+    const {connector, options, clock, progress} = this.context
+    const {result} = this
+    const problems: string[] = []
+    if (this.pausedAt !== undefined && this.oldPrimary) {
+      const since = this.pausedAt
+      await this.oldPrimary.call('CLIENT', 'UNPAUSE').then(
+        () => {
+          result.writePauseMs = clock.now().getTime() - since
+          progress({kind: 'released', primary: this.primary, pausedMs: result.writePauseMs})
+        },
+        (error: unknown) => problems.push(`writes on ${this.primary} stay paused until the CLIENT PAUSE timeout (${Math.round(options.pauseBudgetMs / 1000)} s at most): CLIENT UNPAUSE failed: ${(error as Error).message}`),
+      )
     }
-    if (signal?.aborted) result.interrupted = {outcome: 'finished', skipped}
-  } catch (error) {
-    failure = error
-  }
-  signal?.removeEventListener('abort', onInterrupt)
+    problems.push(...(await giveBackPriorities(connector, this.held)))
+    for (const connection of this.open) connection.close()
 
-  // Every way out: writes released, priorities given back; what could not be is an error.
-  const problems: string[] = []
-  if (pausedAt !== undefined && oldPrimary) {
-    const since = pausedAt
-    await oldPrimary.call('CLIENT', 'UNPAUSE').then(
-      () => {
-        result.writePauseMs = clock.now() - since
-        progress({kind: 'released', primary: primary.address, pausedMs: result.writePauseMs})
-      },
-      (error: unknown) => problems.push(`writes on ${primary.address} stay paused until the CLIENT PAUSE timeout (${Math.round(options.pauseBudgetMs / 1000)} s at most): CLIENT UNPAUSE failed: ${(error as Error).message}`),
-    )
+    const unwinding = failure instanceof InterruptedError
+    if (problems.length > 0) {
+      const but = problems.join('; and ')
+      if (unwinding) throw new FailoverError(`interrupted before SENTINEL FAILOVER and unwound, but ${but}`)
+      if (failure) throw new FintechError(`${(failure as Error).message}; and ${but}`, (failure as Partial<FintechError>).exitCode ?? ExitCode.failed, (failure as Partial<FintechError>).hint)
+      throw new FintechError(`the failover finished (${this.primary} -> ${result.newPrimary}), but ${but}`, ExitCode.partial)
+    }
+    if (unwinding) return unwound(this.context, result)
+    if (failure) throw failure
+    return finished(this.context, result)
   }
-  problems.push(...(await giveBackPriorities(connector, held)))
-  for (const connection of open) connection.close()
-
-  const unwinding = failure instanceof InterruptedError
-  if (problems.length > 0) {
-    const but = problems.join('; and ')
-    if (unwinding) throw new FailoverError(`interrupted before SENTINEL FAILOVER and unwound, but ${but}`)
-    if (failure) throw new FintechError(`${(failure as Error).message}; and ${but}`, (failure as Partial<FintechError>).exitCode ?? ExitCode.failed, (failure as Partial<FintechError>).hint)
-    throw new FintechError(`the failover finished (${primary.address} -> ${result.newPrimary}), but ${but}`, ExitCode.partial)
-  }
-  if (unwinding) return unwound()
-  if (failure) throw failure
-  result.totalMs = clock.now() - started
-  return result
 }
 
-/** Polls `probe` until it returns something other than undefined; `stop` may throw to end the wait early (Ctrl-C). */
-async function waitUntil<T>(clock: RedisClock, timeoutMs: number, what: string, probe: () => Promise<T | undefined>, stop: () => void = () => undefined): Promise<Exclude<T, false>> {
-  const deadline = clock.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    stop()
-    try {
-      const value = await probe()
-      if (value !== undefined && value !== false) return value as Exclude<T, false>
-    } catch (error) {
-      if (error instanceof FailoverError) throw error
-      last = error
-    }
-    if (clock.now() > deadline) throw new FailoverError(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`)
-    await clock.sleep(20)
-  }
+/** Polls `probe` until it returns something other than undefined or false; `stop` may throw to end the wait early (Ctrl-C). */
+function waitUntil<T>(clock: Clock, timeoutMs: number, what: string, probe: () => Promise<T | undefined>, stop: () => void = () => undefined): Promise<Exclude<T, false>> {
+  return pollUntil<Exclude<T, false>>({
+    clock,
+    timeoutMs,
+    intervalMs: 20,
+    stop,
+    retryOn: (error) => !(error instanceof FailoverError),
+    timedOut: (lastError) => new FailoverError(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`),
+  }, async () => {
+    const answer = await probe()
+    return answer === false ? undefined : (answer as Exclude<T, false> | undefined)
+  })
 }

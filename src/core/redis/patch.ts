@@ -1,6 +1,6 @@
-import {InterruptedError, interruptible} from '../deploy/clock.js'
+import {InterruptedError, interruptible, pollUntil, systemClock, type Clock} from '../clock.js'
 import {ExitCode, FintechError} from '../errors.js'
-import {realRedisClock, type RedisClock, type RedisConnector, type RedisEndpoint} from './api.js'
+import {type RedisConnector, type RedisEndpoint} from './api.js'
 import {DEFAULT_FAILOVER, runFailover, type FailoverEvent, type FailoverOptions, type FailoverResult} from './failover.js'
 import {readRedisStatus, type HealthLimits, type RedisStatus} from './status.js'
 
@@ -140,9 +140,9 @@ export async function runPatch(
   plan: PatchPlan,
   options: PatchOptions = DEFAULT_PATCH,
   progress: (event: PatchEvent) => void = () => undefined,
-  clock: RedisClock = realRedisClock,
+  clock: Clock = systemClock,
 ): Promise<PatchResult> {
-  const started = clock.now()
+  const started = clock.now().getTime()
   const {signal} = options
   const result: PatchResult = {plan, patched: [], totalMs: 0}
   let activity: PatchActivity | undefined
@@ -179,10 +179,10 @@ export async function runPatch(
     result.patched.push(node)
     activity = {doing: 'resyncing', step}
     progress({kind: 'waiting', step})
-    const waitStart = clock.now()
+    const waitStart = clock.now().getTime()
     await waitForReplica(connector, sentinels, masterName, step, options, clock, result.patched)
     node.inSync = true
-    node.resyncMs = clock.now() - waitStart
+    node.resyncMs = clock.now().getTime() - waitStart
     activity = undefined
     progress({kind: 'patched', node})
   }
@@ -206,43 +206,53 @@ export async function runPatch(
   } finally {
     signal?.removeEventListener('abort', onInterrupt)
   }
-  result.totalMs = clock.now() - started
+  result.totalMs = clock.now().getTime() - started
   return result
 }
 
-async function waitForHealthyTier(connector: RedisConnector, sentinels: RedisEndpoint[], masterName: string, step: PatchStep, options: PatchOptions, clock: RedisClock, patched: PatchedNode[]): Promise<void> {
-  const deadline = clock.now() + options.resyncTimeoutMs
-  for (;;) {
+async function waitForHealthyTier(connector: RedisConnector, sentinels: RedisEndpoint[], masterName: string, step: PatchStep, options: PatchOptions, clock: Clock, patched: PatchedNode[]): Promise<void> {
+  let problems: string[] = []
+  await pollUntil({
+    clock,
+    timeoutMs: options.resyncTimeoutMs,
+    intervalMs: 250,
+    ...(options.signal ? {signal: options.signal} : {}),
+    timedOut: () => new PatchError(`the tier is not healthy after ${Math.round(options.resyncTimeoutMs / 1000)} s, so ${step.address} was not taken down: ${problems.join('; ')}`, patched, 'see fintech redis status'),
+  }, async () => {
     const status = await interruptible(options.signal, () => readRedisStatus(connector, sentinels, masterName, options.limits))
-    if (status.healthy) return
-    if (clock.now() > deadline) {
-      throw new PatchError(`the tier is not healthy after ${Math.round(options.resyncTimeoutMs / 1000)} s, so ${step.address} was not taken down: ${status.problems.join('; ')}`, patched, 'see fintech redis status')
-    }
-    await interruptible(options.signal, () => clock.sleep(250))
-  }
+    problems = status.problems
+    return status.healthy ? true : undefined
+  })
 }
 
 /** Until the node is a replica of the primary the Sentinels agree on, link up, lag within the limits. */
-async function waitForReplica(connector: RedisConnector, sentinels: RedisEndpoint[], masterName: string, step: PatchStep, options: PatchOptions, clock: RedisClock, patched: PatchedNode[]): Promise<void> {
-  const deadline = clock.now() + options.resyncTimeoutMs
+async function waitForReplica(connector: RedisConnector, sentinels: RedisEndpoint[], masterName: string, step: PatchStep, options: PatchOptions, clock: Clock, patched: PatchedNode[]): Promise<void> {
   let why = ''
-  for (;;) {
+  await pollUntil({
+    clock,
+    timeoutMs: options.resyncTimeoutMs,
+    intervalMs: 250,
+    ...(options.signal ? {signal: options.signal} : {}),
+    timedOut: () => new PatchError(`${step.address} (${step.instanceId}) was patched but is not back in sync after ${Math.round(options.resyncTimeoutMs / 1000)} s: ${why}; stopped there`, patched, 'see fintech redis status; the next node was not touched'),
+  }, async () => {
     const status = await interruptible(options.signal, () => readRedisStatus(connector, sentinels, masterName, options.limits))
-    const replica = status.replicas.find((candidate) => candidate.address === step.address)
-    const silent = status.sentinels.filter((sentinel) => !sentinel.reachable).map((sentinel) => sentinel.address)
-    if (silent.length > 0) why = `Sentinel ${silent.join(', ')} does not answer`
-    else if (!status.sentinelsAgree) why = 'the Sentinels disagree on the primary'
-    else if (status.sentinels.some((sentinel) => !sentinel.quorum?.ok)) why = `quorum not back: ${status.sentinels.map((sentinel) => sentinel.quorum?.detail).join('; ')}`
-    else if (status.primary?.address === step.address) why = `the Sentinels name ${step.address} the primary`
-    else if (!replica?.reachable) why = `${step.address} does not answer${replica?.error ? ` (${replica.error})` : ''}`
-    else if (replica.role !== 'slave' || replica.following !== status.primary?.address) why = `${step.address} is ${replica.role} following ${replica.following ?? 'nothing'}`
-    else if (replica.link !== 'up') why = `${step.address}'s link to the primary is down`
-    else if (replica.sentinelFlags && /s_down|disconnected/.test(replica.sentinelFlags)) why = `the Sentinels still flag ${step.address} ${replica.sentinelFlags}`
-    else if ((replica.lagBytes ?? Infinity) > options.limits.maxLagBytes || (replica.lagSeconds ?? Infinity) > options.limits.maxLagSeconds) why = `${step.address} lags ${replica.lagBytes} bytes, ${replica.lagSeconds} s`
-    else return
-    if (clock.now() > deadline) {
-      throw new PatchError(`${step.address} (${step.instanceId}) was patched but is not back in sync after ${Math.round(options.resyncTimeoutMs / 1000)} s: ${why}; stopped there`, patched, 'see fintech redis status; the next node was not touched')
-    }
-    await interruptible(options.signal, () => clock.sleep(250))
-  }
+    why = notBackInSync(status, step.address, options.limits)
+    return why ? undefined : true
+  })
+}
+
+/** Why `address` is not yet a healthy replica of the primary the Sentinels agree on, or '' once it is. */
+function notBackInSync(status: RedisStatus, address: string, limits: HealthLimits): string {
+  const replica = status.replicas.find((candidate) => candidate.address === address)
+  const silent = status.sentinels.filter((sentinel) => !sentinel.reachable).map((sentinel) => sentinel.address)
+  if (silent.length > 0) return `Sentinel ${silent.join(', ')} does not answer`
+  if (!status.sentinelsAgree) return 'the Sentinels disagree on the primary'
+  if (status.sentinels.some((sentinel) => !sentinel.quorum?.ok)) return `quorum not back: ${status.sentinels.map((sentinel) => sentinel.quorum?.detail).join('; ')}`
+  if (status.primary?.address === address) return `the Sentinels name ${address} the primary`
+  if (!replica?.reachable) return `${address} does not answer${replica?.error ? ` (${replica.error})` : ''}`
+  if (replica.role !== 'slave' || replica.following !== status.primary?.address) return `${address} is ${replica.role} following ${replica.following ?? 'nothing'}`
+  if (replica.link !== 'up') return `${address}'s link to the primary is down`
+  if (replica.sentinelFlags && /s_down|disconnected/.test(replica.sentinelFlags)) return `the Sentinels still flag ${address} ${replica.sentinelFlags}`
+  if ((replica.lagBytes ?? Infinity) > limits.maxLagBytes || (replica.lagSeconds ?? Infinity) > limits.maxLagSeconds) return `${address} lags ${replica.lagBytes} bytes, ${replica.lagSeconds} s`
+  return ''
 }

@@ -1,6 +1,6 @@
-import {InterruptedError} from '../deploy/clock.js'
+import {pollUntil, type Clock} from '../clock.js'
 import {FintechError} from '../errors.js'
-import {addressOf, pairs, parseEndpoint, type RedisClock, type RedisConnector, type RedisEndpoint} from './api.js'
+import {addressOf, pairs, parseEndpoint, type RedisConnector, type RedisEndpoint} from './api.js'
 import {withConnection} from './status.js'
 
 /** A replica kept out of Sentinel's elections (replica-priority 0), and the priority to give it back. */
@@ -36,37 +36,38 @@ export async function waitUntilSentinelsSeePriorities(
   sentinels: RedisEndpoint[],
   masterName: string,
   held: HeldReplica[],
-  clock: RedisClock,
+  clock: Clock,
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<void> {
   if (held.length === 0) return
-  const deadline = clock.now() + timeoutMs
   let behind = ''
-  for (;;) {
-    if (signal?.aborted) throw new InterruptedError()
-    behind = ''
-    for (const sentinel of sentinels) {
-      let known: Array<Record<string, string>>
-      try {
-        known = await withConnection(connector, sentinel, async (connection) => ((await connection.call('SENTINEL', 'REPLICAS', masterName)) as unknown[]).map(pairs))
-      } catch (error) {
-        behind = `Sentinel ${addressOf(sentinel)} does not answer (${(error as Error).message})`
-        break
-      }
-      const stale = held.find(({replica, priority}) => {
-        const entry = known.find((candidate) => `${candidate.ip}:${candidate.port}` === replica)
-        return !entry || (entry['slave-priority'] !== priority && !/s_down|disconnected/.test(entry.flags ?? ''))
-      })
-      if (stale) {
-        behind = `Sentinel ${addressOf(sentinel)} still reports ${stale.replica} with replica-priority ${known.find((entry) => `${entry.ip}:${entry.port}` === stale.replica)?.['slave-priority'] ?? '(unknown replica)'}`
-        break
-      }
+  await pollUntil({
+    clock,
+    timeoutMs,
+    intervalMs: 250,
+    ...(signal ? {signal} : {}),
+    timedOut: () => new FintechError(`the replicas' priorities are set back, but after ${Math.round(timeoutMs / 1000)} s ${behind}: a failover now could find no replica to promote (NOGOODSLAVE)`),
+  }, async () => {
+    behind = await firstSentinelBehind(connector, sentinels, masterName, held)
+    return behind ? undefined : true
+  })
+}
+
+/** Why the Sentinels do not all see the priorities yet, or '' once they do. */
+async function firstSentinelBehind(connector: RedisConnector, sentinels: RedisEndpoint[], masterName: string, held: HeldReplica[]): Promise<string> {
+  for (const sentinel of sentinels) {
+    let known: Array<Record<string, string>>
+    try {
+      known = await withConnection(connector, sentinel, async (connection) => ((await connection.call('SENTINEL', 'REPLICAS', masterName)) as unknown[]).map(pairs))
+    } catch (error) {
+      return `Sentinel ${addressOf(sentinel)} does not answer (${(error as Error).message})`
     }
-    if (!behind) return
-    if (clock.now() > deadline) {
-      throw new FintechError(`the replicas' priorities are set back, but after ${Math.round(timeoutMs / 1000)} s ${behind}: a failover now could find no replica to promote (NOGOODSLAVE)`)
-    }
-    await clock.sleep(250)
+    const stale = held.find(({replica, priority}) => {
+      const entry = known.find((candidate) => `${candidate.ip}:${candidate.port}` === replica)
+      return !entry || (entry['slave-priority'] !== priority && !/s_down|disconnected/.test(entry.flags ?? ''))
+    })
+    if (stale) return `Sentinel ${addressOf(sentinel)} still reports ${stale.replica} with replica-priority ${known.find((entry) => `${entry.ip}:${entry.port}` === stale.replica)?.['slave-priority'] ?? '(unknown replica)'}`
   }
+  return ''
 }

@@ -1,5 +1,6 @@
+import {pollUntil, systemClock, type Clock} from '../clock.js'
 import {ExitCode, FintechError} from '../errors.js'
-import {pairs, parseEndpoint, parseInfo, realRedisClock, type RedisClock, type RedisConnector, type RedisEndpoint} from './api.js'
+import {pairs, parseEndpoint, parseInfo, type RedisConnector, type RedisEndpoint} from './api.js'
 import type {NodeShell, RedisNode} from './patch.js'
 import {giveBackPriorities, waitUntilSentinelsSeePriorities, type HeldReplica} from './priority.js'
 import {readRedisStatus, withConnection, type RedisStatus} from './status.js'
@@ -132,9 +133,9 @@ export async function runRestore(
   plan: RestorePlan,
   options: RestoreOptions,
   progress: (event: RestoreEvent) => void = () => undefined,
-  clock: RedisClock = realRedisClock,
+  clock: Clock = systemClock,
 ): Promise<RestoreResult> {
-  const started = clock.now()
+  const started = clock.now().getTime()
   const primary = endpointOf(plan.primary)
   const keysBefore = await withConnection(connector, primary, async (node) => Number(await node.call('DBSIZE'))).catch(() => undefined)
   const held: HeldReplica[] = []
@@ -158,9 +159,9 @@ export async function runRestore(
     progress({kind: 'held', replicas: plan.replicas})
 
     progress({kind: 'restoring', instanceId: plan.instanceId})
-    const commandStart = clock.now()
+    const commandStart = clock.now().getTime()
     const run = await shell.run(plan.instanceId, restoreScript(plan.bucket, plan.key, plan.stamp), `fintech redis restore ${plan.key}`)
-    const commandMs = clock.now() - commandStart
+    const commandMs = clock.now().getTime() - commandStart
     if (run.status !== 'Success') {
       throw new FintechError(
         `the restore on ${plan.instanceId} ended ${run.status} (command ${run.commandId}): ${run.output || 'no output'}`,
@@ -198,7 +199,7 @@ export async function runRestore(
       const status = await readRedisStatus(connector, sentinels, masterName)
       return status.sentinels.every((sentinel) => sentinel.reachable && sentinel.master === plan.primary && sentinel.flags === 'master') ? true : undefined
     })
-    return {plan, commandId: run.commandId, output: run.output, ...(keysBefore === undefined ? {} : {keysBefore}), keysAfter, commandMs, totalMs: clock.now() - started}
+    return {plan, commandId: run.commandId, output: run.output, ...(keysBefore === undefined ? {} : {keysBefore}), keysAfter, commandMs, totalMs: clock.now().getTime() - started}
   } catch (error) {
     const refused = await giveBackPriorities(connector, held)
     if (refused.length === 0) throw error
@@ -207,17 +208,13 @@ export async function runRestore(
   }
 }
 
-async function waitUntil<T>(clock: RedisClock, timeoutMs: number, what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = clock.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const value = await probe()
-      if (value !== undefined) return value
-    } catch (error) {
-      last = error
-    }
-    if (clock.now() > deadline) throw new FintechError(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`)
-    await clock.sleep(250)
-  }
+/** Every probe error is kept for the message and tried again: a node restarting refuses connections for a while. */
+function waitUntil<T>(clock: Clock, timeoutMs: number, what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  return pollUntil({
+    clock,
+    timeoutMs,
+    intervalMs: 250,
+    retryOn: () => true,
+    timedOut: (lastError) => new FintechError(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`),
+  }, probe)
 }

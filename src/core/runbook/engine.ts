@@ -1,4 +1,4 @@
-import {InterruptedError, type Clock} from '../deploy/clock.js'
+import {InterruptedError, type Clock} from '../clock.js'
 import {FintechError} from '../errors.js'
 import {newRunState, type RunState, type StepRecord} from './run-state.js'
 import {readsOf, referringFields} from './references.js'

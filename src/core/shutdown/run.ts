@@ -1,6 +1,6 @@
 import pLimit from 'p-limit'
 import type {AuditSink} from '../audit/audit-log.js'
-import {Backoff, type Clock} from '../deploy/clock.js'
+import {Backoff, type Clock} from '../clock.js'
 import {apisIn, type Ec2Instance, type RegionalApis, type ShutdownApis} from './api.js'
 import {sendInBatches} from './batch.js'
 import {TIERS, type ActionOutcome, type Manifest, type ManifestEntry, type Tier} from './manifest.js'

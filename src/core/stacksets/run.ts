@@ -1,5 +1,5 @@
 import type {AuditEntry, AuditSink} from '../audit/audit-log.js'
-import {Backoff, InterruptedError, type Clock} from '../deploy/clock.js'
+import {Backoff, InterruptedError, type Clock} from '../clock.js'
 import {ExitCode, type ExitCodeValue} from '../errors.js'
 import type {AccountResult, StackSetApi} from './api.js'
 import type {DesiredStackSet} from './desired.js'

@@ -1,5 +1,5 @@
 import type {StackApi, StackResourceDrift} from '../deploy/api.js'
-import {Backoff, type Clock} from '../deploy/clock.js'
+import {Backoff, type Clock} from '../clock.js'
 import type {StagePlan} from '../stages/plan.js'
 
 export interface StackStatus {

@@ -1,6 +1,6 @@
 import type {AuditSink} from '../audit/audit-log.js'
 import type {TaggingConfig} from '../config/schema.js'
-import {InterruptedError} from '../deploy/clock.js'
+import {InterruptedError} from '../clock.js'
 import type {LoadedConfig} from '../config/load.js'
 import {FileError} from '../errors.js'
 import {formatKeyPath} from '../yaml.js'

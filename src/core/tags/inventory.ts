@@ -1,4 +1,4 @@
-import {InterruptedError} from '../deploy/clock.js'
+import {InterruptedError} from '../clock.js'
 import type {ResourceSource, Tags} from './api.js'
 
 export const TAGGING_API = 'tagging-api'

@@ -1,4 +1,4 @@
-import type {Clock} from '../deploy/clock.js'
+import type {Clock} from '../clock.js'
 import {InputError} from '../errors.js'
 
 /**

@@ -46,6 +46,46 @@ export const systemClock: Clock = {
     }),
 }
 
+export interface Poll {
+  clock: Clock
+  timeoutMs: number
+  intervalMs: number
+  /** Called with the last probe error (if any was kept); the error it returns is thrown once the deadline has passed. */
+  timedOut: (lastError: unknown) => Error
+  /** Ctrl-C: checked before each probe and ends a sleep at once. */
+  signal?: AbortSignal
+  /** Checked before each probe; throws to end the wait early with the caller's own error. */
+  stop?: () => void
+  /** Probe errors this returns true for are kept for the timeout message and the probe is tried again; others end the wait. */
+  retryOn?: (error: unknown) => boolean
+}
+
+/**
+ * Calls `probe` until it answers (anything but undefined), then returns the answer. Between probes
+ * it sleeps `intervalMs` on the clock; once a probe has not answered after the deadline, it throws
+ * `timedOut(lastError)`. The deadline is checked after each probe, so a probe that answers late
+ * still counts.
+ */
+export async function pollUntil<T>(poll: Poll, probe: () => Promise<T | undefined>): Promise<T> {
+  const {clock, timeoutMs, intervalMs, signal} = poll
+  const deadline = clock.now().getTime() + timeoutMs
+  let lastError: unknown
+  for (;;) {
+    poll.stop?.()
+    if (signal?.aborted) throw new InterruptedError()
+    try {
+      const answer = await probe()
+      if (answer !== undefined) return answer
+    } catch (error) {
+      if (!poll.retryOn?.(error)) throw error
+      lastError = error
+    }
+    if (clock.now().getTime() > deadline) throw poll.timedOut(lastError)
+    // interruptible as well: a clock whose sleep ignores the signal still ends the wait at Ctrl-C.
+    await interruptible(signal, () => clock.sleep(intervalMs, signal))
+  }
+}
+
 /**
  * Poll delays that start fast (a small stack finishes in seconds) and back off to a ceiling,
  * dropping back to fast when something new happens.
