@@ -6,7 +6,7 @@ import {planEnvironment} from '../core/stages/plan.js'
 import {selectStages} from '../core/stages/select.js'
 import {renderStageEstimates} from '../ui/cost.js'
 import type {CommandIO, Outcome} from './command-io.js'
-import {deployFlow, type DeployFlowResult} from './deploy-flow.js'
+import {deployFlow, type DeployFlowResult} from './deploy.js'
 
 /** What the planned stages would cost a month (`fintech cost estimate` has the items). */
 export interface PlanEstimate {

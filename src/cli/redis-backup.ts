@@ -5,7 +5,7 @@ import {backupKey, bgsave, pickBackupReplica, uploadScript} from '../core/redis/
 import {readRedisStatus} from '../core/redis/status.js'
 import {createApprover} from '../ui/terminal.js'
 import type {CommandIO, Outcome} from './command-io.js'
-import {type RedisFlags, openRedisTarget, requireStack} from './redis-flow.js'
+import {type RedisFlags, openRedisTarget, requireStack} from './redis.js'
 
 export interface BackupList {
   bucket: string

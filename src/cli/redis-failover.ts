@@ -6,7 +6,7 @@ import {DEFAULT_LIMITS} from '../core/redis/status.js'
 import {createApprover} from '../ui/terminal.js'
 import {describeFailoverEvent, interruptedFailoverReport} from '../ui/redis-failover.js'
 import type {CommandIO, Outcome} from './command-io.js'
-import {openRedisTarget, withFailoverInterrupt, type RedisFlags} from './redis-flow.js'
+import {openRedisTarget, withFailoverInterrupt, type RedisFlags} from './redis.js'
 
 export {DEFAULT_FAILOVER, type FailoverResult} from '../core/redis/failover.js'
 export {DEFAULT_LIMITS} from '../core/redis/status.js'

@@ -7,7 +7,7 @@ import {DEFAULT_LIMITS, readRedisStatus} from '../core/redis/status.js'
 import {createApprover} from '../ui/terminal.js'
 import {describeFailoverEvent, interruptedFailoverReport} from '../ui/redis-failover.js'
 import type {CommandIO, Outcome} from './command-io.js'
-import {openRedisTarget, requireStack, ssmNodeShell, stackNodes, withFailoverInterrupt, type RedisFlags} from './redis-flow.js'
+import {openRedisTarget, requireStack, ssmNodeShell, stackNodes, withFailoverInterrupt, type RedisFlags} from './redis.js'
 
 export {DEFAULT_LIMITS} from '../core/redis/status.js'
 export {DEFAULT_PATCH, DEFAULT_PATCH_COMMAND} from '../core/redis/patch.js'

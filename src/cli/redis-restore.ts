@@ -4,7 +4,7 @@ import {isBreakGlassCaller, planRestore, runRestore, type RestoreEvent, type Res
 import {readRedisStatus} from '../core/redis/status.js'
 import {confirmByTyping, requireConfirmationPossible} from '../ui/terminal.js'
 import type {CommandIO, Outcome} from './command-io.js'
-import {type RedisFlags, openRedisTarget, requireStack, ssmNodeShell, stackNodes} from './redis-flow.js'
+import {type RedisFlags, openRedisTarget, requireStack, ssmNodeShell, stackNodes} from './redis.js'
 
 export interface RestoreOutput {
   dryRun: boolean

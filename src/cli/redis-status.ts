@@ -2,7 +2,7 @@ import type {LoadedConfig} from '../core/config/load.js'
 import {DEFAULT_LIMITS, readRedisStatus, type RedisStatus} from '../core/redis/status.js'
 import {renderRedisStatus} from '../ui/redis.js'
 import type {Outcome} from './command-io.js'
-import {type RedisFlags, exitFor, openRedisTarget} from './redis-flow.js'
+import {type RedisFlags, exitFor, openRedisTarget} from './redis.js'
 
 export {DEFAULT_LIMITS, type RedisStatus} from '../core/redis/status.js'
 

@@ -1,7 +1,7 @@
 import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {loadRunbooks} from '../core/runbook/load.js'
-import type {NamedRunbook} from './runbook-command.js'
+import type {NamedRunbook} from './runbook-base.js'
 
 /**
  * The module of `fintech runbook NAME` for each runbook under `<root>/runbooks/`, as the build
@@ -15,7 +15,7 @@ export function shippedRunbookCommandModules(root: string): Array<{name: string;
       name,
       source: [
         `// Written by the build from runbooks/${name}.yaml: fintech runbook ${name} is fintech runbook run ${name}.`,
-        `import {namedRunbookCommand} from '../../cli/runbook-command.js'`,
+        `import {namedRunbookCommand} from '../../cli/runbook-base.js'`,
         `export default namedRunbookCommand(${JSON.stringify(shown)})`,
         '',
       ].join('\n'),

@@ -9,7 +9,7 @@ import {readStatus, type StackStatus} from '../core/status/read-status.js'
 import {readSecurity, type SecurityStatus} from '../core/status/security.js'
 import {securityLines} from '../ui/security.js'
 import type {Outcome} from './command-io.js'
-import {orgStatusFlow, type OrgStatusResult} from './org-flow.js'
+import {orgStatusFlow, type OrgStatusResult} from './org.js'
 
 export interface EnvironmentStatus {
   env: string

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../cli/base-command.js'
-import {deployCommand, type DeployFlowResult} from '../cli/deploy-flow.js'
-import type {OrgDeployResult} from '../cli/org-flow.js'
+import {deployCommand, type DeployFlowResult} from '../cli/deploy.js'
+import type {OrgDeployResult} from '../cli/org.js'
 import {stackFlags, yesFlag} from '../cli/flags.js'
 
 export default class Deploy extends FintechCommand {

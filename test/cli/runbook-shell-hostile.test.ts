@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeEach, describe, expect, it} from 'vitest'
 import {runShellScriptOnTagged} from '../../src/aws/ssm.js'
-import {runbookShell} from '../../src/cli/runbook-flow.js'
+import {runbookShell} from '../../src/cli/runbook-run.js'
 import {executeRunbook, type RunbookShell} from '../../src/core/runbook/engine.js'
 import {fakes, freshState, runbookOf} from '../helpers/runbook-fakes.js'
 

@@ -1,6 +1,6 @@
 import {PassThrough} from 'node:stream'
 import {describe, expect, it} from 'vitest'
-import {runbookApprover} from '../../src/cli/runbook-flow.js'
+import {runbookApprover} from '../../src/cli/runbook-run.js'
 import {InterruptedError} from '../../src/core/clock.js'
 
 /** A fake terminal in raw mode, as a real one is at a readline prompt. */

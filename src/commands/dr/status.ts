@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {drStatusCommand, type DrStatus} from '../../cli/dr-flow.js'
+import {drStatusCommand, type DrStatus} from '../../cli/dr.js'
 
 export default class DrStatusCommand extends FintechCommand {
   static summary = 'Disaster recovery readiness: Aurora global lag against the RPO, DynamoDB replicas, S3 replication backlog, backup copies, Route 53 health and which region serves.'

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {DEFAULT_THRESHOLDS, ledgerStatusCommand, type LedgerStatus} from '../../cli/ledger-flow.js'
+import {DEFAULT_THRESHOLDS, ledgerStatusCommand, type LedgerStatus} from '../../cli/ledger.js'
 import {percentFlag} from '../../cli/flags.js'
 
 export default class LedgerStatusCommand extends FintechCommand {

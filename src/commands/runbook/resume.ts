@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {runbookResumeCommand, type RunbookRunOutput} from '../../cli/runbook-command.js'
+import {runbookResumeCommand, type RunbookRunOutput} from '../../cli/runbook-base.js'
 import {runFlags} from '../../cli/flags.js'
 
 export default class RunbookResume extends FintechCommand {

@@ -1,5 +1,5 @@
 import {Args} from '@oclif/core'
-import {RunbookStartCommand, type RunbookRunOutput} from '../../cli/runbook-command.js'
+import {RunbookStartCommand, type RunbookRunOutput} from '../../cli/runbook-base.js'
 import {startFlags} from '../../cli/flags.js'
 
 export default class RunbookRun extends RunbookStartCommand {

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {FintechCommand} from '../../cli/base-command.js'
-import {shutdownScheduleCommand, type ScheduleFlowResult} from '../../cli/shutdown-schedule-flow.js'
+import {shutdownScheduleCommand, type ScheduleFlowResult} from '../../cli/shutdown-schedule.js'
 import {yesFlag} from '../../cli/flags.js'
 
 export default class ShutdownSchedule extends FintechCommand {

@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {ShutdownCommand, type ShutdownResult} from '../../cli/shutdown-command.js'
+import {ShutdownCommand, type ShutdownResult} from '../../cli/shutdown-base.js'
 import {scheduledFlag, shutdownEnvFlag} from '../../cli/flags.js'
 
 export default class ShutdownStart extends ShutdownCommand {

@@ -1,5 +1,5 @@
 import {FintechCommand} from '../../cli/base-command.js'
-import {shutdownStatusCommand, type ShutdownStatusResult} from '../../cli/shutdown-flow.js'
+import {shutdownStatusCommand, type ShutdownStatusResult} from '../../cli/shutdown.js'
 import {shutdownEnvFlag} from '../../cli/flags.js'
 
 export default class ShutdownStatus extends FintechCommand {

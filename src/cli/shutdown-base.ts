@@ -5,7 +5,7 @@ import {nightOf, shouldRunScheduled} from '../core/shutdown/schedule.js'
 import {renderShutdownOutcome, summarize} from '../ui/shutdown.js'
 import {progressLines} from '../ui/terminal.js'
 import {FintechCommand} from './base-command.js'
-import {newRunId, openShutdownSession} from './shutdown-flow.js'
+import {newRunId, openShutdownSession} from './shutdown.js'
 import {stateBucketOf} from '../core/shutdown/scope.js'
 import {withInterrupt} from './aws-session.js'
 

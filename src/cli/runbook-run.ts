@@ -17,7 +17,7 @@ import type {ResolvedEnv} from '../core/config/env.js'
 import {stackNameById} from '../core/stages/select.js'
 import {canAsk, createApprover, typedConfirmation} from '../ui/terminal.js'
 import {interruptedFailoverReport} from '../ui/redis-failover.js'
-import {openRedisTarget, type RedisTarget} from './redis-flow.js'
+import {openRedisTarget, type RedisTarget} from './redis.js'
 
 /** `FINTECH_RUNS_DIR`, else the user's state directory: one state file and one audit log per run. */
 export function runsDirectory(): string {

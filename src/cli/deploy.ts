@@ -13,7 +13,7 @@ import {renderDeploySummary, renderOfflinePlan} from '../ui/summary.js'
 import type {AwsTarget} from '../aws/clients.js'
 import {MissingCredentialsError, openGuardedSession, withInterrupt} from './aws-session.js'
 import type {CommandIO, Outcome} from './command-io.js'
-import {deployOrgFlow, type OrgDeployResult} from './org-flow.js'
+import {deployOrgFlow, type OrgDeployResult} from './org.js'
 
 export interface DeployFlowOptions {
   stage: string

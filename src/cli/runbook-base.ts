@@ -18,7 +18,7 @@ import {problemLines} from '../ui/runbook.js'
 import {openGuardedSession, withInterrupt} from './aws-session.js'
 import {FintechCommand} from './base-command.js'
 import type {CommandIO, Outcome} from './command-io.js'
-import {assertRunbookEnv, auditFileOf, holdingRun, loadRunState, parameterSources, runbookApprover, runbookHash, runbookRedis, runbookShell, runnableRunbook, runWithState, stateFileOf} from './runbook-flow.js'
+import {assertRunbookEnv, auditFileOf, holdingRun, loadRunState, parameterSources, runbookApprover, runbookHash, runbookRedis, runbookShell, runnableRunbook, runWithState, stateFileOf} from './runbook-run.js'
 import {projectRunbooks, runbookApiProblems} from './runbooks.js'
 
 

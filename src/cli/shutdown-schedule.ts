@@ -12,7 +12,7 @@ import {createApprover, createReporter} from '../ui/terminal.js'
 import {renderDeploySummary, renderOfflinePlan} from '../ui/summary.js'
 import {MissingCredentialsError, openGuardedSession, withInterrupt} from './aws-session.js'
 import type {CommandIO} from './command-io.js'
-import {exitCodeOf} from './deploy-flow.js'
+import {exitCodeOf} from './deploy.js'
 
 export interface ScheduleFlowOptions {
   /** The env, resolved once; its target is where AWS is called. */
