@@ -1,8 +1,25 @@
+import {readdirSync, readFileSync} from 'node:fs'
 import {availableParallelism} from 'node:os'
+import {join} from 'node:path'
 import {defineConfig} from 'vitest/config'
 
 /** Tests of pure code (src/core, src/ui): no child processes, servers or SDK mocks to leak into the next file. */
 const PURE = ['test/core/**/*.test.ts', 'test/ui/**/*.test.{ts,tsx}', 'test/architecture.test.ts']
+
+/**
+ * In-process tests of commands and adapters against SDK mocks, templates and contracts: they
+ * share one module graph per worker too (importing the commands and SDK clients again for each
+ * file was most of their time: 81 s → 31 s for these folders). Not a file that mocks a module,
+ * or sends real requests (a loopback endpoint, the fault proxy, AWS_ENDPOINT_URL): the SDK
+ * mocks another file left on the clients' prototypes would answer them.
+ */
+const SHARED_FOLDERS = ['test/commands', 'test/aws', 'test/templates', 'test/contracts']
+const NEEDS_OWN_MODULES = /\bvi\.(do)?[mM]ock\(|useLoopbackAws|startFaultProxy|AWS_ENDPOINT_URL/
+const SHARED = SHARED_FOLDERS.flatMap((folder) =>
+  readdirSync(folder)
+    .filter((file) => file.endsWith('.test.ts') && !NEEDS_OWN_MODULES.test(readFileSync(join(folder, file), 'utf8')))
+    .map((file) => `${folder}/${file}`),
+)
 
 export default defineConfig({
   test: {
@@ -22,10 +39,14 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: {name: 'shared', include: SHARED, isolate: false, globalSetup: ['test/integration/moto-servers.ts']},
+      },
+      {
+        extends: true,
         test: {
           name: 'the rest',
           include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
-          exclude: PURE,
+          exclude: [...PURE, ...SHARED],
           // One moto_server per worker for the whole run, instead of one per integration test file.
           globalSetup: ['test/integration/moto-servers.ts'],
         },
