@@ -48,10 +48,12 @@ export const systemClock: Clock = {
 
 export interface Poll {
   clock: Clock
-  timeoutMs: number
-  intervalMs: number
+  /** Absent: no deadline of its own (what it waits for always ends; Ctrl-C ends the wait). */
+  timeoutMs?: number
+  /** The sleep between probes: fixed, or the next delay of a back-off. */
+  intervalMs: number | (() => number)
   /** Called with the last probe error (if any was kept); the error it returns is thrown once the deadline has passed. */
-  timedOut: (lastError: unknown) => Error
+  timedOut?: (lastError: unknown) => Error
   /** Ctrl-C: checked before each probe and ends a sleep at once. */
   signal?: AbortSignal
   /** Checked before each probe; throws to end the wait early with the caller's own error. */
@@ -62,13 +64,13 @@ export interface Poll {
 
 /**
  * Calls `probe` until it answers (anything but undefined), then returns the answer. Between probes
- * it sleeps `intervalMs` on the clock; once a probe has not answered after the deadline, it throws
+ * it sleeps `intervalMs` (or the delay it gives) on the clock; once a probe has not answered after the deadline, it throws
  * `timedOut(lastError)`. The deadline is checked after each probe, so a probe that answers late
  * still counts.
  */
 export async function pollUntil<T>(poll: Poll, probe: () => Promise<T | undefined>): Promise<T> {
   const {clock, timeoutMs, intervalMs, signal} = poll
-  const deadline = clock.now().getTime() + timeoutMs
+  const deadline = clock.now().getTime() + (timeoutMs ?? Number.POSITIVE_INFINITY)
   let lastError: unknown
   for (;;) {
     poll.stop?.()
@@ -80,9 +82,10 @@ export async function pollUntil<T>(poll: Poll, probe: () => Promise<T | undefine
       if (!poll.retryOn?.(error)) throw error
       lastError = error
     }
-    if (clock.now().getTime() > deadline) throw poll.timedOut(lastError)
+    if (clock.now().getTime() > deadline) throw poll.timedOut?.(lastError) ?? new Error(`no answer within ${timeoutMs} ms`)
     // interruptible as well: a clock whose sleep ignores the signal still ends the wait at Ctrl-C.
-    await interruptible(signal, () => clock.sleep(intervalMs, signal))
+    const delay = typeof intervalMs === 'function' ? intervalMs() : intervalMs
+    await interruptible(signal, () => clock.sleep(delay, signal))
   }
 }
 

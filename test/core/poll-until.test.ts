@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {InterruptedError, pollUntil, type Clock} from '../../src/core/clock.js'
+import {Backoff, InterruptedError, pollUntil, type Clock} from '../../src/core/clock.js'
 
 /** A clock whose sleeps return at once, move time forward and are recorded. */
 function recordingClock(): Clock & {sleeps: number[]; elapsedMs: () => number} {
@@ -32,6 +32,23 @@ describe('pollUntil', () => {
     await expect(pollUntil({clock, timeoutMs: 10_000, intervalMs: 250, timedOut}, probe)).resolves.toBe('ready')
     expect(calls()).toBe(3)
     expect(clock.sleeps).toEqual([250, 250])
+  })
+
+  it('sleeps the delays a back-off gives, one call per sleep, and times out on the clock they add up to (the shutdown waits)', async () => {
+    const clock = recordingClock()
+    const backoff = new Backoff(1000, 3000)
+    const {probe, calls} = answersOnCall(100, 'never')
+    await expect(pollUntil({clock, timeoutMs: 8000, intervalMs: () => backoff.next(false), timedOut}, probe)).rejects.toThrow('timed out')
+    expect(clock.sleeps).toEqual([1500, 2250, 3000, 3000])
+    expect(calls()).toBe(5)
+  })
+
+  it('has no deadline of its own when given no timeout: it polls until the answer comes (a change set, a drift detection)', async () => {
+    const clock = recordingClock()
+    const {probe, calls} = answersOnCall(500, 'settled')
+    await expect(pollUntil({clock, intervalMs: 60_000}, probe)).resolves.toBe('settled')
+    expect(calls()).toBe(500)
+    expect(clock.elapsedMs()).toBe(499 * 60_000)
   })
 
   it('takes false, 0 and the empty string as answers: only undefined means not yet', async () => {

@@ -4,7 +4,7 @@ import {classifyChangeSet, type ClassifiedChangeSet} from '../changeset/classify
 import {isStateful} from '../changeset/stateful.js'
 import {parseTemplate, type Template} from '../template/parse.js'
 import type {ArtifactStore, ChangeSetDescription, StackApi, StackDescription} from './api.js'
-import {Backoff, InterruptedError, interruptible, type Clock} from '../clock.js'
+import {Backoff, InterruptedError, interruptible, pollUntil, type Clock} from '../clock.js'
 import type {DeployReporter, RootCause, StackOutcome, StackPhase} from './events.js'
 import {eventBoundary, rootCauseOf, waitForStack, type EventBoundary, type WaitResult} from './monitor.js'
 import {DEPLOYED_STATES, MANUAL_STATES, RECREATE_STATES, isInProgress, isNoChangeReason} from './stack-status.js'
@@ -393,11 +393,11 @@ class StackDeployment {
   private async settledChangeSet(id: string): Promise<ChangeSetDescription> {
     const {api, clock, signal, options} = this.context
     const backoff = new Backoff(options.polling.initialMs, options.polling.maxMs)
-    for (;;) {
+    // No deadline of its own: CloudFormation ends every change set's creation, and Ctrl-C ends the wait.
+    return pollUntil({clock, signal, intervalMs: () => backoff.next(false)}, async () => {
       const description = await this.read(() => api.describeChangeSet(id))
-      if (description.status !== 'CREATE_PENDING' && description.status !== 'CREATE_IN_PROGRESS') return description
-      await clock.sleep(backoff.next(false), signal)
-    }
+      return description.status === 'CREATE_PENDING' || description.status === 'CREATE_IN_PROGRESS' ? undefined : description
+    })
   }
 
   /** Termination protection and the protective stack policy, set only where they differ. */

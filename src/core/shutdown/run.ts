@@ -1,11 +1,14 @@
 import pLimit from 'p-limit'
 import type {AuditSink} from '../audit/audit-log.js'
-import {Backoff, type Clock} from '../clock.js'
+import {Backoff, pollUntil, type Clock} from '../clock.js'
 import {apisIn, type Ec2Instance, type RegionalApis, type ShutdownApis} from './api.js'
 import {sendInBatches} from './batch.js'
 import {TIERS, type ActionOutcome, type Manifest, type ManifestEntry, type Tier} from './manifest.js'
 import {saveManifest} from './manifests.js'
 import {sleepingTarget, type Operation, type PlannedChange, type ShutdownPlan} from './plan.js'
+
+/** A wait's deadline passed: the caller records what did not get there, and the run goes on. */
+class WaitEnded extends Error {}
 
 export interface ResourceResult {
   kind: ManifestEntry['kind']
@@ -136,21 +139,25 @@ class Run {
   /**
    * Polls `check` with backoff until it reports done or `minutes` pass; true when done. A check
    * that throws (throttled past the SDK's retries, a network blip) counts as not yet, and is
-   * reported, so one failed poll does not end the run.
+   * reported, so one failed poll does not end the run. The lock is kept while it waits.
    */
   async waitUntil(minutes: number, check: () => Promise<boolean>): Promise<boolean> {
     const {clock, signal, polling} = this.options
-    const deadline = clock.now().getTime() + minutes * 60_000
     const backoff = new Backoff(polling.initialMs, polling.maxMs)
-    for (;;) {
-      try {
-        if (await check()) return true
-      } catch (error) {
-        this.options.progress(`a status check failed and is tried again: ${(error as Error).name}: ${(error as Error).message}`)
-      }
-      if (clock.now().getTime() >= deadline) return false
-      await this.keepLock()
-      await clock.sleep(backoff.next(false), signal)
+    const poll = {clock, signal, timeoutMs: minutes * 60_000, intervalMs: () => backoff.next(false), timedOut: () => new WaitEnded()}
+    try {
+      return await pollUntil(poll, async () => {
+        try {
+          if (await check()) return true
+        } catch (error) {
+          this.options.progress(`a status check failed and is tried again: ${(error as Error).name}: ${(error as Error).message}`)
+        }
+        await this.keepLock()
+        return undefined
+      })
+    } catch (error) {
+      if (error instanceof WaitEnded) return false
+      throw error
     }
   }
 

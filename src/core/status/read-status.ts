@@ -1,5 +1,5 @@
 import type {StackApi, StackResourceDrift} from '../deploy/api.js'
-import {Backoff, type Clock} from '../clock.js'
+import {Backoff, pollUntil, type Clock} from '../clock.js'
 import type {StagePlan} from '../stages/plan.js'
 
 export interface StackStatus {
@@ -57,10 +57,11 @@ export async function readStatus(stages: StagePlan[], options: StatusOptions): P
 async function detect(api: StackApi, stackName: string, {clock, polling}: StatusOptions): Promise<string> {
   const detectionId = await api.detectDrift(stackName)
   const backoff = new Backoff(polling.initialMs, polling.maxMs)
-  for (;;) {
+  // No deadline of its own: CloudFormation ends every detection, as complete or failed.
+  return pollUntil({clock, intervalMs: () => backoff.next(false)}, async () => {
     const result = await api.driftDetectionStatus(detectionId)
     if (result.status === 'DETECTION_COMPLETE') return result.stackDriftStatus ?? 'UNKNOWN'
     if (result.status === 'DETECTION_FAILED') return `DETECTION_FAILED: ${result.reason ?? 'no reason given'}`
-    await clock.sleep(backoff.next(false))
-  }
+    return undefined
+  })
 }
