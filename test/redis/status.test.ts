@@ -76,6 +76,9 @@ describe('fintech redis status against real Redis and Sentinel', () => {
         const answer = (await harness.client(sentinel.port).call('SENTINEL', 'MASTER', harness.masterName)) as string[]
         const view = Object.fromEntries(answer.flatMap((value, index) => (index % 2 === 0 ? [[value, answer[index + 1]]] : [])))
         if (Number(view.port) !== promoted || view.flags !== 'master') return false
+        // status finds the old primary through the Sentinels' replica lists: each must have it by now.
+        const replicas = (await harness.client(sentinel.port).call('SENTINEL', 'REPLICAS', harness.masterName)) as string[][]
+        if (!replicas.some((replica) => replica.includes(String(old.port)))) return false
       }
       return true
     })
