@@ -9,7 +9,7 @@ const PURE = ['test/core/**/*.test.ts', 'test/ui/**/*.test.{ts,tsx}', 'test/arch
 /**
  * In-process tests of commands and adapters against SDK mocks, templates and contracts: they
  * share one module graph per worker too (importing the commands and SDK clients again for each
- * file was most of their time: 81 s → 31 s for these folders). Not a file that mocks a module,
+ * file was most of their time: these folders took 81 s, now 57 s). Not a file that mocks a module,
  * or sends real requests (a loopback endpoint, the fault proxy, AWS_ENDPOINT_URL): the SDK
  * mocks another file left on the clients' prototypes would answer them.
  */
