@@ -75,8 +75,11 @@ if (versionFlags.has(argv[0]) && !maybeWsl()) {
     // ours), loading 47 files of semver to do it: about 24 ms of every start.
     const engineWarningWasSet = 'OCLIF_DISABLE_ENGINE_WARNING' in process.env
     if (!engineWarningWasSet) process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
-    const {execute} = await import('@oclif/core')
+    const {execute, settings} = await import('@oclif/core')
     if (!engineWarningWasSet) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
+    // This file runs the built CLI. Under NODE_ENV development or test oclif would otherwise
+    // load tsx and TypeScript and run src/ instead of dist/ (bin/dev.js is for that).
+    settings.enableAutoTranspile = false
     await execute({dir: import.meta.url})
     recording?.keep(!process.exitCode)
   } else {

@@ -68,6 +68,21 @@ describe('fintech --version, -v and version', () => {
   })
 })
 
+describe('the built files, whatever NODE_ENV says', () => {
+  // Under NODE_ENV development or test, oclif's default is to load tsx and TypeScript and run
+  // src/commands instead of dist/commands; bin/run.js turns that off (bin/dev.js runs src).
+  const offlinePlan = ['deploy', '--stage', 'all', '--env', 'dev', '--dry-run', '--offline']
+  const transpilers = (file: string) => /node_modules[/\\](tsx|typescript)[/\\]/.test(file)
+
+  for (const nodeEnv of ['development', 'test']) {
+    it(`NODE_ENV=${nodeEnv}: loads neither tsx nor TypeScript, and prints what a production run prints`, () => {
+      const files = loadedFiles(offlinePlan, {NODE_ENV: nodeEnv})
+      expect(files.filter(transpilers)).toEqual([])
+      expect(node([bin, ...offlinePlan], {NODE_ENV: nodeEnv})).toEqual(node([bin, ...offlinePlan]))
+    })
+  }
+})
+
 const registersHooks = typeof (module as {registerHooks?: unknown}).registerHooks === 'function'
 
 describe.runIf(registersHooks)('oclif bundled into dist/oclif-core.cjs (Node 22.15+)', () => {

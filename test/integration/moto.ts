@@ -212,7 +212,7 @@ export function readAudit(path: string): AuditLine[] {
 /**
  * Runs the built CLI (`node bin/run.js ...args`) against the emulator, the way CI would: no
  * terminal (stdin is /dev/null), CI=true, credentials for moto's account, no AWS profile,
- * and the audit log in `auditLog`. Nothing from the caller's AWS_* or FINTECH_* settings leaks in;
+ * and the audit log in `auditLog`. Nothing from the caller's AWS_* or FINTECH_* settings or NODE_ENV leaks in;
  * `extraEnv` overrides any of these (other credentials, say).
  */
 export async function runCli(moto: Pick<Moto, 'endpoint'>, args: string[], auditLog: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
@@ -232,7 +232,8 @@ export function startCli(moto: Pick<Moto, 'endpoint'>, args: string[], auditLog:
   if (!existsSync(join(CLI_ROOT, 'dist/commands')) || !existsSync(join(CLI_ROOT, 'oclif.manifest.json'))) {
     throw new Error(`no built CLI in ${CLI_ROOT}: run \`npm run build\` first`)
   }
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(AWS_|FINTECH_)/.test(key)))
+  // vitest's NODE_ENV=test is not in a user's shell either.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(AWS_|FINTECH_)/.test(key) && key !== 'NODE_ENV'))
   const env: NodeJS.ProcessEnv = {
     ...inherited,
     AWS_ENDPOINT_URL: moto.endpoint,
