@@ -127,16 +127,16 @@ async function openTagsSession(loaded: LoadedConfig, env: ResolvedEnv, options: 
   }
 }
 
-/** Reads the account's inventory for the policy (and the extra keys fix's rules match on), with progress on stderr. */
+/** Reads the account's inventory for the policy (and the stack tags and extra keys fix's rules match on), with progress on stderr. */
 export function readInventory(
   session: TagsSession,
   policy: TagPolicy,
-  options: {concurrency: number; extraKeys?: string[]; note: (line: string) => void; signal?: AbortSignal},
+  options: {concurrency: number; extraKeys?: string[]; stackTags: boolean; note: (line: string) => void; signal?: AbortSignal},
 ): Promise<Inventory> {
   options.note(timestamped(`reading ${session.regions.join(', ')} of account ${session.account}: Tagging API paced at ${session.rate} requests/s per region (${TAGGING_RATE_VARIABLE})`))
   return collectInventory({
     sources: session.sources,
-    keep: relevantKeys(policy, options.extraKeys),
+    keep: relevantKeys(policy, {extraKeys: options.extraKeys, stackTags: options.stackTags}),
     concurrency: options.concurrency,
     progress: progressLines(options.note),
     progressEvery: 50,
@@ -180,7 +180,7 @@ export async function tagsAuditCommand(
 
   const report = await withInterrupt(async ({signal}) => {
     const session = await openTagsSession(loaded, env, {regions, signal})
-    const inventory = await readInventory(session, policy, {concurrency: loaded.config.concurrency, note: (line) => io.note(line), signal})
+    const inventory = await readInventory(session, policy, {concurrency: loaded.config.concurrency, stackTags: false, note: (line) => io.note(line), signal})
     const pacing = {requestsPerSecond: session.rate, waitedMs: session.pacedMs()}
     return buildAuditReport(inventory, policy, {env: flags.env, account: session.account, regions, all: flags.all, pacing})
   }).catch((error: unknown) => {
@@ -224,7 +224,7 @@ export async function tagsFixCommand(
 
   return withInterrupt(async ({signal}): Promise<Outcome<TagsFixResult>> => {
     const session = await openTagsSession(loaded, env, {regions, signal})
-    const inventory = await readInventory(session, policy, {concurrency: loaded.config.concurrency, extraKeys: ruleKeys(rules), note: (line) => io.note(line), signal})
+    const inventory = await readInventory(session, policy, {concurrency: loaded.config.concurrency, extraKeys: ruleKeys(rules), stackTags: true, note: (line) => io.note(line), signal})
     const plan = await planFix(inventory.records.values(), {
       policy,
       rules,

@@ -3,11 +3,11 @@ import type {AuditedResource, AuditReport} from '../core/tags/audit.js'
 import type {FixPlan, FixRun} from '../core/tags/fix.js'
 import type {InventoryGap, SourceSummary} from '../core/tags/inventory.js'
 import type {TagIssue} from '../core/tags/policy.js'
+import {withThousands} from '../core/counts.js'
 import {stdoutPalette as tone} from './colour.js'
 import {columnLines} from './columns.js'
 
-const n = (value: number) => value.toLocaleString('en')
-const plural = (count: number, one: string, many = `${one}s`) => `${n(count)} ${count === 1 ? one : many}`
+const plural = (count: number, one: string, many = `${one}s`) => `${withThousands(count)} ${count === 1 ? one : many}`
 const percent = (value: number) => `${value.toFixed(1)}%`
 /** A count of non-compliant resources (or failures) in red when there are any. */
 const badWhenAny = (count: number, text: string) => (count > 0 ? tone.bad(text) : text)
@@ -36,7 +36,7 @@ function sourcesLine(sources: SourceSummary[], records: number): string {
   const pages = tagging.reduce((sum, source) => sum + source.requests, 0)
   const listed = listings.reduce((sum, source) => sum + source.requests, 0)
   return (
-    `Sources: Tagging API ${plural(pages, 'request')} (${tagging.map((source) => `${source.region} ${n(source.resources)}`).join(', ')} resources); ` +
+    `Sources: Tagging API ${plural(pages, 'request')} (${tagging.map((source) => `${source.region} ${withThousands(source.resources)}`).join(', ')} resources); ` +
     `service listings ${plural(listed, 'request')}; ${plural(records, 'resource')} after merging by ARN`
   )
 }
@@ -60,15 +60,15 @@ export function renderAudit(report: AuditReport, options: {by: 'resource' | 'own
   const {summary} = report
   const lines = [
     `Tag audit of ${report.env}: account ${report.account}, ${report.regions.join(' and ')}; required ${report.requiredTags.join(', ')}`,
-    `${plural(summary.resources, 'resource')}: ${tone.good(`${n(summary.compliant)} compliant`)}, ${badWhenAny(summary.nonCompliant, `${n(summary.nonCompliant)} not`)} — ${percent(summary.compliancePercent)} compliant` +
-      (summary.untagged > 0 ? ` (${n(summary.untagged)} carry no tags at all)` : ''),
+    `${plural(summary.resources, 'resource')}: ${tone.good(`${withThousands(summary.compliant)} compliant`)}, ${badWhenAny(summary.nonCompliant, `${withThousands(summary.nonCompliant)} not`)} — ${percent(summary.compliancePercent)} compliant` +
+      (summary.untagged > 0 ? ` (${withThousands(summary.untagged)} carry no tags at all)` : ''),
     '',
   ]
   if (options.by === 'owner') {
     lines.push(
       ...columnLines([
         ['Owner', 'resources', 'compliant', 'not', 'compliant %'],
-        ...report.byOwner.map((owner) => [owner.owner, n(owner.resources), tone.good(n(owner.compliant)), badWhenAny(owner.nonCompliant, n(owner.nonCompliant)), percent(owner.compliancePercent)]),
+        ...report.byOwner.map((owner) => [owner.owner, withThousands(owner.resources), tone.good(withThousands(owner.compliant)), badWhenAny(owner.nonCompliant, withThousands(owner.nonCompliant)), percent(owner.compliancePercent)]),
       ]),
     )
   } else {
@@ -82,12 +82,12 @@ export function renderAudit(report: AuditReport, options: {by: 'resource' | 'own
           ...shown.map((resource) => [resource.arn, resource.type, resource.owner, problemCell(missingOf(resource)), problemCell(wrongOf(resource))]),
         ]),
       )
-      if (shown.length < listed.length) lines.push(`… and ${n(listed.length - shown.length)} more (--limit 0 shows all; --format csv or --json for tools)`)
+      if (shown.length < listed.length) lines.push(`… and ${withThousands(listed.length - shown.length)} more (--limit 0 shows all; --format csv or --json for tools)`)
     }
   }
   const problems = report.byTag.filter((tag) => tag.missing + tag.empty + tag.invalid > 0)
   if (problems.length > 0) {
-    lines.push('', `By tag: ${problems.map((tag) => `${tag.tag} ${[tag.missing && `${n(tag.missing)} missing`, tag.empty && `${n(tag.empty)} empty`, tag.invalid && `${n(tag.invalid)} invalid`].filter(Boolean).join(', ')}`).join('; ')}`)
+    lines.push('', `By tag: ${problems.map((tag) => `${tag.tag} ${[tag.missing && `${withThousands(tag.missing)} missing`, tag.empty && `${withThousands(tag.empty)} empty`, tag.invalid && `${withThousands(tag.invalid)} invalid`].filter(Boolean).join(', ')}`).join('; ')}`)
   }
   const waited = report.pacing.waitedMs >= 1000 ? `; waited ${(report.pacing.waitedMs / 1000).toFixed(1)} s for the pacing (${report.pacing.requestsPerSecond} requests/s per region)` : ''
   lines.push('', `${sourcesLine(report.sources, summary.resources)}${waited}`, ...gapLines(report.gaps))
@@ -132,7 +132,7 @@ export function renderFixPlan(plan: FixPlan, scope: {env: string; dryRun: boolea
       resource.changes.forEach((change, index) => rows.push([index === 0 ? resource.arn : '', change.tag, change.old === undefined ? '(missing)' : `"${change.old}"`, change.new, change.source]))
     }
     lines.push('', ...columnLines(rows))
-    if (shown.length < plan.resources.length) lines.push(`… and ${n(plan.resources.length - shown.length)} more resources (--limit 0 shows all; --json for tools)`)
+    if (shown.length < plan.resources.length) lines.push(`… and ${withThousands(plan.resources.length - shown.length)} more resources (--limit 0 shows all; --json for tools)`)
   }
   if (plan.kept.length > 0) {
     lines.push('', `Kept (${plural(plan.kept.length, 'empty or not-allowed value')} in place; --overwrite replaces them):`)
@@ -156,8 +156,8 @@ export function renderFixRun(run: FixRun): string {
   for (const result of tagged) via.set(result.via!, (via.get(result.via!) ?? 0) + 1)
   const lines = [
     `Tagged ${plural(tagged.length, 'resource')} in ${plural(run.batches, 'TagResources call')}` +
-      (via.size > 0 ? ` (${[...via].map(([call, count]) => `${call} ${n(count)}`).join(', ')})` : '') +
-      `; ${badWhenAny(failed.length, `${n(failed.length)} failed`)}${notRun.length > 0 ? `; ${n(notRun.length)} not tried (interrupted)` : ''}`,
+      (via.size > 0 ? ` (${[...via].map(([call, count]) => `${call} ${withThousands(count)}`).join(', ')})` : '') +
+      `; ${badWhenAny(failed.length, `${withThousands(failed.length)} failed`)}${notRun.length > 0 ? `; ${withThousands(notRun.length)} not tried (interrupted)` : ''}`,
   ]
   if (failed.length > 0) lines.push(...failed.map((result) => `  ${tone.bad('FAILED')} ${result.arn}: ${result.error}`))
   return lines.join('\n')

@@ -59,6 +59,20 @@ describe('resourceTypeOf', () => {
   })
 })
 
+describe('relevantKeys', () => {
+  const kept = (keep: (key: string) => boolean) =>
+    ['Environment', 'environment', 'Owner', 'Name', 'aws:cloudformation:stack-name', 'aws:cloudformation:stack-id', 'team'].filter(keep)
+
+  it("keeps the required tags, keys that differ from them only in case, and the stack's tags for fix", () => {
+    expect(kept(relevantKeys(POLICY))).toEqual(['Environment', 'environment', 'Owner', 'aws:cloudformation:stack-name', 'aws:cloudformation:stack-id'])
+  })
+
+  it("leaves the stack's tags out for the audit, and keeps the keys fix's rules match on", () => {
+    expect(kept(relevantKeys(POLICY, {stackTags: false}))).toEqual(['Environment', 'environment', 'Owner'])
+    expect(kept(relevantKeys(POLICY, {stackTags: false, extraKeys: ['team']}))).toEqual(['Environment', 'environment', 'Owner', 'team'])
+  })
+})
+
 describe('pacing', () => {
   it('reads FINTECH_TAGGING_TPS, defaulting to 5 requests a second', () => {
     expect(taggingRate(undefined)).toBe(DEFAULT_TAGGING_RATE)

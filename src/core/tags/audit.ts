@@ -1,3 +1,4 @@
+import {byCodeUnits} from '../counts.js'
 import type {Inventory, InventoryGap, ResourceRecord, SourceSummary} from './inventory.js'
 import {checkTags, ownerOf, resourceTypeOf, type TagIssue, type TagPolicy} from './policy.js'
 
@@ -118,9 +119,9 @@ export function buildAuditReport(
     for (const issue of issues) problems.get(issue.tag)![issue.problem] += 1
     if (!ok || scope.all) listed.push(auditRecord(policy, record))
   }
-  listed.sort((a, b) => (a.arn < b.arn ? -1 : a.arn > b.arn ? 1 : 0))
+  listed.sort((a, b) => byCodeUnits(a.arn, b.arn))
   const byCount = <T extends ComplianceCount>(entries: T[], name: (entry: T) => string) =>
-    entries.sort((a, b) => b.nonCompliant - a.nonCompliant || b.resources - a.resources || name(a).localeCompare(name(b)))
+    entries.sort((a, b) => b.nonCompliant - a.nonCompliant || b.resources - a.resources || byCodeUnits(name(a), name(b)))
   return {
     env: scope.env,
     account: scope.account,

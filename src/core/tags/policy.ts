@@ -68,9 +68,13 @@ export function resourceTypeOf(arn: string): string {
   return untyped ? `${service}:${untyped}` : service
 }
 
-/** Whether the tag key matters to `fintech tags`: kept per resource, everything else is dropped as pages arrive. */
-export function relevantKeys(policy: TagPolicy, extraKeys: Iterable<string> = []): (key: string) => boolean {
-  const exact = new Set([...policy.required, STACK_NAME_TAG, STACK_ID_TAG, ...extraKeys])
+/**
+ * Whether the tag key matters to `fintech tags`: kept per resource, everything else is dropped as
+ * pages arrive. The stack tags matter to fix (it reads the stack's own tags), not to the audit.
+ */
+export function relevantKeys(policy: TagPolicy, options: {extraKeys?: Iterable<string>; stackTags?: boolean} = {}): (key: string) => boolean {
+  const {extraKeys = [], stackTags = true} = options
+  const exact = new Set([...policy.required, ...(stackTags ? [STACK_NAME_TAG, STACK_ID_TAG] : []), ...extraKeys])
   const folded = new Set(policy.required.map((key) => key.toLowerCase()))
   return (key) => exact.has(key) || folded.has(key.toLowerCase())
 }
