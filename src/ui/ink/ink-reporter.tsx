@@ -3,7 +3,7 @@ import type {Instance} from 'ink'
 import type {DeployEvent, DeployReporter} from '../../core/deploy/events.js'
 import {type DeployState, initialDeployState, isAwaitingApproval, reduceDeployState} from '../deploy-state.js'
 import {DeployView} from './deploy-view.js'
-import {renderInColour} from './render.js'
+import {closeView, renderInColour} from './render.js'
 
 export interface InkReporterOptions {
   /** The terminal to draw on: stderr, because stdout is kept for the command's final summary. */
@@ -47,8 +47,7 @@ export class InkReporter implements DeployReporter {
   async close(): Promise<void> {
     const instance = this.#instance ?? this.#mount()
     this.#instance = undefined
-    instance.unmount()
-    await instance.waitUntilExit()
+    await closeView(instance)
   }
 
   #mount(): Instance {

@@ -2,7 +2,7 @@ import {Box, Text, type Instance} from 'ink'
 
 import type {LedgerStatus} from '../../core/ledger/status.js'
 import {ledgerHeadline, ledgerSections, type LedgerLine, type Tone} from '../ledger.js'
-import {renderInColour} from './render.js'
+import {closeView, renderInColour} from './render.js'
 
 const TONE_COLORS: Record<Tone, string> = {good: 'green', bad: 'red', muted: 'gray'}
 
@@ -69,8 +69,7 @@ export function mountLedgerDashboard(stream: NodeJS.WriteStream, intervalSeconds
     },
     async close() {
       if (!instance) return
-      instance.unmount()
-      await instance.waitUntilExit()
+      await closeView(instance)
     },
   }
 }

@@ -18,3 +18,14 @@ export function renderInColour(tree: ReactNode, options: RenderOptions & {stdout
     },
   }
 }
+
+/**
+ * Unmounts a view and waits until ink has written its last frame. Asked for before the unmount,
+ * the wait's beforeExit listener is one the unmount takes back; asked after, ink adds one that
+ * stays, one more for each view closed.
+ */
+export async function closeView(instance: Instance): Promise<void> {
+  const exited = instance.waitUntilExit()
+  instance.unmount()
+  await exited
+}

@@ -5,7 +5,7 @@ import type {RunbookEvent} from '../../core/runbook/engine.js'
 import type {StepRecord} from '../../core/runbook/run-state.js'
 import type {Runbook, RunbookStep} from '../../core/runbook/schema.js'
 import {type RunbookReporter, seconds, stepLine} from '../runbook-run.js'
-import {renderInColour} from './render.js'
+import {closeView, renderInColour} from './render.js'
 
 const SPINNER_FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
 const COLORS: Partial<Record<StepRecord['status'], string>> = {succeeded: 'green', failed: 'red', planned: 'cyan'}
@@ -125,8 +125,7 @@ export class InkRunbookReporter implements RunbookReporter {
     const instance = this.#instance
     this.#instance = undefined
     if (!instance) return
-    instance.unmount()
-    await instance.waitUntilExit()
+    await closeView(instance)
   }
 
   #view() {
