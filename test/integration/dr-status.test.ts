@@ -49,7 +49,9 @@ async function platform(endpoint: string) {
   await rdsPrimary.send(new CreateGlobalClusterCommand({GlobalClusterIdentifier: 'fintech-prod-ledger-global', Engine: 'aurora-postgresql'}))
   await rdsPrimary.send(new CreateDBClusterCommand({DBClusterIdentifier: 'fintech-prod-aurora', Engine: 'aurora-postgresql', MasterUsername: 'ledger', MasterUserPassword: 'a-long-password-1', GlobalClusterIdentifier: 'fintech-prod-ledger-global'}))
   await rdsRecovery.send(new CreateDBClusterCommand({DBClusterIdentifier: 'fintech-prod-aurora-recovery', Engine: 'aurora-postgresql', GlobalClusterIdentifier: 'fintech-prod-ledger-global'}))
-  const now = new Date()
+  // Half a minute old, as CloudWatch's own datapoints arrive: moto 5.2.1 drops the milliseconds
+  // of EndTime and excludes it, so a datapoint from the same second as the CLI's read is missed.
+  const now = new Date(Date.now() - 30_000)
   await new CloudWatchClient(settings(RECOVERY)).send(
     new PutMetricDataCommand({
       Namespace: 'AWS/RDS',

@@ -58,7 +58,9 @@ async function createPlatform(...readerLags: Array<number | undefined>): Promise
   }
   for (const [index, lag] of readerLags.entries()) {
     if (lag === undefined) continue
-    await cloudwatch.send(new PutMetricDataCommand({Namespace: 'AWS/RDS', MetricData: [{MetricName: 'AuroraReplicaLag', Dimensions: [{Name: 'DBInstanceIdentifier', Value: `fintech-dev-aurora-${index + 2}`}], Value: lag, Unit: 'Milliseconds', Timestamp: new Date()}]}))
+    // Half a minute old: moto 5.2.1 drops the milliseconds of EndTime and excludes it, so a
+    // datapoint from the same second as the CLI's read would be missed.
+    await cloudwatch.send(new PutMetricDataCommand({Namespace: 'AWS/RDS', MetricData: [{MetricName: 'AuroraReplicaLag', Dimensions: [{Name: 'DBInstanceIdentifier', Value: `fintech-dev-aurora-${index + 2}`}], Value: lag, Unit: 'Milliseconds', Timestamp: new Date(Date.now() - 30_000)}]}))
   }
   const {Vpc} = await ctx.moto.ec2.send(new CreateVpcCommand({CidrBlock: '10.20.0.0/16'}))
   const {Subnet} = await ctx.moto.ec2.send(new CreateSubnetCommand({VpcId: Vpc!.VpcId!, CidrBlock: '10.20.1.0/24'}))
