@@ -1,5 +1,6 @@
 // `fintech tags audit` of an account with 100,000 resources the Tagging API knows, through the
-// built command class and the real src/aws adapters, against aws-sdk-client-mock'd SDK clients.
+// built command class and the real src/aws adapters, against aws-sdk-client-mock'd SDK clients
+// (the build's bundles in dist/sdk, which the child process resolves as bin/run.js does).
 //
 // The mocked account answers as AWS does where it shapes the work: GetResources pages of at
 // most 100 (1,000 pages), DescribeInstances pages of 1,000, DescribeVolumes 500, security groups

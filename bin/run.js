@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Start-up is most of what `--version` and `--help` cost, so this file imports only Node's own
 // modules before it knows it needs oclif.
-import {existsSync, lstatSync, readFileSync} from 'node:fs'
+import {lstatSync, readFileSync} from 'node:fs'
 import module from 'node:module'
 import {arch, platform, release} from 'node:os'
 import {join} from 'node:path'
@@ -47,19 +47,6 @@ function enableCompileCache({fintechCacheFolder, isOwnPrivateFolder}) {
   if (isOwnPrivateFolder(directory)) module.enableCompileCache(directory)
 }
 
-/**
- * `npm run build` bundles @oclif/core into one file (scripts/bundle-oclif-core.js). Where Node
- * lets this process resolve modules itself (module.registerHooks, Node 22.15+), every import
- * of '@oclif/core' gets that file, so there is still one oclif in the process.
- */
-function useBundledOclif() {
-  const bundle = new URL('../dist/oclif-core.cjs', import.meta.url)
-  if (typeof module.registerHooks !== 'function' || !existsSync(bundle)) return
-  module.registerHooks({
-    resolve: (specifier, context, nextResolve) => (specifier === '@oclif/core' ? {url: bundle.href, shortCircuit: true} : nextResolve(specifier, context)),
-  })
-}
-
 if (versionFlags.has(argv[0]) && !maybeWsl()) {
   process.stdout.write(`${pjson.name}/${pjson.version || '0.0.0'} ${platform()}-${arch() === 'ia32' ? 'x86' : arch()} node-${process.version}\n`)
 } else {
@@ -70,7 +57,9 @@ if (versionFlags.has(argv[0]) && !maybeWsl()) {
   const cached = helpEntry && helpCache.cachedHelp(helpEntry)
   if (cached === undefined) {
     const recording = helpEntry && helpCache.recordHelp(helpEntry, process.stdout)
-    useBundledOclif()
+    // One oclif, and SDK clients with only the commands we use (src/cli/bundled-modules.ts).
+    const {useBundledModules} = await import('../dist/cli/bundled-modules.js')
+    useBundledModules(new URL('../dist/', import.meta.url))
     // @oclif/core checks at import that Node satisfies its own engines range (older than
     // ours), loading 47 files of semver to do it: about 24 ms of every start.
     const engineWarningWasSet = 'OCLIF_DISABLE_ENGINE_WARNING' in process.env
