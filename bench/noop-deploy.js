@@ -14,6 +14,7 @@ import {S3Client} from '@aws-sdk/client-s3'
 import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
 import {Config} from '@oclif/core'
 import {mockClient} from 'aws-sdk-client-mock'
+import {resolveEnv} from '../dist/core/config/env.js'
 import {loadConfig} from '../dist/core/config/load.js'
 import {resolveParameters} from '../dist/core/params/resolve.js'
 import {planEnvironment} from '../dist/core/stages/plan.js'
@@ -32,7 +33,7 @@ const placeholderOutput = (env, stackName, key) => {
 /** What DescribeStacks and GetTemplate return for each stack of the env, deployed and unchanged. */
 function deployedState(configPath, envName) {
   const loaded = loadConfig(configPath)
-  const plan = planEnvironment(loaded, envName, selectStages(loaded.config, 'all'))
+  const plan = planEnvironment(loaded, resolveEnv(loaded, envName), selectStages(loaded.config, 'all'))
   const jobs = plan.stages.flatMap((stage) => stage.jobs)
 
   // Outputs other stacks read through {stackOutput: id.Key}; only these need values.
