@@ -23,11 +23,11 @@ COPY bin ./bin
 COPY src ./src
 COPY scripts ./scripts
 COPY runbooks ./runbooks
-# build = tsc, a command per shipped runbook (fintech runbook NAME), @oclif/core bundled into
-# one file (a faster start on Node 22.15+), each SDK client bundled with only the commands
-# the adapters use (less memory and a faster start on Node 22.15+) and `oclif manifest`
-# (start-up without scanning the commands); then the compiler, oclif's tooling and the
-# test libraries leave node_modules.
+# build = tsc, a command per shipped runbook (fintech runbook NAME), @oclif/core and zod
+# bundled into a file each (a faster start on Node 22.15+), each SDK client bundled with only
+# the commands the adapters use (less memory and a faster start on Node 22.15+) and `oclif
+# manifest` (start-up without scanning the commands); then the compiler, oclif's tooling and
+# the test libraries leave node_modules.
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE}

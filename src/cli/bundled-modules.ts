@@ -12,10 +12,11 @@ type RegisterHooks = (hooks: {resolve: (specifier: string, context: ResolveConte
  * Points imports at the files `npm run build` bundles, where Node lets a process resolve
  * modules itself (module.registerHooks, Node 22.15+; elsewhere the packages load as installed):
  * - '@oclif/core' → dist/oclif-core.cjs (scripts/bundle-oclif-core.js), so there is one oclif;
+ * - 'zod' → dist/zod.mjs (scripts/bundle-zod.js), one file instead of ~95;
  * - '@aws-sdk/client-*' → dist/sdk/client-*.cjs, the client with only the commands our adapters
  *   use (scripts/bundle-sdk-clients.js). Runbook steps may call any operation, so
- *   dist/aws/api-models.js keeps the whole package, as does any installed package that imports
- *   a client.
+ *   dist/aws/api-models.js keeps the whole package.
+ * An installed package that imports zod or a client gets the package as installed.
  * @param dist the URL of the built dist/ folder, ending in '/'
  */
 export function useBundledModules(dist: URL): void {
@@ -32,10 +33,14 @@ export function useBundledModules(dist: URL): void {
     return bundled.get(specifier)
   }
   const useOclifBundle = existsSync(oclif)
+  const zod = new URL('zod.mjs', dist)
+  const useZodBundle = existsSync(zod)
   registerHooks({
     resolve(specifier, context, nextResolve) {
       if (specifier === '@oclif/core' && useOclifBundle) return {url: oclif.href, shortCircuit: true}
-      if (SDK_CLIENT.test(specifier) && context.parentURL !== wholePackages && !context.parentURL?.includes('/node_modules/')) {
+      const fromInstalledPackage = context.parentURL?.includes('/node_modules/') ?? false
+      if (specifier === 'zod' && useZodBundle && !fromInstalledPackage) return {url: zod.href, shortCircuit: true}
+      if (SDK_CLIENT.test(specifier) && context.parentURL !== wholePackages && !fromInstalledPackage) {
         const url = slimClient(specifier)
         if (url) return {url, shortCircuit: true}
       }

@@ -41,6 +41,13 @@ function loadedFiles(args: string[], env: NodeJS.ProcessEnv = {}) {
   return [...stderr.matchAll(/load "([^"]+)" for module/g)].map((match) => match[1]!)
 }
 
+/** The ES modules a run of the built CLI linked, as Node's ESM debug log names them. */
+function loadedEsModules(args: string[]) {
+  const {status, stderr} = node([bin, ...args], {NODE_DEBUG: 'esm'})
+  expect(status).toBe(0)
+  return [...new Set([...stderr.matchAll(/Storing (file:\S+)/g)].map((match) => fileURLToPath(match[1]!)))]
+}
+
 const oclifInNodeModules = (file: string) => file.includes(join('node_modules', '@oclif', 'core'))
 const bundledOclif = join(root, 'dist', 'oclif-core.cjs')
 
@@ -85,13 +92,19 @@ describe('the built files, whatever NODE_ENV says', () => {
 
 const registersHooks = typeof (module as {registerHooks?: unknown}).registerHooks === 'function'
 
-describe.runIf(registersHooks)('oclif bundled into dist/oclif-core.cjs (Node 22.15+)', () => {
+describe.runIf(registersHooks)('oclif and zod bundled into dist/ (Node 22.15+)', () => {
   it('is the only oclif a command, the help class and the plugins load', () => {
     for (const args of [['deploy', '--help'], ['autocomplete', 'script', 'bash'], ['deploy', '--stage', 'all', '--env', 'dev', '--dry-run', '--offline']]) {
       const files = loadedFiles(args)
       expect(files, args.join(' ')).toContain(bundledOclif)
       expect(files.filter(oclifInNodeModules), args.join(' ')).toEqual([])
     }
+  })
+
+  it('reads the config with zod from dist/zod.mjs, one file, and none of the installed package', () => {
+    const modules = loadedEsModules(['deploy', '--stage', 'all', '--env', 'dev', '--dry-run', '--offline'])
+    expect(modules).toContain(join(root, 'dist', 'zod.mjs'))
+    expect(modules.filter((file) => file.includes(join('node_modules', 'zod')))).toEqual([])
   })
 
   for (const args of [['--help'], ['deploy', '--help'], ['runbook', '--help'], ['autocomplete', 'script', 'bash'], ['nosuch'], ['deploy', '--stage', 'nope', '--env', 'dev']]) {

@@ -91,7 +91,7 @@ describe('Dockerfile', () => {
   it('installs from the lock file, builds (tsc, the shipped runbooks\' commands, the oclif bundle and the oclif manifest) and drops the dev dependencies', () => {
     const runs = build!.steps.filter((step) => step.keyword === 'RUN').map((step) => step.args)
     expect(runs).toEqual(['npm ci --engine-strict --ignore-scripts --no-audit --no-fund', 'npm run build && npm prune --omit=dev --no-audit --no-fund'])
-    expect(packageJson.scripts.build).toBe('rm -rf dist && tsc -p tsconfig.build.json && node scripts/write-runbook-commands.js && node scripts/bundle-oclif-core.js && node scripts/bundle-sdk-clients.js && oclif manifest && node scripts/sort-manifest.js')
+    expect(packageJson.scripts.build).toBe('rm -rf dist && tsc -p tsconfig.build.json && node scripts/write-runbook-commands.js && node scripts/bundle-oclif-core.js && node scripts/bundle-sdk-clients.js && node scripts/bundle-zod.js && oclif manifest && node scripts/sort-manifest.js')
   })
 
   it('skips only install scripts the image does not need: the pinned dev Node\'s download and esbuild\'s optional check', () => {
