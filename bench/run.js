@@ -190,7 +190,7 @@ async function tagsAudit() {
   console.log(
     `  target: peak under 200 MB   ${label(worst < 200)} as users run it (the process peak, SDK and mocks included; on Node 22.15+ each SDK client ` +
       `is the build's bundle of only the commands the adapters use, scripts/bundle-sdk-clients.js; the command turns off V8's ` +
-      `allocation-site pretenuring and young-generation growth when it starts, src/cli/heap.ts); ` +
+      `allocation-site pretenuring and young-generation growth and holds the old generation's growth to 60% when it starts, src/cli/heap.ts); ` +
       `${label(capped.maxRssMb < 200)} with NODE_OPTIONS="${START_FLAGS.join(' ')}" at ${cpuRatio.toFixed(2)}× the CPU\n`,
   )
 }
