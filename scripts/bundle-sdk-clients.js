@@ -5,7 +5,8 @@
 // these files instead; the SDK's shared packages (@smithy/*, @aws-sdk/core, the credential
 // chain) stay outside, loaded from node_modules once for every client.
 import {mkdirSync, readdirSync, readFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {createRequire, isBuiltin} from 'node:module'
+import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {build} from 'esbuild'
 import {sdkImportsOf} from './sdk-imports.js'
@@ -24,20 +25,40 @@ export async function bundleSdkClients(sources, outdir) {
   const taken = sdkImportsOf(sources)
   mkdirSync(outdir, {recursive: true})
   for (const [pkg, names] of taken) {
+    const outfile = join(outdir, `${pkg.slice('@aws-sdk/'.length)}.cjs`)
+    const externals = new Set()
     await build({
       stdin: {contents: `export {${[...names].sort().join(', ')}} from '${pkg}'`, resolveDir: root, sourcefile: `${pkg}.js`, loader: 'js'},
-      outfile: join(outdir, `${pkg.slice('@aws-sdk/'.length)}.cjs`),
+      outfile,
       bundle: true,
       platform: 'node',
       format: 'cjs',
       target: 'node22',
       // dist-es: the ES modules, which the bundler can leave the unused operations out of.
       mainFields: ['module', 'main'],
-      plugins: [onlyThisPackage(pkg), schemaKeysAsLiterals()],
+      plugins: [onlyThisPackage(pkg, externals), schemaKeysAsLiterals()],
       logLevel: 'silent',
     })
+    requireSameFiles(createRequire(join(root, 'package.json')).resolve(`${pkg}/package.json`), outfile, externals)
   }
   return taken
+}
+
+/**
+ * The bundle requires the packages the client imports from its own place in node_modules; where
+ * npm nested another version under the client (version skew), the bundle would get the wrong
+ * one. The build stops instead.
+ * @param {string} clientPackageJson the client package's package.json
+ * @param {string} outfile its bundle
+ * @param {Iterable<string>} externals what the bundle requires
+ */
+export function requireSameFiles(clientPackageJson, outfile, externals) {
+  const [fromClient, fromBundle] = [createRequire(clientPackageJson), createRequire(outfile)]
+  for (const specifier of externals) {
+    if (isBuiltin(specifier)) continue
+    const [wanted, got] = [fromClient.resolve(specifier), fromBundle.resolve(specifier)]
+    if (wanted !== got) throw new Error(`${dirname(clientPackageJson)} imports ${specifier} from ${wanted}, but its bundle ${outfile} would load ${got}`)
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -48,12 +69,16 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await bundleSdkClients(sources, join(root, 'dist/sdk'))
 }
 
-/** Every other package is required from node_modules at run time, as the full client does. */
-function onlyThisPackage(pkg) {
+/** Every other package is required from node_modules at run time, as the full client does; `externals` collects them. */
+function onlyThisPackage(pkg, externals) {
   return {
     name: 'only-this-package',
     setup(builder) {
-      builder.onResolve({filter: /^[^./]/}, (args) => (args.kind === 'entry-point' || args.path === pkg ? undefined : {path: args.path, external: true}))
+      builder.onResolve({filter: /^[^./]/}, (args) => {
+        if (args.kind === 'entry-point' || args.path === pkg) return undefined
+        externals.add(args.path)
+        return {path: args.path, external: true}
+      })
     },
   }
 }

@@ -11,7 +11,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {afterAll, describe, expect, it} from 'vitest'
 // @ts-expect-error the build scripts are plain JavaScript
-import {bundleSdkClients} from '../../scripts/bundle-sdk-clients.js'
+import {bundleSdkClients, requireSameFiles} from '../../scripts/bundle-sdk-clients.js'
 // @ts-expect-error the build scripts are plain JavaScript
 import {sdkImportsOf} from '../../scripts/sdk-imports.js'
 // @ts-expect-error the build scripts are plain JavaScript
@@ -91,6 +91,35 @@ describe('the bundles', () => {
   it('fail the build on a name the package does not have', async () => {
     const typo = source(`export async function f() {\n  const ec2 = await import('@aws-sdk/client-ec2')\n  return ec2.DescribeVpcCommand\n}`)
     await expect(bundleSdkClients([typo], join(scratch, 'typo'))).rejects.toThrow(/No matching export .* "DescribeVpcCommand"/)
+  })
+})
+
+describe('what a bundle requires', () => {
+  // node_modules/@aws-sdk/client-x has its own copy of dep nested (another version): the bundle,
+  // outside the package, would get the top-level one.
+  const project = join(scratch, 'nested')
+  const file = (path: string, text: string) => {
+    mkdirSync(dirname(join(project, path)), {recursive: true})
+    writeFileSync(join(project, path), text)
+  }
+  file('node_modules/dep/package.json', '{"name": "dep", "version": "2.0.0", "main": "index.js"}')
+  file('node_modules/dep/index.js', '')
+  file('node_modules/other/package.json', '{"name": "other", "version": "1.0.0", "main": "index.js"}')
+  file('node_modules/other/index.js', '')
+  file('node_modules/@aws-sdk/client-x/package.json', '{"name": "@aws-sdk/client-x"}')
+  file('node_modules/@aws-sdk/client-x/node_modules/dep/package.json', '{"name": "dep", "version": "1.0.0", "main": "index.js"}')
+  file('node_modules/@aws-sdk/client-x/node_modules/dep/index.js', '')
+  const clientPackage = join(project, 'node_modules/@aws-sdk/client-x/package.json')
+  const bundle = join(project, 'dist/sdk/client-x.cjs')
+
+  it('stops the build when the client would get another copy of a package than its bundle', () => {
+    expect(() => requireSameFiles(clientPackage, bundle, ['node:fs', 'other', 'dep'])).toThrow(
+      `${join(project, 'node_modules/@aws-sdk/client-x')} imports dep from ${join(project, 'node_modules/@aws-sdk/client-x/node_modules/dep/index.js')}, but its bundle ${bundle} would load ${join(project, 'node_modules/dep/index.js')}`,
+    )
+  })
+
+  it('lets it be when both get the same files', () => {
+    expect(() => requireSameFiles(clientPackage, bundle, ['node:fs', 'other'])).not.toThrow()
   })
 })
 
