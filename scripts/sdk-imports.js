@@ -8,8 +8,6 @@ import ts from 'typescript'
 
 const SDK_CLIENT = /^@aws-sdk\/client-[a-z0-9-]+$/
 
-class UnreadableImport extends Error {}
-
 /**
  * @param {string[]} files TypeScript sources
  * @returns {Map<string, Set<string>>} package name → the value names taken from it
@@ -24,7 +22,7 @@ export function sdkImportsOf(files) {
     const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS)
     const fail = (node, what) => {
       const {line} = source.getLineAndCharacterOfPosition(node.getStart(source))
-      throw new UnreadableImport(`${file}:${line + 1}: ${what}; write \`const x = await import('@aws-sdk/client-…')\` and use x.Name, or destructure the names`)
+      throw new Error(`${file}:${line + 1}: ${what}; write \`const x = await import('@aws-sdk/client-…')\` and use x.Name, or destructure the names`)
     }
     const visit = (node) => {
       if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier) && SDK_CLIENT.test(node.moduleSpecifier.text)) {
@@ -96,5 +94,3 @@ function namespaceUses(variable, scope, pkg, take, fail) {
   }
   visit(scope)
 }
-
-export {UnreadableImport}

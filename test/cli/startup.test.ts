@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process'
-import {chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import module from 'node:module'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -41,9 +41,9 @@ function loadedFiles(args: string[], env: NodeJS.ProcessEnv = {}) {
   return [...stderr.matchAll(/load "([^"]+)" for module/g)].map((match) => match[1]!)
 }
 
-/** The ES modules a run of the built CLI linked, as Node's ESM debug log names them. */
-function loadedEsModules(args: string[]) {
-  const {status, stderr} = node([bin, ...args], {NODE_DEBUG: 'esm'})
+/** The ES modules a run of the built CLI (`cli`, bin/run.js of this project unless given) linked, as Node's ESM debug log names them. */
+function loadedEsModules(args: string[], cli = bin) {
+  const {status, stderr} = node([cli, ...args], {NODE_DEBUG: 'esm'})
   expect(status).toBe(0)
   return [...new Set([...stderr.matchAll(/Storing (file:\S+)/g)].map((match) => fileURLToPath(match[1]!)))]
 }
@@ -104,6 +104,19 @@ describe.runIf(registersHooks)('oclif and zod bundled into dist/ (Node 22.15+)',
   it('reads the config with zod from dist/zod.mjs, one file, and none of the installed package', () => {
     const modules = loadedEsModules(['deploy', '--stage', 'all', '--env', 'dev', '--dry-run', '--offline'])
     expect(modules).toContain(join(root, 'dist', 'zod.mjs'))
+    expect(modules.filter((file) => file.includes(join('node_modules', 'zod')))).toEqual([])
+  })
+
+  it('does so too where fintech is installed in a node_modules, its dependencies beside it', () => {
+    // As npm lays out a global or project install: <prefix>/node_modules/fintech, dependencies hoisted next to it.
+    const prefix = join(mkdtempSync(join(cacheRoot, 'installed-')), 'node_modules')
+    const installed = join(prefix, 'fintech')
+    for (const part of ['bin', 'dist', 'package.json', 'oclif.manifest.json']) cpSync(join(root, part), join(installed, part), {recursive: true})
+    for (const dependency of readdirSync(join(root, 'node_modules'))) {
+      if (!dependency.startsWith('.')) symlinkSync(join(root, 'node_modules', dependency), join(prefix, dependency))
+    }
+    const modules = loadedEsModules(['deploy', '--stage', 'all', '--env', 'dev', '--dry-run', '--offline', '--config', join(root, 'fintech.config.yaml')], join(installed, 'bin', 'run.js'))
+    expect(modules).toContain(join(installed, 'dist', 'zod.mjs'))
     expect(modules.filter((file) => file.includes(join('node_modules', 'zod')))).toEqual([])
   })
 
