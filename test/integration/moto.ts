@@ -276,6 +276,15 @@ export function startCli(moto: Pick<Moto, 'endpoint'>, args: string[], auditLog:
 }
 
 /** A scratch directory, removed by the returned cleanup. */
+/** The repository's config, runbooks and templates in `dir`, with dev in moto's account and region; the config's path. */
+export function repositoryProject(dir: string): string {
+  for (const part of ['runbooks', 'templates']) cpSync(join(REPO_ROOT, part), join(dir, part), {recursive: true})
+  const config = join(dir, 'fintech.config.yaml')
+  const text = readFileSync(join(REPO_ROOT, 'fintech.config.yaml'), 'utf8').replace(/(\n {2}dev:\n {4}account: )"\d{12}"\n {4}region: [a-z0-9-]+/, `$1"${ACCOUNT}"\n    region: ${REGION}`)
+  writeFileSync(config, text)
+  return config
+}
+
 export function scratchDir(prefix = 'fintech-it-'): {dir: string; cleanup: () => void} {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   return {dir, cleanup: () => rmSync(dir, {recursive: true, force: true})}

@@ -11,10 +11,10 @@ import {CreateTargetGroupCommand, ElasticLoadBalancingV2Client, RegisterTargetsC
 import {CreateDBClusterCommand, CreateDBInstanceCommand, DescribeDBClustersCommand, RDSClient} from '@aws-sdk/client-rds'
 import {CreateSecretCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import {GetParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
-import {cpSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {ACCOUNT, explain, REGION, REPO_ROOT, scratchDir, useMoto} from './moto.js'
+import {explain, REGION, repositoryProject, scratchDir, useMoto} from './moto.js'
 
 const ctx = useMoto()
 const scratch = scratchDir('fintech-it-runbook-')
@@ -30,11 +30,7 @@ beforeAll(() => {
   cloudwatch = new CloudWatchClient(settings)
   ecs = new ECSClient(settings)
   elbv2 = new ElasticLoadBalancingV2Client(settings)
-  // The repository's config, runbooks and templates, with dev in moto's account and region.
-  for (const part of ['runbooks', 'templates']) cpSync(join(REPO_ROOT, part), join(scratch.dir, part), {recursive: true})
-  config = join(scratch.dir, 'fintech.config.yaml')
-  const text = readFileSync(join(REPO_ROOT, 'fintech.config.yaml'), 'utf8').replace(/(\n {2}dev:\n {4}account: )"\d{12}"\n {4}region: [a-z0-9-]+/, `$1"${ACCOUNT}"\n    region: ${REGION}`)
-  writeFileSync(config, text)
+  config = repositoryProject(scratch.dir)
   // Run state files go to the scratch folder, not the user's home (the CLI's XDG_STATE_HOME).
   process.env.XDG_STATE_HOME = join(scratch.dir, 'state')
 })

@@ -5,20 +5,17 @@
  * log says which files each run loaded; the runs themselves go to moto.
  */
 import {CreateVpcCommand} from '@aws-sdk/client-ec2'
-import {cpSync, readFileSync, writeFileSync} from 'node:fs'
+import {writeFileSync} from 'node:fs'
 import module from 'node:module'
 import {basename, join} from 'node:path'
 import {beforeEach, describe, expect, it} from 'vitest'
-import {ACCOUNT, CLI_ROOT, explain, REGION, REPO_ROOT, runCli, useMoto} from './moto.js'
+import {ACCOUNT, CLI_ROOT, explain, REGION, repositoryProject, runCli, useMoto} from './moto.js'
 
 const ctx = useMoto()
 let config: string
 
 beforeEach(() => {
-  for (const part of ['runbooks', 'templates']) cpSync(join(REPO_ROOT, part), join(ctx.dir, part), {recursive: true})
-  config = join(ctx.dir, 'fintech.config.yaml')
-  const text = readFileSync(join(REPO_ROOT, 'fintech.config.yaml'), 'utf8').replace(/(\n {2}dev:\n {4}account: )"\d{12}"\n {4}region: [a-z0-9-]+/, `$1"${ACCOUNT}"\n    region: ${REGION}`)
-  writeFileSync(config, text)
+  config = repositoryProject(ctx.dir)
 })
 
 /** Runs the built CLI against moto with Node's module log on, and names the SDK client files it loaded. */
