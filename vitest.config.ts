@@ -1,7 +1,13 @@
 import {readdirSync, readFileSync} from 'node:fs'
 import {availableParallelism} from 'node:os'
-import {join} from 'node:path'
+import {delimiter, join} from 'node:path'
 import {defineConfig} from 'vitest/config'
+import {shimmedPythonFolder} from './test/helpers/python-tools.js'
+
+// Set here, before the workers and moto_servers start, so that they and the CLI processes the
+// tests spawn inherit it (see shimmedPythonFolder for why).
+const pythonFolder = shimmedPythonFolder()
+if (pythonFolder) process.env.PATH = `${pythonFolder}${delimiter}${process.env.PATH}`
 
 /** Tests of pure code (src/core, src/ui): no child processes, servers or SDK mocks to leak into the next file. */
 const PURE = ['test/core/**/*.test.ts', 'test/ui/**/*.test.{ts,tsx}', 'test/architecture.test.ts']
