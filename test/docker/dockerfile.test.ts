@@ -88,10 +88,11 @@ describe('Dockerfile', () => {
     expect(packageJson.engines.node).toBe('>=22')
   })
 
-  it('installs from the lock file, builds (tsc, the shipped runbooks\' commands, the oclif bundle and the oclif manifest) and drops the dev dependencies', () => {
+  it('installs from the lock file, builds (type check, compile, the shipped runbooks\' commands, the bundles and the oclif manifest) and drops the dev dependencies', () => {
     const runs = build!.steps.filter((step) => step.keyword === 'RUN').map((step) => step.args)
     expect(runs).toEqual(['npm ci --engine-strict --ignore-scripts --no-audit --no-fund', 'npm run build && npm prune --omit=dev --no-audit --no-fund'])
-    expect(packageJson.scripts.build).toBe('rm -rf dist && tsc -p tsconfig.build.json && node scripts/write-runbook-commands.js && node scripts/bundle-oclif-core.js && node scripts/bundle-sdk-clients.js && node scripts/bundle-zod.js && oclif manifest && node scripts/sort-manifest.js')
+    expect(packageJson.scripts.build).toBe('tsc -p tsconfig.build.json --noEmit && npm run compile')
+    expect(packageJson.scripts.compile).toBe('rm -rf dist && node scripts/compile.js && node scripts/write-runbook-commands.js && node scripts/bundle-oclif-core.js && node scripts/bundle-sdk-clients.js && node scripts/bundle-zod.js && oclif manifest && node scripts/sort-manifest.js')
   })
 
   it('skips only install scripts the image does not need: the pinned dev Node\'s download and esbuild\'s optional check', () => {
