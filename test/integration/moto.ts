@@ -275,7 +275,6 @@ export function startCli(moto: Pick<Moto, 'endpoint'>, args: string[], auditLog:
   return {child, output: () => ({stdout, stderr}), done}
 }
 
-/** A scratch directory, removed by the returned cleanup. */
 /** The repository's config, runbooks and templates in `dir`, with dev in moto's account and region; the config's path. */
 export function repositoryProject(dir: string): string {
   for (const part of ['runbooks', 'templates']) cpSync(join(REPO_ROOT, part), join(dir, part), {recursive: true})
@@ -285,6 +284,7 @@ export function repositoryProject(dir: string): string {
   return config
 }
 
+/** A scratch directory, removed by the returned cleanup. */
 export function scratchDir(prefix = 'fintech-it-'): {dir: string; cleanup: () => void} {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   return {dir, cleanup: () => rmSync(dir, {recursive: true, force: true})}
