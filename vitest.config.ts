@@ -2,6 +2,7 @@ import {readdirSync, readFileSync} from 'node:fs'
 import {availableParallelism} from 'node:os'
 import {delimiter, join} from 'node:path'
 import {defineConfig} from 'vitest/config'
+import LongestFirstSequencer from './test/helpers/file-order.js'
 import {shimmedPythonFolder} from './test/helpers/python-tools.js'
 
 // Set here, before the workers and moto_servers start, so that they and the CLI processes the
@@ -32,6 +33,7 @@ export default defineConfig({
     disableConsoleIntercept: true,
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    sequence: {sequencer: LongestFirstSequencer},
     // Most of the suite's time waits on moto, Redis and the CLI's child processes, not on this
     // CPU: vitest's default (one worker fewer than the cores) ran it file by file on 2 cores.
     // Three workers there took it from 720 s to 318 s; six overloaded it into timeouts.
@@ -50,9 +52,10 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          // vitest hands out files by project name first, then longest first: this project holds
-          // the longest files (integration, Redis), so its name sorts first and they start at once
-          // (as 'the rest' they waited ~50 s behind pure and shared, and the run took ~25 s more).
+          // Files are handed out by project name first, then longest first (test/helpers/file-order.ts):
+          // this project holds the longest files (integration, Redis), so its name sorts first and
+          // they start at once (as 'the rest' they waited ~50 s behind pure and shared, and the run
+          // took ~25 s more).
           name: 'isolated',
           include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
           exclude: [...PURE, ...SHARED],
