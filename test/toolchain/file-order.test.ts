@@ -21,6 +21,22 @@ describe('the order test files are handed to the workers', () => {
     ])
   })
 
+  it('hands out a file of another folder next while there is one, so that files that wait on the same things are spread out', () => {
+    const files = [file('isolated', 'test/redis/a.test.ts'), file('isolated', 'test/redis/b.test.ts'), file('isolated', 'test/redis/c.test.ts'), file('isolated', 'test/cli/d.test.ts'), file('isolated', 'test/cli/e.test.ts')]
+    expect(order(files, {'test/redis/a.test.ts': 40, 'test/redis/b.test.ts': 35, 'test/redis/c.test.ts': 30, 'test/cli/d.test.ts': 20, 'test/cli/e.test.ts': 10})).toEqual([
+      'isolated:test/redis/a.test.ts',
+      'isolated:test/cli/d.test.ts',
+      'isolated:test/redis/b.test.ts',
+      'isolated:test/cli/e.test.ts',
+      'isolated:test/redis/c.test.ts',
+    ])
+  })
+
+  it('does not take a file of the next project to break up a folder: the project order comes first', () => {
+    const files = [file('isolated', 'test/redis/a.test.ts'), file('isolated', 'test/redis/b.test.ts'), file('pure', 'test/core/c.test.ts', 100, false)]
+    expect(order(files, {'test/redis/a.test.ts': 40, 'test/redis/b.test.ts': 35, 'test/core/c.test.ts': 90})).toEqual(['isolated:test/redis/a.test.ts', 'isolated:test/redis/b.test.ts', 'pure:test/core/c.test.ts'])
+  })
+
   it('puts files with no duration yet after the others, the largest first', () => {
     const files = [file('isolated', 'new-small.test.ts', 10), file('isolated', 'known.test.ts', 10), file('isolated', 'new-large.test.ts', 5_000)]
     expect(order(files, {'known.test.ts': 0.5})).toEqual(['isolated:known.test.ts', 'isolated:new-large.test.ts', 'isolated:new-small.test.ts'])
