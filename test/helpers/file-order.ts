@@ -22,12 +22,11 @@ export function readDurations(path: string): FileDurations {
  * files of a folder wait on the same things (Sentinel's timers, the SDK's retry back-off), and
  * three of them side by side left one of the two cores idle for half a minute at a time.
  */
-export function longestFirst<File extends {project: string; isolated: boolean; path: string}>(files: File[], durations: FileDurations, sizeOf: (file: File) => number): File[] {
+export function longestFirst<File extends {project: string; path: string}>(files: File[], durations: FileDurations, sizeOf: (file: File) => number): File[] {
   const seconds = (file: File) => durations[file.path] ?? 0
   const sorted = [...files].sort(
     (a, b) =>
       (a.project === b.project ? 0 : a.project < b.project ? -1 : 1) ||
-      Number(b.isolated) - Number(a.isolated) ||
       seconds(b) - seconds(a) ||
       sizeOf(b) - sizeOf(a),
   )
@@ -48,7 +47,6 @@ export default class LongestFirstSequencer extends BaseSequencer {
     const files = specifications.map((specification) => ({
       specification,
       project: specification.project.name,
-      isolated: specification.project.config.isolate,
       path: relative(root, specification.moduleId),
     }))
     return longestFirst(files, durations, (file) => statSync(file.specification.moduleId).size).map((file) => file.specification)

@@ -8,7 +8,7 @@ import {DURATIONS_FILE, longestFirst, readDurations} from '../helpers/file-order
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
-const file = (project: string, path: string, size = 100, isolated = true) => ({project, path, size, isolated})
+const file = (project: string, path: string, size = 100) => ({project, path, size})
 const order = (files: ReturnType<typeof file>[], durations: Record<string, number>) => longestFirst(files, durations, (entry) => entry.size).map((entry) => `${entry.project}:${entry.path}`)
 
 describe('the order test files are handed to the workers', () => {
@@ -33,7 +33,7 @@ describe('the order test files are handed to the workers', () => {
   })
 
   it('does not take a file of the next project to break up a folder: the project order comes first', () => {
-    const files = [file('isolated', 'test/redis/a.test.ts'), file('isolated', 'test/redis/b.test.ts'), file('pure', 'test/core/c.test.ts', 100, false)]
+    const files = [file('isolated', 'test/redis/a.test.ts'), file('isolated', 'test/redis/b.test.ts'), file('pure', 'test/core/c.test.ts')]
     expect(order(files, {'test/redis/a.test.ts': 40, 'test/redis/b.test.ts': 35, 'test/core/c.test.ts': 90})).toEqual(['isolated:test/redis/a.test.ts', 'isolated:test/redis/b.test.ts', 'pure:test/core/c.test.ts'])
   })
 
@@ -43,7 +43,7 @@ describe('the order test files are handed to the workers', () => {
   })
 
   it('keeps each project together, in name order, so files that share a module graph follow one another', () => {
-    const files = [file('shared', 'a.test.ts', 100, false), file('pure', 'b.test.ts', 100, false), file('isolated', 'c.test.ts'), file('shared', 'd.test.ts', 100, false)]
+    const files = [file('shared', 'a.test.ts'), file('pure', 'b.test.ts'), file('isolated', 'c.test.ts'), file('shared', 'd.test.ts')]
     expect(order(files, {'a.test.ts': 5, 'b.test.ts': 50, 'c.test.ts': 1, 'd.test.ts': 9})).toEqual(['isolated:c.test.ts', 'pure:b.test.ts', 'shared:d.test.ts', 'shared:a.test.ts'])
   })
 
