@@ -134,7 +134,7 @@ describe('shell steps run on instances through SSM: the script SSM gets runs not
    * The instance: each script SSM was sent, run by a fresh `shell` with nothing of the run's
    * environment and no stdin, as the agent runs it; their exit codes, in order. A small shell
    * starts them one after the other: a spawn from this worker for each of the 648 scripts took
-   * several times the CPU of the scripts themselves.
+   * these cases from 28 s of CPU to 40 s.
    */
   async function runOnInstance(shell: 'bash' | 'sh', scripts: string[][]): Promise<number[]> {
     const eachScript = 'for script do "$0" -c "$script" </dev/null >/dev/null 2>&1; echo $?; done'
